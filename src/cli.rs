@@ -1,0 +1,174 @@
+//! The command line: `zen serve | stress | soak | top`. Every flag's doc comment is its `--help`.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{ServeConfig, parse_duration};
+
+/// zen: a fast MCP tool host with bounded memory, and the tools to load-test, soak-test and
+/// watch any MCP server.
+#[derive(Debug, Parser)]
+#[command(name = "zen", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the MCP tool host: stdio by default, streamable HTTP with --http
+    Serve(Box<ServeConfig>),
+    /// Put concurrent load on an MCP server and judge it against thresholds
+    Stress(StressArgs),
+    /// Run sustained load and judge the server's memory growth over time
+    Soak(SoakArgs),
+    /// Live dashboard of a running zen serve: latency, errors, pools, memory
+    Top(TopArgs),
+}
+
+/// Read `.env` (without overriding the environment), then parse the command line.
+pub fn parse() -> Result<Cli, clap::Error> {
+    let _ = dotenvy::dotenv();
+    Cli::try_parse()
+}
+
+/// Which MCP server to drive.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// Spawn this MCP server command over stdio, e.g. "node dist/index.js stdio" [default: this zen's own `serve`]
+    #[arg(long, value_name = "CMD", conflicts_with = "url")]
+    pub stdio: Option<String>,
+    /// Drive a streamable HTTP MCP server, e.g. http://127.0.0.1:8931/mcp
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Environment for a spawned target, KEY=VALUE (repeatable), e.g. ZEN_SIM_ERROR_RATE=0.5
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+}
+
+/// The load model and the calls to make; a scenario file may set all of these, flags win.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Load")]
+pub struct LoadArgs {
+    /// Scenario file (TOML) with target, load, tool mix and thresholds
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Closed loop: calls kept in flight at once
+    #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// Closed loop: total calls to make [default: the concurrency]
+    #[arg(long, short = 'n', value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+    /// Run for this long instead of a call count (e.g. 30s, 10m, 1h)
+    #[arg(long, short = 'd', value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// Open loop: calls started per second, on schedule whatever the replies do
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Open loop: most calls outstanding at once; sends that cannot go out on time are counted late
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: Option<u32>,
+    /// MCP sessions to spread the calls over
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub sessions: Option<u32>,
+    /// Per-call timeout
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Tool to call [default: zen's chat with a short prompt]
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// Tool arguments as a JSON object
+    #[arg(long, value_name = "JSON")]
+    pub args: Option<String>,
+}
+
+/// `zen stress`.
+#[derive(Debug, Clone, Args)]
+pub struct StressArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Fail when more than this share of calls fail (0.0 to 1.0)
+    #[arg(long, value_name = "RATE", help_heading = "Thresholds")]
+    pub max_error_rate: Option<f64>,
+    /// Fail when p99 latency is above this (e.g. 500ms)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Thresholds")]
+    pub max_p99: Option<Duration>,
+    /// Fail when throughput is below this many calls per second
+    #[arg(long, value_name = "PER_SEC", help_heading = "Thresholds")]
+    pub min_throughput: Option<f64>,
+    /// Print the machine-readable JSON report (schema: tests/report.schema.json) instead of the text one
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Show the live dashboard while the run goes
+    #[arg(long, help_heading = "Output", conflicts_with = "json")]
+    pub tui: bool,
+}
+
+/// `zen soak`.
+#[derive(Debug, Clone, Args)]
+pub struct SoakArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Sample the target's memory this often
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
+    pub sample_interval: Duration,
+    /// Samples to ignore at the start [default: the larger of 60s and 10% of the run]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
+    pub warmup: Option<Duration>,
+    /// Pass when the RSS slope and the growth over one hour are at most this many MB
+    #[arg(long, default_value_t = 50.0, value_name = "MB", help_heading = "Verdict")]
+    pub max_growth_mb: f64,
+    /// Sample this process's memory (for a --url target that is not zen)
+    #[arg(long, value_name = "PID", help_heading = "Target")]
+    pub pid: Option<u32>,
+    /// Write the time series to FILE (.csv or .ndjson)
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    /// Print the machine-readable JSON report instead of the text one
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Show the live dashboard while the run goes
+    #[arg(long, help_heading = "Output", conflicts_with = "json")]
+    pub tui: bool,
+}
+
+/// `zen top`.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// Telemetry address of the server, e.g. http://127.0.0.1:40123 [default: found in the discovery directory]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Attach to the zen serve with this pid (when several are running)
+    #[arg(long, value_name = "PID", conflicts_with = "url")]
+    pub pid: Option<u32>,
+    /// Refresh interval (250ms or more)
+    #[arg(long, default_value = "1s", value_parser = parse_interval, value_name = "DURATION")]
+    pub interval: Duration,
+    /// Where discovery files are [default: $XDG_RUNTIME_DIR/zen, else a per-user temp directory]
+    #[arg(long, env = "ZEN_RUNTIME_DIR", value_name = "DIR")]
+    pub runtime_dir: Option<PathBuf>,
+    /// Write logs to FILE (nothing is logged to the terminal the dashboard draws on)
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(250) {
+        return Err(format!("'{s}' is below the 250ms minimum"));
+    }
+    Ok(d)
+}
+
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("'{s}' is not KEY=VALUE")),
+    }
+}

@@ -1,0 +1,477 @@
+//! Every setting of `zen serve`, in one place: its flag, its environment variable (zen-mcp-server's
+//! names where they exist) and its default. A `.env` file in the working directory is read first;
+//! the environment wins over `.env`, flags win over both.
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// `zen serve`: everything the MCP host needs to start.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub transport: TransportConfig,
+    #[command(flatten)]
+    pub limits: LimitConfig,
+    #[command(flatten)]
+    pub providers: ProviderConfig,
+    #[command(flatten)]
+    pub sim: SimConfig,
+    #[command(flatten)]
+    pub memory: MemoryConfig,
+    /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+impl ServeConfig {
+    /// The defaults, with no environment and no flags: what tests start from.
+    pub fn defaults() -> Self {
+        use clap::FromArgMatches;
+        let cmd = <Self as Args>::augment_args(clap::Command::new("serve"));
+        let cmd = cmd.mut_args(|arg| arg.env(None::<&str>)); // ignore the environment
+        let matches = cmd.get_matches_from(["serve"]);
+        Self::from_arg_matches(&matches).expect("defaults parse")
+    }
+}
+
+/// How clients reach zen: stdio or streamable HTTP, and the telemetry listener.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Transport")]
+pub struct TransportConfig {
+    /// Serve streamable HTTP at ADDR (path /mcp) instead of stdio; a bare port binds 127.0.0.1
+    #[arg(long, value_name = "ADDR", env = "ZEN_HTTP", value_parser = parse_bind_addr)]
+    pub http: Option<SocketAddr>,
+    /// Allow --http on a non-loopback address; every request then needs `Authorization: Bearer <ZEN_AUTH_TOKEN>`
+    #[arg(long, env = "ZEN_ALLOW_REMOTE")]
+    pub allow_remote: bool,
+    /// Bearer token HTTP clients must send (required with --allow-remote)
+    #[arg(long, env = "ZEN_AUTH_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub auth_token: Option<String>,
+    /// Browser origins allowed besides loopback ones, comma-separated (e.g. https://app.example.com:443)
+    #[arg(long, env = "ZEN_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGINS")]
+    pub allowed_origins: Vec<String>,
+    /// Largest request accepted: an HTTP body (413 above it) or one stdio line (a JSON-RPC error)
+    #[arg(long, env = "ZEN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
+    pub max_message_bytes: usize,
+    /// Telemetry listener (GET /snapshot and /metrics); must be a loopback address
+    #[arg(long, env = "ZEN_TELEMETRY", default_value = "127.0.0.1:0", value_parser = parse_bind_addr, value_name = "ADDR")]
+    pub telemetry: SocketAddr,
+    /// Open no telemetry listener and write no discovery file
+    #[arg(long, env = "ZEN_NO_TELEMETRY")]
+    pub no_telemetry: bool,
+    /// Where discovery files go [default: $XDG_RUNTIME_DIR/zen, else a per-user temp directory]
+    #[arg(long, env = "ZEN_RUNTIME_DIR", value_name = "DIR")]
+    pub runtime_dir: Option<PathBuf>,
+    /// On shutdown (stdin EOF, SIGTERM, Ctrl-C), how long in-flight calls may finish
+    #[arg(long, env = "ZEN_DRAIN_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub drain_timeout: Duration,
+}
+
+/// The concurrency manager's pools.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Concurrency")]
+pub struct LimitConfig {
+    /// Tool calls served at once; further calls wait in order
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_concurrent_requests: u32,
+    /// Per-provider limits overriding the defaults (gemini=10,openai=20,openrouter=15,custom=5,simulated=32, others 5)
+    #[arg(long, env = "ZEN_PROVIDER_LIMITS", default_value = "", value_parser = parse_name_map::<u32>, value_name = "NAME=N,..")]
+    pub provider_limits: NameMap<u32>,
+    /// Longest wait for a pool before the call fails with "busy" (0 waits forever)
+    #[arg(long, env = "ZEN_QUEUE_TIMEOUT", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub queue_timeout: Duration,
+}
+
+impl LimitConfig {
+    /// The permit count of a provider's pool.
+    pub fn provider_limit(&self, provider: &str) -> u32 {
+        if let Some(n) = self.provider_limits.0.get(provider) {
+            return *n;
+        }
+        match provider {
+            "gemini" => 10,
+            "openai" => 20,
+            "openrouter" => 15,
+            "custom" => 5,
+            "simulated" => 32,
+            _ => 5,
+        }
+    }
+
+    /// The queue timeout, `None` meaning wait forever.
+    pub fn queue_timeout(&self) -> Option<Duration> {
+        (!self.queue_timeout.is_zero()).then_some(self.queue_timeout)
+    }
+}
+
+/// Model providers. With no key set, zen runs on its built-in simulated provider.
+#[derive(Clone, Args)]
+#[command(next_help_heading = "Providers")]
+pub struct ProviderConfig {
+    /// Model used when a call names none; `auto` picks the first available model
+    #[arg(long, env = "DEFAULT_MODEL", default_value = "auto", value_name = "MODEL")]
+    pub default_model: String,
+    /// OpenAI API key
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub openai_api_key: Option<String>,
+    /// OpenAI-compatible base URL for `openai`
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = "https://api.openai.com/v1", value_name = "URL")]
+    pub openai_base_url: String,
+    /// OpenRouter API key
+    #[arg(long, env = "OPENROUTER_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub openrouter_api_key: Option<String>,
+    /// Base URL for `openrouter`
+    #[arg(long, env = "OPENROUTER_BASE_URL", default_value = "https://openrouter.ai/api/v1", value_name = "URL")]
+    pub openrouter_base_url: String,
+    /// Google Gemini API key (used through Google's OpenAI-compatible endpoint)
+    #[arg(long, env = "GEMINI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub gemini_api_key: Option<String>,
+    /// Base URL for `gemini`
+    #[arg(long, env = "GEMINI_BASE_URL", default_value = "https://generativelanguage.googleapis.com/v1beta/openai", value_name = "URL")]
+    pub gemini_base_url: String,
+    /// OpenAI-compatible endpoint of a local or self-hosted model (Ollama, vLLM, LM Studio), e.g. http://localhost:11434/v1
+    #[arg(long, env = "CUSTOM_API_URL", value_name = "URL")]
+    pub custom_api_url: Option<String>,
+    /// API key for the custom endpoint, if it wants one
+    #[arg(long, env = "CUSTOM_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub custom_api_key: Option<String>,
+    /// Model name served by the custom endpoint
+    #[arg(long, env = "CUSTOM_MODEL_NAME", default_value = "llama3.2", value_name = "MODEL")]
+    pub custom_model_name: String,
+    /// Connect timeout for provider HTTP requests
+    #[arg(long, env = "ZEN_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Timeout of one provider attempt (the whole request, including reading the reply)
+    #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
+    pub request_timeout: Duration,
+    /// Per-provider request timeouts overriding --request-timeout, e.g. custom=600s,simulated=5s
+    #[arg(long, env = "ZEN_PROVIDER_TIMEOUTS", default_value = "", value_parser = parse_name_map::<DurationArg>, value_name = "NAME=DURATION,..")]
+    pub provider_timeouts: NameMap<DurationArg>,
+    /// Attempts per provider call, counting the first (429, 5xx and timeouts are retried with backoff)
+    #[arg(long, env = "ZEN_MAX_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_retries: u32,
+    /// First retry backoff; it doubles per attempt, with jitter, and Retry-After wins when longer
+    #[arg(long, env = "ZEN_RETRY_BACKOFF", default_value = "500ms", value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_backoff: Duration,
+    /// Circuit breakers: failures in a row before opening, and how long it stays open,
+    /// e.g. gemini=3/30s,openai=5/60s (defaults also openrouter=10/120s, custom=2/45s, others 5/60s)
+    #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_name_map::<BreakerSpec>, value_name = "NAME=N/DURATION,..")]
+    pub breakers: NameMap<BreakerSpec>,
+}
+
+impl ProviderConfig {
+    /// The request timeout for one provider.
+    pub fn request_timeout(&self, provider: &str) -> Duration {
+        self.provider_timeouts
+            .0
+            .get(provider)
+            .map(|d| d.0)
+            .unwrap_or(self.request_timeout)
+    }
+
+    /// The circuit breaker settings for one provider.
+    pub fn breaker(&self, provider: &str) -> BreakerSpec {
+        if let Some(spec) = self.breakers.0.get(provider) {
+            return *spec;
+        }
+        let (failures, secs) = match provider {
+            "gemini" => (3, 30),
+            "openai" => (5, 60),
+            "openrouter" => (10, 120),
+            "custom" => (2, 45),
+            _ => (5, 60),
+        };
+        BreakerSpec {
+            failures,
+            open_for: Duration::from_secs(secs),
+        }
+    }
+
+    /// Every configured secret, so output paths can scrub them.
+    pub fn secrets(&self) -> Vec<String> {
+        [
+            &self.openai_api_key,
+            &self.openrouter_api_key,
+            &self.gemini_api_key,
+            &self.custom_api_key,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .collect()
+    }
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    // API keys never reach a log line, not even through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |k: &Option<String>| if k.is_some() { "set" } else { "unset" };
+        f.debug_struct("ProviderConfig")
+            .field("default_model", &self.default_model)
+            .field("openai_api_key", &set(&self.openai_api_key))
+            .field("openrouter_api_key", &set(&self.openrouter_api_key))
+            .field("gemini_api_key", &set(&self.gemini_api_key))
+            .field("custom_api_url", &self.custom_api_url)
+            .field("custom_api_key", &set(&self.custom_api_key))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The built-in simulated provider (used when no API key is set).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Simulated provider")]
+pub struct SimConfig {
+    /// Reply latency in ms: fixed (`200`) or uniform in a range (`50..400`)
+    #[arg(long, env = "ZEN_SIM_LATENCY_MS", default_value = "200", value_parser = parse_latency, value_name = "MS|LO..HI")]
+    pub sim_latency_ms: Latency,
+    /// Share of calls that fail like a provider 5xx, 0.0 to 1.0
+    #[arg(long, env = "ZEN_SIM_ERROR_RATE", default_value_t = 0.0, value_parser = parse_fraction, value_name = "RATE")]
+    pub sim_error_rate: f64,
+    /// Size of each simulated reply in bytes
+    #[arg(long, env = "ZEN_SIM_REPLY_BYTES", default_value_t = 512, value_name = "BYTES")]
+    pub sim_reply_bytes: usize,
+    /// Seed for the simulated provider's randomness (runs repeat exactly with the same seed)
+    #[arg(long, env = "ZEN_SIM_SEED", value_name = "SEED")]
+    pub sim_seed: Option<u64>,
+    /// Injected faults, each `kind=rate`: hang (never answers), 429 (with Retry-After), 500, slow (trickles 10x latency); e.g. 429=0.05,hang=0.01
+    #[arg(long, env = "ZEN_SIM_FAULTS", default_value = "", value_parser = parse_name_map::<Fraction>, value_name = "KIND=RATE,..")]
+    pub sim_faults: NameMap<Fraction>,
+}
+
+/// The conversation store and the process memory watchdog.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Conversations and memory")]
+pub struct MemoryConfig {
+    /// Hours a conversation lives after its last turn
+    #[arg(long, env = "CONVERSATION_TIMEOUT_HOURS", default_value_t = 3.0, value_parser = parse_positive_f64, value_name = "HOURS")]
+    pub conversation_timeout_hours: f64,
+    /// Turns a conversation may hold (each prompt and each reply is a turn)
+    #[arg(long, env = "MAX_CONVERSATION_TURNS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(2..), value_name = "N")]
+    pub max_conversation_turns: u32,
+    /// Byte budget of all stored conversations
+    #[arg(long, env = "CONVERSATION_MEMORY_LIMIT_MB", default_value_t = 512.0, value_parser = parse_positive_f64, value_name = "MB")]
+    pub conversation_memory_limit_mb: f64,
+    /// Share of the budget at which least recently updated conversations are evicted
+    #[arg(long, env = "ZEN_MEMORY_CLEANUP_THRESHOLD", default_value_t = 0.8, value_parser = parse_fraction, value_name = "FRACTION")]
+    pub memory_cleanup_threshold: f64,
+    /// Seconds between background memory checks (expiry, pressure, watchdog)
+    #[arg(long, env = "ZEN_MEMORY_CHECK_SECS", default_value_t = 300.0, value_parser = parse_positive_f64, value_name = "SECS")]
+    pub memory_check_secs: f64,
+    /// Largest single conversation in bytes; older turns are dropped past it [default: budget / 10]
+    #[arg(long, env = "ZEN_THREAD_MAX_BYTES", value_name = "BYTES")]
+    pub thread_max_bytes: Option<u64>,
+    /// Process RSS limit: above 80% a forced cleanup, above 100% new conversations are refused
+    #[arg(long, env = "MEMORY_LIMIT_MB", default_value_t = 2048.0, value_parser = parse_positive_f64, value_name = "MB")]
+    pub memory_limit_mb: f64,
+    /// Largest prompt accepted by chat, in bytes (put bigger content in absolute_file_paths)
+    #[arg(long, env = "ZEN_MAX_PROMPT_BYTES", default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_prompt_bytes: usize,
+}
+
+impl MemoryConfig {
+    /// The conversation byte budget.
+    pub fn budget_bytes(&self) -> u64 {
+        (self.conversation_memory_limit_mb * 1024.0 * 1024.0) as u64
+    }
+    /// The largest single thread.
+    pub fn thread_max_bytes(&self) -> u64 {
+        self.thread_max_bytes
+            .unwrap_or(self.budget_bytes() / 10)
+            .max(1)
+    }
+    /// How long a thread lives after its last update.
+    pub fn conversation_ttl(&self) -> Duration {
+        Duration::from_secs_f64(self.conversation_timeout_hours * 3600.0)
+    }
+    /// The RSS limit in bytes.
+    pub fn rss_limit_bytes(&self) -> u64 {
+        (self.memory_limit_mb * 1024.0 * 1024.0) as u64
+    }
+}
+
+/// Simulated latency: fixed or uniform in `lo..hi` milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Latency {
+    Fixed(u64),
+    Uniform(u64, u64),
+}
+
+/// A circuit breaker's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerSpec {
+    /// Failures in a row that open the breaker.
+    pub failures: u32,
+    /// How long it stays open before one trial call (half-open).
+    pub open_for: Duration,
+}
+
+/// `name=value,name=value`, for per-provider settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NameMap<T>(pub BTreeMap<String, T>);
+
+/// A duration as a map value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DurationArg(pub Duration);
+
+/// A number from 0.0 to 1.0 as a map value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fraction(pub f64);
+
+impl std::str::FromStr for DurationArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_duration(s).map(DurationArg)
+    }
+}
+
+impl std::str::FromStr for Fraction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_fraction(s).map(Fraction)
+    }
+}
+
+impl std::str::FromStr for BreakerSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, d) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not FAILURES/DURATION, e.g. 5/60s"))?;
+        let failures = n
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("'{n}' is not a failure count of 1 or more"))?;
+        Ok(BreakerSpec {
+            failures,
+            open_for: parse_duration(d)?,
+        })
+    }
+}
+
+/// Parse `name=value,...` into a map; an empty string is an empty map.
+pub fn parse_name_map<T: std::str::FromStr>(s: &str) -> Result<NameMap<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let mut map = BTreeMap::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| format!("'{item}' is not NAME=VALUE"))?;
+        let value = value
+            .trim()
+            .parse::<T>()
+            .map_err(|e| format!("{}: {e}", name.trim()))?;
+        map.insert(name.trim().to_ascii_lowercase(), value);
+    }
+    Ok(NameMap(map))
+}
+
+/// A duration: `250ms`, `10s`, `5m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        return if secs >= 0.0 && secs.is_finite() {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("'{s}' is not a duration of zero or more"))
+        };
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 250ms, 10s, 5m or 1h"))
+}
+
+/// A listen address: `HOST:PORT`, or a bare `PORT` meaning 127.0.0.1:PORT.
+pub fn parse_bind_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.trim().parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if let Some(port) = s.trim().strip_prefix("localhost:") {
+        let port = port.parse::<u16>().map_err(|_| format!("'{s}': bad port"))?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    s.trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not HOST:PORT or PORT, e.g. 127.0.0.1:8931"))
+}
+
+/// `200` or `50..400` milliseconds.
+pub fn parse_latency(s: &str) -> Result<Latency, String> {
+    let bad = || format!("'{s}' is not milliseconds: use a number (200) or a range (50..400)");
+    match s.trim().split_once("..") {
+        None => s.trim().parse().map(Latency::Fixed).map_err(|_| bad()),
+        Some((lo, hi)) => {
+            let lo: u64 = lo.trim().parse().map_err(|_| bad())?;
+            let hi: u64 = hi.trim().parse().map_err(|_| bad())?;
+            if lo > hi {
+                return Err(format!("'{s}': the low end is above the high end"));
+            }
+            Ok(Latency::Uniform(lo, hi))
+        }
+    }
+}
+
+/// A number from 0.0 to 1.0.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number from 0.0 to 1.0")),
+    }
+}
+
+fn parse_positive_f64(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}' is not a number above 0")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units_and_bare_seconds() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("soon").unwrap_err().contains("10s"));
+    }
+
+    #[test]
+    fn name_maps_name_the_bad_item() {
+        let m = parse_name_map::<u32>("openai=20, Custom=8").unwrap();
+        assert_eq!(m.0.get("custom"), Some(&8));
+        assert!(parse_name_map::<u32>("openai").unwrap_err().contains("NAME=VALUE"));
+        assert!(parse_name_map::<u32>("openai=x").unwrap_err().starts_with("openai"));
+        let b = parse_name_map::<BreakerSpec>("gemini=3/30s").unwrap();
+        assert_eq!(b.0["gemini"].open_for, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn bind_addresses_default_to_loopback() {
+        assert_eq!(parse_bind_addr("8931").unwrap().to_string(), "127.0.0.1:8931");
+        assert_eq!(parse_bind_addr("localhost:1").unwrap().to_string(), "127.0.0.1:1");
+        assert!(parse_bind_addr("nowhere").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_plan() {
+        let c = ServeConfig::defaults();
+        assert_eq!(c.limits.max_concurrent_requests, 50);
+        assert_eq!(c.limits.provider_limit("gemini"), 10);
+        assert_eq!(c.limits.provider_limit("simulated"), 32);
+        assert_eq!(c.limits.provider_limit("whatever"), 5);
+        assert_eq!(c.memory.budget_bytes(), 512 * 1024 * 1024);
+        assert_eq!(c.memory.thread_max_bytes(), c.memory.budget_bytes() / 10);
+        assert_eq!(c.providers.breaker("custom").failures, 2);
+        assert_eq!(c.sim.sim_latency_ms, Latency::Fixed(200));
+    }
+}

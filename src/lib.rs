@@ -1,0 +1,77 @@
+//! zen: an MCP tool host with bounded concurrency and memory, plus the tools to load-test,
+//! soak-test and watch any MCP server. `main.rs` only parses and maps exit codes; everything
+//! else starts here.
+
+pub mod cli;
+pub mod concurrency;
+pub mod config;
+pub mod load;
+pub mod logging;
+pub mod memory;
+pub mod metrics;
+pub mod process;
+pub mod providers;
+pub mod serve;
+pub mod snapshot;
+pub mod soak;
+pub mod stress;
+pub mod telemetry;
+pub mod top;
+
+use anyhow::Result;
+use cli::{Cli, Command};
+
+/// zen's version, as reported by `zen --version`, the `version` tool and the snapshot.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How a command ended when it did not fail outright (errors are exit code 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The command did its job and any verdict passed.
+    Success,
+    /// A stress threshold or soak verdict failed (exit 1).
+    VerdictFailed,
+    /// A soak could not reach a verdict (too few samples, too short): exit 2, never a pass.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// The process exit code for this outcome.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::VerdictFailed => 1,
+            Outcome::Inconclusive => 2,
+        }
+    }
+}
+
+/// Run one zen command to completion on a fresh tokio runtime.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(config) => {
+                logging::init_stderr(&config.log_level)?;
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                serve::cancel_on_signal(shutdown.clone());
+                serve::run(*config, shutdown).await?;
+                Ok(Outcome::Success)
+            }
+            Command::Stress(args) => stress::run(args).await,
+            Command::Soak(args) => soak::run(args).await,
+            Command::Top(args) => top::run(args).await,
+        }
+    })
+}
+
+/// True when the error is a closed stdout/pipe (e.g. `zen stress --json | head`): not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,1 @@
+//! The load engine shared by `zen stress` and `zen soak`.

@@ -1,0 +1,42 @@
+//! Logging goes to stderr (on stdio, stdout is the protocol) or to a file (under the dashboard).
+use anyhow::{Context, Result};
+use tracing_subscriber::EnvFilter;
+
+/// Log to stderr at `level` (LOG_LEVEL: `info`, `debug`, or a full filter like `zen=debug,rmcp=warn`).
+pub fn init_stderr(level: &str) -> Result<()> {
+    let filter = filter(level)?;
+    // A second init (tests calling the library twice) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    Ok(())
+}
+
+/// Log to `path` (appending), for commands that own the terminal.
+pub fn init_file(level: &str, path: &std::path::Path) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open log file {}", path.display()))?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(level)?)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Ok(())
+}
+
+fn filter(level: &str) -> Result<EnvFilter> {
+    // rmcp logs every request at info; keep it at warn unless the user names it.
+    let directive = if level.contains('=') || level.contains(',') {
+        level.to_string()
+    } else {
+        format!("{level},rmcp=warn")
+    };
+    EnvFilter::try_new(&directive).with_context(|| {
+        format!("LOG_LEVEL '{level}' is not a log level: use error, warn, info, debug or trace")
+    })
+}

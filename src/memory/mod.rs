@@ -1,0 +1,246 @@
+//! The memory manager: conversation threads in a store with a byte budget, expiry and cleanup,
+//! and a watchdog on the process's RSS. The store sits behind a small trait: the in-process
+//! store is the default; a shared store (Redis) can implement the same trait later.
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub mod in_process;
+pub mod monitor;
+
+pub use in_process::InProcessStore;
+
+/// One turn of a conversation: only what was said, never the rebuilt history (zen-mcp-server
+/// stored the expanded history as a new turn, doubling each thread per turn).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Turn {
+    /// `user` or `assistant`.
+    pub role: String,
+    /// The user's own prompt, or the model's reply.
+    pub content: String,
+    /// The tool that made the turn.
+    pub tool: String,
+    /// The model that replied (assistant turns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Unix ms.
+    pub timestamp_ms: u64,
+    /// Absolute paths of files the turn brought in (their content is read when history is rebuilt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+}
+
+/// A conversation thread, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Thread {
+    pub id: Uuid,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    /// Turns ever made, including ones dropped to fit ZEN_THREAD_MAX_BYTES (counts toward
+    /// MAX_CONVERSATION_TURNS).
+    pub turn_count: u32,
+    /// Oldest turns dropped from storage to keep the thread under its share.
+    pub dropped_turns: u32,
+    /// Stored turns, oldest first.
+    pub turns: Vec<Turn>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppendReport {
+    /// Turns ever made in the thread after this append.
+    pub turn_count: u32,
+    /// Oldest turns this append dropped to keep the thread under ZEN_THREAD_MAX_BYTES.
+    pub dropped_turns: u32,
+    /// The thread's stored size after the append.
+    pub thread_bytes: u64,
+}
+
+/// Why threads were removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The store crossed its threshold (or a write would cross the budget).
+    Pressure,
+    /// Idle longer than CONVERSATION_TIMEOUT_HOURS.
+    Expiry,
+    /// The watchdog saw RSS above 80% of MEMORY_LIMIT_MB.
+    Watchdog,
+}
+
+/// Evictions by cause, since start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Evictions {
+    /// Threads evicted for the budget (or by the watchdog's forced cleanup).
+    pub pressure: u64,
+    /// Threads freed after expiring.
+    pub expiry: u64,
+    /// Turns dropped from threads larger than ZEN_THREAD_MAX_BYTES.
+    pub oversize: u64,
+}
+
+/// The last cleanup run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CleanupInfo {
+    pub at_ms: u64,
+    pub duration_ms: f64,
+    pub cause: Cause,
+    pub evicted: u64,
+}
+
+/// The watchdog's view of process memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchdogState {
+    /// RSS under 80% of the limit.
+    Ok,
+    /// RSS at 80% or more: warned and cleaned up.
+    Warning,
+    /// RSS above the limit: new threads are refused.
+    Refusing,
+}
+
+/// Watchdog figures for the snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WatchdogStats {
+    pub state: WatchdogState,
+    pub rss_bytes: u64,
+    pub limit_bytes: u64,
+    pub refused_threads_total: u64,
+}
+
+/// The store's figures for the snapshot, `/metrics` and the `metrics` tool.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoreStats {
+    pub threads: u64,
+    pub bytes: u64,
+    pub budget_bytes: u64,
+    /// bytes / budget_bytes.
+    pub utilisation: f64,
+    /// Share of the budget where cleanup starts.
+    pub threshold: f64,
+    pub thread_max_bytes: u64,
+    /// The most bytes ever stored at once: at or under the budget by construction.
+    pub peak_bytes: u64,
+    pub evictions: Evictions,
+    pub cleanups_total: u64,
+    pub last_cleanup: Option<CleanupInfo>,
+    pub watchdog: WatchdogStats,
+}
+
+/// A conversation store. Implementations keep their own byte accounting and budget.
+#[async_trait]
+pub trait ConversationStore: Send + Sync + 'static {
+    /// A live (unexpired) thread, pinned against eviction until [`ConversationStore::unpin`].
+    async fn checkout(&self, id: Uuid) -> Option<Thread>;
+    /// Undo one checkout's pin.
+    fn unpin(&self, id: Uuid);
+    /// Append turns to a thread, creating it if it does not exist. Keeps the thread under its
+    /// share and the store under its budget, evicting least recently updated threads first.
+    async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport;
+    /// Free expired threads and, past the threshold (or when `force`d), evict least recently
+    /// updated ones: at least 20% of them, until under the threshold.
+    async fn cleanup(&self, force: bool) -> u64;
+    /// Figures for the snapshot (the watchdog block is filled in by the manager).
+    fn stats(&self) -> StoreStats;
+}
+
+/// Watches the process's RSS against MEMORY_LIMIT_MB.
+#[derive(Debug)]
+pub struct Watchdog {
+    /// MEMORY_LIMIT_MB in bytes.
+    limit_bytes: u64,
+    /// WatchdogState as a u8, read on every new thread.
+    state: AtomicU8,
+    /// The last RSS seen.
+    rss_bytes: AtomicU64,
+    /// New threads refused while over the limit.
+    refused: AtomicU64,
+}
+
+impl Watchdog {
+    pub fn new(limit_bytes: u64) -> Self {
+        Watchdog {
+            limit_bytes,
+            state: AtomicU8::new(WatchdogState::Ok as u8),
+            rss_bytes: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    pub fn state(&self) -> WatchdogState {
+        match self.state.load(Ordering::Relaxed) {
+            0 => WatchdogState::Ok,
+            1 => WatchdogState::Warning,
+            _ => WatchdogState::Refusing,
+        }
+    }
+
+    /// Take a new RSS reading; returns the new state and whether it just changed.
+    pub fn observe(&self, rss_bytes: u64) -> (WatchdogState, bool) {
+        self.rss_bytes.store(rss_bytes, Ordering::Relaxed);
+        let next = if rss_bytes > self.limit_bytes {
+            WatchdogState::Refusing
+        } else if rss_bytes as f64 >= self.limit_bytes as f64 * 0.8 {
+            WatchdogState::Warning
+        } else {
+            WatchdogState::Ok
+        };
+        let before = self.state.swap(next as u8, Ordering::Relaxed);
+        (next, before != next as u8)
+    }
+
+    /// May a new conversation start? Existing ones always continue.
+    pub fn admit_new_thread(&self) -> Result<(), String> {
+        if self.state() != WatchdogState::Refusing {
+            return Ok(());
+        }
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+        Err(format!(
+            "zen is over its memory limit (RSS {:.1} MB > MEMORY_LIMIT_MB {:.1}): new conversations \
+             are refused until memory is back under the limit. Existing conversations \
+             (continuation_id) still work.",
+            mb(self.rss_bytes.load(Ordering::Relaxed)),
+            mb(self.limit_bytes)
+        ))
+    }
+
+    pub fn stats(&self) -> WatchdogStats {
+        WatchdogStats {
+            state: self.state(),
+            rss_bytes: self.rss_bytes.load(Ordering::Relaxed),
+            limit_bytes: self.limit_bytes,
+            refused_threads_total: self.refused.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Unix time in ms.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watchdog_refuses_new_threads_over_the_limit_and_recovers() {
+        let w = Watchdog::new(100);
+        assert_eq!(w.observe(50), (WatchdogState::Ok, false));
+        assert_eq!(w.observe(85), (WatchdogState::Warning, true));
+        assert!(w.admit_new_thread().is_ok());
+        assert_eq!(w.observe(101), (WatchdogState::Refusing, true));
+        let err = w.admit_new_thread().unwrap_err();
+        assert!(err.contains("MEMORY_LIMIT_MB"), "{err}");
+        assert_eq!(w.stats().refused_threads_total, 1);
+        assert_eq!(w.observe(40), (WatchdogState::Ok, true));
+        assert!(w.admit_new_thread().is_ok());
+    }
+}

@@ -1,0 +1,79 @@
+//! The memory manager: the store plus the RSS watchdog, and the background monitor that frees
+//! expired threads and relieves pressure every ZEN_MEMORY_CHECK_SECS (the plan's 5 minutes).
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{ConversationStore, StoreStats, Watchdog, WatchdogState};
+
+/// The store and the watchdog, as the rest of zen sees them.
+pub struct MemoryManager {
+    /// Conversation threads.
+    pub store: Arc<dyn ConversationStore>,
+    /// RSS against MEMORY_LIMIT_MB.
+    pub watchdog: Watchdog,
+    /// How often the monitor runs; also the least time between two forced cleanups.
+    pub check_interval: Duration,
+    /// When the watchdog last forced a cleanup, so a steady high RSS does not wipe every
+    /// conversation one sample at a time.
+    last_forced: Mutex<Option<Instant>>,
+}
+
+impl MemoryManager {
+    pub fn new(store: Arc<dyn ConversationStore>, rss_limit_bytes: u64, check_interval: Duration) -> Self {
+        MemoryManager {
+            store,
+            watchdog: Watchdog::new(rss_limit_bytes),
+            check_interval,
+            last_forced: Mutex::new(None),
+        }
+    }
+
+    /// The store's figures with the watchdog's.
+    pub fn stats(&self) -> StoreStats {
+        let mut stats = self.store.stats();
+        stats.watchdog = self.watchdog.stats();
+        stats
+    }
+
+    /// A new RSS sample from the process sampler.
+    pub async fn observe_rss(&self, rss_bytes: u64) {
+        let (state, changed) = self.watchdog.observe(rss_bytes);
+        if changed {
+            match state {
+                WatchdogState::Ok => tracing::info!(rss_bytes, "memory back under 80% of MEMORY_LIMIT_MB"),
+                WatchdogState::Warning => tracing::warn!(rss_bytes, "memory above 80% of MEMORY_LIMIT_MB: forcing a conversation cleanup"),
+                WatchdogState::Refusing => tracing::warn!(rss_bytes, "memory above MEMORY_LIMIT_MB: refusing new conversations"),
+            }
+        }
+        if state == WatchdogState::Ok {
+            return;
+        }
+        let due = {
+            let mut last = self.last_forced.lock().unwrap_or_else(|p| p.into_inner());
+            let due = changed || last.is_none_or(|t| t.elapsed() >= self.check_interval);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            self.store.cleanup(true).await;
+        }
+    }
+}
+
+/// Run the periodic cleanup until shutdown.
+pub async fn run_monitor(manager: Arc<MemoryManager>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(manager.check_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is immediate: nothing to clean at start
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => { manager.store.cleanup(false).await; }
+        }
+    }
+}

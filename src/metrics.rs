@@ -1,0 +1,399 @@
+//! The metrics collector: per tool and per provider, calls, errors by kind, in flight, latency in
+//! an HDR histogram (µs, 3 significant digits) and a ring of per-second buckets for live rates;
+//! plus the process's RSS, CPU and threads, sampled once a second off the call path.
+//! Everything is fixed-size: memory does not grow with the call count.
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use crate::snapshot::{CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats};
+
+/// A latency histogram in µs from 1 µs to 1 hour at 3 significant digits. Its counts array is
+/// allocated zeroed up front, so untouched buckets cost no resident memory.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    ToolError,
+    ProviderError,
+    Timeout,
+    Rejected,
+}
+
+impl Outcome {
+    /// Label value for `/metrics`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::ToolError => "tool_error",
+            Outcome::ProviderError => "provider_error",
+            Outcome::Timeout => "timeout",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+const RING: usize = 64;
+
+/// Calls and errors per whole second, for the last 64 seconds.
+#[derive(Debug)]
+struct RateRing {
+    /// (second since start, calls, errors); a slot is reused when its second is stale.
+    slots: [(u64, u64, u64); RING],
+}
+
+impl RateRing {
+    fn new() -> Self {
+        RateRing {
+            slots: [(u64::MAX, 0, 0); RING],
+        }
+    }
+
+    fn add(&mut self, sec: u64, error: bool) {
+        let slot = &mut self.slots[(sec as usize) % RING];
+        if slot.0 != sec {
+            *slot = (sec, 0, 0);
+        }
+        slot.1 += 1;
+        slot.2 += error as u64;
+    }
+
+    /// Mean calls/s and errors/s over the `window` whole seconds before `now_sec`.
+    fn rate(&self, now_sec: u64, window: u64) -> (f64, f64) {
+        let span = window.min(now_sec);
+        if span == 0 {
+            return (0.0, 0.0);
+        }
+        let from = now_sec - span;
+        let (calls, errors) = self
+            .slots
+            .iter()
+            .filter(|s| s.0 >= from && s.0 < now_sec)
+            .fold((0, 0), |acc, s| (acc.0 + s.1, acc.1 + s.2));
+        (calls as f64 / span as f64, errors as f64 / span as f64)
+    }
+}
+
+#[derive(Debug)]
+struct SeriesInner {
+    latency_us: Histogram<u64>,
+    ring: RateRing,
+}
+
+/// One series of calls (a tool, a provider, or all tools together).
+#[derive(Debug)]
+pub struct Series {
+    /// Calls finished.
+    calls: AtomicU64,
+    /// Failures by kind: tool, provider, timeout, rejected.
+    errors: [AtomicU64; 4],
+    /// Calls running now.
+    in_flight: AtomicU64,
+    /// Most calls running at once.
+    peak_in_flight: AtomicU64,
+    /// Histogram and rate ring under one lock: one lock per recorded call.
+    inner: Mutex<SeriesInner>,
+}
+
+/// One call being timed. `finish` records its outcome; dropping it unfinished records a
+/// timeout (the call was cancelled or abandoned). Either way it leaves the in-flight count.
+#[must_use = "a recording counts the call in flight until finished or dropped"]
+pub struct Recording<'a> {
+    metrics: &'a Metrics,
+    series: [Option<&'a Series>; 2],
+    started: Instant,
+    done: bool,
+}
+
+impl Recording<'_> {
+    /// Record how the call ended.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.record(outcome);
+    }
+
+    fn record(&mut self, outcome: Outcome) {
+        self.done = true;
+        let elapsed = self.started.elapsed();
+        let now = self.metrics.now_sec();
+        for series in self.series.iter().flatten() {
+            series.in_flight.fetch_sub(1, Ordering::Relaxed);
+            series.record(outcome, elapsed, now);
+        }
+    }
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(Outcome::Timeout);
+        }
+    }
+}
+
+impl Series {
+    fn new() -> Self {
+        Series {
+            calls: AtomicU64::new(0),
+            errors: Default::default(),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            inner: Mutex::new(SeriesInner {
+                latency_us: new_histogram(),
+                ring: RateRing::new(),
+            }),
+        }
+    }
+
+    fn start_raw(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn record(&self, outcome: Outcome, elapsed: Duration, now_sec: u64) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let error_index = match outcome {
+            Outcome::Ok => None,
+            Outcome::ToolError => Some(0),
+            Outcome::ProviderError => Some(1),
+            Outcome::Timeout => Some(2),
+            Outcome::Rejected => Some(3),
+        };
+        if let Some(i) = error_index {
+            self.errors[i].fetch_add(1, Ordering::Relaxed);
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .latency_us
+            .saturating_record(elapsed.as_micros().max(1) as u64);
+        inner.ring.add(now_sec, error_index.is_some());
+    }
+
+    fn stats(&self, now_sec: u64) -> CallStats {
+        let (latency, rates) = {
+            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let rate = |w| inner.ring.rate(now_sec, w);
+            let ((c1, e1), (c10, e10), (c60, e60)) = (rate(1), rate(10), rate(60));
+            (
+                LatencySummary::from_histogram(&inner.latency_us),
+                Rates {
+                    calls_per_sec_1s: c1,
+                    calls_per_sec_10s: c10,
+                    calls_per_sec_60s: c60,
+                    errors_per_sec_1s: e1,
+                    errors_per_sec_10s: e10,
+                    errors_per_sec_60s: e60,
+                },
+            )
+        };
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let errors = ErrorCounts {
+            tool_error: load(&self.errors[0]),
+            provider_error: load(&self.errors[1]),
+            timeout: load(&self.errors[2]),
+            rejected: load(&self.errors[3]),
+        };
+        let calls = load(&self.calls);
+        let total_errors =
+            errors.tool_error + errors.provider_error + errors.timeout + errors.rejected;
+        CallStats {
+            total_operations: calls,
+            total_errors,
+            error_rate: if calls == 0 {
+                0.0
+            } else {
+                total_errors as f64 / calls as f64
+            },
+            average_duration_ms: latency.mean_ms,
+            in_flight: load(&self.in_flight),
+            peak_in_flight: load(&self.peak_in_flight),
+            errors,
+            latency,
+            rates,
+        }
+    }
+}
+
+/// All series, fixed at start: tools and providers are known, so no map ever grows.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Start of the process, for uptime and rate seconds.
+    started: Instant,
+    /// Every tool call, whatever the tool.
+    total: Series,
+    /// Per tool.
+    tools: BTreeMap<&'static str, Series>,
+    /// Per provider.
+    providers: BTreeMap<&'static str, (Series, AtomicU64)>,
+    /// Protocol-level counts.
+    malformed: AtomicU64,
+    oversized: AtomicU64,
+    unknown_tools: AtomicU64,
+    /// The latest process sample (written once a second by the sampler).
+    system: Mutex<SystemStats>,
+}
+
+impl Metrics {
+    pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
+        Metrics {
+            started: Instant::now(),
+            total: Series::new(),
+            tools: tools.iter().map(|t| (*t, Series::new())).collect(),
+            providers: providers
+                .iter()
+                .map(|p| (*p, (Series::new(), AtomicU64::new(0))))
+                .collect(),
+            malformed: AtomicU64::new(0),
+            oversized: AtomicU64::new(0),
+            unknown_tools: AtomicU64::new(0),
+            system: Mutex::new(SystemStats::default()),
+        }
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn now_sec(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// A tool call starts: it counts as in flight (for the tool and the total) until the
+    /// recording is finished or dropped. A dropped recording (a cancelled call) is counted as a
+    /// timeout, so no call goes missing from the figures.
+    pub fn begin_tool(&self, tool: &str) -> Recording<'_> {
+        let series = self.tool_series(tool);
+        self.total.start_raw();
+        series.start_raw();
+        Recording {
+            metrics: self,
+            series: [Some(&self.total), Some(series)],
+            started: Instant::now(),
+            done: false,
+        }
+    }
+
+    fn tool_series(&self, tool: &str) -> &Series {
+        self.tools
+            .get(tool)
+            .unwrap_or_else(|| panic!("tool {tool} has no series: series are made for every tool"))
+    }
+
+    fn provider(&self, provider: &str) -> &(Series, AtomicU64) {
+        self.providers.get(provider).unwrap_or_else(|| {
+            panic!("provider {provider} has no series: series are made for every provider")
+        })
+    }
+
+    /// A provider request starts (retries happen inside it); see [`Metrics::begin_tool`].
+    pub fn begin_provider(&self, provider: &str) -> Recording<'_> {
+        let series = &self.provider(provider).0;
+        series.start_raw();
+        Recording {
+            metrics: self,
+            series: [Some(series), None],
+            started: Instant::now(),
+            done: false,
+        }
+    }
+
+    /// A provider attempt failed and will be retried.
+    pub fn record_retry(&self, provider: &str) {
+        self.provider(provider).1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_malformed(&self) {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn count_oversized(&self) {
+        self.oversized.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn count_unknown_tool(&self) {
+        self.unknown_tools.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn total_stats(&self) -> CallStats {
+        self.total.stats(self.now_sec())
+    }
+
+    pub fn tool_stats(&self) -> BTreeMap<String, CallStats> {
+        let now = self.now_sec();
+        self.tools
+            .iter()
+            .map(|(name, s)| (name.to_string(), s.stats(now)))
+            .collect()
+    }
+
+    /// (calls, retries) per provider.
+    pub fn provider_stats(&self) -> BTreeMap<&'static str, (CallStats, u64)> {
+        let now = self.now_sec();
+        self.providers
+            .iter()
+            .map(|(name, (s, retries))| (*name, (s.stats(now), retries.load(Ordering::Relaxed))))
+            .collect()
+    }
+
+    pub fn protocol_stats(&self) -> ProtocolStats {
+        ProtocolStats {
+            malformed_messages: self.malformed.load(Ordering::Relaxed),
+            oversized_messages: self.oversized.load(Ordering::Relaxed),
+            unknown_tools: self.unknown_tools.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The latest process sample, with uptime filled in now.
+    pub fn system(&self) -> SystemStats {
+        let mut s = self.system.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        s.uptime_minutes = self.uptime().as_secs_f64() / 60.0;
+        s
+    }
+
+    /// Store a new process sample (from the sampler task).
+    pub fn set_system(&self, sample: SystemStats) {
+        *self.system.lock().unwrap_or_else(|p| p.into_inner()) = sample;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_use_whole_seconds_only() {
+        let mut ring = RateRing::new();
+        for sec in 0..20 {
+            for _ in 0..10 {
+                ring.add(sec, sec % 2 == 0);
+            }
+        }
+        ring.add(20, false); // the current, partial second is not counted
+        assert_eq!(ring.rate(20, 1), (10.0, 0.0)); // second 19 is odd: no errors
+        assert_eq!(ring.rate(20, 10), (10.0, 5.0));
+        assert_eq!(ring.rate(20, 60), (10.0, 5.0)); // only 20 seconds so far
+        assert_eq!(ring.rate(0, 10), (0.0, 0.0));
+        // Long after, stale slots do not count.
+        assert_eq!(ring.rate(200, 60), (0.0, 0.0));
+    }
+
+    #[test]
+    fn series_count_errors_by_kind() {
+        let m = Metrics::new(&["chat"], &["simulated"]);
+        let first = m.begin_tool("chat");
+        assert_eq!(m.tool_stats()["chat"].in_flight, 1);
+        first.finish(Outcome::Ok);
+        m.begin_tool("chat").finish(Outcome::Rejected);
+        drop(m.begin_tool("chat")); // cancelled: counted as a timeout
+        let s = &m.tool_stats()["chat"];
+        assert_eq!((s.total_operations, s.total_errors), (3, 2));
+        assert_eq!((s.errors.rejected, s.errors.timeout), (1, 1));
+        assert_eq!((s.in_flight, s.peak_in_flight), (0, 1));
+        assert!((s.error_rate - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(m.total_stats().total_operations, 3);
+    }
+}

@@ -1,0 +1,160 @@
+//! The built-in simulated provider: zen's embedded default, so everything works offline and
+//! load tests are repeatable. Latency, error rate, reply size, seed and injected faults come
+//! from the ZEN_SIM_* settings. Its replies say they are simulated.
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError};
+use crate::config::{Latency, SimConfig};
+
+const NAME: &str = "simulated";
+
+/// What the dice chose for one call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    Reply,
+    Fail500,
+    RateLimited,
+    Hang,
+    Slow,
+}
+
+/// The simulated provider.
+pub struct SimulatedProvider {
+    /// Latency, error rate, reply size and faults.
+    config: SimConfig,
+    /// One generator for every call, seeded from ZEN_SIM_SEED when set, so runs repeat.
+    rng: Mutex<StdRng>,
+    /// The model list (one model, `simulated`).
+    models: Vec<ModelInfo>,
+    /// Calls inside `complete` right now: counted here, independent of zen's pools, so tests
+    /// can check the pools from the provider's side.
+    in_flight: AtomicU64,
+    /// The most calls ever inside `complete` at once.
+    peak_in_flight: AtomicU64,
+}
+
+impl SimulatedProvider {
+    pub fn new(config: SimConfig) -> Self {
+        let seed = config.sim_seed.unwrap_or_else(rand::random);
+        SimulatedProvider {
+            config,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            models: vec![ModelInfo {
+                name: NAME.to_string(),
+                context_window: 1_000_000,
+                max_output_tokens: 65_536,
+                aliases: vec!["sim".to_string()],
+            }],
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+        }
+    }
+
+    /// The most calls that were inside the provider at once.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Calls inside the provider now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    fn roll(&self) -> (Duration, Fate) {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        let latency_ms = match self.config.sim_latency_ms {
+            Latency::Fixed(ms) => ms,
+            Latency::Uniform(lo, hi) => rng.random_range(lo..=hi),
+        };
+        let mut dice: f64 = rng.random();
+        let mut fate = Fate::Reply;
+        let faults = &self.config.sim_faults.0;
+        let table = [
+            (self.config.sim_error_rate, Fate::Fail500),
+            (faults.get("500").map_or(0.0, |f| f.0), Fate::Fail500),
+            (faults.get("429").map_or(0.0, |f| f.0), Fate::RateLimited),
+            (faults.get("hang").map_or(0.0, |f| f.0), Fate::Hang),
+            (faults.get("slow").map_or(0.0, |f| f.0), Fate::Slow),
+        ];
+        for (rate, candidate) in table {
+            if dice < rate {
+                fate = candidate;
+                break;
+            }
+            dice -= rate;
+        }
+        (Duration::from_millis(latency_ms), fate)
+    }
+
+    fn reply(&self, request: &CompletionRequest) -> String {
+        let prompt_chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
+        let mut text = format!(
+            "[simulated reply: zen's built-in provider, no model was called] Read {} messages ({} bytes) for model '{}'.",
+            request.messages.len(),
+            prompt_chars,
+            request.model
+        );
+        const FILLER: &str = " Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
+        while text.len() < self.config.sim_reply_bytes {
+            text.push_str(FILLER);
+        }
+        text.truncate(self.config.sim_reply_bytes.max(1));
+        text
+    }
+}
+
+/// Counts a call inside the provider for as long as it lives (also when the call is dropped).
+struct InsideGuard<'a>(&'a AtomicU64);
+
+impl Drop for InsideGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[async_trait]
+impl Provider for SimulatedProvider {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn models(&self) -> &[ModelInfo] {
+        &self.models
+    }
+
+    async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        let _inside = InsideGuard(&self.in_flight);
+        let (latency, fate) = self.roll();
+        match fate {
+            Fate::Hang => std::future::pending::<()>().await,
+            Fate::Slow => tokio::time::sleep(latency * 10).await,
+            _ => tokio::time::sleep(latency).await,
+        }
+        match fate {
+            Fate::Fail500 => Err(ProviderError::Status {
+                provider: NAME,
+                status: 500,
+                message: "simulated internal server error (ZEN_SIM_ERROR_RATE / ZEN_SIM_FAULTS)"
+                    .to_string(),
+                retry_after: None,
+            }),
+            Fate::RateLimited => Err(ProviderError::Status {
+                provider: NAME,
+                status: 429,
+                message: "simulated rate limit (ZEN_SIM_FAULTS 429)".to_string(),
+                retry_after: Some(Duration::from_millis(200)),
+            }),
+            _ => Ok(Completion {
+                text: self.reply(request),
+            }),
+        }
+    }
+}

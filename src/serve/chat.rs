@@ -1,0 +1,247 @@
+//! The chat flow: validate, look up the thread (pinned while the call runs), rebuild the history
+//! for the model, call the provider, store the new turns (only what was said), and reply with a
+//! continuation offer.
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::app::App;
+use super::tools::{ChatArgs, ToolError, ToolReply};
+use crate::memory::{ConversationStore, Thread, Turn, unix_ms};
+use crate::providers::{CompletionRequest, Message};
+
+/// Largest file embedded into a prompt.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+const SYSTEM_PROMPT: &str = "You are a senior engineering thinking partner reached through the \
+zen MCP server's chat tool. Another AI assistant and its user are asking; be direct, concrete \
+and brief, and say so when you are unsure.";
+
+/// Unpins a continued thread when the call ends, however it ends.
+struct Pin {
+    store: Arc<dyn ConversationStore>,
+    id: Uuid,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.store.unpin(self.id);
+    }
+}
+
+/// Run one chat call.
+pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
+    let mem = &app.config.memory;
+    if args.prompt.trim().is_empty() {
+        return Err(ToolError::bad_input(
+            "invalid arguments for chat: prompt: must not be empty",
+        ));
+    }
+    if args.prompt.len() > mem.max_prompt_bytes {
+        return Err(ToolError::bad_input(format!(
+            "invalid arguments for chat: prompt: {} bytes is over the {} byte limit \
+             (ZEN_MAX_PROMPT_BYTES); put large content in a file and pass it in absolute_file_paths",
+            args.prompt.len(),
+            mem.max_prompt_bytes
+        )));
+    }
+    if let Some(t) = args.temperature
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(ToolError::bad_input(format!(
+            "invalid arguments for chat: temperature: {t} is outside 0 to 1"
+        )));
+    }
+    let route = app
+        .registry
+        .resolve(args.model.as_deref())
+        .map_err(ToolError::bad_input)?;
+    let store = app.memory.store.clone();
+
+    let (thread_id, thread, _pin) = match args.continuation_id.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => {
+            let id = Uuid::parse_str(raw).map_err(|_| {
+                ToolError::bad_input(format!(
+                    "invalid arguments for chat: continuation_id: '{raw}' is not a thread id \
+                     (a UUID from an earlier chat reply)"
+                ))
+            })?;
+            let thread = store.checkout(id).await.ok_or_else(|| {
+                ToolError::bad_input(format!(
+                    "continuation_id {id} is unknown or expired: conversations end \
+                     {} hours after their last turn (CONVERSATION_TIMEOUT_HOURS), when zen \
+                     restarts, or when evicted under memory pressure. Start a new conversation \
+                     by leaving continuation_id out.",
+                    mem.conversation_timeout_hours
+                ))
+            })?;
+            let pin = Pin {
+                store: store.clone(),
+                id,
+            };
+            if thread.turn_count + 2 > mem.max_conversation_turns {
+                return Err(ToolError::bad_input(format!(
+                    "conversation {id} is full: it has {} of MAX_CONVERSATION_TURNS ({}) turns. \
+                     Start a new conversation by leaving continuation_id out.",
+                    thread.turn_count, mem.max_conversation_turns
+                )));
+            }
+            (id, Some(thread), Some(pin))
+        }
+        _ => {
+            app.memory
+                .watchdog
+                .admit_new_thread()
+                .map_err(ToolError::bad_input)?;
+            (Uuid::new_v4(), None, None)
+        }
+    };
+
+    let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
+    let messages = history(thread.as_ref(), &args.prompt, &files_text);
+    let completion = app
+        .call_provider(
+            &route,
+            CompletionRequest {
+                model: route.model.clone(),
+                messages,
+                temperature: args.temperature,
+            },
+        )
+        .await?;
+
+    let now = unix_ms();
+    let model_label = format!("{}/{}", route.provider.name(), route.model);
+    let turns = vec![
+        Turn {
+            role: "user".into(),
+            content: args.prompt,
+            tool: "chat".into(),
+            model: None,
+            timestamp_ms: now,
+            files: args.absolute_file_paths,
+        },
+        Turn {
+            role: "assistant".into(),
+            content: completion.text.clone(),
+            tool: "chat".into(),
+            model: Some(model_label.clone()),
+            timestamp_ms: now,
+            files: Vec::new(),
+        },
+    ];
+    let report = store.append(thread_id, turns).await;
+    if report.dropped_turns > 0 {
+        notes.push(format!(
+            "the {} oldest turns of this conversation were dropped from memory to keep it under \
+             ZEN_THREAD_MAX_BYTES ({} bytes); the model no longer sees them",
+            report.dropped_turns,
+            mem.thread_max_bytes()
+        ));
+    }
+    let turns_left = mem.max_conversation_turns.saturating_sub(report.turn_count);
+    let mut text = completion.text.clone();
+    text.push_str("\n\n---\n");
+    for note in &notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    if turns_left >= 2 {
+        text.push_str(&format!(
+            "continuation_id: {thread_id} ({turns_left} turns left). Pass it as continuation_id to continue this conversation.\n"
+        ));
+    } else {
+        text.push_str(&format!(
+            "continuation_id: {thread_id} (no turns left: start a new conversation next time).\n"
+        ));
+    }
+    Ok(ToolReply {
+        text,
+        structured: Some(json!({
+            "reply": completion.text,
+            "continuation_id": thread_id,
+            "turns_left": turns_left,
+            "model": model_label,
+            "notes": notes,
+        })),
+    })
+}
+
+/// The messages the model sees: system prompt, the stored turns, then the new prompt with the
+/// thread's files embedded once.
+fn history(thread: Option<&Thread>, prompt: &str, files_text: &str) -> Vec<Message> {
+    let mut messages = vec![Message::new("system", SYSTEM_PROMPT)];
+    if let Some(thread) = thread {
+        if thread.dropped_turns > 0 {
+            messages.push(Message::new(
+                "system",
+                format!(
+                    "({} earlier turns of this conversation were dropped to save memory.)",
+                    thread.dropped_turns
+                ),
+            ));
+        }
+        messages.extend(
+            thread
+                .turns
+                .iter()
+                .map(|t| Message::new(&t.role, t.content.clone())),
+        );
+    }
+    let content = if files_text.is_empty() {
+        prompt.to_string()
+    } else {
+        format!("{prompt}\n\n{files_text}")
+    };
+    messages.push(Message::new("user", content));
+    messages
+}
+
+/// Read every file of the thread plus the new ones, each once; notes say what was skipped.
+async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, Vec<String>) {
+    // Owned paths: nothing borrowed from the thread is held across the reads below.
+    let mut paths: Vec<String> = Vec::new();
+    if let Some(thread) = thread {
+        for turn in &thread.turns {
+            paths.extend(turn.files.iter().cloned());
+        }
+    }
+    paths.extend(new_files.iter().cloned());
+    let mut seen = BTreeSet::new();
+    let mut text = String::new();
+    let mut notes = Vec::new();
+    for path in &paths {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let is_new = new_files.contains(path);
+        match read_file(path).await {
+            Ok(content) => {
+                text.push_str(&format!("=== file: {path} ===\n{content}\n=== end of {path} ===\n"));
+            }
+            Err(why) if is_new => notes.push(format!("skipped file {path}: {why}")),
+            Err(_) => {} // reported when it was passed; it may have gone since
+        }
+    }
+    (text, notes)
+}
+
+async fn read_file(path: &str) -> Result<String, String> {
+    if !std::path::Path::new(path).is_absolute() {
+        return Err("not an absolute path".to_string());
+    }
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!("{} bytes is over the 1 MiB limit", meta.len()));
+    }
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}

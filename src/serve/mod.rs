@@ -1,0 +1,109 @@
+//! `zen serve`: the MCP tool host, over stdio (the default) or streamable HTTP.
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use rmcp::ServiceExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub mod app;
+pub mod chat;
+pub mod host;
+pub mod http;
+pub mod stdio;
+pub mod tools;
+
+pub use app::{App, TransportInfo};
+pub use host::Host;
+
+use crate::config::ServeConfig;
+
+/// Run the host until stdin closes or `shutdown` fires, then drain in-flight calls.
+pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()> {
+    let http_addr = config.transport.http;
+    if let Some(addr) = http_addr {
+        http::check_bind(
+            addr,
+            config.transport.allow_remote,
+            config.transport.auth_token.as_deref(),
+        )?;
+    }
+    let app = App::new(config)?;
+    let listener = match http_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            app.set_transport(TransportInfo {
+                kind: "http",
+                endpoint: Some(format!("http://{local}/mcp")),
+            });
+            Some(listener)
+        }
+        None => {
+            app.set_transport(TransportInfo {
+                kind: "stdio",
+                endpoint: None,
+            });
+            None
+        }
+    };
+    // Background work outlives the shutdown signal: it must keep going while calls drain.
+    let background = CancellationToken::new();
+    let _stop_background = background.clone().drop_guard();
+    app.spawn_background(&background);
+    let _telemetry = crate::telemetry::start(&app, &background).await?;
+    match listener {
+        Some(listener) => http::serve(listener, app, shutdown).await,
+        None => serve_stdio(app, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+    }
+}
+
+/// Serve one MCP session over a reader/writer pair (stdin/stdout, or pipes in tests).
+pub async fn serve_stdio<R, W>(
+    app: Arc<App>,
+    reader: R,
+    writer: W,
+    shutdown: CancellationToken,
+) -> Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let transport = stdio::StdioTransport::new(reader, writer, app.clone(), shutdown);
+    let running = match Host::new(app).serve(transport).await {
+        Ok(running) => running,
+        Err(err) => {
+            // A client that leaves before initializing is not a server failure.
+            tracing::info!("session ended before initialization: {err}");
+            return Ok(());
+        }
+    };
+    let reason = running.waiting().await.context("the MCP session task failed")?;
+    tracing::info!(?reason, "session ended");
+    Ok(())
+}
+
+/// Cancel `shutdown` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signal(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                let _ = tokio::signal::ctrl_c().await;
+                shutdown.cancel();
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.cancel();
+    });
+}

@@ -1,0 +1,170 @@
+//! `/metrics`: the Snapshot in Prometheus text exposition (0.0.4), encoded by prometheus-client
+//! from a collector that reads the snapshot at scrape time (no second set of counters).
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+use crate::memory::WatchdogState;
+use crate::providers::resilience::BreakerState;
+use crate::snapshot::{BUCKET_BOUNDS_MS, CallStats, LatencySummary, Snapshot};
+
+/// Content type of the Prometheus text format.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// Render a snapshot as Prometheus text.
+pub fn render(snapshot: &Snapshot) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(SnapshotCollector(snapshot.clone())));
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &registry);
+    out
+}
+
+#[derive(Debug)]
+struct SnapshotCollector(Snapshot);
+
+type Labels<'a> = Vec<(&'a str, &'a str)>;
+
+fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, u64)]) -> std::fmt::Result {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in rows {
+        m.encode_family(labels)?.encode_counter::<NoLabelSet, _, u64>(v, None)?;
+    }
+    Ok(())
+}
+
+fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, f64)]) -> std::fmt::Result {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in rows {
+        m.encode_family(labels)?.encode_gauge(v)?;
+    }
+    Ok(())
+}
+
+fn histogram(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, &LatencySummary)]) -> std::fmt::Result {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
+    for (labels, s) in rows {
+        // The encoder accumulates, so hand it per-bucket counts.
+        let mut previous = 0;
+        let buckets: Vec<(f64, u64)> = BUCKET_BOUNDS_MS
+            .iter()
+            .zip(&s.buckets)
+            .map(|(bound, cumulative)| {
+                let own = cumulative - previous;
+                previous = *cumulative;
+                (bound / 1000.0, own)
+            })
+            .collect();
+        let sum_seconds = s.mean_ms * s.count as f64 / 1000.0;
+        m.encode_family(labels)?
+            .encode_histogram::<NoLabelSet>(sum_seconds, s.count, &buckets, None)?;
+    }
+    Ok(())
+}
+
+fn outcome_rows<'a>(key: &'a str, name: &'a str, c: &CallStats) -> Vec<(Labels<'a>, u64)> {
+    let e = &c.errors;
+    let ok = c.total_operations - c.total_errors;
+    [
+        ("ok", ok),
+        ("tool_error", e.tool_error),
+        ("provider_error", e.provider_error),
+        ("timeout", e.timeout),
+        ("rejected", e.rejected),
+    ]
+    .into_iter()
+    .map(|(outcome, v)| (vec![(key, name), ("outcome", outcome)], v))
+    .collect()
+}
+
+impl Collector for SnapshotCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> std::fmt::Result {
+        let s = &self.0;
+        let tools: Vec<_> = s.tools.iter().collect();
+        let calls: Vec<_> = tools.iter().flat_map(|(t, c)| outcome_rows("tool", t, c)).collect();
+        counter(&mut enc, "zen_tool_calls", "Tool calls finished, by outcome.", &calls)?;
+        let rows: Vec<_> = tools.iter().map(|(t, c)| (vec![("tool", t.as_str())], c.in_flight as f64)).collect();
+        gauge(&mut enc, "zen_tool_in_flight", "Tool calls running now.", &rows)?;
+        let rows: Vec<_> = tools.iter().map(|(t, c)| (vec![("tool", t.as_str())], &c.latency)).collect();
+        histogram(&mut enc, "zen_tool_duration_seconds", "Tool call latency.", &rows)?;
+
+        let providers: Vec<_> = s.providers.iter().collect();
+        let calls: Vec<_> = providers.iter().flat_map(|(p, st)| outcome_rows("provider", p, &st.calls)).collect();
+        counter(&mut enc, "zen_provider_calls", "Provider requests finished (retries inside), by outcome.", &calls)?;
+        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64)).collect();
+        gauge(&mut enc, "zen_provider_in_flight", "Provider requests running now.", &rows)?;
+        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], &st.calls.latency)).collect();
+        histogram(&mut enc, "zen_provider_duration_seconds", "Provider request latency, retries included.", &rows)?;
+        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.retries_total)).collect();
+        counter(&mut enc, "zen_provider_retries", "Provider attempts retried after a retryable failure.", &rows)?;
+        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.breaker.opened_total)).collect();
+        counter(&mut enc, "zen_breaker_opened", "Times a provider's circuit breaker opened.", &rows)?;
+        let states = [(BreakerState::Closed, "closed"), (BreakerState::Open, "open"), (BreakerState::HalfOpen, "half_open")];
+        let rows: Vec<_> = providers
+            .iter()
+            .flat_map(|(p, st)| states.iter().map(move |(state, label)| (vec![("provider", p.as_str()), ("state", *label)], (st.breaker.state == *state) as u8 as f64)))
+            .collect();
+        gauge(&mut enc, "zen_breaker_state", "1 for the breaker's current state.", &rows)?;
+
+        let pools = &s.pools;
+        for (name, help, value) in [
+            ("zen_pool_limit", "Permits in the pool.", (|p: &crate::concurrency::PoolStats| p.limit as f64) as fn(&_) -> f64),
+            ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
+            ("zen_pool_waiting", "Calls waiting for a permit now.", |p| p.waiting as f64),
+            ("zen_pool_peak_in_use", "Most permits ever held at once.", |p| p.peak_in_use as f64),
+        ] {
+            let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], value(p))).collect();
+            gauge(&mut enc, name, help, &rows)?;
+        }
+        let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], p.acquired_total)).collect();
+        counter(&mut enc, "zen_pool_acquired", "Permits handed out.", &rows)?;
+        let rows: Vec<_> = pools
+            .iter()
+            .flat_map(|p| {
+                [
+                    (vec![("pool", p.name.as_str()), ("reason", "queue_timeout")], p.rejected_total - p.rejected_shutting_down),
+                    (vec![("pool", p.name.as_str()), ("reason", "shutting_down")], p.rejected_shutting_down),
+                ]
+            })
+            .collect();
+        counter(&mut enc, "zen_rejected", "Calls turned away by a pool.", &rows)?;
+        let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], &p.queue_wait)).collect();
+        histogram(&mut enc, "zen_pool_queue_wait_seconds", "Time spent waiting for a permit.", &rows)?;
+
+        let sys = &s.system;
+        gauge(&mut enc, "zen_process_resident_memory_bytes", "Resident memory of zen serve.", &[(vec![], sys.rss_bytes as f64)])?;
+        gauge(&mut enc, "zen_process_cpu_percent", "CPU use, percent of one core.", &[(vec![], sys.cpu_percent)])?;
+        gauge(&mut enc, "zen_process_threads", "Threads of zen serve.", &[(vec![], sys.threads as f64)])?;
+        gauge(&mut enc, "zen_uptime_seconds", "Seconds since zen serve started.", &[(vec![], s.server.uptime_secs)])?;
+
+        let c = &s.conversations;
+        gauge(&mut enc, "zen_conversations", "Conversation threads stored.", &[(vec![], c.threads as f64)])?;
+        gauge(&mut enc, "zen_conversation_bytes", "Bytes of all stored threads.", &[(vec![], c.bytes as f64)])?;
+        gauge(&mut enc, "zen_conversation_budget_bytes", "The conversation byte budget.", &[(vec![], c.budget_bytes as f64)])?;
+        let ev = &c.evictions;
+        let rows = [
+            (vec![("cause", "pressure")], ev.pressure),
+            (vec![("cause", "expiry")], ev.expiry),
+            (vec![("cause", "oversize")], ev.oversize),
+        ];
+        counter(&mut enc, "zen_conversation_evictions", "Threads evicted (oversize: turns dropped), by cause.", &rows)?;
+        let w = c.watchdog.state;
+        let rows = [
+            (vec![("state", "ok")], (w == WatchdogState::Ok) as u8 as f64),
+            (vec![("state", "warning")], (w == WatchdogState::Warning) as u8 as f64),
+            (vec![("state", "refusing")], (w == WatchdogState::Refusing) as u8 as f64),
+        ];
+        gauge(&mut enc, "zen_watchdog_state", "1 for the memory watchdog's current state.", &rows)?;
+
+        let p = &s.protocol;
+        let rows = [
+            (vec![("kind", "malformed")], p.malformed_messages),
+            (vec![("kind", "oversized")], p.oversized_messages),
+            (vec![("kind", "unknown_tool")], p.unknown_tools),
+        ];
+        counter(&mut enc, "zen_bad_messages", "Messages that never became a tool call.", &rows)?;
+        Ok(())
+    }
+}
