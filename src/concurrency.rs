@@ -287,9 +287,9 @@ mod tests {
         let held = pool.acquire(None).await.unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         for i in 0..5 {
-            let (pool, tx) = (pool.clone(), tx.clone());
+            let (waiter, tx) = (pool.clone(), tx.clone());
             tokio::spawn(async move {
-                let permit = pool.acquire(None).await.unwrap();
+                let permit = waiter.acquire(None).await.unwrap();
                 tx.send(i).unwrap();
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 drop(permit);

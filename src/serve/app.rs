@@ -10,6 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::ErrorData as McpError;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use super::tools::{self, ToolError, ToolName, ToolReply};
 use crate::concurrency::Pools;
@@ -30,6 +31,11 @@ pub struct TransportInfo {
     /// The MCP URL when serving HTTP.
     pub endpoint: Option<String>,
 }
+
+/// A tool call counted for the drain from the moment a transport read it, so a call read just
+/// before stdin closed is finished, not refused. Rides in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Admitted(TaskTrackerToken);
 
 /// Everything a tool call needs, shared by every session.
 pub struct App {
@@ -150,12 +156,18 @@ impl App {
         }
     }
 
+    /// Count a call as in flight now (see [`Admitted`]).
+    pub fn admit(&self) -> Admitted {
+        Admitted(self.calls.token())
+    }
+
     /// Serve one tools/call: admission, the global permit, the tool, the metrics.
     /// An unknown tool is a JSON-RPC error; every other failure is a tool result with isError.
     pub async fn call_tool(
         &self,
         name: &str,
         arguments: Option<JsonObject>,
+        admitted: Option<Admitted>,
         ct: CancellationToken,
     ) -> Result<CallToolResult, McpError> {
         let Some(tool) = ToolName::parse(name) else {
@@ -170,7 +182,7 @@ impl App {
         };
         let recording = self.metrics.begin_tool(tool.as_str());
         let result = tokio::select! {
-            result = self.run_tool(tool, arguments, ct.clone()) => result,
+            result = self.run_tool(tool, arguments, admitted, ct.clone()) => result,
             _ = ct.cancelled() => Err(ToolError::new(Outcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
         };
         match result {
@@ -189,17 +201,21 @@ impl App {
         &self,
         tool: ToolName,
         arguments: Option<JsonObject>,
+        admitted: Option<Admitted>,
         ct: CancellationToken,
     ) -> Result<ToolReply, ToolError> {
-        if self.calls.is_closed() {
-            self.pools.global.reject_shutting_down();
-            return Err(ToolError::new(
-                Outcome::Rejected,
-                "zen is shutting down and takes no new calls; retry against a running server",
-            ));
-        }
         // Counted for the drain; the permit is moved into this call and released when it ends.
-        let _call = self.calls.token();
+        let _call = match admitted {
+            Some(admitted) => admitted,
+            None if self.calls.is_closed() => {
+                self.pools.global.reject_shutting_down();
+                return Err(ToolError::new(
+                    Outcome::Rejected,
+                    "zen is shutting down and takes no new calls; retry against a running server",
+                ));
+            }
+            None => self.admit(),
+        };
         let _permit = self
             .pools
             .acquire_global()

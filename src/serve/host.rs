@@ -8,7 +8,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use super::app::App;
+use super::app::{Admitted, App};
 use super::tools;
 
 /// One handler per session (cloned by the HTTP service); all share the App.
@@ -57,7 +57,12 @@ impl ServerHandler for Host {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         self.app
-            .call_tool(&request.name, request.arguments, context.ct)
+            .call_tool(
+                &request.name,
+                request.arguments,
+                context.extensions.get::<Admitted>().cloned(),
+                context.ct,
+            )
             .await
             .map(Into::into)
     }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{ErrorData, RequestId};
+use rmcp::model::{ClientRequest, ErrorData, JsonRpcMessage, RequestId};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
@@ -123,7 +123,15 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             return None;
         }
         match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(text) {
-            Ok(message) => Some(message),
+            Ok(mut message) => {
+                // Count a tool call for the drain now, before its handler task even starts.
+                if let JsonRpcMessage::Request(request) = &mut message
+                    && let ClientRequest::CallToolRequest(call) = &mut request.request
+                {
+                    call.extensions.insert(self.app.admit());
+                }
+                Some(message)
+            }
             Err(err) => {
                 let value = serde_json::from_slice::<serde_json::Value>(text).ok();
                 let id = value.as_ref().and_then(|v| id_of(v.get("id")?));

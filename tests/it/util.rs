@@ -1,0 +1,207 @@
+//! Shared helpers: start the real `zen` binary (stdio or HTTP on an ephemeral port), connect
+//! rmcp's client, call tools, read the server's stderr and snapshot.
+#![allow(dead_code)]
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+    ProtocolVersion,
+};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub type Client = RunningService<RoleClient, ClientConfig>;
+
+/// Path of the built binary.
+pub fn zen_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_zen")
+}
+
+/// A command for `zen ARGS` with a clean, offline environment: no provider keys, a private
+/// runtime directory, a temp working directory (no stray .env).
+pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(zen_bin());
+    cmd.args(args).current_dir(dir).kill_on_drop(true);
+    for key in [
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "OPENROUTER_API_KEY",
+        "CUSTOM_API_URL",
+        "CUSTOM_API_KEY",
+        "DEFAULT_MODEL",
+        "XDG_RUNTIME_DIR",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd.env("ZEN_RUNTIME_DIR", dir.join("run")).env("LOG_LEVEL", "info");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+pub fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("zen-tests", "0"),
+    )
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// Collected stderr of a child, filled by a background task.
+#[derive(Clone, Default)]
+pub struct Stderr(Arc<Mutex<String>>);
+
+impl Stderr {
+    fn follow(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> (Self, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let out = Stderr::default();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = out.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.0.lock().unwrap().push_str(&line);
+                sink.0.lock().unwrap().push('\n');
+                let _ = tx.send(line);
+            }
+        });
+        (out, rx)
+    }
+
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// zen serve over stdio with a connected client.
+pub struct StdioZen {
+    pub client: Client,
+    pub pid: u32,
+    pub stderr: Stderr,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn stdio_zen(args: &[&str], env: &[(&str, &str)]) -> StdioZen {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["serve"];
+    all.extend_from_slice(args);
+    let cmd = zen_command(&all, env, dir.path());
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zen serve");
+    let pid = transport.id().expect("child pid");
+    let (stderr, _lines) = Stderr::follow(stderr.expect("piped stderr"));
+    let client = client_config()
+        .serve(transport)
+        .await
+        .unwrap_or_else(|e| panic!("initialize failed: {e}\nstderr:\n{}", stderr.text()));
+    StdioZen {
+        client,
+        pid,
+        stderr,
+        dir,
+    }
+}
+
+/// zen serve over HTTP on an ephemeral port.
+pub struct HttpZen {
+    pub child: Child,
+    /// The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp.
+    pub url: String,
+    /// The telemetry base URL (if telemetry is on).
+    pub telemetry: Option<String>,
+    pub stderr: Stderr,
+    pub dir: tempfile::TempDir,
+}
+
+/// Start `zen serve --http 127.0.0.1:0` and wait for it to say where it listens.
+pub async fn http_zen(args: &[&str], env: &[(&str, &str)]) -> HttpZen {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["serve", "--http", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut cmd = zen_command(&all, env, dir.path());
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn zen serve --http");
+    let (stderr, mut lines) = Stderr::follow(child.stderr.take().unwrap());
+    let mut telemetry = None;
+    let wait = async {
+        while let Some(line) = lines.recv().await {
+            if let Some(url) = field(&line, "url=") {
+                telemetry = Some(url);
+            }
+            if let Some(url) = field(&line, "endpoint=") {
+                return url;
+            }
+        }
+        panic!("zen serve --http ended before listening");
+    };
+    let url = tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .unwrap_or_else(|_| panic!("zen serve --http did not start:\n{}", stderr.text()));
+    HttpZen {
+        child,
+        url,
+        telemetry,
+        stderr,
+        dir,
+    }
+}
+
+fn field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(key)? + key.len();
+    Some(line[start..].split_whitespace().next()?.to_string())
+}
+
+pub async fn http_client(url: &str) -> Client {
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url).max_concurrent_requests(1024),
+    );
+    client_config().serve(transport).await.expect("HTTP initialize")
+}
+
+/// Call a tool with JSON arguments.
+pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+    let mut params = CallToolRequestParams::new(tool.to_string());
+    if let Value::Object(map) = args {
+        params = params.with_arguments(map);
+    }
+    client.call_tool(params).await.expect("tools/call transport")
+}
+
+/// The text of a tool result.
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn is_error(result: &CallToolResult) -> bool {
+    result.is_error == Some(true)
+}
+
+/// The server's snapshot through its `metrics` tool.
+pub async fn snapshot(client: &Client) -> Value {
+    let result = call(client, "metrics", serde_json::json!({})).await;
+    assert!(!is_error(&result), "{}", text(&result));
+    serde_json::from_str(&text(&result)).expect("metrics is JSON")
+}
+
+/// Wait until `probe` is true, checking after each `step`; panic after `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !probe().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
