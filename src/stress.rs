@@ -1,8 +1,48 @@
-//! `zen stress`.
-use anyhow::{Result, bail};
+//! `zen stress`: concurrent load against any MCP server, judged against thresholds.
+//! Default target: this zen spawned as `zen serve` on the simulated provider, over stdio.
+use anyhow::Result;
 
 use crate::Outcome;
+use crate::cli::StressArgs;
+use crate::load::run::{Run, print};
+use crate::load::settings::{Defaults, RunSettings};
 
-pub async fn run(_args: crate::cli::StressArgs) -> Result<Outcome> {
-    bail!("zen stress is not implemented yet")
+/// The seed plan's Test 1: 30 calls at once.
+const DEFAULT_CONCURRENCY: u32 = 30;
+
+pub async fn run(args: StressArgs) -> Result<Outcome> {
+    crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
+    let mut settings = RunSettings::merge(
+        &args.target,
+        &args.load,
+        Defaults {
+            concurrency: DEFAULT_CONCURRENCY,
+            duration: None,
+        },
+    )?;
+    let t = &mut settings.thresholds;
+    if let Some(rate) = args.max_error_rate {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--max-error-rate {rate}: expected 0.0 to 1.0"
+        );
+        t.max_error_rate = Some(rate);
+    }
+    if let Some(p99) = args.max_p99 {
+        t.max_p99_ms = Some(p99.as_secs_f64() * 1000.0);
+    }
+    if let Some(min) = args.min_throughput {
+        t.min_throughput = Some(min);
+    }
+    // The seed's bar: every call completes without error, unless told otherwise.
+    t.max_error_rate.get_or_insert(0.0);
+    let run = Run::start("stress", settings).await?;
+    let (elapsed, cpu) = run.drive(None).await;
+    let report = run.finish(elapsed, cpu, None).await;
+    print(&report, args.json)?;
+    Ok(if report.verdict.status == "pass" {
+        Outcome::Success
+    } else {
+        Outcome::VerdictFailed
+    })
 }

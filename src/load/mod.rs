@@ -1,1 +1,12 @@
-//! The load engine shared by `zen stress` and `zen soak`.
+//! The load engine shared by `zen stress` and `zen soak`: targets, the closed and open loop
+//! engine, scenarios, the recorder, reports and the soak verdict.
+pub mod engine;
+pub mod progress;
+pub mod recorder;
+pub mod render;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod settings;
+pub mod soak_verdict;
+pub mod target;

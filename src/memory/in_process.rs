@@ -64,7 +64,9 @@ pub struct InProcessStore {
 }
 
 fn json_len<T: serde::Serialize>(value: &T) -> u64 {
-    serde_json::to_vec(value).map(|v| v.len() as u64).unwrap_or(0)
+    serde_json::to_vec(value)
+        .map(|v| v.len() as u64)
+        .unwrap_or(0)
 }
 
 /// Exact serialized size: the thread without turns, plus each turn, plus the commas between.
@@ -135,7 +137,12 @@ impl Inner {
             evicted,
         });
         if evicted > 0 {
-            tracing::info!(?cause, evicted, total_bytes = self.total, "conversation cleanup");
+            tracing::info!(
+                ?cause,
+                evicted,
+                total_bytes = self.total,
+                "conversation cleanup"
+            );
         }
     }
 }
@@ -264,7 +271,11 @@ impl ConversationStore for InProcessStore {
         if over || force {
             let min_count = (inner.threads.len() as f64 * 0.2).ceil() as usize;
             // Over the threshold: down under it. Forced and under it: just the 20%.
-            let target = if over { self.threshold_bytes() } else { u64::MAX };
+            let target = if over {
+                self.threshold_bytes()
+            } else {
+                u64::MAX
+            };
             evicted += inner.evict(min_count, target, 0);
         }
         inner.note_cleanup(cause, started, evicted);

@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -270,7 +270,9 @@ impl App {
         if in_flight > 0 {
             tracing::info!(in_flight, "draining in-flight calls");
         }
-        let drained = tokio::time::timeout(timeout, self.calls.wait()).await.is_ok();
+        let drained = tokio::time::timeout(timeout, self.calls.wait())
+            .await
+            .is_ok();
         if !drained {
             tracing::warn!(
                 still_running = self.calls.len(),

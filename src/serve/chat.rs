@@ -218,7 +218,9 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
         let is_new = new_files.contains(path);
         match read_file(path).await {
             Ok(content) => {
-                text.push_str(&format!("=== file: {path} ===\n{content}\n=== end of {path} ===\n"));
+                text.push_str(&format!(
+                    "=== file: {path} ===\n{content}\n=== end of {path} ===\n"
+                ));
             }
             Err(why) if is_new => notes.push(format!("skipped file {path}: {why}")),
             Err(_) => {} // reported when it was passed; it may have gone since

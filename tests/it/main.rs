@@ -5,3 +5,5 @@ mod util;
 mod provider_openai;
 mod serve_http;
 mod serve_stdio;
+mod soak;
+mod stress;

@@ -1,0 +1,210 @@
+//! What a load run measures: HDR histograms in µs (overall, per tool, and for open loops the
+//! latency from each call's intended send time), counts by outcome, errors by kind with the
+//! first few messages verbatim. Fixed size: nothing grows with the number of calls.
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::new_histogram;
+
+/// How a call failed, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A JSON-RPC error reply (e.g. unknown tool).
+    JsonRpc,
+    /// A tool result with isError.
+    Tool,
+    /// The connection failed or closed.
+    Transport,
+    /// No reply within --timeout.
+    Timeout,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 4] = [
+        ErrorKind::JsonRpc,
+        ErrorKind::Tool,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::JsonRpc => "jsonrpc",
+            ErrorKind::Tool => "tool_error",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Messages kept verbatim per error kind.
+const SAMPLES: usize = 5;
+/// Longest kept message.
+const SAMPLE_CHARS: usize = 300;
+
+/// Errors of one kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ErrorBucket {
+    pub count: u64,
+    /// The first few messages, verbatim (truncated to 300 characters).
+    pub samples: Vec<String>,
+}
+
+#[derive(Debug)]
+struct PerTool {
+    name: String,
+    latency_us: Histogram<u64>,
+    ok: u64,
+    failed: u64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    latency_us: Histogram<u64>,
+    /// Open loop only: from the intended send time.
+    corrected_us: Option<Histogram<u64>>,
+    tools: Vec<PerTool>,
+    errors: [ErrorBucket; 4],
+}
+
+/// Shared by every worker of a run.
+#[derive(Debug)]
+pub struct Recorder {
+    inner: Mutex<Inner>,
+    /// Live counters for progress bars and dashboards.
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
+    /// Open loop: sends that went out later than planned (waited for a slot, or >10 ms behind).
+    pub late: AtomicU64,
+    /// Open loop: planned sends never made because the run ended first.
+    pub unsent: AtomicU64,
+    /// Calls cut off by an early stop (Ctrl-C); neither ok nor failed.
+    pub aborted: AtomicU64,
+}
+
+/// A snapshot of a recorder's histograms and counts, for reports.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub latency_us: Histogram<u64>,
+    pub corrected_us: Option<Histogram<u64>>,
+    pub tools: Vec<(String, Histogram<u64>, u64, u64)>,
+    pub errors: Vec<(ErrorKind, ErrorBucket)>,
+    pub ok: u64,
+    pub failed: u64,
+    pub late: u64,
+    pub unsent: u64,
+    pub aborted: u64,
+    pub peak_in_flight: u64,
+}
+
+impl Recorder {
+    /// `tools`: the tool of each call kind, in the plan's order.
+    pub fn new(tools: &[String], open_loop: bool) -> Self {
+        Recorder {
+            inner: Mutex::new(Inner {
+                latency_us: new_histogram(),
+                corrected_us: open_loop.then(new_histogram),
+                tools: tools
+                    .iter()
+                    .map(|t| PerTool {
+                        name: t.clone(),
+                        latency_us: new_histogram(),
+                        ok: 0,
+                        failed: 0,
+                    })
+                    .collect(),
+                errors: Default::default(),
+            }),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
+            aborted: AtomicU64::new(0),
+        }
+    }
+
+    pub fn call_started(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// A call ended. `corrected` is the latency from its intended send time (open loop).
+    pub fn record(
+        &self,
+        kind_index: usize,
+        failure: Option<(ErrorKind, String)>,
+        latency: Duration,
+        corrected: Option<Duration>,
+    ) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let us = |d: Duration| (d.as_micros() as u64).max(1);
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.latency_us.saturating_record(us(latency));
+        if let (Some(h), Some(c)) = (inner.corrected_us.as_mut(), corrected) {
+            h.saturating_record(us(c));
+        }
+        let tool = &mut inner.tools[kind_index];
+        tool.latency_us.saturating_record(us(latency));
+        match failure {
+            None => {
+                tool.ok += 1;
+                drop(inner);
+                self.ok.fetch_add(1, Ordering::Relaxed);
+            }
+            Some((kind, message)) => {
+                tool.failed += 1;
+                let bucket = &mut inner.errors[kind.index()];
+                bucket.count += 1;
+                if bucket.samples.len() < SAMPLES {
+                    bucket
+                        .samples
+                        .push(message.chars().take(SAMPLE_CHARS).collect());
+                }
+                drop(inner);
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A call cut off by an early stop.
+    pub fn abort(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.aborted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Copy out everything measured so far.
+    pub fn recorded(&self) -> Recorded {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Recorded {
+            latency_us: inner.latency_us.clone(),
+            corrected_us: inner.corrected_us.clone(),
+            tools: inner
+                .tools
+                .iter()
+                .map(|t| (t.name.clone(), t.latency_us.clone(), t.ok, t.failed))
+                .collect(),
+            errors: ErrorKind::ALL
+                .iter()
+                .map(|k| (*k, inner.errors[k.index()].clone()))
+                .collect(),
+            ok: load(&self.ok),
+            failed: load(&self.failed),
+            late: load(&self.late),
+            unsent: load(&self.unsent),
+            aborted: load(&self.aborted),
+            peak_in_flight: load(&self.peak_in_flight),
+        }
+    }
+}

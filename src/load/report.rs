@@ -1,0 +1,356 @@
+//! Stress and soak reports: one serde type for the JSON report (its JSON Schema is committed as
+//! tests/report.schema.json and checked by a test), rendered as text for people, with the
+//! thresholds turned into a verdict.
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+
+use super::recorder::{ErrorBucket, Recorded};
+use crate::snapshot::{LatencySummary, Snapshot};
+
+/// A stress or soak run, as `--json` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Bumped when a field changes meaning.
+    pub schema_version: u32,
+    /// `stress` or `soak`.
+    pub command: String,
+    pub zen_version: String,
+    /// The scenario's name, if one was used.
+    pub scenario: Option<String>,
+    /// True when the run was stopped early (Ctrl-C).
+    pub partial: bool,
+    pub target: TargetReport,
+    pub load: LoadReport,
+    /// Wall time of the load, first send to last reply.
+    pub elapsed_secs: f64,
+    pub calls: CallCounts,
+    /// Finished calls per second of wall time.
+    pub throughput_per_sec: f64,
+    /// Latency of finished calls (open loop: from the intended send time).
+    pub latency: LatencyReport,
+    /// Open loop only: latency from the actual send time, beside the corrected figure.
+    pub latency_uncorrected: Option<LatencyReport>,
+    /// Per tool.
+    pub tools: BTreeMap<String, ToolReport>,
+    /// Failed calls by kind: jsonrpc, tool_error, transport, timeout.
+    pub errors: BTreeMap<String, ErrorBucket>,
+    /// The server's side, when the target is zen.
+    pub server: Option<ServerSide>,
+    /// The load generator's own cost.
+    pub generator: Generator,
+    pub thresholds: ThresholdReport,
+    pub verdict: Verdict,
+    /// Soak runs: the memory time series verdict.
+    pub soak: Option<super::soak_verdict::SoakReport>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TargetReport {
+    /// `spawned`, `stdio` or `http`.
+    pub kind: String,
+    /// The command or URL.
+    pub label: String,
+    pub server_name: String,
+    pub server_version: String,
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadReport {
+    /// `closed` or `open`.
+    pub model: String,
+    pub concurrency: Option<u32>,
+    pub requests: Option<u64>,
+    pub rate_per_sec: Option<f64>,
+    pub max_in_flight: Option<u32>,
+    pub duration_secs: Option<f64>,
+    pub sessions: u32,
+    pub timeout_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CallCounts {
+    /// ok + failed.
+    pub total: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+    /// Open loop: sends that went out later than planned.
+    pub late: u64,
+    /// Open loop: planned sends never made.
+    pub unsent: u64,
+    /// Cut off by an early stop.
+    pub aborted: u64,
+    pub peak_in_flight: u64,
+}
+
+/// Percentiles plus a histogram over fixed bounds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LatencyReport {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    /// Calls per bucket (not cumulative); `le_ms` null is the overflow bucket.
+    pub histogram: Vec<HistogramBin>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HistogramBin {
+    pub le_ms: Option<f64>,
+    pub count: u64,
+}
+
+impl LatencyReport {
+    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+        let s = LatencySummary::from_histogram(h);
+        let mut previous = 0;
+        let mut histogram: Vec<HistogramBin> = crate::snapshot::BUCKET_BOUNDS_MS
+            .iter()
+            .zip(&s.buckets)
+            .map(|(le, cumulative)| {
+                let count = cumulative - previous;
+                previous = *cumulative;
+                HistogramBin {
+                    le_ms: Some(*le),
+                    count,
+                }
+            })
+            .collect();
+        histogram.push(HistogramBin {
+            le_ms: None,
+            count: s.count - previous,
+        });
+        LatencyReport {
+            count: s.count,
+            mean_ms: s.mean_ms,
+            p50_ms: s.p50_ms,
+            p90_ms: s.p90_ms,
+            p99_ms: s.p99_ms,
+            p999_ms: s.p999_ms,
+            max_ms: s.max_ms,
+            histogram,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ToolReport {
+    pub calls: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub latency: LatencyReport,
+}
+
+/// zen's own figures around the run (peaks are since the server started).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ServerSide {
+    pub pools: Vec<PoolSide>,
+    pub providers: Vec<ProviderSide>,
+    pub rss_before_bytes: u64,
+    pub rss_after_bytes: u64,
+    pub conversation_bytes: u64,
+    pub conversation_peak_bytes: u64,
+    pub conversation_budget_bytes: u64,
+    pub conversation_threads: u64,
+    pub evictions_during_run: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PoolSide {
+    pub name: String,
+    pub limit: u32,
+    pub peak_in_use: u64,
+    pub peak_waiting: u64,
+    pub in_use_after: u64,
+    pub queue_wait_p99_ms: f64,
+    pub rejected_during_run: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProviderSide {
+    pub name: String,
+    pub peak_in_flight: u64,
+    pub calls_during_run: u64,
+    pub retries_during_run: u64,
+    pub breaker_opened_during_run: u64,
+    pub breaker_state_after: String,
+}
+
+impl ServerSide {
+    /// The difference between two snapshots of the same server.
+    pub fn between(before: &Snapshot, after: &Snapshot) -> Self {
+        let pools = after
+            .pools
+            .iter()
+            .map(|p| {
+                let was = before.pools.iter().find(|b| b.name == p.name);
+                PoolSide {
+                    name: p.name.clone(),
+                    limit: p.limit,
+                    peak_in_use: p.peak_in_use,
+                    peak_waiting: p.peak_waiting,
+                    in_use_after: p.in_use,
+                    queue_wait_p99_ms: p.queue_wait.p99_ms,
+                    rejected_during_run: p.rejected_total - was.map_or(0, |b| b.rejected_total),
+                }
+            })
+            .collect();
+        let providers = after
+            .providers
+            .iter()
+            .map(|(name, p)| {
+                let was = before.providers.get(name);
+                ProviderSide {
+                    name: name.clone(),
+                    peak_in_flight: p.calls.peak_in_flight,
+                    calls_during_run: p.calls.total_operations
+                        - was.map_or(0, |b| b.calls.total_operations),
+                    retries_during_run: p.retries_total - was.map_or(0, |b| b.retries_total),
+                    breaker_opened_during_run: p.breaker.opened_total
+                        - was.map_or(0, |b| b.breaker.opened_total),
+                    breaker_state_after: format!("{:?}", p.breaker.state).to_lowercase(),
+                }
+            })
+            .collect();
+        let ev = |s: &Snapshot| {
+            let e = &s.conversations.evictions;
+            e.pressure + e.expiry
+        };
+        ServerSide {
+            pools,
+            providers,
+            rss_before_bytes: before.system.rss_bytes,
+            rss_after_bytes: after.system.rss_bytes,
+            conversation_bytes: after.conversations.bytes,
+            conversation_peak_bytes: after.conversations.peak_bytes,
+            conversation_budget_bytes: after.conversations.budget_bytes,
+            conversation_threads: after.conversations.threads,
+            evictions_during_run: ev(after) - ev(before),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Generator {
+    /// CPU time (user + system) the generator spent during the load.
+    pub cpu_secs: f64,
+    pub cpu_us_per_call: f64,
+    pub rss_bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdReport {
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<f64>,
+    pub min_throughput: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Verdict {
+    /// `pass`, `fail` or `inconclusive`.
+    pub status: String,
+    /// Each threshold checked, with the measured value.
+    pub checks: Vec<String>,
+    /// The checks that failed.
+    pub failures: Vec<String>,
+}
+
+/// Fold per-kind tool figures by tool name.
+pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
+    let mut merged: BTreeMap<String, (Histogram<u64>, u64, u64)> = BTreeMap::new();
+    for (name, hist, ok, failed) in &recorded.tools {
+        let entry = merged
+            .entry(name.clone())
+            .or_insert_with(|| (crate::metrics::new_histogram(), 0, 0));
+        let _ = entry.0.add(hist);
+        entry.1 += ok;
+        entry.2 += failed;
+    }
+    merged
+        .into_iter()
+        .map(|(name, (hist, ok, failed))| {
+            (
+                name,
+                ToolReport {
+                    calls: ok + failed,
+                    ok,
+                    failed,
+                    latency: LatencyReport::from_histogram(&hist),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Judge the thresholds.
+pub fn judge(
+    t: &ThresholdReport,
+    calls: &CallCounts,
+    latency: &LatencyReport,
+    throughput: f64,
+) -> Verdict {
+    let mut checks = Vec::new();
+    let mut failures = Vec::new();
+    let mut check = |ok: bool, text: String| {
+        if !ok {
+            failures.push(text.clone());
+        }
+        checks.push(format!("{} {text}", if ok { "ok  " } else { "FAIL" }));
+    };
+    if calls.total == 0 {
+        check(false, "no call finished".to_string());
+    }
+    if let Some(max) = t.max_error_rate {
+        check(
+            calls.error_rate <= max,
+            format!(
+                "error rate {:.2}% (max {:.2}%)",
+                calls.error_rate * 100.0,
+                max * 100.0
+            ),
+        );
+    }
+    if let Some(max) = t.max_p99_ms {
+        check(
+            latency.p99_ms <= max,
+            format!("p99 {:.1} ms (max {max:.1} ms)", latency.p99_ms),
+        );
+    }
+    if let Some(min) = t.min_throughput {
+        check(
+            throughput >= min,
+            format!("throughput {throughput:.1}/s (min {min:.1}/s)"),
+        );
+    }
+    Verdict {
+        status: if failures.is_empty() { "pass" } else { "fail" }.to_string(),
+        checks,
+        failures,
+    }
+}
+
+/// CPU seconds (user + system) this process has used.
+pub fn cpu_secs() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes into the struct we pass.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+            return t(usage.ru_utime) + t(usage.ru_stime);
+        }
+    }
+    0.0
+}
+
+/// The JSON Schema of [`Report`] (committed as tests/report.schema.json).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).expect("schema serialises")
+}

@@ -1,0 +1,192 @@
+//! One load run from start to report, shared by stress and soak: connect to the target, read
+//! zen's snapshot before, drive the engine with a progress bar, read the snapshot after, close
+//! the target, and build the report.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{self, Model};
+use super::recorder::Recorder;
+use super::report::{
+    CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport, judge, tool_reports,
+};
+use super::settings::RunSettings;
+use super::soak_verdict::SoakReport;
+use super::target::Target;
+use crate::snapshot::Snapshot;
+
+/// A connected run, ready to load.
+pub struct Run {
+    /// `stress` or `soak`.
+    pub command: &'static str,
+    pub settings: RunSettings,
+    pub target: Target,
+    pub recorder: Arc<Recorder>,
+    /// Fired by Ctrl-C (or a caller): stop sending, report what was measured.
+    pub stop: CancellationToken,
+    /// zen's snapshot before the load.
+    before: Option<Snapshot>,
+}
+
+impl Run {
+    /// Connect to the target and get ready. Ctrl-C from here on ends the run early.
+    pub async fn start(command: &'static str, settings: RunSettings) -> Result<Self> {
+        let target = Target::connect(&settings.target, &settings.env, settings.sessions).await?;
+        let before = target.snapshot().await;
+        let tools: Vec<String> = settings.plan.calls.iter().map(|c| c.tool.clone()).collect();
+        let open = matches!(settings.plan.model, Model::Open { .. });
+        let stop = CancellationToken::new();
+        let on_signal = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_signal.cancel();
+            }
+        });
+        Ok(Run {
+            command,
+            recorder: Arc::new(Recorder::new(&tools, open)),
+            settings,
+            target,
+            stop,
+            before,
+        })
+    }
+
+    /// Drive the load to its end (or until stopped). Returns (wall time, generator CPU secs).
+    pub async fn drive(
+        &self,
+        progress_extra: Option<Arc<std::sync::Mutex<String>>>,
+    ) -> (Duration, f64) {
+        let done = CancellationToken::new();
+        let bar = super::progress::spawn(
+            self.settings.plan.model,
+            self.recorder.clone(),
+            done.clone(),
+            progress_extra,
+        );
+        let cpu_before = super::report::cpu_secs();
+        let elapsed = engine::run(
+            self.settings.plan.clone(),
+            self.target.peers(),
+            self.recorder.clone(),
+            self.stop.clone(),
+        )
+        .await;
+        let cpu = super::report::cpu_secs() - cpu_before;
+        done.cancel();
+        if let Some(bar) = bar {
+            let _ = bar.await;
+        }
+        (elapsed, cpu)
+    }
+
+    /// zen's snapshot now (None for other servers).
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        self.target.snapshot().await
+    }
+
+    /// Read the server's side, close the target and build the report.
+    pub async fn finish(
+        self,
+        elapsed: Duration,
+        cpu_secs: f64,
+        soak: Option<SoakReport>,
+    ) -> Report {
+        let after = self.target.snapshot().await;
+        let partial = self.stop.is_cancelled();
+        let recorded = self.recorder.recorded();
+        let total = recorded.ok + recorded.failed;
+        let calls = CallCounts {
+            total,
+            ok: recorded.ok,
+            failed: recorded.failed,
+            error_rate: if total == 0 {
+                0.0
+            } else {
+                recorded.failed as f64 / total as f64
+            },
+            late: recorded.late,
+            unsent: recorded.unsent,
+            aborted: recorded.aborted,
+            peak_in_flight: recorded.peak_in_flight,
+        };
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let throughput = total as f64 / secs;
+        // Open loop: the honest figure is from the intended send time.
+        let (latency, uncorrected) = match &recorded.corrected_us {
+            Some(corrected) => (
+                LatencyReport::from_histogram(corrected),
+                Some(LatencyReport::from_histogram(&recorded.latency_us)),
+            ),
+            None => (LatencyReport::from_histogram(&recorded.latency_us), None),
+        };
+        let verdict = judge(&self.settings.thresholds, &calls, &latency, throughput);
+        let errors: BTreeMap<String, _> = recorded
+            .errors
+            .iter()
+            .map(|(k, b)| (k.label().to_string(), b.clone()))
+            .collect();
+        let server = match (&self.before, &after) {
+            (Some(before), Some(after)) => Some(ServerSide::between(before, after)),
+            _ => None,
+        };
+        let generator = Generator {
+            cpu_secs,
+            cpu_us_per_call: if total == 0 {
+                0.0
+            } else {
+                cpu_secs * 1e6 / total as f64
+            },
+            rss_bytes: crate::process::sample(std::process::id()).map_or(0, |s| s.rss_bytes),
+        };
+        let target = TargetReport {
+            kind: self.target.kind.to_string(),
+            label: self.target.label.clone(),
+            server_name: self.target.server.name.clone(),
+            server_version: self.target.server.version.clone(),
+            pid: self.target.pid.or(after.as_ref().map(|s| s.server.pid)),
+        };
+        let report = Report {
+            schema_version: 1,
+            command: self.command.to_string(),
+            zen_version: crate::VERSION.to_string(),
+            scenario: self.settings.scenario.clone(),
+            partial,
+            target,
+            load: self.settings.load_report(),
+            elapsed_secs: elapsed.as_secs_f64(),
+            calls,
+            throughput_per_sec: throughput,
+            latency,
+            latency_uncorrected: uncorrected,
+            tools: tool_reports(&recorded),
+            errors,
+            server,
+            generator,
+            thresholds: self.settings.thresholds.clone(),
+            verdict,
+            soak,
+        };
+        self.target.close().await;
+        report
+    }
+}
+
+/// Print the report (JSON or text) to stdout.
+pub fn print(report: &Report, json: bool) -> Result<()> {
+    use std::io::Write;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(report)?;
+        s.push('\n');
+        s
+    } else {
+        super::render::render(report)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Command-line flags merged over a scenario file into one run's settings (flags win), with
+//! the defaults of `zen stress` and `zen soak`.
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+
+use super::engine::{Model, Plan, Stop};
+use super::report::{LoadReport, ThresholdReport};
+use super::scenario::{CallSpec, Scenario};
+use super::target::TargetSpec;
+use crate::cli::{LoadArgs, TargetArgs};
+
+/// Defaults that differ between stress and soak.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    /// Closed-loop concurrency when nothing sets it.
+    pub concurrency: u32,
+    /// Run length when nothing sets one (soak); `None`: a call count (stress).
+    pub duration: Option<Duration>,
+}
+
+/// One run, fully specified.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub scenario: Option<String>,
+    pub target: TargetSpec,
+    pub env: Vec<(String, String)>,
+    pub sessions: u32,
+    pub plan: Plan,
+    pub thresholds: ThresholdReport,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
+
+impl RunSettings {
+    /// Merge flags over the scenario (if any) over the defaults.
+    pub fn merge(target: &TargetArgs, load: &LoadArgs, defaults: Defaults) -> Result<Self> {
+        let scenario = match &load.scenario {
+            Some(path) => Scenario::load(path)?,
+            None => Scenario::default(),
+        };
+        let s = &scenario.load;
+        let target_spec = match (
+            &target.stdio,
+            &target.url,
+            &scenario.target.stdio,
+            &scenario.target.url,
+        ) {
+            (Some(cmd), _, _, _) => TargetSpec::Stdio(cmd.clone()),
+            (_, Some(url), _, _) => TargetSpec::Url(url.clone()),
+            (_, _, Some(cmd), _) => TargetSpec::Stdio(cmd.clone()),
+            (_, _, _, Some(url)) => TargetSpec::Url(url.clone()),
+            _ => TargetSpec::SpawnSelf,
+        };
+        if let TargetSpec::Url(url) = &target_spec
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!(
+                "--url '{url}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8931/mcp)"
+            );
+        }
+        let mut env: Vec<(String, String)> = scenario.target.env.clone().into_iter().collect();
+        for (k, v) in &target.env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.clone(), v.clone()));
+        }
+
+        let rate = load.rate.or(s.rate);
+        let duration = load.duration.or(s.duration);
+        let requests = load.requests.or(s.requests);
+        let concurrency = load.concurrency.or(s.concurrency);
+        let model = match rate {
+            Some(rate) => {
+                if !(rate > 0.0 && rate.is_finite()) {
+                    bail!("--rate {rate}: expected calls per second above 0");
+                }
+                if requests.is_some() || concurrency.is_some() {
+                    bail!(
+                        "--rate is an open loop: use it with --duration and --max-in-flight, not --requests or --concurrency"
+                    );
+                }
+                let duration = duration.or(defaults.duration).context(
+                    "--rate needs --duration (how long to keep the schedule going), e.g. --rate 100 --duration 30s",
+                )?;
+                Model::Open {
+                    rate,
+                    duration,
+                    max_in_flight: load
+                        .max_in_flight
+                        .or(s.max_in_flight)
+                        .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+                }
+            }
+            None => {
+                if load.max_in_flight.is_some() {
+                    bail!(
+                        "--max-in-flight applies to the open loop (--rate); in a closed loop use --concurrency"
+                    );
+                }
+                let concurrency = concurrency.unwrap_or(defaults.concurrency);
+                let stop = match (requests, duration) {
+                    (Some(_), Some(_)) if load.requests.is_some() && load.duration.is_some() => {
+                        bail!("give --requests or --duration, not both")
+                    }
+                    // A flag beats the scenario's other stop condition.
+                    (Some(n), Some(d)) => {
+                        if load.duration.is_some() {
+                            Stop::Duration(d)
+                        } else {
+                            Stop::Requests(n)
+                        }
+                    }
+                    (Some(n), None) => Stop::Requests(n),
+                    (None, Some(d)) => Stop::Duration(d),
+                    (None, None) => match defaults.duration {
+                        Some(d) => Stop::Duration(d),
+                        None => Stop::Requests(concurrency as u64),
+                    },
+                };
+                Model::Closed { concurrency, stop }
+            }
+        };
+
+        let calls = match (&load.tool, &load.args) {
+            (None, None) if !scenario.calls.is_empty() => scenario.calls.clone(),
+            (None, None) => vec![CallSpec::default_chat()],
+            (tool, args) => {
+                let mut spec = CallSpec::default_chat();
+                if let Some(tool) = tool {
+                    spec.tool = tool.clone();
+                    spec.args = Map::new();
+                }
+                if let Some(json) = args {
+                    spec.args = parse_args(json)?;
+                }
+                vec![spec]
+            }
+        };
+        let t = &scenario.thresholds;
+        let max_error_rate = t.max_error_rate;
+        let thresholds = ThresholdReport {
+            max_error_rate,
+            max_p99_ms: t.max_p99.map(|d| d.as_secs_f64() * 1000.0),
+            min_throughput: t.min_throughput,
+        };
+        Ok(RunSettings {
+            scenario: scenario.name.clone().or_else(|| {
+                load.scenario
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+            }),
+            target: target_spec,
+            env,
+            sessions: load.sessions.or(s.sessions).unwrap_or(1),
+            plan: Plan {
+                model,
+                timeout: load.timeout.or(s.timeout).unwrap_or(DEFAULT_TIMEOUT),
+                calls,
+                seed: rand::random(),
+            },
+            thresholds,
+        })
+    }
+
+    /// The load section of a report.
+    pub fn load_report(&self) -> LoadReport {
+        let (model, concurrency, requests, rate, max_in_flight, duration) = match self.plan.model {
+            Model::Closed { concurrency, stop } => match stop {
+                Stop::Requests(n) => ("closed", Some(concurrency), Some(n), None, None, None),
+                Stop::Duration(d) => (
+                    "closed",
+                    Some(concurrency),
+                    None,
+                    None,
+                    None,
+                    Some(d.as_secs_f64()),
+                ),
+            },
+            Model::Open {
+                rate,
+                duration,
+                max_in_flight,
+            } => (
+                "open",
+                None,
+                None,
+                Some(rate),
+                Some(max_in_flight),
+                Some(duration.as_secs_f64()),
+            ),
+        };
+        LoadReport {
+            model: model.to_string(),
+            concurrency,
+            requests,
+            rate_per_sec: rate,
+            max_in_flight,
+            duration_secs: duration,
+            sessions: self.sessions,
+            timeout_secs: self.plan.timeout.as_secs_f64(),
+        }
+    }
+}
+
+fn parse_args(json: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => {
+            bail!("--args must be a JSON object like '{{\"prompt\": \"hi\"}}', not {other}")
+        }
+        Err(e) => bail!("--args is not valid JSON ({e}); e.g. --args '{{\"prompt\": \"hi\"}}'"),
+    }
+}

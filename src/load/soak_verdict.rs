@@ -1,0 +1,181 @@
+//! The soak verdict: a least-squares line through RSS samples taken after the warm-up, kept as
+//! running sums (no sample list), judged against the allowed growth per hour.
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+
+/// Samples needed after the warm-up for any verdict.
+pub const MIN_SAMPLES: u64 = 20;
+
+/// A running least-squares fit of y (MB) against x (hours).
+#[derive(Debug, Clone, Default)]
+pub struct Trend {
+    n: u64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+    syy: f64,
+    first: Option<(f64, f64)>,
+    last: Option<(f64, f64)>,
+    peak: f64,
+}
+
+impl Trend {
+    pub fn add(&mut self, hours: f64, mb: f64) {
+        self.n += 1;
+        self.sx += hours;
+        self.sy += mb;
+        self.sxx += hours * hours;
+        self.sxy += hours * mb;
+        self.syy += mb * mb;
+        self.first.get_or_insert((hours, mb));
+        self.last = Some((hours, mb));
+        self.peak = self.peak.max(mb);
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.n
+    }
+
+    /// MB per hour.
+    pub fn slope(&self) -> Option<f64> {
+        let n = self.n as f64;
+        let denominator = n * self.sxx - self.sx * self.sx;
+        (self.n >= 2 && denominator > 0.0).then(|| (n * self.sxy - self.sx * self.sy) / denominator)
+    }
+
+    /// How well the line fits (1 = a straight line); `None` when RSS did not vary at all.
+    pub fn r_squared(&self) -> Option<f64> {
+        let n = self.n as f64;
+        let vx = n * self.sxx - self.sx * self.sx;
+        let vy = n * self.syy - self.sy * self.sy;
+        let cov = n * self.sxy - self.sx * self.sy;
+        (self.n >= 2 && vx > 0.0 && vy > 1e-12).then(|| (cov * cov / (vx * vy)).clamp(0.0, 1.0))
+    }
+
+    pub fn report(&self) -> TrendReport {
+        let (x0, y0) = self.first.unwrap_or_default();
+        let (x1, y1) = self.last.unwrap_or_default();
+        let span = x1 - x0;
+        let growth = y1 - y0;
+        TrendReport {
+            samples: self.n,
+            start_mb: y0,
+            end_mb: y1,
+            peak_mb: self.peak,
+            growth_mb: growth,
+            span_hours: span,
+            growth_per_hour_mb: (span > 0.0).then(|| growth / span),
+            slope_mb_per_hour: self.slope(),
+            r_squared: self.r_squared(),
+        }
+    }
+}
+
+/// A fitted series, for reports.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct TrendReport {
+    pub samples: u64,
+    pub start_mb: f64,
+    pub end_mb: f64,
+    pub peak_mb: f64,
+    /// end - start, after the warm-up.
+    pub growth_mb: f64,
+    pub span_hours: f64,
+    /// growth extrapolated to one hour.
+    pub growth_per_hour_mb: Option<f64>,
+    pub slope_mb_per_hour: Option<f64>,
+    pub r_squared: Option<f64>,
+}
+
+/// The soak part of a report.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SoakReport {
+    pub sample_interval_secs: f64,
+    pub warmup_secs: f64,
+    /// Samples taken in all, warm-up included.
+    pub samples_total: u64,
+    /// Where the target's RSS came from: `pid` (/proc) or `snapshot` (zen's telemetry).
+    pub rss_source: String,
+    /// The target's RSS after the warm-up.
+    pub target: TrendReport,
+    /// The load generator's own RSS after the warm-up.
+    pub generator: TrendReport,
+    pub max_growth_mb: f64,
+    /// zen only: the conversation store's peak and budget.
+    pub conversation_peak_bytes: Option<u64>,
+    pub conversation_budget_bytes: Option<u64>,
+    /// Time series file, if written.
+    pub out_file: Option<String>,
+    /// The columns of the time series file, in order.
+    pub series_columns: Vec<String>,
+    /// `pass`, `fail` or `inconclusive`, with why.
+    pub status: String,
+    pub reasons: Vec<String>,
+}
+
+/// Judge the target's trend: pass when the slope and the growth per hour are both within
+/// `max_growth_mb`; too few samples or a run no longer than its warm-up is inconclusive.
+pub fn judge(
+    target: &TrendReport,
+    max_growth_mb: f64,
+    run_secs: f64,
+    warmup_secs: f64,
+) -> (String, Vec<String>) {
+    let mut reasons = Vec::new();
+    if run_secs <= warmup_secs {
+        reasons.push(format!(
+            "the run ({run_secs:.0}s) was not longer than its warm-up ({warmup_secs:.0}s)"
+        ));
+    }
+    if target.samples < MIN_SAMPLES {
+        reasons.push(format!(
+            "only {} samples after the warm-up; {MIN_SAMPLES} are needed (run longer or sample more often with --sample-interval)",
+            target.samples
+        ));
+    }
+    if !reasons.is_empty() {
+        return ("inconclusive".to_string(), reasons);
+    }
+    let slope = target.slope_mb_per_hour.unwrap_or(0.0);
+    let per_hour = target.growth_per_hour_mb.unwrap_or(0.0);
+    let mut failed = false;
+    for (what, value) in [("slope", slope), ("growth over one hour", per_hour)] {
+        let ok = value <= max_growth_mb;
+        failed |= !ok;
+        reasons.push(format!(
+            "{} {what} {value:+.2} MB/h (max {max_growth_mb} MB/h)",
+            if ok { "ok  " } else { "FAIL" }
+        ));
+    }
+    (if failed { "fail" } else { "pass" }.to_string(), reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_a_line_and_judges_it() {
+        let mut t = Trend::default();
+        for i in 0..30 {
+            let h = i as f64 / 60.0; // a sample a minute
+            t.add(h, 100.0 + 120.0 * h);
+        }
+        let r = t.report();
+        assert!((r.slope_mb_per_hour.unwrap() - 120.0).abs() < 1e-6);
+        assert!((r.r_squared.unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, "fail");
+        let mut flat = Trend::default();
+        for i in 0..30 {
+            flat.add(i as f64 / 60.0, 40.0);
+        }
+        let r = flat.report();
+        assert_eq!(r.slope_mb_per_hour, Some(0.0));
+        assert_eq!(r.r_squared, None);
+        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, "pass");
+        let (status, reasons) = judge(&r, 50.0, 30.0, 60.0);
+        assert_eq!(status, "inconclusive");
+        assert!(reasons[0].contains("warm-up"));
+    }
+}

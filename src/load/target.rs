@@ -1,0 +1,309 @@
+//! The server a load run drives: this zen spawned as `zen serve` (the default), any MCP server
+//! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
+//! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
+};
+use rmcp::service::{Peer, RunningService};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+
+use crate::snapshot::Snapshot;
+
+/// A connected MCP client session.
+pub type Session = RunningService<RoleClient, ClientConfig>;
+
+/// Where the load goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSpec {
+    /// This zen binary as `zen serve`, on the simulated provider by default.
+    SpawnSelf,
+    /// Any MCP server command over stdio.
+    Stdio(String),
+    /// A streamable HTTP endpoint.
+    Url(String),
+}
+
+/// Lines of the target's stderr kept for error messages.
+const TAIL_LINES: usize = 20;
+
+/// The last lines a spawned target wrote to stderr (never mixed into our output).
+#[derive(Clone, Default)]
+pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+
+impl StderrTail {
+    fn follow(
+        stream: impl AsyncRead + Unpin + Send + 'static,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let tail = StderrTail::default();
+        let sink = tail.clone();
+        let task = tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut q = sink.0.lock().unwrap_or_else(|p| p.into_inner());
+                if q.len() == TAIL_LINES {
+                    q.pop_front();
+                }
+                q.push_back(line);
+            }
+        });
+        (tail, task)
+    }
+
+    /// The kept lines, joined.
+    pub fn text(&self) -> String {
+        let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        q.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// A connected target.
+pub struct Target {
+    /// How to name it in reports.
+    pub label: String,
+    /// `spawned`, `stdio` or `http`.
+    pub kind: &'static str,
+    /// MCP sessions; calls are spread over them.
+    pub sessions: Vec<Session>,
+    /// The server process, when known (spawned or stdio targets).
+    pub pid: Option<u32>,
+    /// serverInfo from initialize.
+    pub server: Implementation,
+    /// The target offers zen's `metrics` tool (its snapshot).
+    pub has_snapshot: bool,
+    /// Its stderr, for spawned targets.
+    pub stderr: StderrTail,
+    /// A spawned HTTP server (zen serve --http for several sessions), killed on drop.
+    _http_child: Option<tokio::process::Child>,
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("zen-load", crate::VERSION),
+    )
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Target {
+    /// Start (if needed) and connect to the target with `sessions` MCP sessions.
+    pub async fn connect(
+        spec: &TargetSpec,
+        env: &[(String, String)],
+        sessions: u32,
+    ) -> Result<Self> {
+        match spec {
+            TargetSpec::SpawnSelf if sessions > 1 => spawn_self_http(env, sessions).await,
+            TargetSpec::SpawnSelf => {
+                let exe = std::env::current_exe().context("cannot find this zen binary")?;
+                let mut cmd = Command::new(exe);
+                cmd.arg("serve");
+                connect_stdio(cmd, "zen serve (spawned, stdio)", "spawned", env).await
+            }
+            TargetSpec::Stdio(line) => {
+                if sessions > 1 {
+                    bail!(
+                        "--sessions {sessions} needs an HTTP target (--url): over stdio each \
+                         session is its own server process"
+                    );
+                }
+                let words = shlex::split(line)
+                    .filter(|w| !w.is_empty())
+                    .ok_or_else(|| anyhow!("--stdio '{line}' is not a command line"))?;
+                let mut cmd = Command::new(&words[0]);
+                cmd.args(&words[1..]);
+                connect_stdio(cmd, line, "stdio", env).await
+            }
+            TargetSpec::Url(url) => {
+                let mut all = Vec::new();
+                for _ in 0..sessions {
+                    all.push(connect_http(url).await?);
+                }
+                Self::finish(url.clone(), "http", all, None, StderrTail::default(), None).await
+            }
+        }
+    }
+
+    async fn finish(
+        label: String,
+        kind: &'static str,
+        sessions: Vec<Session>,
+        pid: Option<u32>,
+        stderr: StderrTail,
+        http_child: Option<tokio::process::Child>,
+    ) -> Result<Self> {
+        let first = &sessions[0];
+        let server = first
+            .peer_info()
+            .and_then(|info| info.server_info.clone())
+            .unwrap_or_else(|| Implementation::new("unknown", "?"));
+        let tools = first.list_all_tools().await.unwrap_or_default();
+        let has_snapshot = server.name == "zen" && tools.iter().any(|t| t.name == "metrics");
+        Ok(Target {
+            label,
+            kind,
+            sessions,
+            pid,
+            server,
+            has_snapshot,
+            stderr,
+            _http_child: http_child,
+        })
+    }
+
+    /// One peer per session, to clone into workers.
+    pub fn peers(&self) -> Vec<Peer<RoleClient>> {
+        self.sessions.iter().map(|s| s.peer().clone()).collect()
+    }
+
+    /// zen's snapshot, read through its `metrics` tool; `None` for other servers.
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        if !self.has_snapshot {
+            return None;
+        }
+        let call = self.sessions[0]
+            .peer()
+            .call_tool(CallToolRequestParams::new("metrics"));
+        let result = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .ok()?
+            .ok()?;
+        let value = result.structured_content?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// Close every session; a spawned stdio server sees EOF and exits after draining.
+    pub async fn close(self) {
+        for session in self.sessions {
+            let _ = tokio::time::timeout(Duration::from_secs(15), session.cancel()).await;
+        }
+    }
+}
+
+async fn connect_stdio(
+    mut cmd: Command,
+    label: &str,
+    kind: &'static str,
+    env: &[(String, String)],
+) -> Result<Target> {
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let program = cmd.as_std().get_program().to_string_lossy().into_owned();
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start the target '{program}'"))?;
+    let pid = transport.id();
+    let (tail, tail_task) = match stderr {
+        Some(stream) => {
+            let (tail, task) = StderrTail::follow(stream);
+            (tail, Some(task))
+        }
+        None => (StderrTail::default(), None),
+    };
+    let session =
+        match tokio::time::timeout(CONNECT_TIMEOUT, client_config().serve(transport)).await {
+            Ok(Ok(session)) => session,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no initialize reply within {}s", CONNECT_TIMEOUT.as_secs()),
+                };
+                // Let the reader catch the dying process's last words.
+                if let Some(task) = tail_task {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+                }
+                bail!(
+                    "the target '{label}' did not start as an MCP server: {why}{}",
+                    tail_section(&tail)
+                );
+            }
+        };
+    Target::finish(label.to_string(), kind, vec![session], pid, tail, None).await
+}
+
+fn tail_section(tail: &StderrTail) -> String {
+    let text = tail.text();
+    if text.is_empty() {
+        " (it wrote nothing to stderr)".to_string()
+    } else {
+        format!("\nits stderr ended with:\n{text}")
+    }
+}
+
+async fn connect_http(url: &str) -> Result<Session> {
+    // The default client allows 16 POSTs in flight: raise it, or we measure our own queue.
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url.to_string())
+            .max_concurrent_requests(4096),
+    );
+    match tokio::time::timeout(CONNECT_TIMEOUT, client_config().serve(transport)).await {
+        Ok(Ok(session)) => Ok(session),
+        Ok(Err(e)) => bail!("cannot connect to {url} as an MCP server: {e}"),
+        Err(_) => bail!(
+            "{url} gave no initialize reply within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0`.
+async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Target> {
+    let exe = std::env::current_exe().context("cannot find this zen binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["serve", "--http", "127.0.0.1:0", "--log-level", "info"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().context("cannot start zen serve --http")?;
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+    let tail = StderrTail::default();
+    let endpoint = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(at) = line.find("endpoint=") {
+                return line[at + 9..].split_whitespace().next().map(str::to_string);
+            }
+            let mut q = tail.0.lock().unwrap_or_else(|p| p.into_inner());
+            q.push_back(line);
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
+    // Keep draining its stderr so it never blocks on a full pipe.
+    let sink = tail.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut q = sink.0.lock().unwrap_or_else(|p| p.into_inner());
+            if q.len() == TAIL_LINES {
+                q.pop_front();
+            }
+            q.push_back(line);
+        }
+    });
+    let mut all = Vec::new();
+    for _ in 0..sessions {
+        all.push(connect_http(&endpoint).await?);
+    }
+    let label = format!("zen serve (spawned, http {endpoint})");
+    Target::finish(label, "spawned", all, pid, tail, Some(child)).await
+}

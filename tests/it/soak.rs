@@ -1,0 +1,127 @@
+//! `zen soak` end to end: zen passes, a deliberately leaking server fails, too few samples is
+//! inconclusive, and the time series has the columns the report lists.
+use serde_json::Value;
+
+use crate::util::{echo_server, zen_output};
+
+fn report(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{stdout}"))
+}
+
+#[tokio::test]
+async fn a_short_soak_against_zen_passes_and_writes_its_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("series.csv");
+    let (code, out, err) = zen_output(
+        &[
+            "soak",
+            "--duration",
+            "12s",
+            "--sample-interval",
+            "200ms",
+            "--warmup",
+            "4s",
+            "--max-growth-mb",
+            "1000",
+            "-c",
+            "4",
+            "--json",
+            "--out",
+            csv.to_str().unwrap(),
+            "--env",
+            "CONVERSATION_MEMORY_LIMIT_MB=1",
+            "--env",
+            "ZEN_SIM_LATENCY_MS=5",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    let soak = &r["soak"];
+    assert_eq!(soak["status"], "pass", "{soak}");
+    assert_eq!(soak["rss_source"], "pid");
+    assert!(soak["target"]["samples"].as_u64().unwrap() >= 20, "{soak}");
+    assert!(
+        soak["conversation_peak_bytes"].as_u64().unwrap()
+            <= soak["conversation_budget_bytes"].as_u64().unwrap()
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let columns: Vec<&str> = soak["series_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(header, columns);
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as u64, soak["samples_total"].as_u64().unwrap());
+    assert!(rows.iter().all(|r| r.split(',').count() == columns.len()));
+}
+
+#[tokio::test]
+async fn a_leaking_server_fails_the_verdict() {
+    let leaky = format!("{} --leak-bytes 65536", echo_server());
+    let (code, out, err) = zen_output(
+        &[
+            "soak",
+            "--stdio",
+            &leaky,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":"leak"}"#,
+            "--duration",
+            "8s",
+            "--sample-interval",
+            "200ms",
+            "--warmup",
+            "2s",
+            "--max-growth-mb",
+            "1000",
+            "-c",
+            "4",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}\n{out}");
+    let soak = &report(&out)["soak"];
+    assert_eq!(soak["status"], "fail");
+    assert!(
+        soak["target"]["slope_mb_per_hour"].as_f64().unwrap() > 1000.0,
+        "{soak}"
+    );
+}
+
+#[tokio::test]
+async fn too_few_samples_is_inconclusive_with_exit_2() {
+    let (code, out, err) = zen_output(
+        &[
+            "soak",
+            "--duration",
+            "2s",
+            "--sample-interval",
+            "500ms",
+            "--warmup",
+            "1s",
+            "--json",
+            "--env",
+            "ZEN_SIM_LATENCY_MS=5",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["verdict"]["status"], "inconclusive");
+    assert!(
+        r["soak"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("samples after the warm-up")
+    );
+}

@@ -1,0 +1,270 @@
+//! `zen stress` end to end: the real binary against the spawned default, an HTTP zen, and a
+//! third-party-shaped server; scenarios; the JSON report against its committed schema.
+use serde_json::Value;
+
+use crate::util::{echo_server, http_zen, zen_output};
+
+fn report(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{stdout}"))
+}
+
+#[tokio::test]
+async fn thirty_concurrent_against_the_spawned_default_passes() {
+    let (code, out, err) = zen_output(
+        &["stress", "--concurrency", "30", "--json"],
+        &[("ZEN_SIM_LATENCY_MS", "200")],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["calls"]["ok"], 30);
+    assert_eq!(r["calls"]["failed"], 0);
+    assert_eq!(r["verdict"]["status"], "pass");
+    assert_eq!(r["target"]["server_name"], "zen");
+    let server = &r["server"];
+    let global = server["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "global")
+        .unwrap();
+    assert!(global["peak_in_use"].as_u64().unwrap() >= 30, "{server}");
+    assert!(server["rss_after_bytes"].as_u64().unwrap() > 0);
+    // The human report says the same.
+    let (code, text, _) =
+        zen_output(&["stress", "-c", "30"], &[("ZEN_SIM_LATENCY_MS", "20")]).await;
+    assert_eq!(code, 0);
+    assert!(text.contains("30 ok, 0 failed"), "{text}");
+    assert!(text.contains("verdict    PASS"), "{text}");
+}
+
+#[tokio::test]
+async fn errors_in_the_target_fail_the_thresholds_with_exit_1() {
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "-c",
+            "10",
+            "-n",
+            "60",
+            "--json",
+            "--env",
+            "ZEN_SIM_ERROR_RATE=0.5",
+            "--env",
+            "ZEN_SIM_LATENCY_MS=5",
+            "--env",
+            "ZEN_MAX_RETRIES=1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["verdict"]["status"], "fail");
+    let failed = r["calls"]["failed"].as_u64().unwrap();
+    assert!(failed > 5, "{r}");
+    assert_eq!(r["errors"]["tool_error"]["count"].as_u64().unwrap(), failed);
+    let sample = r["errors"]["tool_error"]["samples"][0].as_str().unwrap();
+    assert!(sample.contains("HTTP 500"), "{sample}");
+}
+
+#[tokio::test]
+async fn drives_an_http_zen_over_several_sessions() {
+    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "5")]).await;
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--url",
+            &zen.url,
+            "--sessions",
+            "3",
+            "-c",
+            "9",
+            "-n",
+            "90",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["calls"]["ok"], 90);
+    assert_eq!(r["load"]["sessions"], 3);
+    assert_eq!(r["target"]["kind"], "http");
+    assert!(
+        r["server"]["providers"][0]["calls_during_run"]
+            .as_u64()
+            .unwrap()
+            >= 90
+    );
+}
+
+#[tokio::test]
+async fn drives_a_third_party_server_and_its_echo_tool() {
+    let server = echo_server();
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            &server,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+            "-c",
+            "8",
+            "-n",
+            "200",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["calls"]["ok"], 200);
+    assert_eq!(r["target"]["server_name"], "echo-server");
+    assert!(r["server"].is_null());
+    assert_eq!(r["tools"]["echo"]["ok"], 200);
+    // A tool the server lacks is a JSON-RPC error per call, counted by kind.
+    let (code, out, _) = zen_output(
+        &[
+            "stress", "--stdio", &server, "--tool", "nope", "-n", "3", "-c", "1", "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(report(&out)["errors"]["jsonrpc"]["count"], 3);
+}
+
+#[tokio::test]
+async fn an_open_loop_accounts_for_every_planned_call() {
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--rate",
+            "200",
+            "--duration",
+            "2s",
+            "--tool",
+            "version",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    let c = &r["calls"];
+    let sum = c["total"].as_u64().unwrap()
+        + c["unsent"].as_u64().unwrap()
+        + c["aborted"].as_u64().unwrap();
+    assert_eq!(sum, 400, "{c}");
+    assert_eq!(r["load"]["model"], "open");
+    assert!(r["latency_uncorrected"]["count"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn setup_errors_exit_2_with_the_cause() {
+    let (code, _, err) = zen_output(&["stress", "--rate", "10"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--rate needs --duration"), "{err}");
+    let (code, _, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            "sh -c 'echo the-target-broke >&2; exit 3'",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("did not start as an MCP server") && err.contains("the-target-broke"),
+        "{err}"
+    );
+    let (code, _, err) = zen_output(&["stress", "--args", "[1]"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--args must be a JSON object"), "{err}");
+    let (code, _, err) = zen_output(&["stress", "--concurency", "3"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--concurrency"),
+        "clap suggests the right flag: {err}"
+    );
+}
+
+#[tokio::test]
+async fn scenario_errors_name_the_file_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[load]\nconcurrency = 3\nrequets = 5\n").unwrap();
+    let (code, _, err) = zen_output(&["stress", "--scenario", path.to_str().unwrap()], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml") && err.contains("unknown field `requets`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_shipped_scenario_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let scenario =
+            zen::load::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+        names.push(scenario.name.expect("scenarios are named"));
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "burst-100",
+            "fifty-concurrent",
+            "mixed",
+            "soak-1h",
+            "thirty-concurrent"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_shipped_scenario_runs_and_its_json_report_matches_the_committed_schema() {
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/report.schema.json");
+    let generated = zen::load::report::json_schema();
+    if std::env::var_os("ZEN_UPDATE_SCHEMA").is_some() {
+        std::fs::write(
+            &schema_path,
+            serde_json::to_string_pretty(&generated).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    assert_eq!(
+        committed, generated,
+        "the report changed: rerun with ZEN_UPDATE_SCHEMA=1 and commit tests/report.schema.json"
+    );
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/burst-100.toml");
+    let (code, out, err) = zen_output(
+        &["stress", "--scenario", scenario.to_str().unwrap(), "--json"],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["scenario"], "burst-100");
+    assert_eq!(r["calls"]["ok"], 100);
+    let validator = jsonschema::validator_for(&committed).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&r)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
