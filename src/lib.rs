@@ -51,7 +51,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(config) => {
                 logging::init_stderr(&config.log_level)?;
@@ -64,7 +64,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Command::Soak(args) => soak::run(args).await,
             Command::Top(args) => top::run(args).await,
         }
-    })
+    });
+    // Don't wait for blocked reads: a stdin read left pending by SIGTERM would hang a plain drop.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(250));
+    result
 }
 
 /// True when the error is a closed stdout/pipe (e.g. `zen stress --json | head`): not a failure.

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Interop check with an independent MCP client: the official Python SDK (pip install mcp).
+
+Usage: python3 benches/python_sdk_client.py target/release/zen            # stdio
+       python3 benches/python_sdk_client.py http://127.0.0.1:8931/mcp      # streamable HTTP
+Lists tools, chats, continues the conversation, and calls listmodels, version and metrics.
+"""
+import asyncio, json, sys
+
+from mcp import Client, StdioServerParameters
+
+
+async def exercise(session):
+    tools = await session.list_tools()
+    names = sorted(t.name for t in tools.tools)
+    print("tools:", names)
+    assert names == ["chat", "listmodels", "metrics", "version"], names
+    first = await session.call_tool("chat", {"prompt": "hello from the python sdk"})
+    assert not first.is_error, first
+    thread = first.structured_content["continuation_id"]
+    second = await session.call_tool("chat", {"prompt": "and again", "continuation_id": thread})
+    assert not second.is_error and "Read 4 messages" in second.content[0].text, second
+    bad = await session.call_tool("chat", {"prompt": 7})
+    assert bad.is_error and "prompt" in bad.content[0].text, bad
+    for tool in ["listmodels", "version", "metrics"]:
+        r = await session.call_tool(tool, {})
+        assert not r.is_error, r
+        json.loads(r.content[0].text)
+    metrics = json.loads((await session.call_tool("metrics", {})).content[0].text)
+    print("chat calls seen by zen:", metrics["tools"]["chat"]["total_operations"])
+    print("OK: the Python SDK client talks to zen")
+
+
+async def main(target):
+    server = target if target.startswith("http") else StdioServerParameters(command=target, args=["serve"])
+    async with Client(server) as session:
+        await exercise(session)
+
+
+asyncio.run(main(sys.argv[1]))
