@@ -2,6 +2,7 @@
 //! against real processes on 127.0.0.1, on ephemeral ports.
 mod util;
 
+mod cli_help;
 mod hardening;
 mod provider_openai;
 mod serve_http;
