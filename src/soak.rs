@@ -141,6 +141,8 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         let started = Instant::now();
         let mut target_trend = Trend::default();
         let mut own_trend = Trend::default();
+        let mut conv_trend = Trend::default();
+        let mut rest_trend = Trend::default();
         let mut taken = 0u64;
         let mut tick = tokio::time::interval(args.sample_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -199,6 +201,10 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
                 let hours = elapsed.as_secs_f64() / 3600.0;
                 target_trend.add(hours, mb(target_rss));
                 own_trend.add(hours, mb(own));
+                if let Some(conv) = conversation_bytes {
+                    conv_trend.add(hours, mb(conv));
+                    rest_trend.add(hours, mb(target_rss.saturating_sub(conv)));
+                }
             }
             *live.lock().unwrap_or_else(|p| p.into_inner()) = format!(
                 "RSS {:.1} MB, slope {}",
@@ -213,14 +219,16 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
                 break;
             }
         }
-        (target_trend, own_trend, taken, last_conv)
+        let zen_trends =
+            (conv_trend.samples() > 0).then(|| (conv_trend.report(), rest_trend.report()));
+        (target_trend, own_trend, taken, last_conv, zen_trends)
     };
     let load = async {
         let result = run.drive(Some(live.clone())).await;
         done.cancel();
         result
     };
-    let ((elapsed, cpu), (target_trend, own_trend, taken, conversations)) =
+    let ((elapsed, cpu), (target_trend, own_trend, taken, conversations, zen_trends)) =
         tokio::join!(load, sampler);
 
     let target = target_trend.report();
@@ -237,6 +245,8 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         rss_source: rss_source.to_string(),
         target,
         generator: own_trend.report(),
+        conversations: zen_trends.as_ref().map(|t| t.0.clone()),
+        unexplained: zen_trends.map(|t| t.1),
         max_growth_mb: args.max_growth_mb,
         conversation_peak_bytes: conversations.map(|c| c.0),
         conversation_budget_bytes: conversations.map(|c| c.1),

@@ -192,6 +192,18 @@ pub fn render(r: &Report) -> String {
             g.slope_mb_per_hour
                 .map_or("n/a".into(), |s| format!("{s:+.2} MB/h"))
         );
+        if let (Some(c), Some(u)) = (&soak.conversations, &soak.unexplained) {
+            let slope = |t: &super::soak_verdict::TrendReport| {
+                t.slope_mb_per_hour
+                    .map_or("n/a".into(), |s| format!("{s:+.2} MB/h"))
+            };
+            let _ = writeln!(
+                w,
+                "  memory     of which conversation store {} (bounded by its budget); RSS minus store {}",
+                slope(c),
+                slope(u)
+            );
+        }
         if let (Some(peak), Some(budget)) =
             (soak.conversation_peak_bytes, soak.conversation_budget_bytes)
         {

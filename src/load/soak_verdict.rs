@@ -101,6 +101,10 @@ pub struct SoakReport {
     pub target: TrendReport,
     /// The load generator's own RSS after the warm-up.
     pub generator: TrendReport,
+    /// zen only: the conversation store's bytes after the warm-up (growth bounded by its budget).
+    pub conversations: Option<TrendReport>,
+    /// zen only: RSS minus the conversation store's bytes: growth the store does not explain.
+    pub unexplained: Option<TrendReport>,
     pub max_growth_mb: f64,
     /// zen only: the conversation store's peak and budget.
     pub conversation_peak_bytes: Option<u64>,

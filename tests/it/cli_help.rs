@@ -22,7 +22,13 @@ fn top_level_help() {
 #[test]
 fn serve_help_documents_every_setting_with_its_default() {
     let text = help(&["serve"]);
-    for var in ["MAX_CONCURRENT_REQUESTS", "CONVERSATION_MEMORY_LIMIT_MB", "OPENAI_API_KEY", "ZEN_SIM_LATENCY_MS", "LOG_LEVEL"] {
+    for var in [
+        "MAX_CONCURRENT_REQUESTS",
+        "CONVERSATION_MEMORY_LIMIT_MB",
+        "OPENAI_API_KEY",
+        "ZEN_SIM_LATENCY_MS",
+        "LOG_LEVEL",
+    ] {
         assert!(text.contains(var), "{var} missing from serve --help");
     }
     insta::assert_snapshot!(text);
