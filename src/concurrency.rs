@@ -224,10 +224,9 @@ impl Pools {
 
     /// A provider permit, for one provider request.
     pub async fn acquire_provider(&self, provider: &str) -> Result<Permit, Busy> {
-        let pool = self
-            .providers
-            .get(provider)
-            .unwrap_or_else(|| panic!("no pool for provider {provider}: pools are made for every configured provider"));
+        let pool = self.providers.get(provider).unwrap_or_else(|| {
+            panic!("no pool for provider {provider}: pools are made for every configured provider")
+        });
         pool.acquire(self.queue_timeout).await
     }
 

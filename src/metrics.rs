@@ -349,7 +349,11 @@ impl Metrics {
 
     /// The latest process sample, with uptime filled in now.
     pub fn system(&self) -> SystemStats {
-        let mut s = self.system.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut s = self
+            .system
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         s.uptime_minutes = self.uptime().as_secs_f64() / 60.0;
         s
     }

@@ -22,7 +22,11 @@ pub struct MemoryManager {
 }
 
 impl MemoryManager {
-    pub fn new(store: Arc<dyn ConversationStore>, rss_limit_bytes: u64, check_interval: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn ConversationStore>,
+        rss_limit_bytes: u64,
+        check_interval: Duration,
+    ) -> Self {
         MemoryManager {
             store,
             watchdog: Watchdog::new(rss_limit_bytes),
@@ -43,9 +47,17 @@ impl MemoryManager {
         let (state, changed) = self.watchdog.observe(rss_bytes);
         if changed {
             match state {
-                WatchdogState::Ok => tracing::info!(rss_bytes, "memory back under 80% of MEMORY_LIMIT_MB"),
-                WatchdogState::Warning => tracing::warn!(rss_bytes, "memory above 80% of MEMORY_LIMIT_MB: forcing a conversation cleanup"),
-                WatchdogState::Refusing => tracing::warn!(rss_bytes, "memory above MEMORY_LIMIT_MB: refusing new conversations"),
+                WatchdogState::Ok => {
+                    tracing::info!(rss_bytes, "memory back under 80% of MEMORY_LIMIT_MB")
+                }
+                WatchdogState::Warning => tracing::warn!(
+                    rss_bytes,
+                    "memory above 80% of MEMORY_LIMIT_MB: forcing a conversation cleanup"
+                ),
+                WatchdogState::Refusing => tracing::warn!(
+                    rss_bytes,
+                    "memory above MEMORY_LIMIT_MB: refusing new conversations"
+                ),
             }
         }
         if state == WatchdogState::Ok {

@@ -5,3 +5,10 @@ mod util;
 mod provider_openai;
 mod serve_http;
 mod serve_stdio;
+
+// Library-level: a real App or store, called directly (paused tokio time where it helps).
+mod app_util;
+mod concurrency_limits;
+mod memory_chat;
+mod memory_store;
+mod metrics_counts;
