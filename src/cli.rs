@@ -122,7 +122,12 @@ pub struct SoakArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
     pub warmup: Option<Duration>,
     /// Pass when the RSS slope and the growth over one hour are at most this many MB
-    #[arg(long, default_value_t = 50.0, value_name = "MB", help_heading = "Verdict")]
+    #[arg(
+        long,
+        default_value_t = 50.0,
+        value_name = "MB",
+        help_heading = "Verdict"
+    )]
     pub max_growth_mb: f64,
     /// Sample this process's memory (for a --url target that is not zen)
     #[arg(long, value_name = "PID", help_heading = "Target")]

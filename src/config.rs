@@ -48,10 +48,20 @@ pub struct TransportConfig {
     #[arg(long, env = "ZEN_ALLOW_REMOTE")]
     pub allow_remote: bool,
     /// Bearer token HTTP clients must send (required with --allow-remote)
-    #[arg(long, env = "ZEN_AUTH_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "ZEN_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub auth_token: Option<String>,
     /// Browser origins allowed besides loopback ones, comma-separated (e.g. https://app.example.com:443)
-    #[arg(long, env = "ZEN_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGINS")]
+    #[arg(
+        long,
+        env = "ZEN_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
     pub allowed_origins: Vec<String>,
     /// Largest request accepted: an HTTP body (413 above it) or one stdio line (a JSON-RPC error)
     #[arg(long, env = "ZEN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
@@ -112,34 +122,79 @@ impl LimitConfig {
 #[command(next_help_heading = "Providers")]
 pub struct ProviderConfig {
     /// Model used when a call names none; `auto` picks the first available model
-    #[arg(long, env = "DEFAULT_MODEL", default_value = "auto", value_name = "MODEL")]
+    #[arg(
+        long,
+        env = "DEFAULT_MODEL",
+        default_value = "auto",
+        value_name = "MODEL"
+    )]
     pub default_model: String,
     /// OpenAI API key
-    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "OPENAI_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub openai_api_key: Option<String>,
     /// OpenAI-compatible base URL for `openai`
-    #[arg(long, env = "OPENAI_BASE_URL", default_value = "https://api.openai.com/v1", value_name = "URL")]
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1",
+        value_name = "URL"
+    )]
     pub openai_base_url: String,
     /// OpenRouter API key
-    #[arg(long, env = "OPENROUTER_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "OPENROUTER_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub openrouter_api_key: Option<String>,
     /// Base URL for `openrouter`
-    #[arg(long, env = "OPENROUTER_BASE_URL", default_value = "https://openrouter.ai/api/v1", value_name = "URL")]
+    #[arg(
+        long,
+        env = "OPENROUTER_BASE_URL",
+        default_value = "https://openrouter.ai/api/v1",
+        value_name = "URL"
+    )]
     pub openrouter_base_url: String,
     /// Google Gemini API key (used through Google's OpenAI-compatible endpoint)
-    #[arg(long, env = "GEMINI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "GEMINI_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub gemini_api_key: Option<String>,
     /// Base URL for `gemini`
-    #[arg(long, env = "GEMINI_BASE_URL", default_value = "https://generativelanguage.googleapis.com/v1beta/openai", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GEMINI_BASE_URL",
+        default_value = "https://generativelanguage.googleapis.com/v1beta/openai",
+        value_name = "URL"
+    )]
     pub gemini_base_url: String,
     /// OpenAI-compatible endpoint of a local or self-hosted model (Ollama, vLLM, LM Studio), e.g. http://localhost:11434/v1
     #[arg(long, env = "CUSTOM_API_URL", value_name = "URL")]
     pub custom_api_url: Option<String>,
     /// API key for the custom endpoint, if it wants one
-    #[arg(long, env = "CUSTOM_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "CUSTOM_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub custom_api_key: Option<String>,
     /// Model name served by the custom endpoint
-    #[arg(long, env = "CUSTOM_MODEL_NAME", default_value = "llama3.2", value_name = "MODEL")]
+    #[arg(
+        long,
+        env = "CUSTOM_MODEL_NAME",
+        default_value = "llama3.2",
+        value_name = "MODEL"
+    )]
     pub custom_model_name: String,
     /// Connect timeout for provider HTTP requests
     #[arg(long, env = "ZEN_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
@@ -232,7 +287,12 @@ pub struct SimConfig {
     #[arg(long, env = "ZEN_SIM_ERROR_RATE", default_value_t = 0.0, value_parser = parse_fraction, value_name = "RATE")]
     pub sim_error_rate: f64,
     /// Size of each simulated reply in bytes
-    #[arg(long, env = "ZEN_SIM_REPLY_BYTES", default_value_t = 512, value_name = "BYTES")]
+    #[arg(
+        long,
+        env = "ZEN_SIM_REPLY_BYTES",
+        default_value_t = 512,
+        value_name = "BYTES"
+    )]
     pub sim_reply_bytes: usize,
     /// Seed for the simulated provider's randomness (runs repeat exactly with the same seed)
     #[arg(long, env = "ZEN_SIM_SEED", value_name = "SEED")]
@@ -393,7 +453,9 @@ pub fn parse_bind_addr(s: &str) -> Result<SocketAddr, String> {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
     if let Some(port) = s.trim().strip_prefix("localhost:") {
-        let port = port.parse::<u16>().map_err(|_| format!("'{s}': bad port"))?;
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| format!("'{s}': bad port"))?;
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
     s.trim()
@@ -449,16 +511,30 @@ mod tests {
     fn name_maps_name_the_bad_item() {
         let m = parse_name_map::<u32>("openai=20, Custom=8").unwrap();
         assert_eq!(m.0.get("custom"), Some(&8));
-        assert!(parse_name_map::<u32>("openai").unwrap_err().contains("NAME=VALUE"));
-        assert!(parse_name_map::<u32>("openai=x").unwrap_err().starts_with("openai"));
+        assert!(
+            parse_name_map::<u32>("openai")
+                .unwrap_err()
+                .contains("NAME=VALUE")
+        );
+        assert!(
+            parse_name_map::<u32>("openai=x")
+                .unwrap_err()
+                .starts_with("openai")
+        );
         let b = parse_name_map::<BreakerSpec>("gemini=3/30s").unwrap();
         assert_eq!(b.0["gemini"].open_for, Duration::from_secs(30));
     }
 
     #[test]
     fn bind_addresses_default_to_loopback() {
-        assert_eq!(parse_bind_addr("8931").unwrap().to_string(), "127.0.0.1:8931");
-        assert_eq!(parse_bind_addr("localhost:1").unwrap().to_string(), "127.0.0.1:1");
+        assert_eq!(
+            parse_bind_addr("8931").unwrap().to_string(),
+            "127.0.0.1:8931"
+        );
+        assert_eq!(
+            parse_bind_addr("localhost:1").unwrap().to_string(),
+            "127.0.0.1:1"
+        );
         assert!(parse_bind_addr("nowhere").is_err());
     }
 

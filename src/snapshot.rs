@@ -101,8 +101,8 @@ pub struct LatencySummary {
 
 /// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.
 pub const BUCKET_BOUNDS_MS: [f64; 16] = [
-    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
-    30000.0, 60000.0, 300000.0,
+    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
+    60000.0, 300000.0,
 ];
 
 impl LatencySummary {
@@ -117,7 +117,10 @@ impl LatencySummary {
         }
         let mut buckets = Vec::with_capacity(BUCKET_BOUNDS_MS.len());
         let mut cumulative = 0;
-        let mut bounds = BUCKET_BOUNDS_MS.iter().map(|b| (b * 1000.0) as u64).peekable();
+        let mut bounds = BUCKET_BOUNDS_MS
+            .iter()
+            .map(|b| (b * 1000.0) as u64)
+            .peekable();
         // One pass over the recorded values, assigning each to its first bound.
         for v in h.iter_recorded() {
             let value = h.highest_equivalent(v.value_iterated_to());

@@ -68,7 +68,10 @@ impl OpenAiCompatible {
             message = "(empty body)".to_string();
         }
         if message.len() > 300 {
-            let cut = (0..=300).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=300)
+                .rev()
+                .find(|i| message.is_char_boundary(*i))
+                .unwrap_or(0);
             message.truncate(cut);
             message.push('…');
         }
@@ -79,7 +82,12 @@ impl OpenAiCompatible {
 /// `Retry-After` as seconds (the HTTP-date form is rare from model APIs and is ignored).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<f64>().ok().filter(|s| *s >= 0.0).map(Duration::from_secs_f64)
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 #[async_trait]

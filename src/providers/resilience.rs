@@ -99,7 +99,10 @@ impl Breaker {
                     trial_in_flight: true,
                 };
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(provider = self.provider, "circuit breaker half-open: one trial call");
+                tracing::info!(
+                    provider = self.provider,
+                    "circuit breaker half-open: one trial call"
+                );
                 Ok(())
             }
             State::HalfOpen {
@@ -142,7 +145,10 @@ impl Breaker {
                 failures: failures + 1,
             },
             (State::HalfOpen { .. }, false) => {
-                tracing::info!(provider = self.provider, "circuit breaker closed: trial call succeeded");
+                tracing::info!(
+                    provider = self.provider,
+                    "circuit breaker closed: trial call succeeded"
+                );
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
                 State::Closed { failures: 0 }
             }

@@ -34,7 +34,11 @@ pub fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> 
 }
 
 /// Serve MCP over HTTP on `listener` until `shutdown`, then drain in-flight calls.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: CancellationToken) -> Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let cfg = &app.config.transport;
     let local = listener.local_addr()?;
     let endpoint = format!("http://{local}/mcp");
@@ -46,7 +50,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: CancellationT
     let origins: Vec<String> = LOOPBACK_ORIGINS
         .iter()
         .map(|o| o.to_string())
-        .chain(cfg.allowed_origins.iter().filter(|o| !o.is_empty()).cloned())
+        .chain(
+            cfg.allowed_origins
+                .iter()
+                .filter(|o| !o.is_empty())
+                .cloned(),
+        )
         .collect();
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(sessions.child_token())
@@ -64,7 +73,10 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: CancellationT
     );
     let mut router = axum::Router::new().nest_service("/mcp", service);
     if let Some(token) = cfg.auth_token.clone().filter(|t| !t.is_empty()) {
-        router = router.layer(middleware::from_fn_with_state(Arc::new(token), require_bearer));
+        router = router.layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            require_bearer,
+        ));
     }
     tracing::info!(%endpoint, "serving MCP over streamable HTTP");
     let drain_app = app.clone();
@@ -82,7 +94,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: CancellationT
 }
 
 /// Reject requests without `Authorization: Bearer <token>`.
-async fn require_bearer(State(token): State<Arc<String>>, request: Request, next: Next) -> Response {
+async fn require_bearer(
+    State(token): State<Arc<String>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -113,8 +129,18 @@ mod tests {
         let public: SocketAddr = "0.0.0.0:8931".parse().unwrap();
         let local: SocketAddr = "127.0.0.1:8931".parse().unwrap();
         assert!(check_bind(local, false, None).is_ok());
-        assert!(check_bind(public, false, Some("t")).unwrap_err().to_string().contains("--allow-remote"));
-        assert!(check_bind(public, true, None).unwrap_err().to_string().contains("ZEN_AUTH_TOKEN"));
+        assert!(
+            check_bind(public, false, Some("t"))
+                .unwrap_err()
+                .to_string()
+                .contains("--allow-remote")
+        );
+        assert!(
+            check_bind(public, true, None)
+                .unwrap_err()
+                .to_string()
+                .contains("ZEN_AUTH_TOKEN")
+        );
         assert!(check_bind(public, true, Some("t")).is_ok());
         assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd"));
     }

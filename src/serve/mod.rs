@@ -81,7 +81,10 @@ where
             return Ok(());
         }
     };
-    let reason = running.waiting().await.context("the MCP session task failed")?;
+    let reason = running
+        .waiting()
+        .await
+        .context("the MCP session task failed")?;
     tracing::info!(?reason, "session ended");
     Ok(())
 }

@@ -105,7 +105,12 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         if let Some(size) = self.oversized.take() {
             self.app.metrics.count_oversized();
             let id = find_id(&line);
-            tracing::warn!(size, limit = self.max_line, ?id, "message over ZEN_MAX_MESSAGE_BYTES");
+            tracing::warn!(
+                size,
+                limit = self.max_line,
+                ?id,
+                "message over ZEN_MAX_MESSAGE_BYTES"
+            );
             if let Some(id) = id {
                 self.reply_error(
                     id,
@@ -135,8 +140,9 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             Err(err) => {
                 let value = serde_json::from_slice::<serde_json::Value>(text).ok();
                 let id = value.as_ref().and_then(|v| id_of(v.get("id")?));
-                let is_notification =
-                    value.as_ref().is_some_and(|v| v.get("method").is_some() && v.get("id").is_none());
+                let is_notification = value
+                    .as_ref()
+                    .is_some_and(|v| v.get("method").is_some() && v.get("id").is_none());
                 if is_notification {
                     // Unknown notifications are ignored, as the MCP SDKs do.
                     tracing::debug!(%err, "ignoring a notification zen does not know");
@@ -173,9 +179,9 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let out = self.out.clone();
         async move {
-            out.send(item)
-                .await
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout is closed"))
+            out.send(item).await.map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout is closed")
+            })
         }
     }
 
@@ -300,7 +306,10 @@ mod tests {
             find_id(br#"{"id" : "abc", "jsonrpc""#),
             Some(RequestId::String("abc".into()))
         );
-        assert_eq!(find_id(br#"{"jsonrpc":"2.0","method":"x","params":{"#), None);
+        assert_eq!(
+            find_id(br#"{"jsonrpc":"2.0","method":"x","params":{"#),
+            None
+        );
     }
 
     #[test]

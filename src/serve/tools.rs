@@ -248,4 +248,3 @@ fn version(app: &App) -> Value {
         },
     })
 }
-

@@ -72,7 +72,8 @@ pub fn list(dir: &Path) -> Vec<DiscoveryInfo> {
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
         .filter_map(|e| {
-            let info: DiscoveryInfo = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            let info: DiscoveryInfo =
+                serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
             if crate::process::sample(info.pid).is_none() && cfg!(target_os = "linux") {
                 let _ = std::fs::remove_file(e.path()); // a crashed server's leftover
                 return None;

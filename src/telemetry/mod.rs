@@ -65,7 +65,10 @@ pub async fn start(app: &Arc<App>, shutdown: &CancellationToken) -> Result<Optio
     let discovery = match Discovery::write(&dir, &info) {
         Ok(d) => Some(d),
         Err(err) => {
-            tracing::warn!("no discovery file ({err:#}); `zen top --url {}` still works", info.telemetry_url);
+            tracing::warn!(
+                "no discovery file ({err:#}); `zen top --url {}` still works",
+                info.telemetry_url
+            );
             None
         }
     };

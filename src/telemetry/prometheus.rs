@@ -27,15 +27,26 @@ struct SnapshotCollector(Snapshot);
 
 type Labels<'a> = Vec<(&'a str, &'a str)>;
 
-fn counter(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, u64)]) -> std::fmt::Result {
+fn counter(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, u64)],
+) -> std::fmt::Result {
     let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (labels, v) in rows {
-        m.encode_family(labels)?.encode_counter::<NoLabelSet, _, u64>(v, None)?;
+        m.encode_family(labels)?
+            .encode_counter::<NoLabelSet, _, u64>(v, None)?;
     }
     Ok(())
 }
 
-fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, f64)]) -> std::fmt::Result {
+fn gauge(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, f64)],
+) -> std::fmt::Result {
     let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
     for (labels, v) in rows {
         m.encode_family(labels)?.encode_gauge(v)?;
@@ -43,7 +54,12 @@ fn gauge(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, f
     Ok(())
 }
 
-fn histogram(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Labels, &LatencySummary)]) -> std::fmt::Result {
+fn histogram(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, &LatencySummary)],
+) -> std::fmt::Result {
     let mut m = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
     for (labels, s) in rows {
         // The encoder accumulates, so hand it per-bucket counts.
@@ -58,8 +74,12 @@ fn histogram(enc: &mut DescriptorEncoder, name: &str, help: &str, rows: &[(Label
             })
             .collect();
         let sum_seconds = s.mean_ms * s.count as f64 / 1000.0;
-        m.encode_family(labels)?
-            .encode_histogram::<NoLabelSet>(sum_seconds, s.count, &buckets, None)?;
+        m.encode_family(labels)?.encode_histogram::<NoLabelSet>(
+            sum_seconds,
+            s.count,
+            &buckets,
+            None,
+        )?;
     }
     Ok(())
 }
@@ -83,80 +103,246 @@ impl Collector for SnapshotCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> std::fmt::Result {
         let s = &self.0;
         let tools: Vec<_> = s.tools.iter().collect();
-        let calls: Vec<_> = tools.iter().flat_map(|(t, c)| outcome_rows("tool", t, c)).collect();
-        counter(&mut enc, "zen_tool_calls", "Tool calls finished, by outcome.", &calls)?;
-        let rows: Vec<_> = tools.iter().map(|(t, c)| (vec![("tool", t.as_str())], c.in_flight as f64)).collect();
-        gauge(&mut enc, "zen_tool_in_flight", "Tool calls running now.", &rows)?;
-        let rows: Vec<_> = tools.iter().map(|(t, c)| (vec![("tool", t.as_str())], &c.latency)).collect();
-        histogram(&mut enc, "zen_tool_duration_seconds", "Tool call latency.", &rows)?;
+        let calls: Vec<_> = tools
+            .iter()
+            .flat_map(|(t, c)| outcome_rows("tool", t, c))
+            .collect();
+        counter(
+            &mut enc,
+            "zen_tool_calls",
+            "Tool calls finished, by outcome.",
+            &calls,
+        )?;
+        let rows: Vec<_> = tools
+            .iter()
+            .map(|(t, c)| (vec![("tool", t.as_str())], c.in_flight as f64))
+            .collect();
+        gauge(
+            &mut enc,
+            "zen_tool_in_flight",
+            "Tool calls running now.",
+            &rows,
+        )?;
+        let rows: Vec<_> = tools
+            .iter()
+            .map(|(t, c)| (vec![("tool", t.as_str())], &c.latency))
+            .collect();
+        histogram(
+            &mut enc,
+            "zen_tool_duration_seconds",
+            "Tool call latency.",
+            &rows,
+        )?;
 
         let providers: Vec<_> = s.providers.iter().collect();
-        let calls: Vec<_> = providers.iter().flat_map(|(p, st)| outcome_rows("provider", p, &st.calls)).collect();
-        counter(&mut enc, "zen_provider_calls", "Provider requests finished (retries inside), by outcome.", &calls)?;
-        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64)).collect();
-        gauge(&mut enc, "zen_provider_in_flight", "Provider requests running now.", &rows)?;
-        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], &st.calls.latency)).collect();
-        histogram(&mut enc, "zen_provider_duration_seconds", "Provider request latency, retries included.", &rows)?;
-        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.retries_total)).collect();
-        counter(&mut enc, "zen_provider_retries", "Provider attempts retried after a retryable failure.", &rows)?;
-        let rows: Vec<_> = providers.iter().map(|(p, st)| (vec![("provider", p.as_str())], st.breaker.opened_total)).collect();
-        counter(&mut enc, "zen_breaker_opened", "Times a provider's circuit breaker opened.", &rows)?;
-        let states = [(BreakerState::Closed, "closed"), (BreakerState::Open, "open"), (BreakerState::HalfOpen, "half_open")];
+        let calls: Vec<_> = providers
+            .iter()
+            .flat_map(|(p, st)| outcome_rows("provider", p, &st.calls))
+            .collect();
+        counter(
+            &mut enc,
+            "zen_provider_calls",
+            "Provider requests finished (retries inside), by outcome.",
+            &calls,
+        )?;
         let rows: Vec<_> = providers
             .iter()
-            .flat_map(|(p, st)| states.iter().map(move |(state, label)| (vec![("provider", p.as_str()), ("state", *label)], (st.breaker.state == *state) as u8 as f64)))
+            .map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64))
             .collect();
-        gauge(&mut enc, "zen_breaker_state", "1 for the breaker's current state.", &rows)?;
+        gauge(
+            &mut enc,
+            "zen_provider_in_flight",
+            "Provider requests running now.",
+            &rows,
+        )?;
+        let rows: Vec<_> = providers
+            .iter()
+            .map(|(p, st)| (vec![("provider", p.as_str())], &st.calls.latency))
+            .collect();
+        histogram(
+            &mut enc,
+            "zen_provider_duration_seconds",
+            "Provider request latency, retries included.",
+            &rows,
+        )?;
+        let rows: Vec<_> = providers
+            .iter()
+            .map(|(p, st)| (vec![("provider", p.as_str())], st.retries_total))
+            .collect();
+        counter(
+            &mut enc,
+            "zen_provider_retries",
+            "Provider attempts retried after a retryable failure.",
+            &rows,
+        )?;
+        let rows: Vec<_> = providers
+            .iter()
+            .map(|(p, st)| (vec![("provider", p.as_str())], st.breaker.opened_total))
+            .collect();
+        counter(
+            &mut enc,
+            "zen_breaker_opened",
+            "Times a provider's circuit breaker opened.",
+            &rows,
+        )?;
+        let states = [
+            (BreakerState::Closed, "closed"),
+            (BreakerState::Open, "open"),
+            (BreakerState::HalfOpen, "half_open"),
+        ];
+        let rows: Vec<_> = providers
+            .iter()
+            .flat_map(|(p, st)| {
+                states.iter().map(move |(state, label)| {
+                    (
+                        vec![("provider", p.as_str()), ("state", *label)],
+                        (st.breaker.state == *state) as u8 as f64,
+                    )
+                })
+            })
+            .collect();
+        gauge(
+            &mut enc,
+            "zen_breaker_state",
+            "1 for the breaker's current state.",
+            &rows,
+        )?;
 
         let pools = &s.pools;
         for (name, help, value) in [
-            ("zen_pool_limit", "Permits in the pool.", (|p: &crate::concurrency::PoolStats| p.limit as f64) as fn(&_) -> f64),
+            (
+                "zen_pool_limit",
+                "Permits in the pool.",
+                (|p: &crate::concurrency::PoolStats| p.limit as f64) as fn(&_) -> f64,
+            ),
             ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
-            ("zen_pool_waiting", "Calls waiting for a permit now.", |p| p.waiting as f64),
-            ("zen_pool_peak_in_use", "Most permits ever held at once.", |p| p.peak_in_use as f64),
+            ("zen_pool_waiting", "Calls waiting for a permit now.", |p| {
+                p.waiting as f64
+            }),
+            (
+                "zen_pool_peak_in_use",
+                "Most permits ever held at once.",
+                |p| p.peak_in_use as f64,
+            ),
         ] {
-            let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], value(p))).collect();
+            let rows: Vec<_> = pools
+                .iter()
+                .map(|p| (vec![("pool", p.name.as_str())], value(p)))
+                .collect();
             gauge(&mut enc, name, help, &rows)?;
         }
-        let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], p.acquired_total)).collect();
+        let rows: Vec<_> = pools
+            .iter()
+            .map(|p| (vec![("pool", p.name.as_str())], p.acquired_total))
+            .collect();
         counter(&mut enc, "zen_pool_acquired", "Permits handed out.", &rows)?;
         let rows: Vec<_> = pools
             .iter()
             .flat_map(|p| {
                 [
-                    (vec![("pool", p.name.as_str()), ("reason", "queue_timeout")], p.rejected_total - p.rejected_shutting_down),
-                    (vec![("pool", p.name.as_str()), ("reason", "shutting_down")], p.rejected_shutting_down),
+                    (
+                        vec![("pool", p.name.as_str()), ("reason", "queue_timeout")],
+                        p.rejected_total - p.rejected_shutting_down,
+                    ),
+                    (
+                        vec![("pool", p.name.as_str()), ("reason", "shutting_down")],
+                        p.rejected_shutting_down,
+                    ),
                 ]
             })
             .collect();
-        counter(&mut enc, "zen_rejected", "Calls turned away by a pool.", &rows)?;
-        let rows: Vec<_> = pools.iter().map(|p| (vec![("pool", p.name.as_str())], &p.queue_wait)).collect();
-        histogram(&mut enc, "zen_pool_queue_wait_seconds", "Time spent waiting for a permit.", &rows)?;
+        counter(
+            &mut enc,
+            "zen_rejected",
+            "Calls turned away by a pool.",
+            &rows,
+        )?;
+        let rows: Vec<_> = pools
+            .iter()
+            .map(|p| (vec![("pool", p.name.as_str())], &p.queue_wait))
+            .collect();
+        histogram(
+            &mut enc,
+            "zen_pool_queue_wait_seconds",
+            "Time spent waiting for a permit.",
+            &rows,
+        )?;
 
         let sys = &s.system;
-        gauge(&mut enc, "zen_process_resident_memory_bytes", "Resident memory of zen serve.", &[(vec![], sys.rss_bytes as f64)])?;
-        gauge(&mut enc, "zen_process_cpu_percent", "CPU use, percent of one core.", &[(vec![], sys.cpu_percent)])?;
-        gauge(&mut enc, "zen_process_threads", "Threads of zen serve.", &[(vec![], sys.threads as f64)])?;
-        gauge(&mut enc, "zen_uptime_seconds", "Seconds since zen serve started.", &[(vec![], s.server.uptime_secs)])?;
+        gauge(
+            &mut enc,
+            "zen_process_resident_memory_bytes",
+            "Resident memory of zen serve.",
+            &[(vec![], sys.rss_bytes as f64)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_process_cpu_percent",
+            "CPU use, percent of one core.",
+            &[(vec![], sys.cpu_percent)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_process_threads",
+            "Threads of zen serve.",
+            &[(vec![], sys.threads as f64)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_uptime_seconds",
+            "Seconds since zen serve started.",
+            &[(vec![], s.server.uptime_secs)],
+        )?;
 
         let c = &s.conversations;
-        gauge(&mut enc, "zen_conversations", "Conversation threads stored.", &[(vec![], c.threads as f64)])?;
-        gauge(&mut enc, "zen_conversation_bytes", "Bytes of all stored threads.", &[(vec![], c.bytes as f64)])?;
-        gauge(&mut enc, "zen_conversation_budget_bytes", "The conversation byte budget.", &[(vec![], c.budget_bytes as f64)])?;
+        gauge(
+            &mut enc,
+            "zen_conversations",
+            "Conversation threads stored.",
+            &[(vec![], c.threads as f64)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_conversation_bytes",
+            "Bytes of all stored threads.",
+            &[(vec![], c.bytes as f64)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_conversation_budget_bytes",
+            "The conversation byte budget.",
+            &[(vec![], c.budget_bytes as f64)],
+        )?;
         let ev = &c.evictions;
         let rows = [
             (vec![("cause", "pressure")], ev.pressure),
             (vec![("cause", "expiry")], ev.expiry),
             (vec![("cause", "oversize")], ev.oversize),
         ];
-        counter(&mut enc, "zen_conversation_evictions", "Threads evicted (oversize: turns dropped), by cause.", &rows)?;
+        counter(
+            &mut enc,
+            "zen_conversation_evictions",
+            "Threads evicted (oversize: turns dropped), by cause.",
+            &rows,
+        )?;
         let w = c.watchdog.state;
         let rows = [
             (vec![("state", "ok")], (w == WatchdogState::Ok) as u8 as f64),
-            (vec![("state", "warning")], (w == WatchdogState::Warning) as u8 as f64),
-            (vec![("state", "refusing")], (w == WatchdogState::Refusing) as u8 as f64),
+            (
+                vec![("state", "warning")],
+                (w == WatchdogState::Warning) as u8 as f64,
+            ),
+            (
+                vec![("state", "refusing")],
+                (w == WatchdogState::Refusing) as u8 as f64,
+            ),
         ];
-        gauge(&mut enc, "zen_watchdog_state", "1 for the memory watchdog's current state.", &rows)?;
+        gauge(
+            &mut enc,
+            "zen_watchdog_state",
+            "1 for the memory watchdog's current state.",
+            &rows,
+        )?;
 
         let p = &s.protocol;
         let rows = [
@@ -164,7 +350,12 @@ impl Collector for SnapshotCollector {
             (vec![("kind", "oversized")], p.oversized_messages),
             (vec![("kind", "unknown_tool")], p.unknown_tools),
         ];
-        counter(&mut enc, "zen_bad_messages", "Messages that never became a tool call.", &rows)?;
+        counter(
+            &mut enc,
+            "zen_bad_messages",
+            "Messages that never became a tool call.",
+            &rows,
+        )?;
         Ok(())
     }
 }

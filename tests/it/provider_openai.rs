@@ -15,7 +15,12 @@ fn provider(base: &str) -> OpenAiCompatible {
         "openai",
         base,
         Some("sk-test-key".into()),
-        vec![ModelInfo { name: "gpt-5".into(), context_window: 1, max_output_tokens: 1, aliases: vec![] }],
+        vec![ModelInfo {
+            name: "gpt-5".into(),
+            context_window: 1,
+            max_output_tokens: 1,
+            aliases: vec![],
+        }],
         vec!["gpt-"],
         Duration::from_secs(2),
     )
@@ -25,7 +30,10 @@ fn provider(base: &str) -> OpenAiCompatible {
 fn request() -> CompletionRequest {
     CompletionRequest {
         model: "gpt-5".into(),
-        messages: vec![Message::new("system", "be brief"), Message::new("user", "hi")],
+        messages: vec![
+            Message::new("system", "be brief"),
+            Message::new("user", "hi"),
+        ],
         temperature: Some(0.2),
     }
 }
@@ -49,7 +57,10 @@ async fn sends_the_openai_request_shape_with_the_bearer_key() {
         .expect(1)
         .mount(&server)
         .await;
-    let out = provider(&format!("{}/v1", server.uri())).complete(&request()).await.unwrap();
+    let out = provider(&format!("{}/v1", server.uri()))
+        .complete(&request())
+        .await
+        .unwrap();
     assert_eq!(out.text, "hello");
 }
 
@@ -64,29 +75,57 @@ async fn error_statuses_name_provider_and_status_and_never_the_key() {
         )
         .mount(&server)
         .await;
-    let err = provider(&server.uri()).complete(&request()).await.unwrap_err();
+    let err = provider(&server.uri())
+        .complete(&request())
+        .await
+        .unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("provider openai returned HTTP 429"), "{message}");
+    assert!(
+        message.contains("provider openai returned HTTP 429"),
+        "{message}"
+    );
     assert!(!message.contains("sk-test-key"), "{message}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert!(err.is_retryable());
 
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(401).set_body_string("bad key")).mount(&server).await;
-    let err = provider(&server.uri()).complete(&request()).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Status { status: 401, .. }) && !err.is_retryable(), "{err}");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("bad key"))
+        .mount(&server)
+        .await;
+    let err = provider(&server.uri())
+        .complete(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Status { status: 401, .. }) && !err.is_retryable(),
+        "{err}"
+    );
 
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string("{}")).mount(&server).await;
-    let err = provider(&server.uri()).complete(&request()).await.unwrap_err();
-    assert!(err.to_string().contains("no choices[0].message.content"), "{err}");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let err = provider(&server.uri())
+        .complete(&request())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no choices[0].message.content"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_slow_provider_times_out_through_zen_with_a_clear_tool_error() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(reply("late")).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(reply("late"))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
@@ -100,9 +139,18 @@ async fn a_slow_provider_times_out_through_zen_with_a_clear_tool_error() {
         ],
     )
     .await;
-    let result = call(&zen.client, "chat", json!({"prompt": "hi", "model": "gpt-5"})).await;
+    let result = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "hi", "model": "gpt-5"}),
+    )
+    .await;
     assert!(is_error(&result));
-    assert!(text(&result).contains("provider openai did not answer within 300ms"), "{}", text(&result));
+    assert!(
+        text(&result).contains("provider openai did not answer within 300ms"),
+        "{}",
+        text(&result)
+    );
 }
 
 #[tokio::test]
@@ -115,7 +163,14 @@ async fn zen_routes_models_to_the_configured_provider() {
         .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
-    let zen = stdio_zen(&[], &[("OPENAI_API_KEY", "sk-test-key"), ("OPENAI_BASE_URL", &base)]).await;
+    let zen = stdio_zen(
+        &[],
+        &[
+            ("OPENAI_API_KEY", "sk-test-key"),
+            ("OPENAI_BASE_URL", &base),
+        ],
+    )
+    .await;
     // auto picks the first real provider; gpt-* and openai/… route there; simulated stays reachable.
     for model in [None, Some("gpt-5"), Some("openai/gpt-5")] {
         let mut args = json!({"prompt": "hi"});
@@ -123,8 +178,17 @@ async fn zen_routes_models_to_the_configured_provider() {
             args["model"] = json!(m);
         }
         let result = call(&zen.client, "chat", args).await;
-        assert!(text(&result).starts_with("real-ish reply"), "{model:?}: {}", text(&result));
+        assert!(
+            text(&result).starts_with("real-ish reply"),
+            "{model:?}: {}",
+            text(&result)
+        );
     }
-    let sim = call(&zen.client, "chat", json!({"prompt": "hi", "model": "simulated"})).await;
+    let sim = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "hi", "model": "simulated"}),
+    )
+    .await;
     assert!(text(&sim).contains("simulated reply"));
 }

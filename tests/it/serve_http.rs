@@ -12,13 +12,28 @@ async fn http_sessions_chat_continue_and_share_one_host() {
     assert_eq!(tools.len(), 4);
     let first = call(&a, "chat", json!({"prompt": "hello over http"})).await;
     assert!(!is_error(&first), "{}", text(&first));
-    let id = first.structured_content.unwrap()["continuation_id"].as_str().unwrap().to_string();
+    let id = first.structured_content.unwrap()["continuation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Another session continues the same conversation: threads are server-wide.
-    let second = call(&b, "chat", json!({"prompt": "again", "continuation_id": id})).await;
-    assert!(text(&second).contains("Read 4 messages"), "{}", text(&second));
+    let second = call(
+        &b,
+        "chat",
+        json!({"prompt": "again", "continuation_id": id}),
+    )
+    .await;
+    assert!(
+        text(&second).contains("Read 4 messages"),
+        "{}",
+        text(&second)
+    );
     let bad = call(&b, "chat", json!({"prompt": 1})).await;
     assert!(is_error(&bad));
-    let err = b.call_tool(rmcp::model::CallToolRequestParams::new("nope")).await.unwrap_err();
+    let err = b
+        .call_tool(rmcp::model::CallToolRequestParams::new("nope"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("unknown tool 'nope'"), "{err}");
     let snap = snapshot(&a).await;
     assert_eq!(snap["server"]["transport"], "http");
@@ -31,15 +46,31 @@ async fn telemetry_serves_the_snapshot_and_prometheus_text() {
     let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "5")]).await;
     let client = http_client(&zen.url).await;
     for _ in 0..3 {
-        assert!(!is_error(&call(&client, "chat", json!({"prompt": "x"})).await));
+        assert!(!is_error(
+            &call(&client, "chat", json!({"prompt": "x"})).await
+        ));
     }
     assert!(is_error(&call(&client, "chat", json!({})).await));
     let base = zen.telemetry.clone().expect("telemetry url in the log");
     let http = reqwest::Client::new();
-    let snap: serde_json::Value = http.get(format!("{base}/snapshot")).send().await.unwrap().json().await.unwrap();
+    let snap: serde_json::Value = http
+        .get(format!("{base}/snapshot"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(snap["tools"]["chat"]["total_operations"], 4);
     assert_eq!(snap["tools"]["chat"]["errors"]["tool_error"], 1);
-    let text = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let lines = text.lines().map(|l| Ok(l.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text");
     let value = |name: &str, labels: &[(&str, &str)]| {
@@ -48,16 +79,33 @@ async fn telemetry_serves_the_snapshot_and_prometheus_text() {
             .iter()
             .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
             .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
                 _ => f64::NAN,
             })
             .unwrap_or_else(|| panic!("{name} {labels:?} missing from:\n{text}"))
     };
-    assert_eq!(value("zen_tool_calls_total", &[("tool", "chat"), ("outcome", "ok")]), 3.0);
-    assert_eq!(value("zen_tool_calls_total", &[("tool", "chat"), ("outcome", "tool_error")]), 1.0);
+    assert_eq!(
+        value(
+            "zen_tool_calls_total",
+            &[("tool", "chat"), ("outcome", "ok")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            "zen_tool_calls_total",
+            &[("tool", "chat"), ("outcome", "tool_error")]
+        ),
+        1.0
+    );
     assert_eq!(value("zen_pool_limit", &[("pool", "global")]), 50.0);
     assert_eq!(value("zen_pool_limit", &[("pool", "simulated")]), 32.0);
     assert_eq!(value("zen_pool_in_use", &[("pool", "global")]), 0.0);
     assert!(value("zen_process_resident_memory_bytes", &[]) >= 0.0);
-    assert!(text.contains("zen_tool_duration_seconds_bucket{tool=\"chat\",le=\"+Inf\"} 4"), "{text}");
+    assert!(
+        text.contains("zen_tool_duration_seconds_bucket{tool=\"chat\",le=\"+Inf\"} 4"),
+        "{text}"
+    );
 }

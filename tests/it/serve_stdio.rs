@@ -33,10 +33,19 @@ async fn chat_replies_and_a_continuation_sees_the_first_turn() {
     assert_eq!(structured["turns_left"], 48);
     assert!(body.contains(&format!("continuation_id: {id} (48 turns left)")));
 
-    let second = call(&zen.client, "chat", json!({"prompt": "And 3+3?", "continuation_id": id})).await;
+    let second = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "And 3+3?", "continuation_id": id}),
+    )
+    .await;
     assert!(!is_error(&second), "{}", text(&second));
     // system + first prompt + first reply + new prompt.
-    assert!(text(&second).contains("Read 4 messages"), "{}", text(&second));
+    assert!(
+        text(&second).contains("Read 4 messages"),
+        "{}",
+        text(&second)
+    );
     assert_eq!(second.structured_content.unwrap()["turns_left"], 46);
 }
 
@@ -50,10 +59,23 @@ async fn unknown_and_malformed_continuation_ids_are_clear_tool_errors() {
     )
     .await;
     assert!(is_error(&unknown));
-    assert!(text(&unknown).contains("unknown or expired"), "{}", text(&unknown));
-    let malformed = call(&zen.client, "chat", json!({"prompt": "hi", "continuation_id": "nope"})).await;
+    assert!(
+        text(&unknown).contains("unknown or expired"),
+        "{}",
+        text(&unknown)
+    );
+    let malformed = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "hi", "continuation_id": "nope"}),
+    )
+    .await;
     assert!(is_error(&malformed));
-    assert!(text(&malformed).contains("continuation_id: 'nope' is not a thread id"), "{}", text(&malformed));
+    assert!(
+        text(&malformed).contains("continuation_id: 'nope' is not a thread id"),
+        "{}",
+        text(&malformed)
+    );
 }
 
 #[tokio::test]
@@ -62,18 +84,40 @@ async fn bad_arguments_name_the_field_and_the_server_keeps_serving() {
     let cases = [
         (json!({}), "missing field `prompt`"),
         (json!({"prompt": 5}), "prompt: invalid type: integer `5`"),
-        (json!({"prompt": "x", "temperature": 3}), "temperature: 3 is outside 0 to 1"),
-        (json!({"prompt": "x", "promt": "typo"}), "unknown field `promt`"),
-        (json!({"prompt": "x", "model": "gpt-9000"}), "unknown model 'gpt-9000'"),
+        (
+            json!({"prompt": "x", "temperature": 3}),
+            "temperature: 3 is outside 0 to 1",
+        ),
+        (
+            json!({"prompt": "x", "promt": "typo"}),
+            "unknown field `promt`",
+        ),
+        (
+            json!({"prompt": "x", "model": "gpt-9000"}),
+            "unknown model 'gpt-9000'",
+        ),
         (json!({"prompt": "  "}), "prompt: must not be empty"),
     ];
     for (args, expected) in cases {
         let result = call(&zen.client, "chat", args.clone()).await;
         assert!(is_error(&result), "{args} should fail");
-        assert!(text(&result).contains(expected), "{args}: {}", text(&result));
+        assert!(
+            text(&result).contains(expected),
+            "{args}: {}",
+            text(&result)
+        );
     }
-    let unknown_model = call(&zen.client, "chat", json!({"prompt": "x", "model": "gpt-9000"})).await;
-    assert!(text(&unknown_model).contains("Available: simulated"), "{}", text(&unknown_model));
+    let unknown_model = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "x", "model": "gpt-9000"}),
+    )
+    .await;
+    assert!(
+        text(&unknown_model).contains("Available: simulated"),
+        "{}",
+        text(&unknown_model)
+    );
     let ok = call(&zen.client, "chat", json!({"prompt": "still there?"})).await;
     assert!(!is_error(&ok));
 }
@@ -85,17 +129,24 @@ async fn an_unknown_tool_is_a_json_rpc_error() {
     let err = zen.client.call_tool(params).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("unknown tool 'frobnicate'"), "{message}");
-    assert!(message.contains("-32602") || message.contains("Invalid params") || message.contains("invalid"), "{message}");
+    assert!(
+        message.contains("-32602")
+            || message.contains("Invalid params")
+            || message.contains("invalid"),
+        "{message}"
+    );
     assert_eq!(snapshot(&zen.client).await["protocol"]["unknown_tools"], 1);
 }
 
 #[tokio::test]
 async fn version_and_listmodels_work_offline() {
     let zen = stdio_zen(&[], FAST).await;
-    let version: serde_json::Value = serde_json::from_str(&text(&call(&zen.client, "version", json!({})).await)).unwrap();
+    let version: serde_json::Value =
+        serde_json::from_str(&text(&call(&zen.client, "version", json!({})).await)).unwrap();
     assert_eq!(version["name"], "zen");
     assert_eq!(version["config"]["providers"], json!(["simulated"]));
-    let models: serde_json::Value = serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
+    let models: serde_json::Value =
+        serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
     assert_eq!(models["auto_resolves_to"], "simulated/simulated");
     assert_eq!(models["not_configured"].as_array().unwrap().len(), 4);
     let extra = call(&zen.client, "version", json!({"verbose": true})).await;
@@ -143,7 +194,10 @@ async fn a_malformed_line_is_logged_counted_and_skipped() {
         stdin.write_all(b"\n").await.unwrap();
     }
     // Invalid UTF-8 inside a JSON string.
-    stdin.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n").await.unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n")
+        .await
+        .unwrap();
     stdin.flush().await.unwrap();
     let mut seen = std::collections::BTreeMap::new();
     while seen.len() < 3 {
@@ -151,15 +205,26 @@ async fn a_malformed_line_is_logged_counted_and_skipped() {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         seen.insert(v["id"].as_i64().unwrap(), v);
     }
-    assert!(seen[&2]["result"]["content"][0]["text"].as_str().unwrap().contains("simulated"));
-    let snap: serde_json::Value = serde_json::from_str(seen[&3]["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert!(
+        seen[&2]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("simulated")
+    );
+    let snap: serde_json::Value =
+        serde_json::from_str(seen[&3]["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert!(snap["protocol"]["malformed_messages"].as_u64().unwrap() >= 1);
     drop(stdin); // EOF: the server drains and exits 0
     let status = child.wait().await.unwrap();
     assert!(status.success());
     let mut err = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err).await.unwrap();
-    assert!(err.contains("ignoring a malformed message on stdin"), "{err}");
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err)
+        .await
+        .unwrap();
+    assert!(
+        err.contains("ignoring a malformed message on stdin"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -167,14 +232,24 @@ async fn a_malformed_line_is_logged_counted_and_skipped() {
 async fn stdin_eof_lets_an_in_flight_call_finish_then_exits_zero() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = crate::util::zen_command(&["serve"], &[("ZEN_SIM_LATENCY_MS", "700")], dir.path());
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut cmd =
+        crate::util::zen_command(&["serve"], &[("ZEN_SIM_LATENCY_MS", "700")], dir.path());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
     let call = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chat","arguments":{"prompt":"slow one"}}}"#;
-    for line in [init, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, call] {
-        stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+    for line in [
+        init,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        call,
+    ] {
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
     }
     drop(stdin); // EOF while the call is in flight
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -184,7 +259,15 @@ async fn stdin_eof_lets_an_in_flight_call_finish_then_exits_zero() {
     }
     assert!(child.wait().await.unwrap().success());
     let last: serde_json::Value = serde_json::from_str(replies.last().unwrap()).unwrap();
-    assert_eq!(last["id"], 2, "the in-flight call was answered: {replies:?}");
+    assert_eq!(
+        last["id"], 2,
+        "the in-flight call was answered: {replies:?}"
+    );
     assert_ne!(last["result"]["isError"], true, "{last}");
-    assert!(last["result"]["content"][0]["text"].as_str().unwrap().contains("simulated reply"));
+    assert!(
+        last["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("simulated reply")
+    );
 }

@@ -40,7 +40,8 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
     ] {
         cmd.env_remove(key);
     }
-    cmd.env("ZEN_RUNTIME_DIR", dir.join("run")).env("LOG_LEVEL", "info");
+    cmd.env("ZEN_RUNTIME_DIR", dir.join("run"))
+        .env("LOG_LEVEL", "info");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -60,7 +61,9 @@ pub fn client_config() -> ClientConfig {
 pub struct Stderr(Arc<Mutex<String>>);
 
 impl Stderr {
-    fn follow(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> (Self, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    fn follow(
+        stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    ) -> (Self, tokio::sync::mpsc::UnboundedReceiver<String>) {
         let out = Stderr::default();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let sink = out.clone();
@@ -128,7 +131,9 @@ pub async fn http_zen(args: &[&str], env: &[(&str, &str)]) -> HttpZen {
     let mut all = vec!["serve", "--http", "127.0.0.1:0"];
     all.extend_from_slice(args);
     let mut cmd = zen_command(&all, env, dir.path());
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn zen serve --http");
     let (stderr, mut lines) = Stderr::follow(child.stderr.take().unwrap());
     let mut telemetry = None;
@@ -164,7 +169,10 @@ pub async fn http_client(url: &str) -> Client {
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(url).max_concurrent_requests(1024),
     );
-    client_config().serve(transport).await.expect("HTTP initialize")
+    client_config()
+        .serve(transport)
+        .await
+        .expect("HTTP initialize")
 }
 
 /// Call a tool with JSON arguments.
@@ -173,7 +181,10 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     if let Value::Object(map) = args {
         params = params.with_arguments(map);
     }
-    client.call_tool(params).await.expect("tools/call transport")
+    client
+        .call_tool(params)
+        .await
+        .expect("tools/call transport")
 }
 
 /// The text of a tool result.
@@ -201,7 +212,10 @@ pub async fn snapshot(client: &Client) -> Value {
 pub async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
     while !probe().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
