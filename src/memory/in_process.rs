@@ -92,18 +92,19 @@ impl Inner {
     /// Evict unpinned threads, least recently updated first: at least `min_count`, and until
     /// `total + reserve` is at or under `target`. Returns how many went.
     fn evict(&mut self, min_count: usize, target: u64, reserve: u64) -> u64 {
-        let victims: Vec<Uuid> = self
-            .threads
-            .iter()
-            .rev()
-            .filter(|(_, e)| e.pins == 0)
-            .map(|(id, _)| *id)
-            .collect();
         let mut evicted = 0;
-        for id in victims {
-            if evicted as usize >= min_count && self.total + reserve <= target {
+        while (evicted as usize) < min_count || self.total + reserve > target {
+            // From the least recent end, skipping only pinned threads (a handful: one per call
+            // in flight), so this never walks or copies the whole store.
+            let Some(id) = self
+                .threads
+                .iter()
+                .rev()
+                .find(|(_, e)| e.pins == 0)
+                .map(|(id, _)| *id)
+            else {
                 break;
-            }
+            };
             self.remove(&id);
             evicted += 1;
         }
@@ -204,7 +205,36 @@ impl ConversationStore for InProcessStore {
 
     async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport {
         let now_ms = unix_ms();
+        // Serialized outside the lock.
+        let new_sizes: Vec<u64> = turns.iter().map(json_len).collect();
+        let new_turns = turns.len();
         let mut inner = self.lock();
+        // The smallest the thread can get is the new turns alone (every older one dropped).
+        // Over the thread cap even so, they are not stored: the thread stays as it was.
+        let smallest = {
+            let existing = inner.threads.peek(&id).map(|e| &e.thread);
+            let header = Thread {
+                id,
+                created_ms: existing.map_or(now_ms, |t| t.created_ms),
+                updated_ms: now_ms,
+                turn_count: existing.map_or(0, |t| t.turn_count) + new_turns as u32,
+                dropped_turns: existing.map_or(0, |t| t.dropped_turns + t.turns.len() as u32),
+                turns: Vec::new(),
+            };
+            thread_bytes(&header, &new_sizes)
+        };
+        let new_bytes = new_sizes.iter().sum::<u64>();
+        if smallest > self.limits.thread_max_bytes {
+            inner.evictions.oversize += new_turns as u64;
+            let existing = inner.threads.peek(&id);
+            return AppendReport {
+                stored: false,
+                turn_count: existing.map_or(0, |e| e.thread.turn_count),
+                dropped_turns: 0,
+                thread_bytes: existing.map_or(0, |e| e.bytes),
+                new_bytes,
+            };
+        }
         let mut entry = inner.remove(&id).unwrap_or_else(|| Entry {
             thread: Thread {
                 id,
@@ -219,26 +249,27 @@ impl ConversationStore for InProcessStore {
             touched: Instant::now(),
             pins: 0,
         });
-        let new_turns = turns.len();
-        for turn in turns {
-            entry.turn_sizes.push(json_len(&turn));
-            entry.thread.turns.push(turn);
-            entry.thread.turn_count += 1;
-        }
+        entry.thread.turns.extend(turns);
+        entry.turn_sizes.extend(new_sizes);
+        entry.thread.turn_count += new_turns as u32;
         entry.thread.updated_ms = now_ms;
         entry.touched = Instant::now();
-        // A thread over its share drops its oldest turns, never the ones just written.
+        // A thread over its share drops its oldest turns, never the ones just written (they
+        // fit alone: checked above).
         let mut dropped = 0;
         entry.bytes = thread_bytes(&entry.thread, &entry.turn_sizes);
-        while entry.bytes > self.limits.thread_max_bytes && entry.thread.turns.len() > new_turns {
-            entry.thread.turns.remove(0);
-            entry.turn_sizes.remove(0);
-            entry.thread.dropped_turns += 1;
+        while entry.bytes > self.limits.thread_max_bytes
+            && dropped + new_turns < entry.turn_sizes.len()
+        {
             dropped += 1;
-            entry.bytes = thread_bytes(&entry.thread, &entry.turn_sizes);
+            entry.thread.dropped_turns += 1;
+            entry.bytes = thread_bytes(&entry.thread, &entry.turn_sizes[dropped..]);
         }
+        entry.thread.turns.drain(..dropped);
+        entry.turn_sizes.drain(..dropped);
         inner.evictions.oversize += dropped as u64;
-        // Crossing the budget evicts first, so the total never exceeds it.
+        // Crossing the budget evicts first, so the total never exceeds it (unless every other
+        // thread is pinned by a call in flight: those are never evicted under their call).
         if inner.total + entry.bytes > self.limits.budget_bytes {
             let started = std::time::Instant::now();
             let min_count = (inner.threads.len() as f64 * 0.2).ceil() as usize;
@@ -246,9 +277,11 @@ impl ConversationStore for InProcessStore {
             inner.note_cleanup(Cause::Pressure, started, evicted);
         }
         let report = AppendReport {
+            stored: true,
             turn_count: entry.thread.turn_count,
-            dropped_turns: dropped,
+            dropped_turns: dropped as u32,
             thread_bytes: entry.bytes,
+            new_bytes,
         };
         inner.total += entry.bytes;
         inner.peak = inner.peak.max(inner.total);

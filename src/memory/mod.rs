@@ -50,12 +50,17 @@ pub struct Thread {
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppendReport {
+    /// False when the new turns alone are over ZEN_THREAD_MAX_BYTES: they were not stored and
+    /// the thread (if it existed) was left as it was.
+    pub stored: bool,
     /// Turns ever made in the thread after this append.
     pub turn_count: u32,
     /// Oldest turns this append dropped to keep the thread under ZEN_THREAD_MAX_BYTES.
     pub dropped_turns: u32,
-    /// The thread's stored size after the append.
+    /// The thread's stored size after the append (0 if there is no such thread).
     pub thread_bytes: u64,
+    /// The serialized size of the new turns, for messages.
+    pub new_bytes: u64,
 }
 
 /// Why threads were removed.
@@ -77,7 +82,8 @@ pub struct Evictions {
     pub pressure: u64,
     /// Threads freed after expiring.
     pub expiry: u64,
-    /// Turns dropped from threads larger than ZEN_THREAD_MAX_BYTES.
+    /// Turns dropped from threads larger than ZEN_THREAD_MAX_BYTES (or, when the new turns
+    /// alone were larger, not stored).
     pub oversize: u64,
 }
 
@@ -122,7 +128,9 @@ pub struct StoreStats {
     /// Share of the budget where cleanup starts.
     pub threshold: f64,
     pub thread_max_bytes: u64,
-    /// The most bytes ever stored at once: at or under the budget by construction.
+    /// The most bytes ever stored at once: at or under the budget, except when only threads
+    /// pinned by calls in flight were left to evict (the thread being written is then stored
+    /// over it).
     pub peak_bytes: u64,
     pub evictions: Evictions,
     pub cleanups_total: u64,
@@ -138,7 +146,8 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// Undo one checkout's pin.
     fn unpin(&self, id: Uuid);
     /// Append turns to a thread, creating it if it does not exist. Keeps the thread under its
-    /// share and the store under its budget, evicting least recently updated threads first.
+    /// share (dropping its oldest turns; new turns that alone exceed it are not stored) and the
+    /// store under its budget, evicting least recently updated unpinned threads first.
     async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport;
     /// Free expired threads and, past the threshold (or when `force`d), evict least recently
     /// updated ones: at least 20% of them, until under the threshold.

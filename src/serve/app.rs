@@ -35,7 +35,10 @@ pub struct TransportInfo {
 /// A tool call counted for the drain from the moment a transport read it, so a call read just
 /// before stdin closed is finished, not refused. Rides in the request's extensions.
 #[derive(Debug, Clone)]
-pub struct Admitted(TaskTrackerToken);
+pub struct Admitted {
+    /// Held, never read: the call counts for the drain until this token is dropped.
+    _token: TaskTrackerToken,
+}
 
 /// Everything a tool call needs, shared by every session.
 pub struct App {
@@ -158,7 +161,9 @@ impl App {
 
     /// Count a call as in flight now (see [`Admitted`]).
     pub fn admit(&self) -> Admitted {
-        Admitted(self.calls.token())
+        Admitted {
+            _token: self.calls.token(),
+        }
     }
 
     /// Serve one tools/call: admission, the global permit, the tool, the metrics.
@@ -181,9 +186,12 @@ impl App {
             ));
         };
         let recording = self.metrics.begin_tool(tool.as_str());
+        // Cancellation is checked first on every poll: a cancelled call that is woken because a
+        // permit came free must not take it and start a provider request nobody will read.
         let result = tokio::select! {
-            result = self.run_tool(tool, arguments, admitted, ct.clone()) => result,
+            biased;
             _ = ct.cancelled() => Err(ToolError::new(Outcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
+            result = self.run_tool(tool, arguments, admitted, ct.clone()) => result,
         };
         match result {
             Ok(reply) => {

@@ -133,6 +133,21 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
         },
     ];
     let report = store.append(thread_id, turns).await;
+    // A new conversation whose first exchange was too large to keep has nothing to continue.
+    let continuable = report.stored || thread.is_some();
+    if !report.stored {
+        notes.push(format!(
+            "this exchange ({} bytes) is larger than ZEN_THREAD_MAX_BYTES ({} bytes), so it was \
+             not kept in memory: {}",
+            report.new_bytes,
+            mem.thread_max_bytes(),
+            if continuable {
+                "the conversation continues without it"
+            } else {
+                "there is no conversation to continue"
+            }
+        ));
+    }
     if report.dropped_turns > 0 {
         notes.push(format!(
             "the {} oldest turns of this conversation were dropped from memory to keep it under \
@@ -147,7 +162,9 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
     for note in &notes {
         text.push_str(&format!("note: {note}\n"));
     }
-    if turns_left >= 2 {
+    if !continuable {
+        text.push_str("continuation_id: none (start a new conversation next time).\n");
+    } else if turns_left >= 2 {
         text.push_str(&format!(
             "continuation_id: {thread_id} ({turns_left} turns left). Pass it as continuation_id to continue this conversation.\n"
         ));
@@ -160,8 +177,8 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
         text,
         structured: Some(json!({
             "reply": completion.text,
-            "continuation_id": thread_id,
-            "turns_left": turns_left,
+            "continuation_id": continuable.then_some(thread_id),
+            "turns_left": if continuable { turns_left } else { 0 },
             "model": model_label,
             "notes": notes,
         })),

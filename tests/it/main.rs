@@ -9,3 +9,10 @@ mod serve_http;
 mod serve_stdio;
 mod soak;
 mod stress;
+
+// Library-level: a real App or store, called directly (paused tokio time where it helps).
+mod app_util;
+mod concurrency_limits;
+mod memory_chat;
+mod memory_store;
+mod metrics_counts;

@@ -1,0 +1,132 @@
+//! Helpers for library-level tests: a real `App` (global permit → tool → provider permit →
+//! simulated provider) built from `ServeConfig::defaults()` with a few fields changed, called
+//! directly through `App::call_tool`, as the MCP handler calls it.
+#![allow(dead_code)]
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::model::CallToolResult;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use zen::config::{Latency, NameMap, ServeConfig};
+use zen::serve::App;
+
+/// The defaults, with the simulated provider at a fixed latency and a fixed seed.
+pub fn config(latency_ms: u64) -> ServeConfig {
+    let mut c = ServeConfig::defaults();
+    c.sim.sim_latency_ms = Latency::Fixed(latency_ms);
+    c.sim.sim_seed = Some(7);
+    c
+}
+
+/// A `name=value` map, as the per-provider settings take it.
+pub fn name_map<T>(items: &[(&str, T)]) -> NameMap<T>
+where
+    T: Clone,
+{
+    NameMap(
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+pub fn app(config: ServeConfig) -> Arc<App> {
+    App::new(config).expect("App::new")
+}
+
+/// One tools/call through the App, with a token nobody cancels.
+pub async fn call(app: &App, tool: &str, args: Value) -> CallToolResult {
+    call_with(app, tool, args, CancellationToken::new()).await
+}
+
+pub async fn call_with(
+    app: &App,
+    tool: &str,
+    args: Value,
+    ct: CancellationToken,
+) -> CallToolResult {
+    let args = match args {
+        Value::Object(map) => Some(map),
+        _ => None,
+    };
+    app.call_tool(tool, args, None, ct)
+        .await
+        .unwrap_or_else(|e| panic!("{tool} is a known tool: {e:?}"))
+}
+
+pub async fn chat(app: &App, prompt: &str) -> CallToolResult {
+    call(app, "chat", serde_json::json!({ "prompt": prompt })).await
+}
+
+pub async fn chat_on(app: &App, prompt: &str, thread: &str) -> CallToolResult {
+    call(
+        app,
+        "chat",
+        serde_json::json!({ "prompt": prompt, "continuation_id": thread }),
+    )
+    .await
+}
+
+pub fn text(result: &CallToolResult) -> String {
+    crate::util::text(result)
+}
+
+pub fn is_error(result: &CallToolResult) -> bool {
+    crate::util::is_error(result)
+}
+
+/// The thread id a successful chat reply offers.
+pub fn thread_of(result: &CallToolResult) -> String {
+    assert!(!is_error(result), "{}", text(result));
+    result
+        .structured_content
+        .as_ref()
+        .expect("structured reply")["continuation_id"]
+        .as_str()
+        .expect("continuation_id")
+        .to_string()
+}
+
+/// Every permit is back and nothing is in flight: each pool, the tool and provider series, and
+/// the simulated provider's own count.
+pub fn assert_idle(app: &App) {
+    let snap = app.snapshot();
+    for pool in &snap.pools {
+        assert_eq!(
+            (pool.in_use, pool.waiting),
+            (0, 0),
+            "pool {} still busy: {pool:?}",
+            pool.name
+        );
+    }
+    assert_eq!(
+        snap.totals.in_flight, 0,
+        "tool calls in flight: {:?}",
+        snap.totals
+    );
+    for (tool, stats) in &snap.tools {
+        assert_eq!(stats.in_flight, 0, "{tool} in flight");
+    }
+    for (provider, stats) in &snap.providers {
+        assert_eq!(stats.calls.in_flight, 0, "{provider} in flight");
+    }
+    assert_eq!(
+        app.registry.simulated().in_flight(),
+        0,
+        "inside the simulated provider"
+    );
+}
+
+/// Yield until `probe` holds: other tasks on this (paused-clock, current-thread) runtime run
+/// in between, and no virtual time passes while any of them can make progress.
+pub async fn until(what: &str, mut probe: impl FnMut() -> bool) {
+    for _ in 0..100_000 {
+        if probe() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("never saw: {what}");
+}
