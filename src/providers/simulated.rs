@@ -104,7 +104,12 @@ impl SimulatedProvider {
         while text.len() < self.config.sim_reply_bytes {
             text.push_str(FILLER);
         }
-        text.truncate(self.config.sim_reply_bytes.max(1));
+        // Cut on a character boundary: the model name in the text may be any UTF-8.
+        let mut cut = self.config.sim_reply_bytes.max(1).min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
         text
     }
 }

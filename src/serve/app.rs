@@ -224,11 +224,18 @@ impl App {
             }
             None => self.admit(),
         };
-        let _permit = self
-            .pools
-            .acquire_global()
-            .await
-            .map_err(|busy| ToolError::new(Outcome::Rejected, busy.to_string()))?;
+        // `metrics` is the instrument panel: it must answer while the pool is saturated (that is
+        // when people look), and it must not count itself in the figures it reports. It holds no
+        // provider and takes microseconds, so it skips the global pool.
+        let _permit = match tool {
+            ToolName::Metrics => None,
+            _ => Some(
+                self.pools
+                    .acquire_global()
+                    .await
+                    .map_err(|busy| ToolError::new(Outcome::Rejected, busy.to_string()))?,
+            ),
+        };
         tools::run(self, tool, arguments, ct).await
     }
 

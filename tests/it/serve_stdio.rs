@@ -271,3 +271,17 @@ async fn stdin_eof_lets_an_in_flight_call_finish_then_exits_zero() {
             .contains("simulated reply")
     );
 }
+
+#[tokio::test]
+async fn regression_a_multibyte_model_name_does_not_panic_the_simulated_reply() {
+    let zen = stdio_zen(
+        &[],
+        &[("ZEN_SIM_LATENCY_MS", "1"), ("ZEN_SIM_REPLY_BYTES", "100")],
+    )
+    .await;
+    let model = format!("simulated/{}", "é".repeat(400));
+    let r = call(&zen.client, "chat", json!({"prompt": "hi", "model": model})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let again = call(&zen.client, "chat", json!({"prompt": "still alive?"})).await;
+    assert!(!is_error(&again));
+}
