@@ -35,7 +35,10 @@ pub struct TransportInfo {
 /// A tool call counted for the drain from the moment a transport read it, so a call read just
 /// before stdin closed is finished, not refused. Rides in the request's extensions.
 #[derive(Debug, Clone)]
-pub struct Admitted(TaskTrackerToken);
+pub struct Admitted(
+    #[allow(dead_code, reason = "held, never read: the drain waits until it drops")]
+    TaskTrackerToken,
+);
 
 /// Everything a tool call needs, shared by every session.
 pub struct App {
