@@ -2,6 +2,9 @@
 //! against real processes on 127.0.0.1, on ephemeral ports.
 mod util;
 
+// zen top: the dashboard in a tmux pane.
+mod top;
+
 mod provider_openai;
 mod serve_http;
 mod serve_stdio;
