@@ -113,8 +113,10 @@ pub fn normalize_url(raw: &str) -> String {
 /// is gone. Failures keep the last snapshot and mark the feed disconnected; it retries at the
 /// same pace and recovers by itself when the server answers again.
 pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed>) -> Result<()> {
+    // Plain HTTP on loopback: no proxy, and no TLS roots to load (saves ~1 MB and startup time).
     let client = reqwest::Client::builder()
-        .no_proxy() // telemetry is on loopback
+        .no_proxy()
+        .tls_certs_only([])
         .timeout(interval.max(Duration::from_secs(2)))
         .build()
         .context("cannot build the HTTP client")?;

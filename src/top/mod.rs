@@ -43,7 +43,12 @@ pub async fn run(args: TopArgs) -> Result<Outcome> {
     let (tx, rx) = watch::channel(Feed::default());
     let poller = tokio::spawn(attach::poll(target, args.interval, tx));
     let shown = run_dashboard(rx, title).await;
-    poller.abort();
+    // The poller only stops by itself on a setup error (the dashboard then ends: its feed closed).
+    if poller.is_finished() {
+        poller.await.context("the snapshot poller failed")??;
+    } else {
+        poller.abort();
+    }
     shown?;
     Ok(Outcome::Success)
 }
