@@ -6,14 +6,15 @@ use crate::snapshot::{BUCKET_BOUNDS_MS, Snapshot};
 
 /// The longest window the dashboard shows; older samples are dropped.
 pub const MAX_WINDOW_MS: u64 = 3_600_000;
-/// Hard cap on samples whatever the feed rate (one hour at the 250 ms minimum interval).
+/// Hard cap on samples whatever the feed rate (one hour at the 250 ms minimum interval): at most
+/// 3.7 MB of history.
 pub const MAX_SAMPLES: usize = 14_400;
 /// The RSS slope needs this many samples in the window…
 pub const SLOPE_MIN_SAMPLES: usize = 10;
 /// …spread over at least this long.
 pub const SLOPE_MIN_SPAN_MS: u64 = 20_000;
 
-/// What the dashboard keeps of one snapshot (about 200 bytes, whatever the number of tools).
+/// What the dashboard keeps of one snapshot (256 bytes, whatever the number of tools).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub t_ms: u64,

@@ -61,7 +61,12 @@ pub async fn run(args: TopArgs) -> Result<Outcome> {
 /// target arrives or the run progresses, and fill [`Feed::run`] so the header shows elapsed /
 /// total time and ok / failed calls. Drop the sender to close the dashboard when the run ends
 /// (or keep it to let the user read the final state and quit). `title` is shown at the right of
-/// the header, e.g. "zen stress · http://127.0.0.1:8931/mcp".
+/// the header, e.g. "zen stress · http://127.0.0.1:8931/mcp". When it returns while the sender is
+/// still held, the user quit: `sender.closed()` resolves then, so a load task can select on it to
+/// stop the run.
+///
+/// SIGINT and SIGTERM are caught through tokio while it runs (tokio keeps its handlers installed
+/// afterwards, so a caller that wants Ctrl-C after the dashboard must listen for it itself).
 ///
 /// The terminal is put in raw mode on the alternate screen and restored on return, on error and
 /// on panic. Nothing may write to stdout or stderr meanwhile: log to a file
