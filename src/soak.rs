@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Outcome;
 use crate::cli::SoakArgs;
 use crate::load::engine::{Model, Stop};
-use crate::load::run::{Run, print};
+use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
 use crate::load::soak_verdict::{SoakReport, Trend, judge};
 
@@ -96,7 +96,15 @@ impl SeriesFile {
 }
 
 pub async fn run(args: SoakArgs) -> Result<Outcome> {
-    crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
+    if args.tui {
+        use std::io::IsTerminal;
+        anyhow::ensure!(
+            std::io::stdout().is_terminal(),
+            "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
+        );
+    } else {
+        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
+    }
     if args.sample_interval < Duration::from_millis(100) {
         bail!("--sample-interval must be 100ms or more");
     }
@@ -224,7 +232,12 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         (target_trend, own_trend, taken, last_conv, zen_trends)
     };
     let load = async {
-        let result = run.drive(Some(live.clone())).await;
+        let ui = if args.tui {
+            Ui::Dashboard
+        } else {
+            Ui::Progress(Some(live.clone()))
+        };
+        let result = run.drive(ui).await;
         done.cancel();
         result
     };

@@ -4,14 +4,23 @@ use anyhow::Result;
 
 use crate::Outcome;
 use crate::cli::StressArgs;
-use crate::load::run::{Run, print};
+use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
 
 /// The seed plan's Test 1: 30 calls at once.
 const DEFAULT_CONCURRENCY: u32 = 30;
 
 pub async fn run(args: StressArgs) -> Result<Outcome> {
-    crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
+    // Under the dashboard nothing may write to the terminal: no logs then.
+    if args.tui {
+        use std::io::IsTerminal;
+        anyhow::ensure!(
+            std::io::stdout().is_terminal(),
+            "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
+        );
+    } else {
+        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
+    }
     let mut settings = RunSettings::merge(
         &args.target,
         &args.load,
@@ -37,7 +46,12 @@ pub async fn run(args: StressArgs) -> Result<Outcome> {
     // The seed's bar: every call completes without error, unless told otherwise.
     t.max_error_rate.get_or_insert(0.0);
     let run = Run::start("stress", settings).await?;
-    let (elapsed, cpu) = run.drive(None).await;
+    let ui = if args.tui {
+        Ui::Dashboard
+    } else {
+        Ui::Progress(None)
+    };
+    let (elapsed, cpu) = run.drive(ui).await;
     let report = run.finish(elapsed, cpu, None).await;
     print(&report, args.json)?;
     Ok(if report.verdict.status == "pass" {

@@ -1,6 +1,7 @@
 //! The load engine shared by `zen stress` and `zen soak`: targets, the closed and open loop
 //! engine, scenarios, the recorder, reports and the soak verdict.
 pub mod engine;
+pub mod live;
 pub mod progress;
 pub mod recorder;
 pub mod render;

@@ -18,6 +18,14 @@ use super::soak_verdict::SoakReport;
 use super::target::Target;
 use crate::snapshot::Snapshot;
 
+/// How a run shows itself while it goes.
+pub enum Ui {
+    /// A progress bar on stderr (when it is a terminal), with an optional extra line.
+    Progress(Option<Arc<std::sync::Mutex<String>>>),
+    /// The `zen top` dashboard.
+    Dashboard,
+}
+
 /// A connected run, ready to load.
 pub struct Run {
     /// `stress` or `soak`.
@@ -56,31 +64,45 @@ impl Run {
     }
 
     /// Drive the load to its end (or until stopped). Returns (wall time, generator CPU secs).
-    pub async fn drive(
-        &self,
-        progress_extra: Option<Arc<std::sync::Mutex<String>>>,
-    ) -> (Duration, f64) {
-        let done = CancellationToken::new();
-        let bar = super::progress::spawn(
-            self.settings.plan.model,
-            self.recorder.clone(),
-            done.clone(),
-            progress_extra,
-        );
+    pub async fn drive(&self, ui: Ui) -> (Duration, f64) {
         let cpu_before = super::report::cpu_secs();
-        let elapsed = engine::run(
+        let load = engine::run(
             self.settings.plan.clone(),
             self.target.peers(),
             self.recorder.clone(),
             self.stop.clone(),
-        )
-        .await;
-        let cpu = super::report::cpu_secs() - cpu_before;
-        done.cancel();
-        if let Some(bar) = bar {
-            let _ = bar.await;
+        );
+        let elapsed = match ui {
+            Ui::Progress(extra) => {
+                let done = CancellationToken::new();
+                let bar = super::progress::spawn(
+                    self.settings.plan.model,
+                    self.recorder.clone(),
+                    done.clone(),
+                    extra,
+                );
+                let elapsed = load.await;
+                done.cancel();
+                if let Some(bar) = bar {
+                    let _ = bar.await;
+                }
+                elapsed
+            }
+            Ui::Dashboard => super::live::with_dashboard(self, self.planned_duration(), load).await,
+        };
+        (elapsed, super::report::cpu_secs() - cpu_before)
+    }
+
+    /// The run's planned length, when it is time-bound.
+    pub fn planned_duration(&self) -> Option<Duration> {
+        match self.settings.plan.model {
+            Model::Closed {
+                stop: engine::Stop::Duration(d),
+                ..
+            }
+            | Model::Open { duration: d, .. } => Some(d),
+            Model::Closed { .. } => None,
         }
-        (elapsed, cpu)
     }
 
     /// zen's snapshot now (None for other servers).

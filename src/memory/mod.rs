@@ -97,10 +97,11 @@ pub struct CleanupInfo {
 }
 
 /// The watchdog's view of process memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum WatchdogState {
     /// RSS under 80% of the limit.
+    #[default]
     Ok,
     /// RSS at 80% or more: warned and cleaned up.
     Warning,
@@ -109,7 +110,7 @@ pub enum WatchdogState {
 }
 
 /// Watchdog figures for the snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct WatchdogStats {
     pub state: WatchdogState,
     pub rss_bytes: u64,
@@ -118,7 +119,7 @@ pub struct WatchdogStats {
 }
 
 /// The store's figures for the snapshot, `/metrics` and the `metrics` tool.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct StoreStats {
     pub threads: u64,
     pub bytes: u64,

@@ -289,3 +289,36 @@ async fn top_refuses_to_draw_when_stdout_is_not_a_terminal() {
     assert_eq!(interval.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&interval.stderr).contains("250ms minimum"));
 }
+
+#[tokio::test]
+async fn stress_tui_shows_a_third_party_run_and_q_stops_it_with_a_partial_report() {
+    if !Tmux::available() {
+        return;
+    }
+    let command = format!(
+        "'{}' stress --stdio '{}' --tool echo --args '{{\"message\":\"hi\"}}' -c 4 -d 60s --tui; echo \"zen-top-exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 600",
+        zen_bin(),
+        crate::util::echo_server()
+    );
+    let tmux = Tmux::start(&command, 160, 48);
+    // A server that is not zen is drawn from the client's side: its name, the run line, calls.
+    tmux.wait_for("the run on the dashboard", Duration::from_secs(20), |s| {
+        s.contains("zen stress")
+            && s.contains("echo-server")
+            && s.contains("run ")
+            && s.contains("echo")
+    })
+    .await;
+    tmux.keys(&["q"]);
+    let screen = tmux
+        .wait_for("the partial report", Duration::from_secs(20), |s| {
+            s.contains("zen-top-exit=")
+        })
+        .await;
+    assert!(screen.contains("PARTIAL: stopped early"), "{screen}");
+    assert!(screen.contains("zen-top-exit=0"), "{screen}");
+    assert!(
+        !tmux.alternate_on(),
+        "still on the alternate screen:\n{screen}"
+    );
+}
