@@ -298,7 +298,7 @@ pub struct SimConfig {
     #[arg(long, env = "ZEN_SIM_SEED", value_name = "SEED")]
     pub sim_seed: Option<u64>,
     /// Injected faults, each `kind=rate`: hang (never answers), 429 (with Retry-After), 500, slow (trickles 10x latency); e.g. 429=0.05,hang=0.01
-    #[arg(long, env = "ZEN_SIM_FAULTS", default_value = "", value_parser = parse_name_map::<Fraction>, value_name = "KIND=RATE,..")]
+    #[arg(long, env = "ZEN_SIM_FAULTS", default_value = "", value_parser = parse_faults, value_name = "KIND=RATE,..")]
     pub sim_faults: NameMap<Fraction>,
 }
 
@@ -433,6 +433,27 @@ where
     Ok(NameMap(map))
 }
 
+/// The fault kinds the simulated provider can inject.
+pub const FAULT_KINDS: [&str; 4] = ["hang", "429", "500", "slow"];
+
+/// `kind=rate,...` for ZEN_SIM_FAULTS: a misspelt kind would silently inject nothing.
+pub fn parse_faults(s: &str) -> Result<NameMap<Fraction>, String> {
+    let faults = parse_name_map::<Fraction>(s)?;
+    if let Some(kind) = faults.0.keys().find(|k| !FAULT_KINDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown fault kind '{kind}'; the kinds are {}",
+            FAULT_KINDS.join(", ")
+        ));
+    }
+    let total: f64 = faults.0.values().map(|f| f.0).sum();
+    if total > 1.0 {
+        return Err(format!(
+            "the fault rates add up to {total}; together they must be at most 1"
+        ));
+    }
+    Ok(faults)
+}
+
 /// A duration: `250ms`, `10s`, `5m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -523,6 +544,23 @@ mod tests {
         );
         let b = parse_name_map::<BreakerSpec>("gemini=3/30s").unwrap();
         assert_eq!(b.0["gemini"].open_for, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn fault_kinds_are_checked_so_a_typo_is_not_a_silent_no_op() {
+        let f = parse_faults("429=0.05, HANG=0.01").unwrap();
+        assert_eq!(f.0.len(), 2);
+        let err = parse_faults("timeout=0.1").unwrap_err();
+        assert!(
+            err.contains("'timeout'") && err.contains("hang, 429, 500, slow"),
+            "{err}"
+        );
+        assert!(
+            parse_faults("500=0.7,429=0.6")
+                .unwrap_err()
+                .contains("at most 1")
+        );
+        assert!(parse_faults("").unwrap().0.is_empty());
     }
 
     #[test]

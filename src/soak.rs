@@ -96,15 +96,7 @@ impl SeriesFile {
 }
 
 pub async fn run(args: SoakArgs) -> Result<Outcome> {
-    if args.tui {
-        use std::io::IsTerminal;
-        anyhow::ensure!(
-            std::io::stdout().is_terminal(),
-            "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
-        );
-    } else {
-        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
-    }
+    crate::load::run::prepare_terminal(args.tui)?;
     if args.sample_interval < Duration::from_millis(100) {
         bail!("--sample-interval must be 100ms or more");
     }

@@ -11,16 +11,7 @@ use crate::load::settings::{Defaults, RunSettings};
 const DEFAULT_CONCURRENCY: u32 = 30;
 
 pub async fn run(args: StressArgs) -> Result<Outcome> {
-    // Under the dashboard nothing may write to the terminal: no logs then.
-    if args.tui {
-        use std::io::IsTerminal;
-        anyhow::ensure!(
-            std::io::stdout().is_terminal(),
-            "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
-        );
-    } else {
-        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))?;
-    }
+    crate::load::run::prepare_terminal(args.tui)?;
     let mut settings = RunSettings::merge(
         &args.target,
         &args.load,

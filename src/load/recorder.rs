@@ -53,7 +53,7 @@ const SAMPLE_CHARS: usize = 300;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ErrorBucket {
     pub count: u64,
-    /// The first few messages, verbatim (truncated to 300 characters).
+    /// The first few distinct messages, verbatim (truncated to 300 characters).
     pub samples: Vec<String>,
 }
 
@@ -166,10 +166,11 @@ impl Recorder {
                 tool.failed += 1;
                 let bucket = &mut inner.errors[kind.index()];
                 bucket.count += 1;
-                if bucket.samples.len() < SAMPLES {
-                    bucket
-                        .samples
-                        .push(message.chars().take(SAMPLE_CHARS).collect());
+                let sample = || message.chars().take(SAMPLE_CHARS);
+                if bucket.samples.len() < SAMPLES
+                    && !bucket.samples.iter().any(|s| s.chars().eq(sample()))
+                {
+                    bucket.samples.push(sample().collect());
                 }
                 drop(inner);
                 self.failed.fetch_add(1, Ordering::Relaxed);
@@ -206,5 +207,44 @@ impl Recorder {
             aborted: load(&self.aborted),
             peak_in_flight: load(&self.peak_in_flight),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_samples_are_distinct_and_bounded_while_every_error_is_counted() {
+        let recorder = Recorder::new(&["chat".to_string()], false);
+        let fail = |message: &str| {
+            recorder.call_started();
+            let failure = Some((ErrorKind::Tool, message.to_string()));
+            recorder.record(0, failure, Duration::from_millis(1), None);
+        };
+        for _ in 0..100 {
+            fail("breaker open");
+        }
+        for i in 0..10 {
+            fail(&format!("provider error {i}"));
+        }
+        let recorded = recorder.recorded();
+        let (_, bucket) = recorded
+            .errors
+            .iter()
+            .find(|(kind, _)| *kind == ErrorKind::Tool)
+            .unwrap();
+        assert_eq!(bucket.count, 110);
+        assert_eq!(
+            bucket.samples,
+            [
+                "breaker open",
+                "provider error 0",
+                "provider error 1",
+                "provider error 2",
+                "provider error 3"
+            ]
+        );
+        assert_eq!(recorded.failed, 110);
     }
 }

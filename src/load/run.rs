@@ -18,6 +18,21 @@ use super::soak_verdict::SoakReport;
 use super::target::Target;
 use crate::snapshot::Snapshot;
 
+/// Before a run: `--tui` needs a terminal on stdout, and under the dashboard nothing else may
+/// write to the terminal, so logs go to stderr only without it.
+pub fn prepare_terminal(tui: bool) -> Result<()> {
+    if tui {
+        use std::io::IsTerminal;
+        anyhow::ensure!(
+            std::io::stdout().is_terminal(),
+            "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
+        );
+        Ok(())
+    } else {
+        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
+    }
+}
+
 /// How a run shows itself while it goes.
 pub enum Ui {
     /// A progress bar on stderr (when it is a terminal), with an optional extra line.

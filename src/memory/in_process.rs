@@ -205,6 +205,7 @@ impl ConversationStore for InProcessStore {
 
     async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport {
         let now_ms = unix_ms();
+        let turns: Vec<Turn> = turns.into_iter().map(Turn::compact).collect();
         // Serialized outside the lock.
         let new_sizes: Vec<u64> = turns.iter().map(json_len).collect();
         let new_turns = turns.len();

@@ -32,6 +32,22 @@ pub struct Turn {
     pub files: Vec<String>,
 }
 
+impl Turn {
+    /// Give back spare capacity before the turn is kept for hours: a reply built by pushes can
+    /// hold up to twice its length, which RSS shows but the byte accounting would not.
+    pub fn compact(mut self) -> Self {
+        self.role.shrink_to_fit();
+        self.content.shrink_to_fit();
+        self.tool.shrink_to_fit();
+        if let Some(model) = self.model.as_mut() {
+            model.shrink_to_fit();
+        }
+        self.files.iter_mut().for_each(String::shrink_to_fit);
+        self.files.shrink_to_fit();
+        self
+    }
+}
+
 /// A conversation thread, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Thread {
@@ -252,5 +268,22 @@ mod tests {
         assert_eq!(w.stats().refused_threads_total, 1);
         assert_eq!(w.observe(40), (WatchdogState::Ok, true));
         assert!(w.admit_new_thread().is_ok());
+    }
+
+    #[test]
+    fn compact_keeps_the_turn_and_drops_spare_capacity() {
+        let mut content = String::with_capacity(4096);
+        content.push_str("a reply built by pushes");
+        let turn = Turn {
+            role: "assistant".into(),
+            content,
+            tool: "chat".into(),
+            model: Some("sim-fast".into()),
+            timestamp_ms: 1,
+            files: vec!["/tmp/a.rs".into()],
+        };
+        let compacted = turn.clone().compact();
+        assert_eq!(compacted, turn);
+        assert_eq!(compacted.content.capacity(), compacted.content.len());
     }
 }

@@ -64,21 +64,27 @@ async fn sends_the_openai_request_shape_with_the_bearer_key() {
     assert_eq!(out.text, "hello");
 }
 
-#[tokio::test]
-async fn error_statuses_name_provider_and_status_and_never_the_key() {
+/// The error the provider gives for a fake server's one reply.
+async fn error_for(reply: ResponseTemplate) -> ProviderError {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "7")
-                .set_body_json(json!({"error": {"message": "rate limited for key sk-test-key"}})),
-        )
+        .respond_with(reply)
         .mount(&server)
         .await;
-    let err = provider(&server.uri())
+    provider(&server.uri())
         .complete(&request())
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn error_statuses_name_provider_and_status_and_never_the_key() {
+    let err = error_for(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "7")
+            .set_body_json(json!({"error": {"message": "rate limited for key sk-test-key"}})),
+    )
+    .await;
     let message = err.to_string();
     assert!(
         message.contains("provider openai returned HTTP 429"),
@@ -88,29 +94,13 @@ async fn error_statuses_name_provider_and_status_and_never_the_key() {
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert!(err.is_retryable());
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_string("bad key"))
-        .mount(&server)
-        .await;
-    let err = provider(&server.uri())
-        .complete(&request())
-        .await
-        .unwrap_err();
+    let err = error_for(ResponseTemplate::new(401).set_body_string("bad key")).await;
     assert!(
         matches!(err, ProviderError::Status { status: 401, .. }) && !err.is_retryable(),
         "{err}"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
-        .await;
-    let err = provider(&server.uri())
-        .complete(&request())
-        .await
-        .unwrap_err();
+    let err = error_for(ResponseTemplate::new(200).set_body_string("{}")).await;
     assert!(
         err.to_string().contains("no choices[0].message.content"),
         "{err}"
