@@ -20,8 +20,10 @@ pub enum Command {
     /// Run the MCP tool host: stdio by default, streamable HTTP with --http
     Serve(Box<ServeConfig>),
     /// Put concurrent load on an MCP server and judge it against thresholds
+    #[command(allow_negative_numbers = true)]
     Stress(StressArgs),
-    /// Run sustained load and judge the server's memory growth over time
+    /// Run sustained load (one hour unless --duration) and judge the server's memory growth
+    #[command(allow_negative_numbers = true)]
     Soak(SoakArgs),
     /// Live dashboard of a running zen serve: latency, errors, pools, memory
     Top(TopArgs),

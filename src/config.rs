@@ -88,7 +88,7 @@ pub struct LimitConfig {
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_concurrent_requests: u32,
     /// Per-provider limits overriding the defaults (gemini=10,openai=20,openrouter=15,custom=5,simulated=32, others 5)
-    #[arg(long, env = "ZEN_PROVIDER_LIMITS", default_value = "", value_parser = parse_name_map::<u32>, value_name = "NAME=N,..")]
+    #[arg(long, env = "ZEN_PROVIDER_LIMITS", default_value = "", value_parser = parse_provider_limits, value_name = "NAME=N,..")]
     pub provider_limits: NameMap<u32>,
     /// Longest wait for a pool before the call fails with "busy" (0 waits forever)
     #[arg(long, env = "ZEN_QUEUE_TIMEOUT", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
@@ -203,7 +203,7 @@ pub struct ProviderConfig {
     #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
     pub request_timeout: Duration,
     /// Per-provider request timeouts overriding --request-timeout, e.g. custom=600s,simulated=5s
-    #[arg(long, env = "ZEN_PROVIDER_TIMEOUTS", default_value = "", value_parser = parse_name_map::<DurationArg>, value_name = "NAME=DURATION,..")]
+    #[arg(long, env = "ZEN_PROVIDER_TIMEOUTS", default_value = "", value_parser = parse_provider_map::<DurationArg>, value_name = "NAME=DURATION,..")]
     pub provider_timeouts: NameMap<DurationArg>,
     /// Attempts per provider call, counting the first (429, 5xx and timeouts are retried with backoff)
     #[arg(long, env = "ZEN_MAX_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
@@ -213,7 +213,7 @@ pub struct ProviderConfig {
     pub retry_backoff: Duration,
     /// Circuit breakers: failures in a row before opening, and how long it stays open,
     /// e.g. gemini=3/30s,openai=5/60s (defaults also openrouter=10/120s, custom=2/45s, others 5/60s)
-    #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_name_map::<BreakerSpec>, value_name = "NAME=N/DURATION,..")]
+    #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_provider_map::<BreakerSpec>, value_name = "NAME=N/DURATION,..")]
     pub breakers: NameMap<BreakerSpec>,
 }
 
@@ -433,6 +433,35 @@ where
     Ok(NameMap(map))
 }
 
+/// The providers zen knows, for per-provider settings.
+pub const PROVIDER_NAMES: [&str; 5] = ["openai", "openrouter", "gemini", "custom", "simulated"];
+
+/// A per-provider map: a misspelt provider name would silently change nothing.
+pub fn parse_provider_map<T: std::str::FromStr>(s: &str) -> Result<NameMap<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let map = parse_name_map::<T>(s)?;
+    if let Some(name) = map.0.keys().find(|k| !PROVIDER_NAMES.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown provider '{name}'; the providers are {}",
+            PROVIDER_NAMES.join(", ")
+        ));
+    }
+    Ok(map)
+}
+
+/// Provider pool sizes: known providers, and at least 1 (0 would queue every call forever).
+pub fn parse_provider_limits(s: &str) -> Result<NameMap<u32>, String> {
+    let map = parse_provider_map::<u32>(s)?;
+    if let Some((name, _)) = map.0.iter().find(|(_, n)| **n == 0) {
+        return Err(format!(
+            "{name}=0 would make every {name} call wait forever; give a limit of 1 or more"
+        ));
+    }
+    Ok(map)
+}
+
 /// The fault kinds the simulated provider can inject.
 pub const FAULT_KINDS: [&str; 4] = ["hang", "429", "500", "slow"];
 
@@ -544,6 +573,25 @@ mod tests {
         );
         let b = parse_name_map::<BreakerSpec>("gemini=3/30s").unwrap();
         assert_eq!(b.0["gemini"].open_for, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn per_provider_settings_name_real_providers_and_real_limits() {
+        assert_eq!(
+            parse_provider_limits("openai=20,Custom=8").unwrap().0["custom"],
+            8
+        );
+        let err = parse_provider_limits("nosuch=3").unwrap_err();
+        assert!(
+            err.contains("'nosuch'") && err.contains("simulated"),
+            "{err}"
+        );
+        assert!(
+            parse_provider_limits("simulated=0")
+                .unwrap_err()
+                .contains("1 or more")
+        );
+        assert!(parse_provider_map::<BreakerSpec>("gemni=3/30s").is_err());
     }
 
     #[test]

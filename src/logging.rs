@@ -29,14 +29,36 @@ pub fn init_file(level: &str, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The levels LOG_LEVEL takes on its own.
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
 fn filter(level: &str) -> Result<EnvFilter> {
     // rmcp logs every request at info; keep it at warn unless the user names it.
     let directive = if level.contains('=') || level.contains(',') {
         level.to_string()
-    } else {
+    } else if LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
         format!("{level},rmcp=warn")
+    } else {
+        // A lone word is a valid filter (a target name) that turns every log off: refuse it.
+        anyhow::bail!(
+            "LOG_LEVEL '{level}' is not a log level: use off, error, warn, info, debug or trace \
+             (or a filter like zen=debug,rmcp=warn)"
+        );
     };
     EnvFilter::try_new(&directive).with_context(|| {
         format!("LOG_LEVEL '{level}' is not a log level: use error, warn, info, debug or trace")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter;
+
+    #[test]
+    fn a_lone_word_that_is_not_a_level_is_refused_rather_than_silencing_every_log() {
+        assert!(filter("debug").is_ok() && filter("WARN").is_ok());
+        assert!(filter("zen=debug,rmcp=warn").is_ok());
+        let err = filter("bogus").unwrap_err().to_string();
+        assert!(err.contains("'bogus'") && err.contains("trace"), "{err}");
+    }
 }

@@ -124,6 +124,19 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
     let warmup = args
         .warmup
         .unwrap_or_else(|| Duration::from_secs(60).max(planned / 10));
+    if planned <= warmup {
+        bail!(
+            "the run ({}) is not longer than its warm-up ({}), so no verdict is possible: \
+             lengthen --duration or shorten --warmup",
+            humantime::format_duration(planned),
+            humantime::format_duration(warmup)
+        );
+    }
+    if let Some(pid) = args.pid
+        && crate::process::sample(pid).is_none()
+    {
+        bail!("--pid {pid}: no such process to sample (check the server's pid with ps)");
+    }
     let mut series = args.out.as_deref().map(SeriesFile::create).transpose()?;
     let run = Run::start("soak", settings).await?;
     let pid = args.pid.or(run.target.pid);

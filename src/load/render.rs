@@ -123,6 +123,13 @@ pub fn render(r: &Report) -> String {
         }
     }
     if let Some(s) = &r.server {
+        if r.target.kind == "http" {
+            // A server this run did not start may have peaked before it.
+            let _ = writeln!(
+                w,
+                "  server     peaks below are since the server started, not only this run"
+            );
+        }
         for p in &s.pools {
             let _ = writeln!(
                 w,

@@ -29,7 +29,10 @@ pub fn prepare_terminal(tui: bool) -> Result<()> {
         );
         Ok(())
     } else {
-        crate::logging::init_stderr(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
+        // rmcp's own error lines would repeat the failures the report already counts.
+        crate::logging::init_stderr(
+            &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn,rmcp=off".into()),
+        )
     }
 }
 

@@ -66,6 +66,20 @@ impl RunSettings {
             env.retain(|(key, _)| key != k);
             env.push((k.clone(), v.clone()));
         }
+        if let (TargetSpec::Url(url), Some((key, _))) = (&target_spec, env.first()) {
+            bail!(
+                "--env {key}=… would be ignored: {url} is a server that is already running, so \
+                 set its environment where you start it (--env is for a spawned target)"
+            );
+        }
+        for (flag, value) in [
+            ("--duration", load.duration.or(s.duration)),
+            ("--timeout", load.timeout.or(s.timeout)),
+        ] {
+            if value == Some(Duration::ZERO) {
+                bail!("{flag} 0 leaves no time for a single call: give it a length, e.g. 30s");
+            }
+        }
 
         let rate = load.rate.or(s.rate);
         let duration = load.duration.or(s.duration);
@@ -118,6 +132,11 @@ impl RunSettings {
                         Some(d) => Stop::Duration(d),
                         None => Stop::Requests(concurrency as u64),
                     },
+                };
+                // No more callers than calls: the report's concurrency is what really ran.
+                let concurrency = match stop {
+                    Stop::Requests(n) => concurrency.min(u32::try_from(n).unwrap_or(u32::MAX)),
+                    Stop::Duration(_) => concurrency,
                 };
                 Model::Closed { concurrency, stop }
             }

@@ -82,8 +82,8 @@ pub struct Target {
     pub has_snapshot: bool,
     /// Its stderr, for spawned targets.
     pub stderr: StderrTail,
-    /// A spawned HTTP server (zen serve --http for several sessions), killed on drop.
-    _http_child: Option<tokio::process::Child>,
+    /// A spawned HTTP server (zen serve --http for several sessions): stopped by close(), killed on drop.
+    http_child: Option<tokio::process::Child>,
 }
 
 fn client_config() -> ClientConfig {
@@ -148,7 +148,15 @@ impl Target {
             .peer_info()
             .and_then(|info| info.server_info.clone())
             .unwrap_or_else(|| Implementation::new("unknown", "?"));
-        let tools = first.list_all_tools().await.unwrap_or_default();
+        let tools = tokio::time::timeout(CONNECT_TIMEOUT, first.list_all_tools())
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "the target '{label}' answered initialize but not tools/list within {}s",
+                    CONNECT_TIMEOUT.as_secs()
+                )
+            })?
+            .unwrap_or_default();
         let has_snapshot = server.name == "zen" && tools.iter().any(|t| t.name == "metrics");
         Ok(Target {
             label,
@@ -158,7 +166,7 @@ impl Target {
             server,
             has_snapshot,
             stderr,
-            _http_child: http_child,
+            http_child,
         })
     }
 
@@ -183,10 +191,23 @@ impl Target {
         serde_json::from_value(value).ok()
     }
 
-    /// Close every session; a spawned stdio server sees EOF and exits after draining.
+    /// Close every session; a spawned stdio server sees EOF and exits after draining, a spawned
+    /// HTTP one gets SIGTERM so it too drains and removes its discovery file.
     pub async fn close(self) {
         for session in self.sessions {
             let _ = tokio::time::timeout(Duration::from_secs(15), session.cancel()).await;
+        }
+        if let Some(mut child) = self.http_child {
+            if let Some(pid) = child.id() {
+                // SAFETY: kill(2) on our own child's pid; no memory is involved.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            }
+            if tokio::time::timeout(Duration::from_secs(15), child.wait())
+                .await
+                .is_err()
+            {
+                let _ = child.kill().await;
+            }
         }
     }
 }
@@ -251,11 +272,35 @@ async fn connect_http(url: &str) -> Result<Session> {
     );
     match tokio::time::timeout(CONNECT_TIMEOUT, client_config().serve(transport)).await {
         Ok(Ok(session)) => Ok(session),
-        Ok(Err(e)) => bail!("cannot connect to {url} as an MCP server: {e}"),
+        Ok(Err(e)) => {
+            let text = e.to_string();
+            // rmcp's error keeps the io cause to itself: ask the socket what went wrong.
+            let hint = match reachable(url).await {
+                Some(false) => "nothing is listening there: is the server running, on that port?",
+                _ if text.contains("404") => {
+                    "the server has no MCP endpoint at that path (zen serves /mcp)"
+                }
+                _ => "is it a streamable HTTP MCP endpoint?",
+            };
+            bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
+        }
         Err(_) => bail!(
             "{url} gave no initialize reply within {}s",
             CONNECT_TIMEOUT.as_secs()
         ),
+    }
+}
+
+/// Whether anything accepts TCP connections at the URL's host and port (`None`: cannot tell).
+async fn reachable(url: &str) -> Option<bool> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?.trim_matches(['[', ']']).to_string();
+    let port = url.port_or_known_default()?;
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Some(true),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(false),
+        _ => None,
     }
 }
 

@@ -2,8 +2,9 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
+    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -69,5 +70,79 @@ impl ServerHandler for Host {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        Err(custom_request_error(&request))
+    }
+}
+
+/// The requests an MCP client may send (MCP 2025-06-18).
+const MCP_CLIENT_METHODS: [&str; 13] = [
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+];
+
+/// rmcp hands over as "custom" both methods it does not know and known ones whose params do
+/// not fit their type; its default answer to both, "method not found" with the bare method
+/// name, sends a client with a misshapen tools/call looking for the wrong fault.
+fn custom_request_error(request: &CustomRequest) -> McpError {
+    let method = request.method.as_str();
+    if !MCP_CLIENT_METHODS.contains(&method) {
+        return McpError::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!(
+                "unknown method '{method}': zen serves initialize, ping, tools/list and tools/call"
+            ),
+            None,
+        );
+    }
+    let why = match (method, &request.params) {
+        (_, None) => "params are missing".to_string(),
+        ("tools/call", Some(_)) => match request.params_as::<CallToolRequestParams>() {
+            Err(err) => err.to_string(),
+            Ok(_) => "params do not fit the MCP schema".to_string(),
+        },
+        _ => "params do not fit the MCP schema".to_string(),
+    };
+    let hint = if method == "tools/call" {
+        " (tools/call takes {\"name\": \"<tool>\", \"arguments\": {...}})"
+    } else {
+        ""
+    };
+    McpError::invalid_params(format!("invalid params for {method}: {why}{hint}"), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_misshapen_tools_call_is_invalid_params_and_an_unknown_method_says_what_is_served() {
+        let missing_name = CustomRequest::new("tools/call", Some(json!({"arguments": {}})));
+        let err = custom_request_error(&missing_name);
+        assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
+        assert!(err.message.contains("name"), "{}", err.message);
+        let no_params = custom_request_error(&CustomRequest::new("tools/call", None));
+        assert!(no_params.message.contains("params are missing"));
+        let unknown = custom_request_error(&CustomRequest::new("no/such", None));
+        assert_eq!(unknown.code, ErrorCode::METHOD_NOT_FOUND);
+        assert!(unknown.message.contains("'no/such'") && unknown.message.contains("tools/call"));
     }
 }

@@ -1,15 +1,14 @@
 //! zen's own stdio transport for rmcp, instead of rmcp's line codec, for three reasons:
-//! - a malformed line is logged to stderr and counted (rmcp skips it silently), and an oversized
-//!   one is answered with an error naming the limit;
+//! - a malformed line is logged to stderr, counted and answered (rmcp skips it silently), and an
+//!   oversized one is answered with an error naming the limit;
 //! - replies are written by one task that flushes only when its queue is empty, so a burst of
 //!   replies costs one write syscall instead of one each;
 //! - on stdin EOF or a shutdown signal it stops reading and lets in-flight calls finish (up to
 //!   the drain timeout) before ending the session; rmcp's own drain is a fixed 5 s.
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{ClientRequest, ErrorData, JsonRpcMessage, RequestId};
+use rmcp::model::{ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
@@ -111,16 +110,12 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 ?id,
                 "message over ZEN_MAX_MESSAGE_BYTES"
             );
-            if let Some(id) = id {
-                self.reply_error(
-                    id,
-                    format!(
-                        "message of about {size} bytes is over the {} byte limit (ZEN_MAX_MESSAGE_BYTES); \
-                         put large content in files",
-                        self.max_line
-                    ),
-                );
-            }
+            let message = format!(
+                "message of about {size} bytes is over the {} byte limit (ZEN_MAX_MESSAGE_BYTES); \
+                 put large content in files",
+                self.max_line
+            );
+            self.send_error(ErrorData::invalid_request(message, None), id);
             return None;
         }
         let text = trim_line(&line);
@@ -151,19 +146,26 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 self.app.metrics.count_malformed();
                 let preview: String = String::from_utf8_lossy(&text[..text.len().min(120)]).into();
                 tracing::warn!(%err, %preview, "ignoring a malformed message on stdin");
-                if let Some(id) = id {
-                    self.reply_error(id, format!("invalid JSON-RPC request: {err}"));
-                }
+                // With no readable id the error goes out without one (JSON-RPC 2.0 and MCP say
+                // so): the client's log then shows what it sent wrong.
+                let error = match value {
+                    None => ErrorData::new(
+                        ErrorCode::PARSE_ERROR,
+                        format!("not valid JSON ({err}); send one JSON-RPC message per line"),
+                        None,
+                    ),
+                    Some(_) => {
+                        ErrorData::invalid_request(format!("invalid JSON-RPC request: {err}"), None)
+                    }
+                };
+                self.send_error(error, id);
                 None
             }
         }
     }
 
-    fn reply_error(&self, id: RequestId, message: String) {
-        let error = TxJsonRpcMessage::<RoleServer>::error(
-            ErrorData::invalid_request(Cow::Owned(message), None),
-            Some(id),
-        );
+    fn send_error(&self, error: ErrorData, id: Option<RequestId>) {
+        let error = TxJsonRpcMessage::<RoleServer>::error(error, id);
         if self.out.try_send(error).is_err() {
             tracing::warn!("reply queue full; dropped an error reply to a bad message");
         }

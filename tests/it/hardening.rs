@@ -105,20 +105,39 @@ async fn malformed_json_rpc_and_wrong_shapes_get_errors_not_panics() {
     let r = zen.reply().await;
     assert_eq!(r["id"], 42);
     assert!(r["error"].is_object(), "{r}");
-    for junk in [
-        "{",
-        "[]",
-        "null",
-        "\"just a string\"",
-        "{\"jsonrpc\":\"2.0\",\"id\":",
-        "\u{0}\u{1}",
+    // Junk with no readable id: an error without an id, parse error for what is not JSON.
+    for (junk, code) in [
+        ("{", -32700),
+        ("[]", -32600),
+        ("null", -32600),
+        ("\"just a string\"", -32600),
+        ("{\"jsonrpc\":\"2.0\",\"id\":", -32700),
+        ("\u{0}\u{1}", -32700),
     ] {
         zen.send(junk).await;
+        let r = zen.reply().await;
+        assert_eq!(r["error"]["code"], code, "{junk}: {r}");
+        assert!(r.get("id").is_none(), "{junk}: {r}");
     }
     zen.stdin
         .write_all(b"\xff\xfe\xfd not utf-8\n")
         .await
         .unwrap();
+    let r = zen.reply().await;
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    // A tools/call whose params miss the tool name: invalid params, saying what is missing.
+    zen.send(r#"{"jsonrpc":"2.0","id":44,"method":"tools/call","params":{"arguments":{}}}"#)
+        .await;
+    let r = zen.reply().await;
+    assert_eq!(
+        (r["id"].as_u64(), &r["error"]["code"]),
+        (Some(44), &json!(-32602)),
+        "{r}"
+    );
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("name"),
+        "{r}"
+    );
     zen.send(&chat_line(43, "still serving?")).await;
     let r = zen.reply().await;
     assert_eq!(

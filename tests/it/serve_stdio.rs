@@ -171,7 +171,7 @@ async fn thirty_concurrent_chats_on_one_session_all_succeed() {
 }
 
 #[tokio::test]
-async fn a_malformed_line_is_logged_counted_and_skipped() {
+async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = crate::util::zen_command(&["serve"], FAST, dir.path());
@@ -199,11 +199,21 @@ async fn a_malformed_line_is_logged_counted_and_skipped() {
         .await
         .unwrap();
     stdin.flush().await.unwrap();
+    // Replies by id, and the parse errors (no readable id, so none in the reply).
     let mut seen = std::collections::BTreeMap::new();
-    while seen.len() < 3 {
+    let mut parse_errors = 0;
+    while seen.len() < 3 || parse_errors < 2 {
         let line = out.next_line().await.unwrap().expect("a reply");
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        seen.insert(v["id"].as_i64().unwrap(), v);
+        match v["id"].as_i64() {
+            Some(id) => {
+                seen.insert(id, v);
+            }
+            None => {
+                assert_eq!(v["error"]["code"], -32700, "{v}");
+                parse_errors += 1;
+            }
+        }
     }
     assert!(
         seen[&2]["result"]["content"][0]["text"]

@@ -2,7 +2,7 @@
 //! third-party-shaped server; scenarios; the JSON report against its committed schema.
 use serde_json::Value;
 
-use crate::util::{echo_server, http_zen, zen_output};
+use crate::util::{echo_server, http_zen, zen_command, zen_output};
 
 fn report(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{stdout}"))
@@ -101,6 +101,29 @@ async fn drives_an_http_zen_over_several_sessions() {
 }
 
 #[tokio::test]
+async fn a_spawned_http_zen_is_stopped_gracefully_and_leaves_no_discovery_file() {
+    // Several sessions on the default target spawn `zen serve --http`; it was once SIGKILLed,
+    // leaving its discovery file behind for zen top to trip over.
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["stress", "--sessions", "2", "-c", "4", "-n", "8", "--json"];
+    let mut cmd = zen_command(&args, &[("ZEN_SIM_LATENCY_MS", "5")], dir.path());
+    let out = cmd.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        report(&String::from_utf8_lossy(&out.stdout))["calls"]["ok"],
+        8
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("run"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "discovery files left behind: {left:?}");
+}
+
+#[tokio::test]
 async fn drives_a_third_party_server_and_its_echo_tool() {
     let server = echo_server();
     let (code, out, err) = zen_output(
@@ -188,6 +211,28 @@ async fn setup_errors_exit_2_with_the_cause() {
     let (code, _, err) = zen_output(&["stress", "--args", "[1]"], &[]).await;
     assert_eq!(code, 2);
     assert!(err.contains("--args must be a JSON object"), "{err}");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/mcp", listener.local_addr().unwrap())
+    };
+    let (code, _, err) = zen_output(&["stress", "--url", &closed], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing is listening there"), "{err}");
+    let (code, _, err) = zen_output(&["stress", "--url", &closed, "--env", "A=1"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--env A=… would be ignored"), "{err}");
+    let (code, _, err) = zen_output(&["stress", "-d", "0s"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--duration 0"), "{err}");
+    let (code, _, err) = zen_output(&["stress", "-c", "-5"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("-5") && err.contains("--concurrency"), "{err}");
+    let (code, _, err) = zen_output(&["soak", "-d", "5m", "--pid", "4000000000"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("no such process"), "{err}");
+    let (code, _, err) = zen_output(&["soak", "-d", "30s"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("not longer than its warm-up"), "{err}");
     let (code, _, err) = zen_output(&["stress", "--concurency", "3"], &[]).await;
     assert_eq!(code, 2);
     assert!(
