@@ -199,6 +199,9 @@ pub struct ProviderConfig {
     /// Connect timeout for provider HTTP requests
     #[arg(long, env = "ZEN_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
+    /// Per-provider connect timeouts overriding --connect-timeout, e.g. custom=2s,openai=15s
+    #[arg(long, env = "ZEN_PROVIDER_CONNECT_TIMEOUTS", default_value = "", value_parser = parse_provider_map::<DurationArg>, value_name = "NAME=DURATION,..")]
+    pub provider_connect_timeouts: NameMap<DurationArg>,
     /// Timeout of one provider attempt (the whole request, including reading the reply)
     #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
     pub request_timeout: Duration,
@@ -218,6 +221,14 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
+    /// The connect timeout for one provider.
+    pub fn connect_timeout(&self, provider: &str) -> Duration {
+        self.provider_connect_timeouts
+            .0
+            .get(provider)
+            .map_or(self.connect_timeout, |d| d.0)
+    }
+
     /// The request timeout for one provider.
     pub fn request_timeout(&self, provider: &str) -> Duration {
         self.provider_timeouts
@@ -635,5 +646,19 @@ mod tests {
         assert_eq!(c.memory.thread_max_bytes(), c.memory.budget_bytes() / 10);
         assert_eq!(c.providers.breaker("custom").failures, 2);
         assert_eq!(c.sim.sim_latency_ms, Latency::Fixed(200));
+        assert_eq!(
+            c.providers.connect_timeout("openai"),
+            Duration::from_secs(10)
+        );
+        let mut c = c;
+        c.providers.provider_connect_timeouts = parse_provider_map("custom=2s").unwrap();
+        assert_eq!(
+            c.providers.connect_timeout("custom"),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            c.providers.connect_timeout("gemini"),
+            Duration::from_secs(10)
+        );
     }
 }

@@ -39,7 +39,6 @@ fn model(name: &str, context_window: u64, max_output_tokens: u64, aliases: &[&st
 impl Registry {
     /// Build the registry from the environment's keys; simulated is always available.
     pub fn from_config(config: &ProviderConfig, sim: &SimConfig) -> anyhow::Result<Self> {
-        let connect = config.connect_timeout;
         let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
         let key = |k: &Option<String>| k.clone().filter(|k| !k.is_empty());
         if let Some(k) = key(&config.openai_api_key) {
@@ -55,7 +54,7 @@ impl Registry {
                     model("o4-mini", 200_000, 100_000, &[]),
                 ],
                 vec!["gpt-", "o1", "o3", "o4", "chatgpt-"],
-                connect,
+                config.connect_timeout("openai"),
             )?));
         }
         if let Some(k) = key(&config.gemini_api_key) {
@@ -68,7 +67,7 @@ impl Registry {
                     model("gemini-2.5-flash", 1_048_576, 65_536, &["flash"]),
                 ],
                 vec!["gemini-"],
-                connect,
+                config.connect_timeout("gemini"),
             )?));
         }
         if let Some(k) = key(&config.openrouter_api_key) {
@@ -78,7 +77,7 @@ impl Registry {
                 Some(k),
                 vec![model("openrouter/auto", 2_000_000, 32_768, &[])],
                 vec!["/"],
-                connect,
+                config.connect_timeout("openrouter"),
             )?));
         }
         if let Some(url) = config.custom_api_url.as_deref().filter(|u| !u.is_empty()) {
@@ -88,7 +87,7 @@ impl Registry {
                 key(&config.custom_api_key),
                 vec![model(&config.custom_model_name, 32_768, 8_192, &["local"])],
                 vec![],
-                connect,
+                config.connect_timeout("custom"),
             )?));
         }
         let simulated = Arc::new(SimulatedProvider::new(sim.clone()));
