@@ -8,9 +8,20 @@ fn mb(bytes: u64) -> f64 {
 }
 
 fn latency_line(l: &LatencyReport) -> String {
-    format!(
+    let line = format!(
         "p50 {:.1} ms  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  (mean {:.1})",
         l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
+    );
+    // With fewer than 1/(1-q) calls the q-th percentile is simply the slowest call: say so.
+    let first_at_max = match l.count {
+        0 | 1000.. => return line,
+        1..10 => "p90",
+        10..100 => "p99",
+        100..1000 => "p99.9",
+    };
+    format!(
+        "{line}\n             only {} calls: {first_at_max} and above are the slowest call",
+        l.count
     )
 }
 
