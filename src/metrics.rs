@@ -235,6 +235,8 @@ pub struct Metrics {
     malformed: AtomicU64,
     oversized: AtomicU64,
     unknown_tools: AtomicU64,
+    /// Error replies to bad messages dropped because the reply queue was full.
+    dropped_replies: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
 }
@@ -251,6 +253,7 @@ impl Metrics {
                 .collect(),
             malformed: AtomicU64::new(0),
             oversized: AtomicU64::new(0),
+            dropped_replies: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
         }
@@ -314,6 +317,9 @@ impl Metrics {
     pub fn count_oversized(&self) {
         self.oversized.fetch_add(1, Ordering::Relaxed);
     }
+    pub fn count_dropped_reply(&self) {
+        self.dropped_replies.fetch_add(1, Ordering::Relaxed);
+    }
     pub fn count_unknown_tool(&self) {
         self.unknown_tools.fetch_add(1, Ordering::Relaxed);
     }
@@ -344,6 +350,7 @@ impl Metrics {
             malformed_messages: self.malformed.load(Ordering::Relaxed),
             oversized_messages: self.oversized.load(Ordering::Relaxed),
             unknown_tools: self.unknown_tools.load(Ordering::Relaxed),
+            dropped_replies: self.dropped_replies.load(Ordering::Relaxed),
         }
     }
 

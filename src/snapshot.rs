@@ -185,12 +185,15 @@ pub struct SystemStats {
 /// Traffic that never became a tool call, counted rather than lost.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ProtocolStats {
-    /// Lines on stdin that were not JSON-RPC (logged and skipped).
+    /// Lines on stdin that were not JSON-RPC (logged and answered with an error).
     pub malformed_messages: u64,
     /// Messages over ZEN_MAX_MESSAGE_BYTES (answered with an error when their id was readable).
     pub oversized_messages: u64,
     /// tools/call for a tool zen does not have.
     pub unknown_tools: u64,
+    /// Error replies to bad messages dropped because the reply queue was full.
+    #[serde(default)]
+    pub dropped_replies: u64,
 }
 
 #[cfg(test)]

@@ -88,12 +88,13 @@ impl Breaker {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// May a call go to the provider now?
-    pub fn admit(&self) -> Result<(), ProviderError> {
+    /// May a call go to the provider now? `Ok(true)`: yes, as the half-open trial (its result
+    /// alone decides the state); `Ok(false)`: yes, as an ordinary call.
+    pub fn admit(&self) -> Result<bool, ProviderError> {
         let mut state = self.lock();
         let now = Instant::now();
         match *state {
-            State::Closed { .. } => Ok(()),
+            State::Closed { .. } => Ok(false),
             State::Open { until, .. } if now >= until => {
                 *state = State::HalfOpen {
                     trial_in_flight: true,
@@ -103,7 +104,7 @@ impl Breaker {
                     provider = self.provider,
                     "circuit breaker half-open: one trial call"
                 );
-                Ok(())
+                Ok(true)
             }
             State::HalfOpen {
                 trial_in_flight: false,
@@ -111,7 +112,7 @@ impl Breaker {
                 *state = State::HalfOpen {
                     trial_in_flight: true,
                 };
-                Ok(())
+                Ok(true)
             }
             State::Open { until, failures } => {
                 self.short_circuited_total.fetch_add(1, Ordering::Relaxed);
@@ -132,11 +133,17 @@ impl Breaker {
         }
     }
 
-    /// Record an attempt's result (only provider faults count as failures).
-    pub fn record(&self, result: &Result<Completion, ProviderError>) {
+    /// Record an attempt's result (only provider faults count as failures). `trial`: the
+    /// attempt was admitted as the half-open trial.
+    pub fn record(&self, result: &Result<Completion, ProviderError>, trial: bool) {
         let fault = matches!(result, Err(e) if e.is_provider_fault());
         let mut state = self.lock();
         let next = match (&*state, fault) {
+            // A call admitted before the breaker opened finished late, while the trial is out:
+            // only the trial decides.
+            (State::HalfOpen { trial_in_flight }, _) if !trial => State::HalfOpen {
+                trial_in_flight: *trial_in_flight,
+            },
             (State::Closed { .. }, false) => State::Closed { failures: 0 },
             (State::Closed { failures }, true) if failures + 1 >= self.spec.failures => {
                 self.open(failures + 1)
@@ -234,10 +241,11 @@ async fn attempt(
     request: &CompletionRequest,
     timeout: Duration,
 ) -> Result<Completion, ProviderError> {
-    breaker.admit()?;
+    let trial = breaker.admit()?;
+    // Only the trial holds the half-open slot, so only the trial gives it back.
     let mut guard = TrialGuard {
         breaker,
-        armed: true,
+        armed: trial,
     };
     let result = match tokio::time::timeout(timeout, provider.complete(request)).await {
         Ok(result) => result,
@@ -247,7 +255,7 @@ async fn attempt(
         }),
     };
     guard.armed = false;
-    breaker.record(&result);
+    breaker.record(&result, trial);
     result
 }
 
@@ -275,4 +283,77 @@ pub async fn call_with_retries(
         })
         .notify(|err, _| on_retry(err))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fail() -> Result<Completion, ProviderError> {
+        Err(ProviderError::Status {
+            provider: "simulated",
+            status: 500,
+            message: "boom".into(),
+            retry_after: None,
+        })
+    }
+
+    fn ok() -> Result<Completion, ProviderError> {
+        Ok(Completion { text: "hi".into() })
+    }
+
+    fn breaker() -> Breaker {
+        Breaker::new(
+            "simulated",
+            BreakerSpec {
+                failures: 2,
+                open_for: Duration::from_secs(30),
+            },
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_half_open_trial_decides_and_only_it_frees_its_slot() {
+        let b = breaker();
+        // A call admitted while closed, still out when the breaker opens.
+        assert!(!b.admit().unwrap());
+        for _ in 0..2 {
+            assert!(!b.admit().unwrap());
+            b.record(&fail(), false);
+        }
+        assert_eq!(b.stats().state, BreakerState::Open);
+        assert!(matches!(b.admit(), Err(ProviderError::CircuitOpen { .. })));
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(
+            b.admit().unwrap(),
+            "the first call after open_for is the trial"
+        );
+        assert!(b.admit().is_err(), "one trial at a time");
+        // The early call finishes late: it neither closes nor reopens the breaker...
+        b.record(&ok(), false);
+        assert_eq!(b.stats().state, BreakerState::HalfOpen);
+        b.record(&fail(), false);
+        assert_eq!(b.stats().state, BreakerState::HalfOpen);
+        assert!(b.admit().is_err(), "...nor frees the trial's slot");
+        // The trial's success closes it.
+        b.record(&ok(), true);
+        assert_eq!(b.stats().state, BreakerState::Closed);
+        assert_eq!(b.stats().opened_total, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandoned_trial_lets_the_next_call_try_and_a_failed_trial_reopens() {
+        let b = breaker();
+        for _ in 0..2 {
+            b.admit().unwrap();
+            b.record(&fail(), false);
+        }
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.admit().unwrap());
+        b.release_trial(); // what TrialGuard does when the trial is cancelled
+        assert!(b.admit().unwrap(), "the next call becomes the trial");
+        b.record(&fail(), true);
+        assert_eq!(b.stats().state, BreakerState::Open);
+        assert_eq!(b.stats().opened_total, 2);
+    }
 }

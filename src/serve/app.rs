@@ -278,14 +278,15 @@ impl App {
         result.map_err(|e| ToolError::new(outcome, e.to_string()))
     }
 
-    /// Stop taking calls and wait for in-flight ones, at most `timeout`. True if all finished.
-    pub async fn drain(&self, timeout: Duration) -> bool {
+    /// Stop taking calls and wait for in-flight ones, until `deadline` at most. True if all
+    /// finished. A deadline, not a timeout: a caller that polls again must not restart the clock.
+    pub async fn drain(&self, deadline: tokio::time::Instant) -> bool {
         self.calls.close();
         let in_flight = self.calls.len();
         if in_flight > 0 {
             tracing::info!(in_flight, "draining in-flight calls");
         }
-        let drained = tokio::time::timeout(timeout, self.calls.wait())
+        let drained = tokio::time::timeout_at(deadline, self.calls.wait())
             .await
             .is_ok();
         if !drained {

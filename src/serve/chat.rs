@@ -14,6 +14,11 @@ use crate::providers::{CompletionRequest, Message};
 
 /// Largest file embedded into a prompt.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Most file bytes one request embeds (the conversation's files together): a bound on the
+/// memory of one call, whatever the number of paths.
+pub const MAX_EMBEDDED_BYTES: u64 = 8 * 1024 * 1024;
+/// Most files one request embeds.
+pub const MAX_FILES: usize = 64;
 
 const SYSTEM_PROMPT: &str = "You are a senior engineering thinking partner reached through the \
 zen MCP server's chat tool. Another AI assistant and its user are asking; be direct, concrete \
@@ -225,16 +230,28 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
         }
     }
     paths.extend(new_files.iter().cloned());
+    // The same file under two spellings (/a//f, /a/./f, a symlink) is embedded once.
     let mut seen = BTreeSet::new();
     let mut text = String::new();
     let mut notes = Vec::new();
+    let mut embedded = 0usize;
+    let mut over_count = 0usize;
     for path in &paths {
-        if !seen.insert(path.clone()) {
+        let key = tokio::fs::canonicalize(path)
+            .await
+            .map_or_else(|_| path.clone(), |p| p.to_string_lossy().into_owned());
+        if !seen.insert(key) {
             continue;
         }
         let is_new = new_files.contains(path);
-        match read_file(path).await {
+        if embedded == MAX_FILES {
+            over_count += 1;
+            continue;
+        }
+        let room = MAX_EMBEDDED_BYTES.saturating_sub(text.len() as u64);
+        match read_file(path, room).await {
             Ok(content) => {
+                embedded += 1;
                 text.push_str(&format!(
                     "=== file: {path} ===\n{content}\n=== end of {path} ===\n"
                 ));
@@ -243,10 +260,17 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
             Err(_) => {} // reported when it was passed; it may have gone since
         }
     }
+    if over_count > 0 {
+        notes.push(format!(
+            "skipped {over_count} files of this conversation: a request embeds at most {MAX_FILES}"
+        ));
+    }
     (text, notes)
 }
 
-async fn read_file(path: &str) -> Result<String, String> {
+/// Read a file to embed, if it is text within both the per-file limit and `room`, the bytes
+/// the request may still embed.
+async fn read_file(path: &str, room: u64) -> Result<String, String> {
     if !std::path::Path::new(path).is_absolute() {
         return Err("not an absolute path".to_string());
     }
@@ -258,6 +282,13 @@ async fn read_file(path: &str) -> Result<String, String> {
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("{} bytes is over the 1 MiB limit", meta.len()));
+    }
+    if meta.len() > room {
+        return Err(format!(
+            "{} bytes would take the files of this request over {} MiB",
+            meta.len(),
+            MAX_EMBEDDED_BYTES / (1024 * 1024)
+        ));
     }
     let bytes = tokio::fs::read(path)
         .await

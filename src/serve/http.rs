@@ -85,7 +85,9 @@ pub async fn serve(
         .with_graceful_shutdown(async move {
             shutdown.cancelled().await;
             tracing::info!("shutdown requested: finishing in-flight calls");
-            drain_app.drain(drain_timeout).await;
+            drain_app
+                .drain(tokio::time::Instant::now() + drain_timeout)
+                .await;
             // Ends open SSE streams so the server can stop.
             sessions.cancel();
         })

@@ -35,8 +35,9 @@ pub struct StdioTransport<R> {
     writer: Option<JoinHandle<()>>,
     /// Cancelled by SIGTERM/Ctrl-C.
     shutdown: CancellationToken,
-    /// Set once input ended or shutdown began: stop reading, drain, end.
-    draining: bool,
+    /// Set once input ended or shutdown began: stop reading, drain until then, end. A deadline
+    /// fixed once, because rmcp drops and re-polls `receive` whenever a reply goes out.
+    drain_deadline: Option<tokio::time::Instant>,
     /// The host: metrics for bad lines, and the in-flight calls to drain.
     app: Arc<App>,
     /// Largest line accepted.
@@ -61,11 +62,15 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             out,
             writer: Some(writer),
             shutdown,
-            draining: false,
+            drain_deadline: None,
             max_line: app.config.transport.max_message_bytes,
             drain_timeout: app.config.transport.drain_timeout,
             app,
         }
+    }
+
+    fn start_draining(&mut self) {
+        self.drain_deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
     }
 
     /// Read until a whole line is in `self.line`; `false` at EOF. Cancel-safe.
@@ -73,7 +78,8 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         loop {
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {
-                return Ok(false);
+                // A last message without its newline is still a message; the next read is EOF.
+                return Ok(!self.line.is_empty() || self.oversized.is_some());
             }
             let (chunk, done) = match memchr(buf) {
                 Some(i) => (&buf[..=i], true),
@@ -167,6 +173,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
     fn send_error(&self, error: ErrorData, id: Option<RequestId>) {
         let error = TxJsonRpcMessage::<RoleServer>::error(error, id);
         if self.out.try_send(error).is_err() {
+            self.app.metrics.count_dropped_reply();
             tracing::warn!("reply queue full; dropped an error reply to a bad message");
         }
     }
@@ -189,9 +196,9 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            if self.draining {
-                // Cancel-safe: the drain only waits; calling it again waits again.
-                self.app.drain(self.drain_timeout).await;
+            if let Some(deadline) = self.drain_deadline {
+                // Cancel-safe: the drain only waits, and toward the same deadline each time.
+                self.app.drain(deadline).await;
                 return None;
             }
             let shutdown = self.shutdown.clone();
@@ -199,7 +206,7 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
                 biased;
                 _ = shutdown.cancelled() => {
                     tracing::info!("shutdown requested: finishing in-flight calls");
-                    self.draining = true;
+                    self.start_draining();
                 }
                 read = self.read_line() => match read {
                     Ok(true) => {
@@ -209,11 +216,11 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
                     }
                     Ok(false) => {
                         tracing::info!("stdin closed: finishing in-flight calls");
-                        self.draining = true;
+                        self.start_draining();
                     }
                     Err(err) => {
                         tracing::error!(%err, "reading stdin failed");
-                        self.draining = true;
+                        self.start_draining();
                     }
                 },
             }
@@ -224,8 +231,15 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
         // Closing our sender lets the writer flush what is queued and stop.
         let (closed, _) = mpsc::channel(1);
         self.out = closed;
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.await;
+        if let Some(mut writer) = self.writer.take() {
+            // A client that stopped reading stdout would block the writer forever.
+            if tokio::time::timeout(Duration::from_secs(5), &mut writer)
+                .await
+                .is_err()
+            {
+                tracing::warn!("stdout is not being read; dropping the replies still queued");
+                writer.abort();
+            }
         }
         Ok(())
     }

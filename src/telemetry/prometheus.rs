@@ -349,6 +349,7 @@ impl Collector for SnapshotCollector {
             (vec![("kind", "malformed")], p.malformed_messages),
             (vec![("kind", "oversized")], p.oversized_messages),
             (vec![("kind", "unknown_tool")], p.unknown_tools),
+            (vec![("kind", "reply_dropped")], p.dropped_replies),
         ];
         counter(
             &mut enc,

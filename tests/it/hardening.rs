@@ -150,6 +150,28 @@ async fn malformed_json_rpc_and_wrong_shapes_get_errors_not_panics() {
 }
 
 #[tokio::test]
+async fn a_last_message_without_its_newline_is_still_answered_before_exit() {
+    let mut zen = RawStdio::start(&[("ZEN_SIM_LATENCY_MS", "1")]).await;
+    zen.stdin
+        .write_all(chat_line(7, "no newline after me").as_bytes())
+        .await
+        .unwrap();
+    drop(zen.stdin); // EOF right after the unterminated line
+    let r = tokio::time::timeout(Duration::from_secs(20), zen.out.next_line())
+        .await
+        .expect("a reply within 20 s")
+        .unwrap()
+        .expect("a reply before exit");
+    let r: Value = serde_json::from_str(&r).unwrap();
+    assert_eq!(
+        (r["id"].as_u64(), r["result"]["isError"].as_bool()),
+        (Some(7), Some(false)),
+        "{r}"
+    );
+    assert!(zen.child.wait().await.unwrap().success());
+}
+
+#[tokio::test]
 async fn sigterm_during_50_in_flight_calls_answers_them_all_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = zen_command(
@@ -515,6 +537,52 @@ async fn bad_arguments_of_every_shape_are_tool_errors() {
         notes.contains("not an absolute path")
             && notes.contains("cannot read")
             && notes.contains("1 MiB"),
+        "{notes}"
+    );
+    // One file under three spellings is embedded once: the provider sees the same prompt bytes.
+    let prompt_bytes = |r: &rmcp::model::CallToolResult| {
+        let t = text(r);
+        let at = t
+            .find(" bytes)")
+            .expect("the simulated reply names the prompt size");
+        t[..at].rsplit('(').next().unwrap().to_string()
+    };
+    let once = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "same", "absolute_file_paths": [small.to_str().unwrap()]}),
+    )
+    .await;
+    let spellings = [
+        small.to_str().unwrap().to_string(),
+        format!("{}/./small.txt", dir.path().display()),
+        format!("{}//small.txt", dir.path().display()),
+    ];
+    let thrice = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "same", "absolute_file_paths": spellings}),
+    )
+    .await;
+    assert_eq!(prompt_bytes(&once), prompt_bytes(&thrice));
+    // At most 64 files a request, and the rest are named in a note.
+    let many: Vec<String> = (0..70)
+        .map(|i| {
+            let path = dir.path().join(format!("f{i}.txt"));
+            std::fs::write(&path, "x").unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let r = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "many", "absolute_file_paths": many}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let notes = r.structured_content.unwrap()["notes"].to_string();
+    assert!(
+        notes.contains("skipped 6 files") && notes.contains("at most 64"),
         "{notes}"
     );
 }
