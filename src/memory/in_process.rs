@@ -203,13 +203,26 @@ impl ConversationStore for InProcessStore {
         }
     }
 
-    async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport {
+    async fn append_within(&self, id: Uuid, turns: Vec<Turn>, max_turns: u32) -> AppendReport {
         let now_ms = unix_ms();
         let turns: Vec<Turn> = turns.into_iter().map(Turn::compact).collect();
         // Serialized outside the lock.
         let new_sizes: Vec<u64> = turns.iter().map(json_len).collect();
         let new_turns = turns.len();
         let mut inner = self.lock();
+        let new_bytes = new_sizes.iter().sum::<u64>();
+        if let Some(existing) = inner.threads.peek(&id)
+            && existing.thread.turn_count.saturating_add(new_turns as u32) > max_turns
+        {
+            return AppendReport {
+                stored: false,
+                full: true,
+                turn_count: existing.thread.turn_count,
+                dropped_turns: 0,
+                thread_bytes: existing.bytes,
+                new_bytes,
+            };
+        }
         // The smallest the thread can get is the new turns alone (every older one dropped).
         // Over the thread cap even so, they are not stored: the thread stays as it was.
         let smallest = {
@@ -224,7 +237,6 @@ impl ConversationStore for InProcessStore {
             };
             thread_bytes(&header, &new_sizes)
         };
-        let new_bytes = new_sizes.iter().sum::<u64>();
         if smallest > self.limits.thread_max_bytes {
             inner.evictions.oversize += new_turns as u64;
             let existing = inner.threads.peek(&id);
@@ -234,6 +246,7 @@ impl ConversationStore for InProcessStore {
                 dropped_turns: 0,
                 thread_bytes: existing.map_or(0, |e| e.bytes),
                 new_bytes,
+                full: false,
             };
         }
         let mut entry = inner.remove(&id).unwrap_or_else(|| Entry {
@@ -283,6 +296,7 @@ impl ConversationStore for InProcessStore {
             dropped_turns: dropped as u32,
             thread_bytes: entry.bytes,
             new_bytes,
+            full: false,
         };
         inner.total += entry.bytes;
         inner.peak = inner.peak.max(inner.total);

@@ -77,6 +77,9 @@ pub struct AppendReport {
     pub thread_bytes: u64,
     /// The serialized size of the new turns, for messages.
     pub new_bytes: u64,
+    /// The thread had no room left under the turn cap given to `append_within` (another call
+    /// took it first): nothing was stored.
+    pub full: bool,
 }
 
 /// Why threads were removed.
@@ -165,7 +168,13 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// Append turns to a thread, creating it if it does not exist. Keeps the thread under its
     /// share (dropping its oldest turns; new turns that alone exceed it are not stored) and the
     /// store under its budget, evicting least recently updated unpinned threads first.
-    async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport;
+    async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport {
+        self.append_within(id, turns, u32::MAX).await
+    }
+    /// [`ConversationStore::append`], unless the thread's turns would pass `max_turns`: then
+    /// nothing is stored and `full` is set. Checked under the store's lock, so two calls
+    /// continuing one thread at once cannot both take its last turns.
+    async fn append_within(&self, id: Uuid, turns: Vec<Turn>, max_turns: u32) -> AppendReport;
     /// Free expired threads and, past the threshold (or when `force`d), evict least recently
     /// updated ones: at least 20% of them, until under the threshold.
     async fn cleanup(&self, force: bool) -> u64;

@@ -137,10 +137,18 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
             files: Vec::new(),
         },
     ];
-    let report = store.append(thread_id, turns).await;
+    let report = store
+        .append_within(thread_id, turns, mem.max_conversation_turns)
+        .await;
     // A new conversation whose first exchange was too large to keep has nothing to continue.
     let continuable = report.stored || thread.is_some();
-    if !report.stored {
+    if report.full {
+        notes.push(format!(
+            "another call on this conversation took its last turns at the same moment, so this \
+             exchange was not kept: the conversation is full (MAX_CONVERSATION_TURNS {})",
+            mem.max_conversation_turns
+        ));
+    } else if !report.stored {
         notes.push(format!(
             "this exchange ({} bytes) is larger than ZEN_THREAD_MAX_BYTES ({} bytes), so it was \
              not kept in memory: {}",

@@ -178,6 +178,37 @@ proptest! {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_two_calls_racing_for_the_last_turns_cannot_both_take_them() {
+    // Both calls checked the cap before either wrote: the store decides under its lock.
+    let store = Arc::new(InProcessStore::new(limits(MIB)));
+    let id = Uuid::new_v4();
+    let exchange = || vec![turn("user", "q".into()), turn("assistant", "a".into())];
+    for _ in 0..9 {
+        assert!(store.append_within(id, exchange(), 20).await.stored);
+    }
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.append_within(id, exchange(), 20).await })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for racer in racers {
+        reports.push(racer.await.unwrap());
+    }
+    assert_eq!(
+        reports.iter().filter(|r| r.stored).count(),
+        1,
+        "{reports:?}"
+    );
+    let refused = reports.iter().find(|r| !r.stored).unwrap();
+    assert!(refused.full && refused.turn_count == 20, "{refused:?}");
+    assert_eq!(stored(&store, id).await.unwrap().turn_count, 20);
+    // Without a cap, append goes on as before.
+    assert!(store.append(id, exchange()).await.stored);
+}
+
 #[tokio::test]
 async fn a_pinned_thread_is_never_evicted_under_pressure() {
     let store = InProcessStore::new(limits(64 * 1024));
