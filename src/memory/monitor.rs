@@ -73,6 +73,7 @@ impl MemoryManager {
         };
         if due {
             self.store.cleanup(true).await;
+            release_freed_memory().await;
         }
     }
 }
@@ -87,5 +88,15 @@ pub async fn run_monitor(manager: Arc<MemoryManager>, shutdown: CancellationToke
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => { manager.store.cleanup(false).await; }
         }
+    }
+}
+
+/// Hand memory freed by a cleanup back to the OS, so RSS (what the watchdog and the operator
+/// see) falls instead of staying at its high-water mark in glibc's free lists.
+async fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only walks the allocator's own free lists.
+        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
     }
 }
