@@ -16,7 +16,7 @@ use crate::cli::SoakArgs;
 use crate::load::engine::{Model, Stop};
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
-use crate::load::soak_verdict::{SoakReport, Trend, judge};
+use crate::load::soak_verdict::{SoakReport, Trend, judge, store_filling_note};
 
 /// One row of the time series.
 #[derive(Debug, Clone, Serialize)]
@@ -256,6 +256,13 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         elapsed.as_secs_f64(),
         warmup.as_secs_f64(),
     );
+    let mut reasons = reasons;
+    reasons.extend(store_filling_note(
+        &status,
+        &target,
+        zen_trends.as_ref().map(|t| &t.0),
+        conversations,
+    ));
     let soak = SoakReport {
         sample_interval_secs: args.sample_interval.as_secs_f64(),
         warmup_secs: warmup.as_secs_f64(),
@@ -277,7 +284,7 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
     report.verdict.status = status.clone();
     report.verdict.failures = reasons
         .iter()
-        .filter(|r| !r.starts_with("ok"))
+        .filter(|r| !r.starts_with("ok") && !r.starts_with("note"))
         .cloned()
         .collect();
     report.verdict.checks = reasons;

@@ -157,6 +157,29 @@ pub fn judge(
     (if failed { "fail" } else { "pass" }.to_string(), reasons)
 }
 
+/// When zen fails the verdict mostly because its conversation store is still filling toward its
+/// budget, say so: that growth is bounded, and a smaller budget judges the rest of zen.
+pub fn store_filling_note(
+    status: &str,
+    target: &TrendReport,
+    conversations: Option<&TrendReport>,
+    peak_and_budget: Option<(u64, u64)>,
+) -> Option<String> {
+    let store = conversations?.slope_mb_per_hour?;
+    let rss = target.slope_mb_per_hour?;
+    let (peak, budget) = peak_and_budget?;
+    (status == "fail" && store > 0.0 && store >= rss / 2.0 && peak < budget).then(|| {
+        format!(
+            "note: {store:+.1} of the {rss:+.1} MB/h is zen's conversation store filling toward its \
+             {:.0} MB budget ({:.0} MB so far); it stops at the budget or when conversations \
+             expire (CONVERSATION_TIMEOUT_HOURS). To judge the rest of zen, rerun with a small \
+             budget, e.g. --env CONVERSATION_MEMORY_LIMIT_MB=8",
+            budget as f64 / 1048576.0,
+            peak as f64 / 1048576.0
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +206,27 @@ mod tests {
         let (status, reasons) = judge(&r, 50.0, 30.0, 60.0);
         assert_eq!(status, "inconclusive");
         assert!(reasons[0].contains("warm-up"));
+    }
+
+    #[test]
+    fn a_fail_driven_by_a_filling_store_gets_a_note_and_a_full_store_does_not() {
+        let line = |slope: f64| {
+            let mut t = Trend::default();
+            for i in 0..30 {
+                t.add(i as f64 / 60.0, 10.0 + slope * i as f64 / 60.0);
+            }
+            t.report()
+        };
+        let (rss, store) = (line(220.0), line(144.0));
+        let note = store_filling_note("fail", &rss, Some(&store), Some((150 << 20, 512 << 20)));
+        assert!(note.unwrap().contains("CONVERSATION_MEMORY_LIMIT_MB=8"));
+        assert!(
+            store_filling_note("fail", &rss, Some(&store), Some((512 << 20, 512 << 20))).is_none()
+        );
+        assert!(store_filling_note("pass", &rss, Some(&store), Some((1, 512 << 20))).is_none());
+        assert!(
+            store_filling_note("fail", &rss, Some(&line(10.0)), Some((1, 512 << 20))).is_none()
+        );
+        assert!(store_filling_note("fail", &rss, None, None).is_none());
     }
 }
