@@ -200,7 +200,7 @@ pub struct ProviderConfig {
     #[arg(long, env = "ZEN_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// Per-provider connect timeouts overriding --connect-timeout, e.g. custom=2s,openai=15s
-    #[arg(long, env = "ZEN_PROVIDER_CONNECT_TIMEOUTS", default_value = "", value_parser = parse_provider_map::<DurationArg>, value_name = "NAME=DURATION,..")]
+    #[arg(long, env = "ZEN_PROVIDER_CONNECT_TIMEOUTS", default_value = "", value_parser = parse_connect_timeouts, value_name = "NAME=DURATION,..")]
     pub provider_connect_timeouts: NameMap<DurationArg>,
     /// Timeout of one provider attempt (the whole request, including reading the reply)
     #[arg(long, env = "ZEN_REQUEST_TIMEOUT", default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
@@ -473,6 +473,23 @@ pub fn parse_provider_limits(s: &str) -> Result<NameMap<u32>, String> {
     Ok(map)
 }
 
+/// Per-provider connect timeouts: above zero (0 fails every connect at once), and not for the
+/// simulated provider, which makes no connection.
+pub fn parse_connect_timeouts(s: &str) -> Result<NameMap<DurationArg>, String> {
+    let map = parse_provider_map::<DurationArg>(s)?;
+    for (name, timeout) in &map.0 {
+        if name == "simulated" {
+            return Err("simulated makes no connection: it takes no connect timeout".into());
+        }
+        if timeout.0.is_zero() {
+            return Err(format!(
+                "{name}=0 would fail every connect at once; give e.g. 5s"
+            ));
+        }
+    }
+    Ok(map)
+}
+
 /// The fault kinds the simulated provider can inject.
 pub const FAULT_KINDS: [&str; 4] = ["hang", "429", "500", "slow"];
 
@@ -603,6 +620,13 @@ mod tests {
                 .contains("1 or more")
         );
         assert!(parse_provider_map::<BreakerSpec>("gemni=3/30s").is_err());
+        assert!(parse_connect_timeouts("custom=2s").is_ok());
+        assert!(
+            parse_connect_timeouts("custom=0s")
+                .unwrap_err()
+                .contains("every connect")
+        );
+        assert!(parse_connect_timeouts("simulated=1s").is_err());
     }
 
     #[test]
@@ -651,7 +675,7 @@ mod tests {
             Duration::from_secs(10)
         );
         let mut c = c;
-        c.providers.provider_connect_timeouts = parse_provider_map("custom=2s").unwrap();
+        c.providers.provider_connect_timeouts = parse_connect_timeouts("custom=2s").unwrap();
         assert_eq!(
             c.providers.connect_timeout("custom"),
             Duration::from_secs(2)

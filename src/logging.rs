@@ -33,13 +33,20 @@ pub fn init_file(level: &str, path: &std::path::Path) -> Result<()> {
 const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
 
 fn filter(level: &str) -> Result<EnvFilter> {
+    // An empty LOG_LEVEL (common in MCP clients' env blocks) means the default.
+    let level = if level.trim().is_empty() {
+        "info"
+    } else {
+        level
+    };
     // rmcp logs every request at info; keep it at warn unless the user names it.
     let directive = if level.contains('=') || level.contains(',') {
         level.to_string()
     } else if LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
         format!("{level},rmcp=warn")
     } else {
-        // A lone word is a valid filter (a target name) that turns every log off: refuse it.
+        // A lone word that is not a level is a target name: it shows that target at trace
+        // and hides every other log, which is almost always a typo. Refuse it.
         anyhow::bail!(
             "LOG_LEVEL '{level}' is not a log level: use off, error, warn, info, debug or trace \
              (or a filter like zen=debug,rmcp=warn)"
@@ -58,6 +65,10 @@ mod tests {
     fn a_lone_word_that_is_not_a_level_is_refused_rather_than_silencing_every_log() {
         assert!(filter("debug").is_ok() && filter("WARN").is_ok());
         assert!(filter("zen=debug,rmcp=warn").is_ok());
+        assert!(
+            filter("").is_ok() && filter("  ").is_ok(),
+            "empty means the default"
+        );
         let err = filter("bogus").unwrap_err().to_string();
         assert!(err.contains("'bogus'") && err.contains("trace"), "{err}");
     }

@@ -262,6 +262,7 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         &target,
         zen_trends.as_ref().map(|t| &t.0),
         conversations,
+        run.target.kind != "http",
     ));
     let soak = SoakReport {
         sample_interval_secs: args.sample_interval.as_secs_f64(),

@@ -31,7 +31,10 @@ pub fn prepare_terminal(tui: bool) -> Result<()> {
     } else {
         // rmcp's own error lines would repeat the failures the report already counts.
         crate::logging::init_stderr(
-            &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn,rmcp=off".into()),
+            &std::env::var("LOG_LEVEL")
+                .ok()
+                .filter(|level| !level.trim().is_empty())
+                .unwrap_or_else(|| "warn,rmcp=off".into()),
         )
     }
 }

@@ -61,23 +61,42 @@ impl RunSettings {
                 "--url '{url}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8931/mcp)"
             );
         }
-        let mut env: Vec<(String, String)> = scenario.target.env.clone().into_iter().collect();
+        let mut env: Vec<(String, String)> = match &target_spec {
+            // A server already running keeps the environment it was started with; a scenario
+            // written for a spawned zen still drives it, so its env is set aside, not an error.
+            TargetSpec::Url(url) => {
+                if let Some((key, _)) = target.env.first() {
+                    bail!(
+                        "--env {key}=… would be ignored: {url} is a server that is already \
+                         running, so set its environment where you start it (--env is for a \
+                         spawned target)"
+                    );
+                }
+                if !scenario.target.env.is_empty() {
+                    tracing::warn!(
+                        %url,
+                        "the scenario's [target] env applies to a spawned target; ignored for --url"
+                    );
+                }
+                Vec::new()
+            }
+            _ => scenario.target.env.clone().into_iter().collect(),
+        };
         for (k, v) in &target.env {
             env.retain(|(key, _)| key != k);
             env.push((k.clone(), v.clone()));
         }
-        if let (TargetSpec::Url(url), Some((key, _))) = (&target_spec, env.first()) {
-            bail!(
-                "--env {key}=… would be ignored: {url} is a server that is already running, so \
-                 set its environment where you start it (--env is for a spawned target)"
-            );
-        }
-        for (flag, value) in [
-            ("--duration", load.duration.or(s.duration)),
-            ("--timeout", load.timeout.or(s.timeout)),
+        for (flag, key, given, from_scenario) in [
+            ("--duration", "duration", load.duration, s.duration),
+            ("--timeout", "timeout", load.timeout, s.timeout),
         ] {
-            if value == Some(Duration::ZERO) {
-                bail!("{flag} 0 leaves no time for a single call: give it a length, e.g. 30s");
+            let source = match (given, from_scenario) {
+                (Some(d), _) if d.is_zero() => Some(format!("{flag} 0")),
+                (None, Some(d)) if d.is_zero() => Some(format!("the scenario's [load] {key} = 0")),
+                _ => None,
+            };
+            if let Some(source) = source {
+                bail!("{source} leaves no time for a single call: give it a length, e.g. 30s");
             }
         }
 

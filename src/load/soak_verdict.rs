@@ -164,6 +164,7 @@ pub fn store_filling_note(
     target: &TrendReport,
     conversations: Option<&TrendReport>,
     peak_and_budget: Option<(u64, u64)>,
+    we_started_it: bool,
 ) -> Option<String> {
     let store = conversations?.slope_mb_per_hour?;
     let rss = target.slope_mb_per_hour?;
@@ -172,10 +173,14 @@ pub fn store_filling_note(
         format!(
             "note: {store:+.1} of the {rss:+.1} MB/h is zen's conversation store filling toward its \
              {:.0} MB budget ({:.0} MB so far); it stops at the budget or when conversations \
-             expire (CONVERSATION_TIMEOUT_HOURS). To judge the rest of zen, rerun with a small \
-             budget, e.g. --env CONVERSATION_MEMORY_LIMIT_MB=8",
+             expire (CONVERSATION_TIMEOUT_HOURS). To judge the rest of zen, {}",
             budget as f64 / 1048576.0,
-            peak as f64 / 1048576.0
+            peak as f64 / 1048576.0,
+            if we_started_it {
+                "rerun with a small budget, e.g. --env CONVERSATION_MEMORY_LIMIT_MB=8"
+            } else {
+                "restart the server with a small budget (CONVERSATION_MEMORY_LIMIT_MB=8) and rerun"
+            }
         )
     })
 }
@@ -218,15 +223,36 @@ mod tests {
             t.report()
         };
         let (rss, store) = (line(220.0), line(144.0));
-        let note = store_filling_note("fail", &rss, Some(&store), Some((150 << 20, 512 << 20)));
-        assert!(note.unwrap().contains("CONVERSATION_MEMORY_LIMIT_MB=8"));
-        assert!(
-            store_filling_note("fail", &rss, Some(&store), Some((512 << 20, 512 << 20))).is_none()
+        let note = store_filling_note(
+            "fail",
+            &rss,
+            Some(&store),
+            Some((150 << 20, 512 << 20)),
+            true,
         );
-        assert!(store_filling_note("pass", &rss, Some(&store), Some((1, 512 << 20))).is_none());
         assert!(
-            store_filling_note("fail", &rss, Some(&line(10.0)), Some((1, 512 << 20))).is_none()
+            note.unwrap()
+                .contains("--env CONVERSATION_MEMORY_LIMIT_MB=8")
         );
-        assert!(store_filling_note("fail", &rss, None, None).is_none());
+        let remote = store_filling_note("fail", &rss, Some(&store), Some((1, 512 << 20)), false);
+        assert!(remote.unwrap().contains("restart the server"));
+        assert!(
+            store_filling_note(
+                "fail",
+                &rss,
+                Some(&store),
+                Some((512 << 20, 512 << 20)),
+                true
+            )
+            .is_none()
+        );
+        assert!(
+            store_filling_note("pass", &rss, Some(&store), Some((1, 512 << 20)), true).is_none()
+        );
+        assert!(
+            store_filling_note("fail", &rss, Some(&line(10.0)), Some((1, 512 << 20)), true)
+                .is_none()
+        );
+        assert!(store_filling_note("fail", &rss, None, None, true).is_none());
     }
 }

@@ -198,10 +198,13 @@ impl Target {
             let _ = tokio::time::timeout(Duration::from_secs(15), session.cancel()).await;
         }
         if let Some(mut child) = self.http_child {
+            #[cfg(unix)]
             if let Some(pid) = child.id() {
                 // SAFETY: kill(2) on our own child's pid; no memory is involved.
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
             }
+            #[cfg(not(unix))]
+            let _ = child.start_kill();
             if tokio::time::timeout(Duration::from_secs(15), child.wait())
                 .await
                 .is_err()

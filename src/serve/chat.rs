@@ -230,30 +230,42 @@ fn history(thread: Option<&Thread>, prompt: &str, files_text: &str) -> Vec<Messa
 
 /// Read every file of the thread plus the new ones, each once; notes say what was skipped.
 async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, Vec<String>) {
-    // Owned paths: nothing borrowed from the thread is held across the reads below.
-    let mut paths: Vec<String> = Vec::new();
+    // The files passed now first, so a long conversation's old files never crowd them out;
+    // owned paths, so nothing borrowed from the thread is held across the reads below.
+    let mut paths: Vec<String> = new_files.to_vec();
     if let Some(thread) = thread {
         for turn in &thread.turns {
             paths.extend(turn.files.iter().cloned());
         }
     }
-    paths.extend(new_files.iter().cloned());
     // The same file under two spellings (/a//f, /a/./f, a symlink) is embedded once.
     let mut seen = BTreeSet::new();
     let mut text = String::new();
     let mut notes = Vec::new();
     let mut embedded = 0usize;
-    let mut over_count = 0usize;
-    for path in &paths {
-        let key = tokio::fs::canonicalize(path)
-            .await
-            .map_or_else(|_| path.clone(), |p| p.to_string_lossy().into_owned());
+    let mut older_left_out = 0usize;
+    for (index, path) in paths.iter().enumerate() {
+        let is_new = index < new_files.len();
+        // Only absolute paths are read, so only they are resolved (a relative one would be
+        // resolved against zen's own working directory).
+        let key = if std::path::Path::new(path).is_absolute() {
+            tokio::fs::canonicalize(path)
+                .await
+                .map_or_else(|_| path.clone(), |p| p.to_string_lossy().into_owned())
+        } else {
+            path.clone()
+        };
         if !seen.insert(key) {
             continue;
         }
-        let is_new = new_files.contains(path);
         if embedded == MAX_FILES {
-            over_count += 1;
+            if is_new {
+                notes.push(format!(
+                    "skipped file {path}: a request embeds at most {MAX_FILES} files"
+                ));
+            } else {
+                older_left_out += 1;
+            }
             continue;
         }
         let room = MAX_EMBEDDED_BYTES.saturating_sub(text.len() as u64);
@@ -268,9 +280,9 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
             Err(_) => {} // reported when it was passed; it may have gone since
         }
     }
-    if over_count > 0 {
+    if older_left_out > 0 {
         notes.push(format!(
-            "skipped {over_count} files of this conversation: a request embeds at most {MAX_FILES}"
+            "left out {older_left_out} files from earlier turns: a request embeds at most {MAX_FILES} files"
         ));
     }
     (text, notes)

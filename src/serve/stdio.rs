@@ -152,8 +152,8 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 self.app.metrics.count_malformed();
                 let preview: String = String::from_utf8_lossy(&text[..text.len().min(120)]).into();
                 tracing::warn!(%err, %preview, "ignoring a malformed message on stdin");
-                // With no readable id the error goes out without one (JSON-RPC 2.0 and MCP say
-                // so): the client's log then shows what it sent wrong.
+                // With no readable id the error goes out without one, as MCP 2026-07-28 (which
+                // rmcp follows) says: the client's log then shows what it sent wrong.
                 let error = match value {
                     None => ErrorData::new(
                         ErrorCode::PARSE_ERROR,

@@ -565,7 +565,7 @@ async fn bad_arguments_of_every_shape_are_tool_errors() {
     )
     .await;
     assert_eq!(prompt_bytes(&once), prompt_bytes(&thrice));
-    // At most 64 files a request, and the rest are named in a note.
+    // At most 64 files a request, and each one left out is named in a note.
     let many: Vec<String> = (0..70)
         .map(|i| {
             let path = dir.path().join(format!("f{i}.txt"));
@@ -580,9 +580,27 @@ async fn bad_arguments_of_every_shape_are_tool_errors() {
     )
     .await;
     assert!(!is_error(&r), "{}", text(&r));
+    let structured = r.structured_content.unwrap();
+    let notes = structured["notes"].to_string();
+    for skipped in &many[64..] {
+        let note = format!("skipped file {skipped}: a request embeds at most 64");
+        assert!(notes.contains(&note), "{notes}");
+    }
+    assert!(
+        !notes.contains(&format!("skipped file {}:", many[63])),
+        "{notes}"
+    );
+    // Continuing it with a new file: the new file comes first, the oldest ones give way.
+    let r = call(
+        &zen.client,
+        "chat",
+        json!({"prompt": "and this one", "continuation_id": structured["continuation_id"], "absolute_file_paths": [small.to_str().unwrap()]}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
     let notes = r.structured_content.unwrap()["notes"].to_string();
     assert!(
-        notes.contains("skipped 6 files") && notes.contains("at most 64"),
+        notes.contains("left out 7 files from earlier turns") && !notes.contains("small.txt"),
         "{notes}"
     );
 }

@@ -101,6 +101,28 @@ async fn drives_an_http_zen_over_several_sessions() {
 }
 
 #[tokio::test]
+async fn regression_a_scenario_with_target_env_still_drives_a_url() {
+    // The scenario's env is for a spawned zen; against --url it is set aside, not an error.
+    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "5")]).await;
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/thirty-concurrent.toml"
+    );
+    let args = [
+        "stress",
+        "--scenario",
+        scenario,
+        "--url",
+        &zen.url,
+        "--json",
+    ];
+    let (code, out, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert_eq!(report(&out)["calls"]["ok"], 30);
+    assert!(err.contains("ignored for --url"), "{err}");
+}
+
+#[tokio::test]
 async fn a_spawned_http_zen_is_stopped_gracefully_and_leaves_no_discovery_file() {
     // Several sessions on the default target spawn `zen serve --http`; it was once SIGKILLed,
     // leaving its discovery file behind for zen top to trip over.
