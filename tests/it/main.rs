@@ -10,6 +10,7 @@ mod serve_http;
 mod serve_stdio;
 mod soak;
 mod stress;
+mod tool_arguments;
 
 // Library-level: a real App or store, called directly (paused tokio time where it helps).
 mod app_util;
