@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::util::{
-    call, http_client, http_zen, is_error, snapshot, text, wait_for, zen_command, zen_output,
+    call, http_client, http_zen, is_error, piped_serve, snapshot, telemetry_get,
+    telemetry_snapshot, text, wait_for, zen_output,
 };
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
@@ -24,11 +25,7 @@ struct RawStdio {
 impl RawStdio {
     async fn start(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = zen_command(&["serve"], env, dir.path());
-        cmd.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
+        let mut child = piped_serve(env, dir.path());
         let stdin = child.stdin.take().unwrap();
         let out = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut raw = RawStdio {
@@ -173,15 +170,8 @@ async fn a_last_message_without_its_newline_is_still_answered_before_exit() {
 #[tokio::test]
 async fn sigterm_during_50_in_flight_calls_answers_them_all_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = zen_command(
-        &["serve"],
-        &[("ZEN_SIM_LATENCY_MS", "800"), ("ZEN_DRAIN_TIMEOUT", "10s")],
-        dir.path(),
-    );
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
+    let env = [("ZEN_SIM_LATENCY_MS", "800"), ("ZEN_DRAIN_TIMEOUT", "10s")];
+    let mut child = piped_serve(&env, dir.path());
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
@@ -206,21 +196,10 @@ async fn sigterm_during_50_in_flight_calls_answers_them_all_and_exits_0() {
             .unwrap();
     }
     stdin.flush().await.unwrap();
-    let http = reqwest::Client::new();
     wait_for(
         "50 chat calls in flight",
         Duration::from_secs(10),
-        async || {
-            let snap: Value = http
-                .get(format!("{telemetry}/snapshot"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            snap["tools"]["chat"]["in_flight"] == 50
-        },
+        async || telemetry_snapshot(&telemetry).await["tools"]["chat"]["in_flight"] == 50,
     )
     .await;
     let started = std::time::Instant::now();
@@ -255,46 +234,44 @@ async fn http_rejects_foreign_origins_oversized_bodies_and_missing_tokens() {
     )
     .await;
     let http = reqwest::Client::new();
-    let post = |body: String| {
-        http.post(&zen.url)
+    // The status of one POST with this body, bearer token and Origin.
+    let status = async |body: String, token: Option<&str>, origin: Option<&str>| {
+        let mut request = http
+            .post(&zen.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
-            .body(body)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send().await.unwrap().status()
     };
-    let status = post(INIT.into()).send().await.unwrap().status();
-    assert_eq!(status, 401, "no token");
-    let status = post(INIT.into())
-        .bearer_auth("wrong")
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 401, "wrong token");
-    let status = post(INIT.into())
-        .bearer_auth("s3cret-token")
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 403, "foreign origin");
+    let token = Some("s3cret-token");
+    assert_eq!(status(INIT.into(), None, None).await, 401, "no token");
+    assert_eq!(
+        status(INIT.into(), Some("wrong"), None).await,
+        401,
+        "wrong token"
+    );
+    let evil = Some("https://evil.example");
+    assert_eq!(
+        status(INIT.into(), token, evil).await,
+        403,
+        "foreign origin"
+    );
     // Just over the limit, so the whole body is written before zen answers (a much larger one
     // can be cut off mid-send when the server replies early and closes).
     let big = chat_line(5, &"z".repeat(1024 * 1024 + 1000));
-    let status = post(big)
-        .bearer_auth("s3cret-token")
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 413, "body over the limit");
-    let ok = post(INIT.into())
-        .bearer_auth("s3cret-token")
-        .header("origin", "http://localhost:3000")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200, "loopback origin with the token");
+    assert_eq!(status(big, token, None).await, 413, "body over the limit");
+    let local = Some("http://localhost:3000");
+    assert_eq!(
+        status(INIT.into(), token, local).await,
+        200,
+        "loopback origin with the token"
+    );
 }
 
 #[tokio::test]
@@ -350,25 +327,8 @@ async fn api_keys_never_appear_in_logs_snapshots_metrics_or_tool_output() {
     }
     assert!(seen[0].contains("HTTP 401"), "{}", seen[0]);
     let telemetry = zen.telemetry.clone().unwrap();
-    let http = reqwest::Client::new();
-    seen.push(
-        http.get(format!("{telemetry}/snapshot"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    seen.push(
-        http.get(format!("{telemetry}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    seen.push(telemetry_get(&telemetry, "/snapshot").await);
+    seen.push(telemetry_get(&telemetry, "/metrics").await);
     let (_, help, _) = zen_output(&["serve", "--help"], &env).await;
     seen.push(help);
     drop(client);
@@ -382,16 +342,7 @@ async fn api_keys_never_appear_in_logs_snapshots_metrics_or_tool_output() {
 async fn a_client_disconnect_cancels_its_provider_call_and_frees_the_permits() {
     let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "60000")]).await;
     let telemetry = zen.telemetry.clone().unwrap();
-    let http = reqwest::Client::new();
-    let snap = async || -> Value {
-        http.get(format!("{telemetry}/snapshot"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
+    let snap = async || telemetry_snapshot(&telemetry).await;
     let client = http_client(&zen.url).await;
     let peer = client.peer().clone();
     let calls: Vec<_> = (0..5)

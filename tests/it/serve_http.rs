@@ -1,7 +1,9 @@
 //! zen serve over streamable HTTP on an ephemeral port.
 use serde_json::json;
 
-use crate::util::{call, http_client, http_zen, is_error, snapshot, text};
+use crate::util::{
+    call, http_client, http_zen, is_error, snapshot, telemetry_get, telemetry_snapshot, text,
+};
 
 #[tokio::test]
 async fn http_sessions_chat_continue_and_share_one_host() {
@@ -52,25 +54,10 @@ async fn telemetry_serves_the_snapshot_and_prometheus_text() {
     }
     assert!(is_error(&call(&client, "chat", json!({})).await));
     let base = zen.telemetry.clone().expect("telemetry url in the log");
-    let http = reqwest::Client::new();
-    let snap: serde_json::Value = http
-        .get(format!("{base}/snapshot"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snap = telemetry_snapshot(&base).await;
     assert_eq!(snap["tools"]["chat"]["total_operations"], 4);
     assert_eq!(snap["tools"]["chat"]["errors"]["tool_error"], 1);
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = telemetry_get(&base, "/metrics").await;
     let lines = text.lines().map(|l| Ok(l.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text");
     let value = |name: &str, labels: &[(&str, &str)]| {

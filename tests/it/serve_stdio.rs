@@ -174,11 +174,7 @@ async fn thirty_concurrent_chats_on_one_session_all_succeed() {
 async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = crate::util::zen_command(&["serve"], FAST, dir.path());
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
+    let mut child = crate::util::piped_serve(FAST, dir.path());
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;

@@ -208,6 +208,31 @@ pub async fn snapshot(client: &Client) -> Value {
     serde_json::from_str(&text(&result)).expect("metrics is JSON")
 }
 
+/// GET a path of zen's telemetry listener (`/snapshot`, `/metrics`) as text.
+pub async fn telemetry_get(base: &str, path: &str) -> String {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The snapshot from zen's telemetry listener.
+pub async fn telemetry_snapshot(base: &str) -> Value {
+    serde_json::from_str(&telemetry_get(base, "/snapshot").await).expect("/snapshot is JSON")
+}
+
+/// `zen serve` on raw stdio pipes (stdin, stdout and stderr all piped), for tests that write
+/// JSON-RPC lines by hand.
+pub fn piped_serve(env: &[(&str, &str)], dir: &std::path::Path) -> Child {
+    let mut cmd = zen_command(&["serve"], env, dir);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
 /// Wait until `probe` is true, checking after each `step`; panic after `limit`.
 pub async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
