@@ -4,11 +4,12 @@
 #![allow(dead_code)]
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use zen::config::{Latency, NameMap, ServeConfig};
+use zen::config::{BreakerSpec, Latency, NameMap, ServeConfig};
 use zen::serve::App;
 
 /// The defaults, with the simulated provider at a fixed latency and a fixed seed.
@@ -30,6 +31,18 @@ where
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect::<BTreeMap<_, _>>(),
     )
+}
+
+/// Breaker settings under which the simulated provider's breaker never opens, so every call
+/// really reaches the provider (and waits for its faults).
+pub fn breaker_never_opens() -> NameMap<BreakerSpec> {
+    name_map(&[(
+        "simulated",
+        BreakerSpec {
+            failures: 1000,
+            open_for: Duration::from_secs(1),
+        },
+    )])
 }
 
 pub fn app(config: ServeConfig) -> Arc<App> {

@@ -7,9 +7,11 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zen::config::{BreakerSpec, DurationArg, Fraction};
+use zen::config::{DurationArg, Fraction};
 
-use crate::app_util::{app, assert_idle, call_with, chat, config, is_error, name_map, text, until};
+use crate::app_util::{
+    app, assert_idle, breaker_never_opens, call_with, chat, config, is_error, name_map, text, until,
+};
 
 #[tokio::test(start_paused = true)]
 async fn provider_limit_5_keeps_100_calls_to_5_in_flight_in_exact_waves() {
@@ -127,13 +129,7 @@ async fn permits_come_back_after_provider_timeouts() {
     c.sim.sim_faults = name_map(&[("hang", Fraction(1.0))]);
     c.providers.provider_timeouts = name_map(&[("simulated", DurationArg(Duration::from_secs(2)))]);
     // Keep the breaker closed so every call really waits for its timeouts.
-    c.providers.breakers = name_map(&[(
-        "simulated",
-        BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        },
-    )]);
+    c.providers.breakers = breaker_never_opens();
     let app = app(c);
     let started = Instant::now();
     let texts = run_failing_calls(&app).await;

@@ -1,11 +1,9 @@
 //! The metrics collector's figures against the calls a test made: through the `metrics` tool
 //! of a real App, and through `/metrics` of the real binary (pool and provider families).
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use zen::config::BreakerSpec;
 
-use crate::app_util::{app, call, config, is_error, name_map, text};
+use crate::app_util::{app, breaker_never_opens, call, config, is_error, text};
 
 /// Bad arguments and unknown models: tool errors that never reach a provider.
 fn bad_calls() -> Vec<Value> {
@@ -52,13 +50,7 @@ async fn the_metrics_tool_counts_match_a_mix_of_ok_tool_and_provider_errors() {
     let mut c = config(10);
     c.sim.sim_error_rate = 0.5;
     c.providers.max_retries = 1; // one attempt: each provider error is one 500
-    c.providers.breakers = name_map(&[(
-        "simulated",
-        BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        },
-    )]);
+    c.providers.breakers = breaker_never_opens();
     let app = app(c);
     let mut seen = Seen::default();
     for i in 0..30 {

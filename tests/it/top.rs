@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{call, http_client, http_zen, is_error, text, zen_bin, zen_command};
+use crate::util::{call, http_client, http_zen, is_error, text, zen_bin, zen_command, zen_output};
 
 /// A private tmux server (its own socket, no user config) running one command in one pane.
 struct Tmux {
@@ -271,23 +271,13 @@ async fn top_without_a_server_names_the_directory_and_suggests_url() {
 
 #[tokio::test]
 async fn top_refuses_to_draw_when_stdout_is_not_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = zen_command(&["top", "--url", "http://127.0.0.1:9"], &[], dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stdout, stderr) = zen_output(&["top", "--url", "http://127.0.0.1:9"], &[]).await;
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("needs a terminal"), "{stderr}");
-    assert!(out.stdout.is_empty(), "nothing drawn on a pipe");
-    let interval = zen_command(&["top", "--interval", "100ms"], &[], dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(interval.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&interval.stderr).contains("250ms minimum"));
+    assert!(stdout.is_empty(), "nothing drawn on a pipe");
+    let (code, _, stderr) = zen_output(&["top", "--interval", "100ms"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("250ms minimum"), "{stderr}");
 }
 
 #[tokio::test]
