@@ -158,19 +158,18 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64, duration: Duration, max_in_f
             _ = tokio::time::sleep_until(intended) => {}
             _ = shared.stop.cancelled() => break,
         }
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                // Every slot is busy: this send goes out late (and its latency shows it).
-                shared.recorder.late.fetch_add(1, Ordering::Relaxed);
-                tokio::select! {
-                    permit = slots.clone().acquire_owned() => permit.expect("never closed"),
-                    _ = shared.stop.cancelled() => break,
-                    _ = tokio::time::sleep_until(end) => break,
-                }
-            }
+        let (permit, waited) = match slots.clone().try_acquire_owned() {
+            Ok(permit) => (permit, false),
+            // Every slot is busy: this send goes out late (and its latency shows it), or not
+            // at all if the run ends first (then it is counted unsent, not late).
+            Err(_) => tokio::select! {
+                permit = slots.clone().acquire_owned() => (permit.expect("never closed"), true),
+                _ = shared.stop.cancelled() => break,
+                _ = tokio::time::sleep_until(end) => break,
+            },
         };
-        if Instant::now().duration_since(intended) > LATE_AFTER {
+        // Counted once, whether it waited for a slot or the schedule itself fell behind.
+        if waited || Instant::now().duration_since(intended) > LATE_AFTER {
             shared.recorder.late.fetch_add(1, Ordering::Relaxed);
         }
         let kind = shared.pick(&mut rng);

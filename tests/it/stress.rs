@@ -212,6 +212,27 @@ async fn an_open_loop_accounts_for_every_planned_call() {
 }
 
 #[tokio::test]
+async fn regression_a_send_that_waits_for_a_slot_is_counted_late_once() {
+    // One slot and 100 ms calls at 50/s: nearly every send waits, and each once counted twice.
+    let args = [
+        "stress",
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--max-in-flight",
+        "1",
+        "--json",
+    ];
+    let (code, out, err) = zen_output(&args, &[("ZEN_SIM_LATENCY_MS", "100")]).await;
+    assert!(code == 0 || code == 1, "{err}\n{out}");
+    let c = &report(&out)["calls"];
+    let sent = c["total"].as_u64().unwrap() + c["aborted"].as_u64().unwrap();
+    let late = c["late"].as_u64().unwrap();
+    assert!(late >= 1 && late <= sent, "late {late} of {sent} sent: {c}");
+}
+
+#[tokio::test]
 async fn setup_errors_exit_2_with_the_cause() {
     let (code, _, err) = zen_output(&["stress", "--rate", "10"], &[]).await;
     assert_eq!(code, 2);
