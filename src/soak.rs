@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Outcome;
 use crate::cli::SoakArgs;
-use crate::load::engine::{Model, Stop};
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
 use crate::load::soak_verdict::{SoakReport, Trend, judge, store_filling_note};
@@ -108,19 +107,10 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
             duration: Some(Duration::from_secs(3600)),
         },
     )?;
-    let planned = match settings.plan.model {
-        Model::Closed {
-            stop: Stop::Duration(d),
-            ..
-        }
-        | Model::Open { duration: d, .. } => d,
-        Model::Closed {
-            stop: Stop::Requests(_),
-            ..
-        } => {
-            bail!("a soak runs for a time: use --duration (e.g. --duration 1h), not --requests")
-        }
-    };
+    let planned =
+        settings.plan.model.duration().context(
+            "a soak runs for a time: use --duration (e.g. --duration 1h), not --requests",
+        )?;
     let warmup = args
         .warmup
         .unwrap_or_else(|| Duration::from_secs(60).max(planned / 10));
@@ -281,14 +271,23 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         status: status.clone(),
         reasons: reasons.clone(),
     };
+    // The scenario's thresholds (judged by finish) and the memory verdict together: an
+    // inconclusive memory verdict stays inconclusive, otherwise any failure fails the run.
     let mut report = run.finish(elapsed, cpu, Some(soak)).await;
-    report.verdict.status = status.clone();
-    report.verdict.failures = reasons
-        .iter()
-        .filter(|r| !r.starts_with("ok") && !r.starts_with("note"))
-        .cloned()
-        .collect();
-    report.verdict.checks = reasons;
+    let verdict = &mut report.verdict;
+    let status = match (status.as_str(), verdict.status.as_str()) {
+        ("inconclusive", _) => status,
+        ("fail", _) | (_, "fail") => "fail".to_string(),
+        _ => status,
+    };
+    verdict.status = status.clone();
+    verdict.failures.extend(
+        reasons
+            .iter()
+            .filter(|r| !r.starts_with("ok") && !r.starts_with("note"))
+            .cloned(),
+    );
+    verdict.checks.extend(reasons);
     print(&report, args.json)?;
     Ok(match status.as_str() {
         "pass" => Outcome::Success,

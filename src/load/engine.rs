@@ -44,6 +44,20 @@ pub enum Model {
     },
 }
 
+impl Model {
+    /// How long the run is planned to last; `None` when it stops after a call count.
+    pub fn duration(&self) -> Option<Duration> {
+        match *self {
+            Model::Closed {
+                stop: Stop::Duration(d),
+                ..
+            }
+            | Model::Open { duration: d, .. } => Some(d),
+            Model::Closed { .. } => None,
+        }
+    }
+}
+
 /// Everything a run needs besides the target.
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -116,14 +116,7 @@ impl Run {
 
     /// The run's planned length, when it is time-bound.
     pub fn planned_duration(&self) -> Option<Duration> {
-        match self.settings.plan.model {
-            Model::Closed {
-                stop: engine::Stop::Duration(d),
-                ..
-            }
-            | Model::Open { duration: d, .. } => Some(d),
-            Model::Closed { .. } => None,
-        }
+        self.settings.plan.model.duration()
     }
 
     /// zen's snapshot now (None for other servers).

@@ -125,3 +125,36 @@ async fn too_few_samples_is_inconclusive_with_exit_2() {
             .contains("samples after the warm-up")
     );
 }
+
+#[tokio::test]
+async fn regression_a_scenario_threshold_still_fails_a_soak_whose_memory_passes() {
+    // The memory verdict used to replace the thresholds' verdict instead of joining it.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("slow.toml");
+    std::fs::write(&scenario, "[thresholds]\nmax_p99 = \"1ms\"\n").unwrap();
+    let args = [
+        "soak",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--duration",
+        "6s",
+        "--sample-interval",
+        "100ms",
+        "--warmup",
+        "2s",
+        "--max-growth-mb",
+        "100000",
+        "-c",
+        "2",
+        "--json",
+        "--env",
+        "ZEN_SIM_LATENCY_MS=20",
+    ];
+    let (code, out, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 1, "{err}\n{out}");
+    let r = report(&out);
+    assert_eq!(r["soak"]["status"], "pass", "memory alone passes");
+    assert_eq!(r["verdict"]["status"], "fail");
+    let failures = r["verdict"]["failures"].to_string();
+    assert!(failures.contains("p99"), "{failures}");
+}
