@@ -257,21 +257,6 @@ impl ProviderConfig {
             open_for: Duration::from_secs(secs),
         }
     }
-
-    /// Every configured secret, so output paths can scrub them.
-    pub fn secrets(&self) -> Vec<String> {
-        [
-            &self.openai_api_key,
-            &self.openrouter_api_key,
-            &self.gemini_api_key,
-            &self.custom_api_key,
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|k| !k.is_empty())
-        .cloned()
-        .collect()
-    }
 }
 
 impl std::fmt::Debug for ProviderConfig {

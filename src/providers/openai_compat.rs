@@ -3,16 +3,26 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError};
+use super::{Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+
+/// The chat completions request body.
+#[derive(Serialize)]
+struct ChatBody<'a> {
+    model: &'a str,
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
 
 /// One OpenAI-compatible endpoint.
 pub struct OpenAiCompatible {
     /// `openai`, `openrouter`, `gemini` or `custom`.
     name: &'static str,
-    /// Base URL; requests go to `{base}/chat/completions`.
-    base_url: String,
+    /// `{base}/chat/completions`, built once.
+    completions_url: String,
     /// Sent as `Authorization: Bearer …` when present.
     api_key: Option<String>,
     /// Known models (routing also accepts `accepts_prefixes`).
@@ -39,7 +49,7 @@ impl OpenAiCompatible {
             .build()?;
         Ok(OpenAiCompatible {
             name,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            completions_url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
             api_key: api_key.filter(|k| !k.is_empty()),
             models,
             accepts_prefixes,
@@ -111,14 +121,13 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
-        let mut body = json!({ "model": request.model, "messages": request.messages });
-        if let Some(t) = request.temperature {
-            body["temperature"] = json!(t);
-        }
-        let mut http = self
-            .client
-            .post(format!("{}/chat/completions", self.base_url))
-            .json(&body);
+        // Serialized straight from the request: no copy of the conversation on the way.
+        let body = ChatBody {
+            model: &request.model,
+            messages: &request.messages,
+            temperature: request.temperature,
+        };
+        let mut http = self.client.post(&self.completions_url).json(&body);
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);
         }

@@ -106,10 +106,20 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
 
     /// Turn one complete line into a message, or answer/log it. `None`: nothing to deliver.
     fn parse_line(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        let line = std::mem::take(&mut self.line);
+        let mut line = std::mem::take(&mut self.line);
+        let message = self.parse(&line);
+        // Keep the buffer for the next line, unless one large message grew it.
+        if line.capacity() <= 64 * 1024 {
+            line.clear();
+            self.line = line;
+        }
+        message
+    }
+
+    fn parse(&mut self, line: &[u8]) -> Option<RxJsonRpcMessage<RoleServer>> {
         if let Some(size) = self.oversized.take() {
             self.app.metrics.count_oversized();
-            let id = find_id(&line);
+            let id = find_id(line);
             tracing::warn!(
                 size,
                 limit = self.max_line,
@@ -124,7 +134,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             self.send_error(ErrorData::invalid_request(message, None), id);
             return None;
         }
-        let text = trim_line(&line);
+        let text = trim_line(line);
         if text.is_empty() {
             return None;
         }

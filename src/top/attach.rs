@@ -1,7 +1,7 @@
 //! Attach mode: find the server (--url, --pid or the discovery directory) and poll its
 //! `/snapshot` into a [`Feed`] watch channel. Nothing here draws.
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::watch;
@@ -69,9 +69,7 @@ pub fn resolve(args: &TopArgs) -> Result<Target> {
 
 /// A numbered list of servers, one per line.
 fn listing(servers: &[DiscoveryInfo]) -> String {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now_ms = crate::memory::unix_ms();
     servers
         .iter()
         .enumerate()
