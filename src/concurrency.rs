@@ -113,10 +113,6 @@ impl Pool {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Wait for a permit, at most `timeout` (`None`: forever).
     pub async fn acquire(self: &Arc<Self>, timeout: Option<Duration>) -> Result<Permit, Busy> {
         let started = Instant::now();

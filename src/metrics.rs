@@ -27,19 +27,6 @@ pub enum Outcome {
     Rejected,
 }
 
-impl Outcome {
-    /// Label value for `/metrics`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::ToolError => "tool_error",
-            Outcome::ProviderError => "provider_error",
-            Outcome::Timeout => "timeout",
-            Outcome::Rejected => "rejected",
-        }
-    }
-}
-
 const RING: usize = 64;
 
 /// Calls and errors per whole second, for the last 64 seconds.

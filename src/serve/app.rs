@@ -297,11 +297,6 @@ impl App {
         }
         drained
     }
-
-    /// True once shutdown began.
-    pub fn is_draining(&self) -> bool {
-        self.calls.is_closed()
-    }
 }
 
 /// Sample the process once a second (never on the call path) and feed the watchdog.
