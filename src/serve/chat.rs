@@ -105,7 +105,8 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
     };
 
     let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
-    let messages = history(thread.as_ref(), &args.prompt, &files_text);
+    let continuing = thread.is_some();
+    let messages = history(thread, &args.prompt, &files_text);
     let completion = app
         .call_provider(
             &route,
@@ -141,7 +142,7 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
         .append_within(thread_id, turns, mem.max_conversation_turns)
         .await;
     // A new conversation whose first exchange was too large to keep has nothing to continue.
-    let continuable = report.stored || thread.is_some();
+    let continuable = report.stored || continuing;
     if report.full {
         notes.push(format!(
             "another call on this conversation took its last turns at the same moment, so this \
@@ -200,7 +201,9 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
 
 /// The messages the model sees: system prompt, the stored turns, then the new prompt with the
 /// thread's files embedded once.
-fn history(thread: Option<&Thread>, prompt: &str, files_text: &str) -> Vec<Message> {
+/// The messages for the provider; takes the checked-out copy of the thread to move its turns
+/// out rather than copy them again.
+fn history(thread: Option<Thread>, prompt: &str, files_text: &str) -> Vec<Message> {
     let mut messages = vec![Message::new("system", SYSTEM_PROMPT)];
     if let Some(thread) = thread {
         if thread.dropped_turns > 0 {
@@ -215,8 +218,8 @@ fn history(thread: Option<&Thread>, prompt: &str, files_text: &str) -> Vec<Messa
         messages.extend(
             thread
                 .turns
-                .iter()
-                .map(|t| Message::new(&t.role, t.content.clone())),
+                .into_iter()
+                .map(|t| Message::new(&t.role, t.content)),
         );
     }
     let content = if files_text.is_empty() {
