@@ -8,11 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::snapshot::LatencySummary;
+use crate::snapshot::{LatencySummary, PoolStats, new_histogram};
 
 /// The global pool's name in snapshots and errors.
 pub const GLOBAL: &str = "global";
@@ -72,21 +71,6 @@ pub struct Busy {
     pub waited: Duration,
 }
 
-/// A pool's figures, as every reader sees them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PoolStats {
-    pub name: String,
-    pub limit: u32,
-    pub in_use: u64,
-    pub waiting: u64,
-    pub peak_in_use: u64,
-    pub peak_waiting: u64,
-    pub acquired_total: u64,
-    pub rejected_total: u64,
-    pub rejected_shutting_down: u64,
-    pub queue_wait: LatencySummary,
-}
-
 /// Keeps `waiting` right even when the waiting future is dropped (client cancellation).
 struct WaitingGuard<'a>(&'a AtomicU64);
 
@@ -109,7 +93,7 @@ impl Pool {
             acquired_total: AtomicU64::new(0),
             rejected_total: AtomicU64::new(0),
             rejected_shutting_down: AtomicU64::new(0),
-            queue_wait_us: Mutex::new(crate::metrics::new_histogram()),
+            queue_wait_us: Mutex::new(new_histogram()),
         })
     }
 

@@ -3,6 +3,7 @@
 //! else starts here.
 
 pub mod cli;
+pub mod clock;
 pub mod concurrency;
 pub mod config;
 pub mod load;

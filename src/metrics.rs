@@ -9,13 +9,9 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::snapshot::{CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats};
-
-/// A latency histogram in µs from 1 µs to 1 hour at 3 significant digits. Its counts array is
-/// allocated zeroed up front, so untouched buckets cost no resident memory.
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
-}
+use crate::snapshot::{
+    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, new_histogram,
+};
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

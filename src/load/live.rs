@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::recorder::{ErrorKind, Recorded};
 use super::run::Run;
-use crate::memory::unix_ms;
+use crate::clock::unix_ms;
 use crate::snapshot::{CallStats, ErrorCounts, LatencySummary, ServerInfo, Snapshot};
 use crate::top::feed::{Connection, Feed, RunStatus};
 
@@ -123,7 +123,7 @@ pub fn client_snapshot(run: &Run, started: Instant) -> Snapshot {
         .into_iter()
         .map(|(name, t)| {
             let hist = r.tools.iter().filter(|(n, ..)| *n == name).fold(
-                crate::metrics::new_histogram(),
+                crate::snapshot::new_histogram(),
                 |mut acc, (_, h, ..)| {
                     let _ = acc.add(h);
                     acc

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::new_histogram;
+use crate::snapshot::new_histogram;
 
 /// How a call failed, from the client's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

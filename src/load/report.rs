@@ -268,7 +268,7 @@ pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
     for (name, hist, ok, failed) in &recorded.tools {
         let entry = merged
             .entry(name.clone())
-            .or_insert_with(|| (crate::metrics::new_histogram(), 0, 0));
+            .or_insert_with(|| (crate::snapshot::new_histogram(), 0, 0));
         let _ = entry.0.add(hist);
         entry.1 += ok;
         entry.2 += failed;

@@ -12,11 +12,9 @@ use lru::LruCache;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::{
-    AppendReport, Cause, CleanupInfo, ConversationStore, Evictions, StoreStats, Thread, Turn,
-    unix_ms,
-};
-use crate::memory::{WatchdogState, WatchdogStats};
+use super::{AppendReport, ConversationStore, Thread, Turn};
+use crate::clock::unix_ms;
+use crate::snapshot::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
 
 /// Limits of the in-process store.
 #[derive(Debug, Clone, Copy)]

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+use crate::snapshot::{StoreStats, WatchdogState, WatchdogStats};
 use uuid::Uuid;
 
 pub mod in_process;
@@ -80,82 +82,6 @@ pub struct AppendReport {
     /// The thread had no room left under the turn cap given to `append_within` (another call
     /// took it first): nothing was stored.
     pub full: bool,
-}
-
-/// Why threads were removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// The store crossed its threshold (or a write would cross the budget).
-    Pressure,
-    /// Idle longer than CONVERSATION_TIMEOUT_HOURS.
-    Expiry,
-    /// The watchdog saw RSS above 80% of MEMORY_LIMIT_MB.
-    Watchdog,
-}
-
-/// Evictions by cause, since start.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Evictions {
-    /// Threads evicted for the budget (or by the watchdog's forced cleanup).
-    pub pressure: u64,
-    /// Threads freed after expiring.
-    pub expiry: u64,
-    /// Turns dropped from threads larger than ZEN_THREAD_MAX_BYTES (or, when the new turns
-    /// alone were larger, not stored).
-    pub oversize: u64,
-}
-
-/// The last cleanup run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CleanupInfo {
-    pub at_ms: u64,
-    pub duration_ms: f64,
-    pub cause: Cause,
-    pub evicted: u64,
-}
-
-/// The watchdog's view of process memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum WatchdogState {
-    /// RSS under 80% of the limit.
-    #[default]
-    Ok,
-    /// RSS at 80% or more: warned and cleaned up.
-    Warning,
-    /// RSS above the limit: new threads are refused.
-    Refusing,
-}
-
-/// Watchdog figures for the snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct WatchdogStats {
-    pub state: WatchdogState,
-    pub rss_bytes: u64,
-    pub limit_bytes: u64,
-    pub refused_threads_total: u64,
-}
-
-/// The store's figures for the snapshot, `/metrics` and the `metrics` tool.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct StoreStats {
-    pub threads: u64,
-    pub bytes: u64,
-    pub budget_bytes: u64,
-    /// bytes / budget_bytes.
-    pub utilisation: f64,
-    /// Share of the budget where cleanup starts.
-    pub threshold: f64,
-    pub thread_max_bytes: u64,
-    /// The most bytes ever stored at once: at or under the budget, except when only threads
-    /// pinned by calls in flight were left to evict (the thread being written is then stored
-    /// over it).
-    pub peak_bytes: u64,
-    pub evictions: Evictions,
-    pub cleanups_total: u64,
-    pub last_cleanup: Option<CleanupInfo>,
-    pub watchdog: WatchdogStats,
 }
 
 /// A conversation store. Implementations keep their own byte accounting and budget.
@@ -251,14 +177,6 @@ impl Watchdog {
             refused_threads_total: self.refused.load(Ordering::Relaxed),
         }
     }
-}
-
-/// Unix time in ms.
-pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

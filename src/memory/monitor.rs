@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ConversationStore, StoreStats, Watchdog, WatchdogState};
+use super::{ConversationStore, Watchdog};
+use crate::snapshot::{StoreStats, WatchdogState};
 
 /// The store and the watchdog, as the rest of zen sees them.
 pub struct MemoryManager {

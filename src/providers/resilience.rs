@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::{Completion, CompletionRequest, Provider, ProviderError};
 use crate::config::BreakerSpec;
+use crate::snapshot::{BreakerState, BreakerStats};
 
 /// How one provider call is retried.
 #[derive(Debug, Clone, Copy)]
@@ -22,15 +22,6 @@ pub struct RetryPolicy {
     pub base_backoff: Duration,
     /// Timeout of one attempt.
     pub attempt_timeout: Duration,
-}
-
-/// A breaker's state, as the snapshot shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerState {
-    Closed,
-    Open,
-    HalfOpen,
 }
 
 #[derive(Debug)]
@@ -58,18 +49,6 @@ pub struct Breaker {
     transitions_total: AtomicU64,
     /// Calls refused while open.
     short_circuited_total: AtomicU64,
-}
-
-/// Breaker figures for the snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BreakerStats {
-    pub state: BreakerState,
-    pub consecutive_failures: u32,
-    pub failure_threshold: u32,
-    pub open_for_secs: f64,
-    pub opened_total: u64,
-    pub transitions_total: u64,
-    pub short_circuited_total: u64,
 }
 
 impl Breaker {

@@ -13,11 +13,12 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use super::tools::{self, ToolError, ToolName, ToolReply};
+use crate::clock::unix_ms;
 use crate::concurrency::Pools;
 use crate::config::ServeConfig;
+use crate::memory::InProcessStore;
 use crate::memory::in_process::StoreLimits;
 use crate::memory::monitor::{MemoryManager, run_monitor};
-use crate::memory::{InProcessStore, unix_ms};
 use crate::metrics::{Metrics, Outcome};
 use crate::providers::resilience::{Breaker, RetryPolicy, call_with_retries};
 use crate::providers::{Completion, CompletionRequest, Registry, Route};

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::app::App;
 use super::tools::{ChatArgs, ToolError, ToolReply};
-use crate::memory::{ConversationStore, Thread, Turn, unix_ms};
+use crate::clock::unix_ms;
+use crate::memory::{ConversationStore, Thread, Turn};
 use crate::providers::{CompletionRequest, Message};
 
 /// Largest file embedded into a prompt.

@@ -5,9 +5,9 @@ use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::memory::WatchdogState;
-use crate::providers::resilience::BreakerState;
-use crate::snapshot::{BUCKET_BOUNDS_MS, CallStats, LatencySummary, Snapshot};
+use crate::snapshot::{
+    BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
+};
 
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -213,7 +213,7 @@ impl Collector for SnapshotCollector {
             (
                 "zen_pool_limit",
                 "Permits in the pool.",
-                (|p: &crate::concurrency::PoolStats| p.limit as f64) as fn(&_) -> f64,
+                (|p: &PoolStats| p.limit as f64) as fn(&_) -> f64,
             ),
             ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
             ("zen_pool_waiting", "Calls waiting for a permit now.", |p| {

@@ -69,7 +69,7 @@ pub fn resolve(args: &TopArgs) -> Result<Target> {
 
 /// A numbered list of servers, one per line.
 fn listing(servers: &[DiscoveryInfo]) -> String {
-    let now_ms = crate::memory::unix_ms();
+    let now_ms = crate::clock::unix_ms();
     servers
         .iter()
         .enumerate()

@@ -6,12 +6,10 @@ use hdrhistogram::Histogram;
 
 use super::feed::{Connection, Feed, RunStatus};
 use super::state::State;
-use crate::concurrency::PoolStats;
-use crate::memory::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
-use crate::metrics::new_histogram;
-use crate::providers::resilience::{BreakerState, BreakerStats};
 use crate::snapshot::{
-    CallStats, LatencySummary, ProtocolStats, ProviderStats, ServerInfo, Snapshot, SystemStats,
+    BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, Evictions, LatencySummary,
+    PoolStats, ProtocolStats, ProviderStats, ServerInfo, Snapshot, StoreStats, SystemStats,
+    WatchdogState, WatchdogStats, new_histogram,
 };
 
 /// The fixture server's start (Unix ms).

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use zen::memory::{Turn, WatchdogState};
+use zen::memory::Turn;
+use zen::snapshot::WatchdogState;
 
 use crate::app_util::{app, chat, chat_on, config, is_error, text, thread_of, until};
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit_joined, fmt_duration, fmt_span};
-use crate::providers::resilience::BreakerState;
+use crate::snapshot::BreakerState;
 use crate::top::feed::Connection;
 use crate::top::state::State;
 

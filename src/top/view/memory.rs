@@ -10,8 +10,8 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph};
 use super::{
     fit_line, fmt_bytes, fmt_count, fmt_duration, fmt_ms, labelled, panel_block, placeholder,
 };
-use crate::memory::{Cause, WatchdogState};
 use crate::snapshot::Snapshot;
+use crate::snapshot::{Cause, WatchdogState};
 use crate::top::state::{Panel, State};
 
 const MB: f64 = 1_048_576.0;

@@ -8,7 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{LineGauge, Paragraph};
 
 use super::{fit_line, fmt_count, fmt_ms, labelled, panel_block, placeholder};
-use crate::providers::resilience::BreakerState;
+use crate::snapshot::BreakerState;
 use crate::top::state::{Panel, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {

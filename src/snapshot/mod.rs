@@ -1,14 +1,20 @@
 //! The one serde `Snapshot` every reader uses: the `metrics` tool, the telemetry listener
 //! (`/snapshot` as JSON, `/metrics` rendered from it), `zen top` and the stress/soak reports.
 //! The managers produce it; nothing else keeps a second copy of any figure.
+//!
+//! A leaf: it imports nothing of zen's. The managers, telemetry, `zen top` and the reports all
+//! depend on it, never the reverse, so a reader of figures never needs the server's internals.
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::concurrency::PoolStats;
-use crate::memory::StoreStats;
-use crate::providers::resilience::BreakerStats;
+mod latency;
+mod pools;
+mod store;
+
+pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
+pub use pools::{BreakerState, BreakerStats, PoolStats};
+pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
 
 /// Everything zen serve knows about itself at one instant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -85,70 +91,6 @@ pub struct ErrorCounts {
     pub rejected: u64,
 }
 
-/// A latency histogram summarised: percentiles plus fixed cumulative buckets (Prometheus-style).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct LatencySummary {
-    pub count: u64,
-    pub mean_ms: f64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub p999_ms: f64,
-    pub max_ms: f64,
-    /// Cumulative counts at each bound in [`BUCKET_BOUNDS_MS`]; `+Inf` is `count`.
-    pub buckets: Vec<u64>,
-}
-
-/// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.
-pub const BUCKET_BOUNDS_MS: [f64; 16] = [
-    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
-    60000.0, 300000.0,
-];
-
-impl LatencySummary {
-    /// Summarise a histogram of µs values.
-    pub fn from_histogram(h: &Histogram<u64>) -> Self {
-        let ms = |us: u64| us as f64 / 1000.0;
-        if h.is_empty() {
-            return LatencySummary {
-                buckets: vec![0; BUCKET_BOUNDS_MS.len()],
-                ..Default::default()
-            };
-        }
-        let mut buckets = Vec::with_capacity(BUCKET_BOUNDS_MS.len());
-        let mut cumulative = 0;
-        let mut bounds = BUCKET_BOUNDS_MS
-            .iter()
-            .map(|b| (b * 1000.0) as u64)
-            .peekable();
-        // One pass over the recorded values, assigning each to its first bound.
-        for v in h.iter_recorded() {
-            let value = h.highest_equivalent(v.value_iterated_to());
-            while let Some(&bound) = bounds.peek() {
-                if value <= bound {
-                    break;
-                }
-                buckets.push(cumulative);
-                bounds.next();
-            }
-            cumulative += v.count_at_value();
-        }
-        while bounds.next().is_some() {
-            buckets.push(cumulative);
-        }
-        LatencySummary {
-            count: h.len(),
-            mean_ms: h.mean() / 1000.0,
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p90_ms: ms(h.value_at_quantile(0.90)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            p999_ms: ms(h.value_at_quantile(0.999)),
-            max_ms: ms(h.max()),
-            buckets,
-        }
-    }
-}
-
 /// Calls and errors per second over the last 1, 10 and 60 whole seconds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Rates {
@@ -196,23 +138,23 @@ pub struct ProtocolStats {
     pub dropped_replies: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Anything that can produce the current snapshot: the server, or a test double. Telemetry and
+/// the `metrics` tool hold one of these instead of the server itself.
+pub trait SnapshotSource: Send + Sync {
+    /// Everything the managers know, now.
+    fn snapshot(&self) -> Snapshot;
+}
 
-    #[test]
-    fn buckets_are_cumulative_and_end_at_the_count() {
-        let mut h = crate::metrics::new_histogram();
-        for us in [500, 3_000, 3_000, 200_000, 7_000_000] {
-            h.record(us).unwrap();
-        }
-        let s = LatencySummary::from_histogram(&h);
-        assert_eq!(s.count, 5);
-        // ≤1 ms: 1; ≤2.5: 1; ≤5: 3; … ≤250: 4; ≤10000: 5.
-        assert_eq!(&s.buckets[..3], &[1, 1, 3]);
-        assert_eq!(s.buckets[7], 4);
-        assert_eq!(*s.buckets.last().unwrap(), 5);
-        assert!(s.buckets.windows(2).all(|w| w[0] <= w[1]));
-        assert!((s.p50_ms - 3.0).abs() < 0.01);
+/// Bytes as MiB, the unit every report and panel prints.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// errors / calls, 0 when there were no calls.
+pub fn error_rate(errors: u64, calls: u64) -> f64 {
+    if calls == 0 {
+        0.0
+    } else {
+        errors as f64 / calls as f64
     }
 }
