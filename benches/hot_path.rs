@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use tokio::runtime::Runtime;
 use zen::concurrency::Pools;
-use zen::metrics::{Metrics, Outcome};
+use zen::metrics::{Metrics, CallOutcome};
 
 const TASKS: u64 = 32;
 const TOOLS: [&str; 4] = ["chat", "listmodels", "metrics", "version"];
@@ -45,9 +45,9 @@ async fn one_call(m: &Managers, hold: bool) {
     if hold {
         tokio::task::yield_now().await;
     }
-    provider.finish(Outcome::Ok);
+    provider.finish(CallOutcome::Ok);
     drop(permit);
-    tool.finish(Outcome::Ok);
+    tool.finish(CallOutcome::Ok);
     drop(global);
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod concurrency;
 pub mod config;
+pub mod exit;
 pub mod load;
 pub mod logging;
 pub mod memory;
@@ -21,34 +22,13 @@ pub mod top;
 
 use anyhow::Result;
 use cli::{Cli, Command};
+pub use exit::ExitOutcome;
 
 /// zen's version, as reported by `zen --version`, the `version` tool and the snapshot.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// How a command ended when it did not fail outright (errors are exit code 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The command did its job and any verdict passed.
-    Success,
-    /// A stress threshold or soak verdict failed (exit 1).
-    VerdictFailed,
-    /// A soak could not reach a verdict (too few samples, too short): exit 2, never a pass.
-    Inconclusive,
-}
-
-impl Outcome {
-    /// The process exit code for this outcome.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::Success => 0,
-            Outcome::VerdictFailed => 1,
-            Outcome::Inconclusive => 2,
-        }
-    }
-}
-
 /// Run one zen command to completion on a fresh tokio runtime.
-pub fn run(cli: Cli) -> Result<Outcome> {
+pub fn run(cli: Cli) -> Result<ExitOutcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -59,7 +39,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 let shutdown = tokio_util::sync::CancellationToken::new();
                 serve::cancel_on_signal(shutdown.clone());
                 serve::run(*config, shutdown).await?;
-                Ok(Outcome::Success)
+                Ok(ExitOutcome::Success)
             }
             Command::Stress(args) => stress::run(args).await,
             Command::Soak(args) => soak::run(args).await,

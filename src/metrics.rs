@@ -15,7 +15,7 @@ use crate::snapshot::{
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CallOutcome {
     Ok,
     ToolError,
     ProviderError,
@@ -97,11 +97,11 @@ pub struct Recording<'a> {
 
 impl Recording<'_> {
     /// Record how the call ended.
-    pub fn finish(mut self, outcome: Outcome) {
+    pub fn finish(mut self, outcome: CallOutcome) {
         self.record(outcome);
     }
 
-    fn record(&mut self, outcome: Outcome) {
+    fn record(&mut self, outcome: CallOutcome) {
         self.done = true;
         let elapsed = self.started.elapsed();
         let now = self.metrics.now_sec();
@@ -115,7 +115,7 @@ impl Recording<'_> {
 impl Drop for Recording<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.record(Outcome::Timeout);
+            self.record(CallOutcome::Timeout);
         }
     }
 }
@@ -139,14 +139,14 @@ impl Series {
         self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
     }
 
-    fn record(&self, outcome: Outcome, elapsed: Duration, now_sec: u64) {
+    fn record(&self, outcome: CallOutcome, elapsed: Duration, now_sec: u64) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let error_index = match outcome {
-            Outcome::Ok => None,
-            Outcome::ToolError => Some(0),
-            Outcome::ProviderError => Some(1),
-            Outcome::Timeout => Some(2),
-            Outcome::Rejected => Some(3),
+            CallOutcome::Ok => None,
+            CallOutcome::ToolError => Some(0),
+            CallOutcome::ProviderError => Some(1),
+            CallOutcome::Timeout => Some(2),
+            CallOutcome::Rejected => Some(3),
         };
         if let Some(i) = error_index {
             self.errors[i].fetch_add(1, Ordering::Relaxed);
@@ -380,8 +380,8 @@ mod tests {
         let m = Metrics::new(&["chat"], &["simulated"]);
         let first = m.begin_tool("chat");
         assert_eq!(m.tool_stats()["chat"].in_flight, 1);
-        first.finish(Outcome::Ok);
-        m.begin_tool("chat").finish(Outcome::Rejected);
+        first.finish(CallOutcome::Ok);
+        m.begin_tool("chat").finish(CallOutcome::Rejected);
         drop(m.begin_tool("chat")); // cancelled: counted as a timeout
         let s = &m.tool_stats()["chat"];
         assert_eq!((s.total_operations, s.total_errors), (3, 2));

@@ -11,11 +11,12 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::Outcome;
 use crate::cli::SoakArgs;
+use crate::exit::ExitOutcome;
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
 use crate::load::soak_verdict::{SoakReport, Trend, judge, store_filling_note};
+use crate::load::verdict::Check;
 
 /// One row of the time series.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +95,7 @@ impl SeriesFile {
     }
 }
 
-pub async fn run(args: SoakArgs) -> Result<Outcome> {
+pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     crate::load::run::prepare_terminal(args.tui)?;
     if args.sample_interval < Duration::from_millis(100) {
         bail!("--sample-interval must be 100ms or more");
@@ -240,20 +241,21 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         tokio::join!(load, sampler);
 
     let target = target_trend.report();
-    let (status, reasons) = judge(
+    let (status, checks) = judge(
         &target,
         args.max_growth_mb,
         elapsed.as_secs_f64(),
         warmup.as_secs_f64(),
     );
-    let mut reasons = reasons;
-    reasons.extend(store_filling_note(
-        &status,
+    let note = store_filling_note(
+        status,
         &target,
         zen_trends.as_ref().map(|t| &t.0),
         conversations,
         run.target.kind != "http",
-    ));
+    );
+    let mut reasons: Vec<String> = checks.iter().map(Check::line).collect();
+    reasons.extend(note.clone());
     let soak = SoakReport {
         sample_interval_secs: args.sample_interval.as_secs_f64(),
         warmup_secs: warmup.as_secs_f64(),
@@ -268,30 +270,14 @@ pub async fn run(args: SoakArgs) -> Result<Outcome> {
         conversation_budget_bytes: conversations.map(|c| c.1),
         out_file: args.out.as_ref().map(|p| p.display().to_string()),
         series_columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        status: status.clone(),
-        reasons: reasons.clone(),
+        status,
+        reasons,
     };
     // The scenario's thresholds (judged by finish) and the memory verdict together: an
     // inconclusive memory verdict stays inconclusive, otherwise any failure fails the run.
     let mut report = run.finish(elapsed, cpu, Some(soak)).await;
-    let verdict = &mut report.verdict;
-    let status = match (status.as_str(), verdict.status.as_str()) {
-        ("inconclusive", _) => status,
-        ("fail", _) | (_, "fail") => "fail".to_string(),
-        _ => status,
-    };
-    verdict.status = status.clone();
-    verdict.failures.extend(
-        reasons
-            .iter()
-            .filter(|r| !r.starts_with("ok") && !r.starts_with("note"))
-            .cloned(),
-    );
-    verdict.checks.extend(reasons);
+    report.verdict.add(status, &checks);
+    report.verdict.checks.extend(note);
     print(&report, args.json)?;
-    Ok(match status.as_str() {
-        "pass" => Outcome::Success,
-        "fail" => Outcome::VerdictFailed,
-        _ => Outcome::Inconclusive,
-    })
+    Ok(report.verdict.status.exit_outcome())
 }

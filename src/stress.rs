@@ -2,7 +2,7 @@
 //! Default target: this zen spawned as `zen serve` on the simulated provider, over stdio.
 use anyhow::Result;
 
-use crate::Outcome;
+use crate::exit::ExitOutcome;
 use crate::cli::StressArgs;
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
@@ -10,7 +10,7 @@ use crate::load::settings::{Defaults, RunSettings};
 /// The seed plan's Test 1: 30 calls at once.
 const DEFAULT_CONCURRENCY: u32 = 30;
 
-pub async fn run(args: StressArgs) -> Result<Outcome> {
+pub async fn run(args: StressArgs) -> Result<ExitOutcome> {
     crate::load::run::prepare_terminal(args.tui)?;
     let mut settings = RunSettings::merge(
         &args.target,
@@ -45,9 +45,5 @@ pub async fn run(args: StressArgs) -> Result<Outcome> {
     let (elapsed, cpu) = run.drive(ui).await;
     let report = run.finish(elapsed, cpu, None).await;
     print(&report, args.json)?;
-    Ok(if report.verdict.status == "pass" {
-        Outcome::Success
-    } else {
-        Outcome::VerdictFailed
-    })
+    Ok(report.verdict.status.exit_outcome())
 }

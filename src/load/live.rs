@@ -8,7 +8,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::recorder::{ErrorKind, Recorded};
-use super::run::Run;
+use super::recorder::Recorder;
+use super::target::Target;
 use crate::clock::unix_ms;
 use crate::snapshot::{CallStats, ErrorCounts, LatencySummary, ServerInfo, Snapshot};
 use crate::top::feed::{Connection, Feed, RunStatus};
@@ -16,9 +17,21 @@ use crate::top::feed::{Connection, Feed, RunStatus};
 /// How often the dashboard gets a new snapshot.
 const FEED_EVERY: Duration = Duration::from_secs(1);
 
+/// What the dashboard reads of a run: its parts, not the run itself (the run drives this).
+pub struct LiveRun<'a> {
+    /// `stress` or `soak`, for the title.
+    pub command: &'a str,
+    /// The target: its snapshot when it is zen, its identity otherwise.
+    pub target: &'a Target,
+    /// The client's side of the figures.
+    pub recorder: &'a Recorder,
+    /// Cancelled when the user quits the dashboard, to end the load.
+    pub stop: &'a tokio_util::sync::CancellationToken,
+}
+
 /// Run `load` while the dashboard shows it; returns what `load` returns.
 pub async fn with_dashboard<T>(
-    run: &Run,
+    run: LiveRun<'_>,
     total: Option<Duration>,
     load: impl Future<Output = T>,
 ) -> T {
@@ -35,9 +48,9 @@ pub async fn with_dashboard<T>(
                     return;
                 }
             }
-            let snapshot = match run.snapshot().await {
+            let snapshot = match run.target.snapshot().await {
                 Some(s) => Some(s),
-                None => Some(client_snapshot(run, started)),
+                None => Some(client_snapshot(&run, started)),
             };
             let recorded_ok = run.recorder.ok.load(std::sync::atomic::Ordering::Relaxed);
             let failed = run
@@ -101,7 +114,7 @@ fn call_stats(
 /// The run's own figures as a Snapshot, for servers that have none. Client-side error kinds map
 /// onto the snapshot's: JSON-RPC and tool errors → tool_error, transport failures →
 /// provider_error, timeouts → timeout.
-pub fn client_snapshot(run: &Run, started: Instant) -> Snapshot {
+pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
     let r: Recorded = run.recorder.recorded();
     let count = |k: ErrorKind| {
         r.errors

@@ -8,6 +8,7 @@ use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 
 use super::recorder::{ErrorBucket, Recorded};
+use super::verdict::{Thresholds, Verdict};
 use crate::snapshot::{LatencySummary, Snapshot};
 
 /// A stress or soak run, as `--json` prints it.
@@ -41,7 +42,7 @@ pub struct Report {
     pub server: Option<ServerSide>,
     /// The load generator's own cost.
     pub generator: Generator,
-    pub thresholds: ThresholdReport,
+    pub thresholds: Thresholds,
     pub verdict: Verdict,
     /// Soak runs: the memory time series verdict.
     pub soak: Option<super::soak_verdict::SoakReport>,
@@ -215,7 +216,7 @@ impl ServerSide {
                     retries_during_run: p.retries_total - was.map_or(0, |b| b.retries_total),
                     breaker_opened_during_run: p.breaker.opened_total
                         - was.map_or(0, |b| b.breaker.opened_total),
-                    breaker_state_after: format!("{:?}", p.breaker.state).to_lowercase(),
+                    breaker_state_after: p.breaker.state.as_str().to_string(),
                 }
             })
             .collect();
@@ -245,23 +246,6 @@ pub struct Generator {
     pub rss_bytes: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct ThresholdReport {
-    pub max_error_rate: Option<f64>,
-    pub max_p99_ms: Option<f64>,
-    pub min_throughput: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Verdict {
-    /// `pass`, `fail` or `inconclusive`.
-    pub status: String,
-    /// Each threshold checked, with the measured value.
-    pub checks: Vec<String>,
-    /// The checks that failed.
-    pub failures: Vec<String>,
-}
-
 /// Fold per-kind tool figures by tool name.
 pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
     let mut merged: BTreeMap<String, (Histogram<u64>, u64, u64)> = BTreeMap::new();
@@ -287,53 +271,6 @@ pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
             )
         })
         .collect()
-}
-
-/// Judge the thresholds.
-pub fn judge(
-    t: &ThresholdReport,
-    calls: &CallCounts,
-    latency: &LatencyReport,
-    throughput: f64,
-) -> Verdict {
-    let mut checks = Vec::new();
-    let mut failures = Vec::new();
-    let mut check = |ok: bool, text: String| {
-        if !ok {
-            failures.push(text.clone());
-        }
-        checks.push(format!("{} {text}", if ok { "ok  " } else { "FAIL" }));
-    };
-    if calls.total == 0 {
-        check(false, "no call finished".to_string());
-    }
-    if let Some(max) = t.max_error_rate {
-        check(
-            calls.error_rate <= max,
-            format!(
-                "error rate {:.2}% (max {:.2}%)",
-                calls.error_rate * 100.0,
-                max * 100.0
-            ),
-        );
-    }
-    if let Some(max) = t.max_p99_ms {
-        check(
-            latency.p99_ms <= max,
-            format!("p99 {:.1} ms (max {max:.1} ms)", latency.p99_ms),
-        );
-    }
-    if let Some(min) = t.min_throughput {
-        check(
-            throughput >= min,
-            format!("throughput {throughput:.1}/s (min {min:.1}/s)"),
-        );
-    }
-    Verdict {
-        status: if failures.is_empty() { "pass" } else { "fail" }.to_string(),
-        checks,
-        failures,
-    }
 }
 
 /// CPU seconds (user + system) this process has used.

@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 use super::engine::{self, Model};
 use super::recorder::Recorder;
 use super::report::{
-    CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport, judge, tool_reports,
+    CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport, tool_reports,
 };
 use super::settings::RunSettings;
+use super::verdict::{Measured, judge};
 use super::soak_verdict::SoakReport;
 use super::target::Target;
 use crate::snapshot::Snapshot;
@@ -109,7 +110,7 @@ impl Run {
                 }
                 elapsed
             }
-            Ui::Dashboard => super::live::with_dashboard(self, self.planned_duration(), load).await,
+            Ui::Dashboard => super::live::with_dashboard(self.live(), self.planned_duration(), load).await,
         };
         (elapsed, super::report::cpu_secs() - cpu_before)
     }
@@ -120,6 +121,16 @@ impl Run {
     }
 
     /// zen's snapshot now (None for other servers).
+    /// The parts of this run the dashboard reads.
+    fn live(&self) -> super::live::LiveRun<'_> {
+        super::live::LiveRun {
+            command: self.command,
+            target: &self.target,
+            recorder: &self.recorder,
+            stop: &self.stop,
+        }
+    }
+
     pub async fn snapshot(&self) -> Option<Snapshot> {
         self.target.snapshot().await
     }
@@ -159,7 +170,15 @@ impl Run {
             ),
             None => (LatencyReport::from_histogram(&recorded.latency_us), None),
         };
-        let verdict = judge(&self.settings.thresholds, &calls, &latency, throughput);
+        let verdict = judge(
+            &self.settings.thresholds,
+            Measured {
+                calls: calls.total,
+                error_rate: calls.error_rate,
+                p99_ms: latency.p99_ms,
+                throughput,
+            },
+        );
         let errors: BTreeMap<String, _> = recorded
             .errors
             .iter()

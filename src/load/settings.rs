@@ -6,7 +6,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use super::engine::{Model, Plan, Stop};
-use super::report::{LoadReport, ThresholdReport};
+use super::report::LoadReport;
+use super::verdict::Thresholds;
 use super::scenario::{CallSpec, Scenario};
 use super::target::TargetSpec;
 use crate::cli::{LoadArgs, TargetArgs};
@@ -28,7 +29,7 @@ pub struct RunSettings {
     pub env: Vec<(String, String)>,
     pub sessions: u32,
     pub plan: Plan,
-    pub thresholds: ThresholdReport,
+    pub thresholds: Thresholds,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -178,7 +179,7 @@ impl RunSettings {
         };
         let t = &scenario.thresholds;
         let max_error_rate = t.max_error_rate;
-        let thresholds = ThresholdReport {
+        let thresholds = Thresholds {
             max_error_rate,
             max_p99_ms: t.max_p99.map(|d| d.as_secs_f64() * 1000.0),
             min_throughput: t.min_throughput,

@@ -3,6 +3,8 @@
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 
+use super::verdict::{Check, Status};
+
 /// Samples needed after the warm-up for any verdict.
 pub const MIN_SAMPLES: u64 = 20;
 
@@ -115,8 +117,8 @@ pub struct SoakReport {
     pub out_file: Option<String>,
     /// The columns of the time series file, in order.
     pub series_columns: Vec<String>,
-    /// `pass`, `fail` or `inconclusive`, with why.
-    pub status: String,
+    /// The memory verdict, with why.
+    pub status: Status,
     pub reasons: Vec<String>,
 }
 
@@ -127,40 +129,43 @@ pub fn judge(
     max_growth_mb: f64,
     run_secs: f64,
     warmup_secs: f64,
-) -> (String, Vec<String>) {
+) -> (Status, Vec<Check>) {
     let mut reasons = Vec::new();
     if run_secs <= warmup_secs {
-        reasons.push(format!(
-            "the run ({run_secs:.0}s) was not longer than its warm-up ({warmup_secs:.0}s)"
+        reasons.push(Check::new(
+            false,
+            format!("the run ({run_secs:.0}s) was not longer than its warm-up ({warmup_secs:.0}s)"),
         ));
     }
     if target.samples < MIN_SAMPLES {
-        reasons.push(format!(
+        reasons.push(Check::new(false, format!(
             "only {} samples after the warm-up; {MIN_SAMPLES} are needed (run longer or sample more often with --sample-interval)",
             target.samples
-        ));
+        )));
     }
     if !reasons.is_empty() {
-        return ("inconclusive".to_string(), reasons);
+        return (Status::Inconclusive, reasons);
     }
     let slope = target.slope_mb_per_hour.unwrap_or(0.0);
     let per_hour = target.growth_per_hour_mb.unwrap_or(0.0);
-    let mut failed = false;
     for (what, value) in [("slope", slope), ("growth over one hour", per_hour)] {
-        let ok = value <= max_growth_mb;
-        failed |= !ok;
-        reasons.push(format!(
-            "{} {what} {value:+.2} MB/h (max {max_growth_mb} MB/h)",
-            if ok { "ok  " } else { "FAIL" }
+        reasons.push(Check::new(
+            value <= max_growth_mb,
+            format!("{what} {value:+.2} MB/h (max {max_growth_mb} MB/h)"),
         ));
     }
-    (if failed { "fail" } else { "pass" }.to_string(), reasons)
+    let status = if reasons.iter().all(|c| c.ok) {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    (status, reasons)
 }
 
 /// When zen fails the verdict mostly because its conversation store is still filling toward its
 /// budget, say so: that growth is bounded, and a smaller budget judges the rest of zen.
 pub fn store_filling_note(
-    status: &str,
+    status: Status,
     target: &TrendReport,
     conversations: Option<&TrendReport>,
     peak_and_budget: Option<(u64, u64)>,
@@ -169,7 +174,7 @@ pub fn store_filling_note(
     let store = conversations?.slope_mb_per_hour?;
     let rss = target.slope_mb_per_hour?;
     let (peak, budget) = peak_and_budget?;
-    (status == "fail" && store > 0.0 && store >= rss / 2.0 && peak < budget).then(|| {
+    (status == Status::Fail && store > 0.0 && store >= rss / 2.0 && peak < budget).then(|| {
         format!(
             "note: {store:+.1} of the {rss:+.1} MB/h is zen's conversation store filling toward its \
              {:.0} MB budget ({:.0} MB so far); it stops at the budget or when conversations \
@@ -199,7 +204,7 @@ mod tests {
         let r = t.report();
         assert!((r.slope_mb_per_hour.unwrap() - 120.0).abs() < 1e-6);
         assert!((r.r_squared.unwrap() - 1.0).abs() < 1e-9);
-        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, "fail");
+        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, Status::Fail);
         let mut flat = Trend::default();
         for i in 0..30 {
             flat.add(i as f64 / 60.0, 40.0);
@@ -207,10 +212,10 @@ mod tests {
         let r = flat.report();
         assert!(r.slope_mb_per_hour.unwrap().abs() < 1e-9);
         assert_eq!(r.r_squared, None);
-        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, "pass");
+        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, Status::Pass);
         let (status, reasons) = judge(&r, 50.0, 30.0, 60.0);
-        assert_eq!(status, "inconclusive");
-        assert!(reasons[0].contains("warm-up"));
+        assert_eq!(status, Status::Inconclusive);
+        assert!(reasons[0].text.contains("warm-up"));
     }
 
     #[test]
@@ -224,7 +229,7 @@ mod tests {
         };
         let (rss, store) = (line(220.0), line(144.0));
         let note = store_filling_note(
-            "fail",
+            Status::Fail,
             &rss,
             Some(&store),
             Some((150 << 20, 512 << 20)),
@@ -234,11 +239,11 @@ mod tests {
             note.unwrap()
                 .contains("--env CONVERSATION_MEMORY_LIMIT_MB=8")
         );
-        let remote = store_filling_note("fail", &rss, Some(&store), Some((1, 512 << 20)), false);
+        let remote = store_filling_note(Status::Fail, &rss, Some(&store), Some((1, 512 << 20)), false);
         assert!(remote.unwrap().contains("restart the server"));
         assert!(
             store_filling_note(
-                "fail",
+                Status::Fail,
                 &rss,
                 Some(&store),
                 Some((512 << 20, 512 << 20)),
@@ -247,12 +252,12 @@ mod tests {
             .is_none()
         );
         assert!(
-            store_filling_note("pass", &rss, Some(&store), Some((1, 512 << 20)), true).is_none()
+            store_filling_note(Status::Pass, &rss, Some(&store), Some((1, 512 << 20)), true).is_none()
         );
         assert!(
-            store_filling_note("fail", &rss, Some(&line(10.0)), Some((1, 512 << 20)), true)
+            store_filling_note(Status::Fail, &rss, Some(&line(10.0)), Some((1, 512 << 20)), true)
                 .is_none()
         );
-        assert!(store_filling_note("fail", &rss, None, None, true).is_none());
+        assert!(store_filling_note(Status::Fail, &rss, None, None, true).is_none());
     }
 }

@@ -19,7 +19,7 @@ use crate::config::ServeConfig;
 use crate::memory::InProcessStore;
 use crate::memory::in_process::StoreLimits;
 use crate::memory::monitor::{MemoryManager, run_monitor};
-use crate::metrics::{Metrics, Outcome};
+use crate::metrics::{Metrics, CallOutcome};
 use crate::providers::resilience::{Breaker, RetryPolicy, call_with_retries};
 use crate::providers::{Completion, CompletionRequest, Registry, Route};
 use crate::snapshot::{ProviderStats, ServerInfo, Snapshot};
@@ -191,12 +191,12 @@ impl App {
         // permit came free must not take it and start a provider request nobody will read.
         let result = tokio::select! {
             biased;
-            _ = ct.cancelled() => Err(ToolError::new(Outcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
+            _ = ct.cancelled() => Err(ToolError::new(CallOutcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
             result = self.run_tool(tool, arguments, admitted, ct.clone()) => result,
         };
         match result {
             Ok(reply) => {
-                recording.finish(Outcome::Ok);
+                recording.finish(CallOutcome::Ok);
                 Ok(reply.into_result())
             }
             Err(err) => {
@@ -219,7 +219,7 @@ impl App {
             None if self.calls.is_closed() => {
                 self.pools.global.reject_shutting_down();
                 return Err(ToolError::new(
-                    Outcome::Rejected,
+                    CallOutcome::Rejected,
                     "zen is shutting down and takes no new calls; retry against a running server",
                 ));
             }
@@ -234,7 +234,7 @@ impl App {
                 self.pools
                     .acquire_global()
                     .await
-                    .map_err(|busy| ToolError::new(Outcome::Rejected, busy.to_string()))?,
+                    .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?,
             ),
         };
         tools::run(self, tool, arguments, ct).await
@@ -252,7 +252,7 @@ impl App {
             .pools
             .acquire_provider(name)
             .await
-            .map_err(|busy| ToolError::new(Outcome::Rejected, busy.to_string()))?;
+            .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?;
         let recording = self.metrics.begin_provider(name);
         let policy = RetryPolicy {
             max_attempts: self.config.providers.max_retries,
@@ -271,9 +271,9 @@ impl App {
         )
         .await;
         let outcome = match &result {
-            Ok(_) => Outcome::Ok,
-            Err(e) if e.is_timeout() => Outcome::Timeout,
-            Err(_) => Outcome::ProviderError,
+            Ok(_) => CallOutcome::Ok,
+            Err(e) if e.is_timeout() => CallOutcome::Timeout,
+            Err(_) => CallOutcome::ProviderError,
         };
         recording.finish(outcome);
         result.map_err(|e| ToolError::new(outcome, e.to_string()))

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::App;
 use super::chat;
-use crate::metrics::Outcome;
+use crate::metrics::CallOutcome;
 
 /// The tools zen serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +45,12 @@ impl ToolName {
 /// A failed tool call: its kind (for the metrics) and the message the client sees.
 #[derive(Debug, Clone)]
 pub struct ToolError {
-    pub outcome: Outcome,
+    pub outcome: CallOutcome,
     pub message: String,
 }
 
 impl ToolError {
-    pub fn new(outcome: Outcome, message: impl Into<String>) -> Self {
+    pub fn new(outcome: CallOutcome, message: impl Into<String>) -> Self {
         ToolError {
             outcome,
             message: message.into(),
@@ -59,7 +59,7 @@ impl ToolError {
 
     /// A caller mistake (bad arguments, unknown model or thread).
     pub fn bad_input(message: impl Into<String>) -> Self {
-        Self::new(Outcome::ToolError, message)
+        Self::new(CallOutcome::ToolError, message)
     }
 }
 

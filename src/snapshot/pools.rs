@@ -27,6 +27,24 @@ pub enum BreakerState {
     HalfOpen,
 }
 
+impl BreakerState {
+    /// Every state, in the order /metrics lists them.
+    pub const ALL: [BreakerState; 3] = [
+        BreakerState::Closed,
+        BreakerState::Open,
+        BreakerState::HalfOpen,
+    ];
+
+    /// The serde name (`closed`, `open`, `half_open`): the one spelling every reader prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half_open",
+        }
+    }
+}
+
 /// Breaker figures for the snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BreakerStats {

@@ -185,17 +185,12 @@ impl Collector for SnapshotCollector {
             "Times a provider's circuit breaker opened.",
             &rows,
         )?;
-        let states = [
-            (BreakerState::Closed, "closed"),
-            (BreakerState::Open, "open"),
-            (BreakerState::HalfOpen, "half_open"),
-        ];
         let rows: Vec<_> = providers
             .iter()
             .flat_map(|(p, st)| {
-                states.iter().map(move |(state, label)| {
+                BreakerState::ALL.iter().map(move |state| {
                     (
-                        vec![("provider", p.as_str()), ("state", *label)],
+                        vec![("provider", p.as_str()), ("state", state.as_str())],
                         (st.breaker.state == *state) as u8 as f64,
                     )
                 })

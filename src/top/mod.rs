@@ -11,7 +11,7 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use tokio::sync::watch;
 
-use crate::Outcome;
+use crate::exit::ExitOutcome;
 use crate::cli::TopArgs;
 
 pub mod attach;
@@ -31,7 +31,7 @@ use state::{Flow, State};
 
 /// `zen top`: attach to a running zen serve (found by --url, --pid or the discovery directory)
 /// and show the dashboard until the user quits.
-pub async fn run(args: TopArgs) -> Result<Outcome> {
+pub async fn run(args: TopArgs) -> Result<ExitOutcome> {
     if let Some(path) = &args.log_file {
         let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
         crate::logging::init_file(&level, path)?;
@@ -50,7 +50,7 @@ pub async fn run(args: TopArgs) -> Result<Outcome> {
         poller.abort();
     }
     shown?;
-    Ok(Outcome::Success)
+    Ok(ExitOutcome::Success)
 }
 
 /// Run the live dashboard on this process's terminal until the user quits (q, Esc, Ctrl-C,
