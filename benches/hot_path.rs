@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use tokio::runtime::Runtime;
 use zen::concurrency::Pools;
-use zen::metrics::{Metrics, CallOutcome};
+use zen::metrics::{CallOutcome, Metrics};
 
 const TASKS: u64 = 32;
 const TOOLS: [&str; 4] = ["chat", "listmodels", "metrics", "version"];

@@ -18,6 +18,7 @@ pub mod snapshot;
 pub mod soak;
 pub mod stress;
 pub mod telemetry;
+pub mod tools;
 pub mod top;
 
 use anyhow::Result;

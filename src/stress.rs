@@ -2,8 +2,8 @@
 //! Default target: this zen spawned as `zen serve` on the simulated provider, over stdio.
 use anyhow::Result;
 
-use crate::exit::ExitOutcome;
 use crate::cli::StressArgs;
+use crate::exit::ExitOutcome;
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
 

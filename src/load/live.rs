@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::recorder::{ErrorKind, Recorded};
 use super::recorder::Recorder;
+use super::recorder::{ErrorKind, Recorded};
 use super::target::Target;
 use crate::clock::unix_ms;
 use crate::snapshot::{CallStats, ErrorCounts, LatencySummary, ServerInfo, Snapshot};

@@ -10,5 +10,5 @@ pub mod run;
 pub mod scenario;
 pub mod settings;
 pub mod soak_verdict;
-pub mod verdict;
 pub mod target;
+pub mod verdict;

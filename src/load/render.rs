@@ -244,6 +244,10 @@ pub fn render(r: &Report) -> String {
     for check in &r.verdict.checks {
         let _ = writeln!(w, "  check      {check}");
     }
-    let _ = writeln!(w, "  verdict    {}", r.verdict.status.as_str().to_uppercase());
+    let _ = writeln!(
+        w,
+        "  verdict    {}",
+        r.verdict.status.as_str().to_uppercase()
+    );
     out
 }

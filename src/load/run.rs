@@ -14,9 +14,9 @@ use super::report::{
     CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport, tool_reports,
 };
 use super::settings::RunSettings;
-use super::verdict::{Measured, judge};
 use super::soak_verdict::SoakReport;
 use super::target::Target;
+use super::verdict::{Measured, judge};
 use crate::snapshot::Snapshot;
 
 /// Before a run: `--tui` needs a terminal on stdout, and under the dashboard nothing else may
@@ -110,7 +110,9 @@ impl Run {
                 }
                 elapsed
             }
-            Ui::Dashboard => super::live::with_dashboard(self.live(), self.planned_duration(), load).await,
+            Ui::Dashboard => {
+                super::live::with_dashboard(self.live(), self.planned_duration(), load).await
+            }
         };
         (elapsed, super::report::cpu_secs() - cpu_before)
     }

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use super::engine::{Model, Plan, Stop};
 use super::report::LoadReport;
-use super::verdict::Thresholds;
 use super::scenario::{CallSpec, Scenario};
 use super::target::TargetSpec;
+use super::verdict::Thresholds;
 use crate::cli::{LoadArgs, TargetArgs};
 
 /// Defaults that differ between stress and soak.

@@ -239,7 +239,13 @@ mod tests {
             note.unwrap()
                 .contains("--env CONVERSATION_MEMORY_LIMIT_MB=8")
         );
-        let remote = store_filling_note(Status::Fail, &rss, Some(&store), Some((1, 512 << 20)), false);
+        let remote = store_filling_note(
+            Status::Fail,
+            &rss,
+            Some(&store),
+            Some((1, 512 << 20)),
+            false,
+        );
         assert!(remote.unwrap().contains("restart the server"));
         assert!(
             store_filling_note(
@@ -252,11 +258,18 @@ mod tests {
             .is_none()
         );
         assert!(
-            store_filling_note(Status::Pass, &rss, Some(&store), Some((1, 512 << 20)), true).is_none()
+            store_filling_note(Status::Pass, &rss, Some(&store), Some((1, 512 << 20)), true)
+                .is_none()
         );
         assert!(
-            store_filling_note(Status::Fail, &rss, Some(&line(10.0)), Some((1, 512 << 20)), true)
-                .is_none()
+            store_filling_note(
+                Status::Fail,
+                &rss,
+                Some(&line(10.0)),
+                Some((1, 512 << 20)),
+                true
+            )
+            .is_none()
         );
         assert!(store_filling_note(Status::Fail, &rss, None, None, true).is_none());
     }

@@ -13,8 +13,9 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::app::{App, TransportInfo};
-use super::host::Host;
+use super::handler::SessionHandler;
+use super::server::Server;
+use crate::tools::TransportInfo;
 
 /// Browser origins that are always allowed: pages served from this machine.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
@@ -36,13 +37,13 @@ pub fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> 
 /// Serve MCP over HTTP on `listener` until `shutdown`, then drain in-flight calls.
 pub async fn serve(
     listener: TcpListener,
-    app: Arc<App>,
+    server: Arc<Server>,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    let cfg = &app.config.transport;
+    let cfg = &server.context.config.transport;
     let local = listener.local_addr()?;
     let endpoint = format!("http://{local}/mcp");
-    app.set_transport(TransportInfo {
+    server.context.set_transport(TransportInfo {
         kind: "http",
         endpoint: Some(endpoint.clone()),
     });
@@ -65,7 +66,7 @@ pub async fn serve(
         // Remote clients use whatever host name reaches us; the bearer token guards access.
         config = config.disable_allowed_hosts();
     }
-    let host = Host::new(app.clone());
+    let host = SessionHandler::new(server.clone());
     let service = StreamableHttpService::new(
         move || Ok(host.clone()),
         LocalSessionManager::default().into(),
@@ -79,13 +80,13 @@ pub async fn serve(
         ));
     }
     tracing::info!(%endpoint, "serving MCP over streamable HTTP");
-    let drain_app = app.clone();
+    let drain_server = server.clone();
     let drain_timeout = cfg.drain_timeout;
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.cancelled().await;
             tracing::info!("shutdown requested: finishing in-flight calls");
-            drain_app
+            drain_server
                 .drain(tokio::time::Instant::now() + drain_timeout)
                 .await;
             // Ends open SSE streams so the server can stop.

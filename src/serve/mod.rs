@@ -7,15 +7,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub mod app;
-pub mod chat;
-pub mod host;
+pub mod handler;
 pub mod http;
+pub mod server;
 pub mod stdio;
-pub mod tools;
 
-pub use app::{App, TransportInfo};
-pub use host::Host;
+pub use crate::tools::TransportInfo;
+pub use handler::SessionHandler;
+pub use server::Server;
 
 use crate::config::ServeConfig;
 
@@ -29,21 +28,21 @@ pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()>
             config.transport.auth_token.as_deref(),
         )?;
     }
-    let app = App::new(config)?;
+    let server = Server::new(config)?;
     let listener = match http_addr {
         Some(addr) => {
             let listener = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
-            app.set_transport(TransportInfo {
+            server.context.set_transport(TransportInfo {
                 kind: "http",
                 endpoint: Some(format!("http://{local}/mcp")),
             });
             Some(listener)
         }
         None => {
-            app.set_transport(TransportInfo {
+            server.context.set_transport(TransportInfo {
                 kind: "stdio",
                 endpoint: None,
             });
@@ -53,17 +52,34 @@ pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()>
     // Background work outlives the shutdown signal: it must keep going while calls drain.
     let background = CancellationToken::new();
     let _stop_background = background.clone().drop_guard();
-    app.spawn_background(&background);
-    let _telemetry = crate::telemetry::start(&app, &background).await?;
+    server.spawn_background(&background);
+    let _telemetry = start_telemetry(&server, &background).await?;
     match listener {
-        Some(listener) => http::serve(listener, app, shutdown).await,
-        None => serve_stdio(app, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+        Some(listener) => http::serve(listener, server, shutdown).await,
+        None => serve_stdio(server, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
     }
+}
+
+/// Open the telemetry listener unless --no-telemetry; dropping the result removes the
+/// discovery file.
+async fn start_telemetry(
+    server: &Server,
+    shutdown: &CancellationToken,
+) -> Result<Option<crate::telemetry::Telemetry>> {
+    let cfg = &server.context.config.transport;
+    if cfg.no_telemetry {
+        return Ok(None);
+    }
+    let source: crate::telemetry::Source = server.context.clone();
+    let telemetry =
+        crate::telemetry::start(cfg.telemetry, cfg.runtime_dir.as_deref(), source, shutdown)
+            .await?;
+    Ok(Some(telemetry))
 }
 
 /// Serve one MCP session over a reader/writer pair (stdin/stdout, or pipes in tests).
 pub async fn serve_stdio<R, W>(
-    app: Arc<App>,
+    server: Arc<Server>,
     reader: R,
     writer: W,
     shutdown: CancellationToken,
@@ -72,8 +88,8 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let transport = stdio::StdioTransport::new(reader, writer, app.clone(), shutdown);
-    let running = match Host::new(app).serve(transport).await {
+    let transport = stdio::StdioTransport::new(reader, writer, server.clone(), shutdown);
+    let running = match SessionHandler::new(server).serve(transport).await {
         Ok(running) => running,
         Err(err) => {
             // A client that leaves before initializing is not a server failure.

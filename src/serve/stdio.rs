@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::app::App;
+use super::server::Server;
 
 /// Outgoing messages queued for the writer task.
 const OUT_QUEUE: usize = 1024;
@@ -39,7 +39,7 @@ pub struct StdioTransport<R> {
     /// fixed once, because rmcp drops and re-polls `receive` whenever a reply goes out.
     drain_deadline: Option<tokio::time::Instant>,
     /// The host: metrics for bad lines, and the in-flight calls to drain.
-    app: Arc<App>,
+    server: Arc<Server>,
     /// Largest line accepted.
     max_line: usize,
     /// How long in-flight calls may finish once draining.
@@ -50,7 +50,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
     pub fn new<W: AsyncWrite + Unpin + Send + 'static>(
         reader: R,
         writer: W,
-        app: Arc<App>,
+        server: Arc<Server>,
         shutdown: CancellationToken,
     ) -> Self {
         let (out, rx) = mpsc::channel(OUT_QUEUE);
@@ -63,9 +63,9 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             writer: Some(writer),
             shutdown,
             drain_deadline: None,
-            max_line: app.config.transport.max_message_bytes,
-            drain_timeout: app.config.transport.drain_timeout,
-            app,
+            max_line: server.context.config.transport.max_message_bytes,
+            drain_timeout: server.context.config.transport.drain_timeout,
+            server,
         }
     }
 
@@ -118,7 +118,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
 
     fn parse(&mut self, line: &[u8]) -> Option<RxJsonRpcMessage<RoleServer>> {
         if let Some(size) = self.oversized.take() {
-            self.app.metrics.count_oversized();
+            self.server.context.metrics.count_oversized();
             let id = find_id(line);
             tracing::warn!(
                 size,
@@ -144,7 +144,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 if let JsonRpcMessage::Request(request) = &mut message
                     && let ClientRequest::CallToolRequest(call) = &mut request.request
                 {
-                    call.extensions.insert(self.app.admit());
+                    call.extensions.insert(self.server.admit());
                 }
                 Some(message)
             }
@@ -159,7 +159,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                     tracing::debug!(%err, "ignoring a notification zen does not know");
                     return None;
                 }
-                self.app.metrics.count_malformed();
+                self.server.context.metrics.count_malformed();
                 let preview: String = String::from_utf8_lossy(&text[..text.len().min(120)]).into();
                 tracing::warn!(%err, %preview, "ignoring a malformed message on stdin");
                 // With no readable id the error goes out without one, as MCP 2026-07-28 (which
@@ -183,7 +183,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
     fn send_error(&self, error: ErrorData, id: Option<RequestId>) {
         let error = TxJsonRpcMessage::<RoleServer>::error(error, id);
         if self.out.try_send(error).is_err() {
-            self.app.metrics.count_dropped_reply();
+            self.server.context.metrics.count_dropped_reply();
             tracing::warn!("reply queue full; dropped an error reply to a bad message");
         }
     }
@@ -208,7 +208,7 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
         loop {
             if let Some(deadline) = self.drain_deadline {
                 // Cancel-safe: the drain only waits, and toward the same deadline each time.
-                self.app.drain(deadline).await;
+                self.server.drain(deadline).await;
                 return None;
             }
             let shutdown = self.shutdown.clone();

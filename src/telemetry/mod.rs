@@ -15,34 +15,37 @@ use tokio_util::sync::CancellationToken;
 pub mod discovery;
 pub mod prometheus;
 
-use crate::serve::App;
+use crate::snapshot::SnapshotSource;
 use discovery::{Discovery, DiscoveryInfo};
+
+/// The figures telemetry serves: whatever can produce a snapshot (the server, in zen serve).
+pub type Source = Arc<dyn SnapshotSource>;
 
 /// A running telemetry listener; dropping it removes the discovery file.
 pub struct Telemetry {
-    /// Where it listens.
-    pub addr: SocketAddr,
     /// Removed on drop (and so on exit).
     _discovery: Option<Discovery>,
 }
 
-/// Open the listener (unless --no-telemetry) and write the discovery file.
-pub async fn start(app: &Arc<App>, shutdown: &CancellationToken) -> Result<Option<Telemetry>> {
-    let cfg = &app.config.transport;
-    if cfg.no_telemetry {
-        return Ok(None);
-    }
-    if !cfg.telemetry.ip().is_loopback() {
+/// Open the listener on `addr` (loopback only) and write the discovery file in `runtime_dir`
+/// (or the default runtime directory).
+pub async fn start(
+    addr: SocketAddr,
+    runtime_dir: Option<&std::path::Path>,
+    source: Source,
+    shutdown: &CancellationToken,
+) -> Result<Telemetry> {
+    if !addr.ip().is_loopback() {
         bail!(
-            "--telemetry {} is not a loopback address: the telemetry listener only serves this machine",
-            cfg.telemetry
+            "--telemetry {addr} is not a loopback address: the telemetry listener only serves this machine"
         );
     }
-    let listener = TcpListener::bind(cfg.telemetry)
+    let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot open the telemetry listener on {}", cfg.telemetry))?;
+        .with_context(|| format!("cannot open the telemetry listener on {addr}"))?;
     let addr = listener.local_addr()?;
-    let router = router(app.clone());
+    let server = source.snapshot().server;
+    let router = router(source);
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -52,7 +55,6 @@ pub async fn start(app: &Arc<App>, shutdown: &CancellationToken) -> Result<Optio
             tracing::warn!(%err, "telemetry listener stopped");
         }
     });
-    let server = app.server_info();
     let info = DiscoveryInfo {
         pid: server.pid,
         telemetry_url: format!("http://{addr}"),
@@ -61,7 +63,7 @@ pub async fn start(app: &Arc<App>, shutdown: &CancellationToken) -> Result<Optio
         version: server.version,
         started_at_ms: server.started_at_ms,
     };
-    let dir = discovery::runtime_dir(cfg.runtime_dir.as_deref());
+    let dir = discovery::runtime_dir(runtime_dir);
     let discovery = match Discovery::write(&dir, &info) {
         Ok(d) => Some(d),
         Err(err) => {
@@ -73,32 +75,31 @@ pub async fn start(app: &Arc<App>, shutdown: &CancellationToken) -> Result<Optio
         }
     };
     tracing::info!(url = %info.telemetry_url, "telemetry: /snapshot and /metrics");
-    Ok(Some(Telemetry {
-        addr,
+    Ok(Telemetry {
         _discovery: discovery,
-    }))
+    })
 }
 
 /// The telemetry routes.
-pub fn router(app: Arc<App>) -> axum::Router {
+pub fn router(source: Source) -> axum::Router {
     axum::Router::new()
         .route("/", get(index))
         .route("/snapshot", get(snapshot))
         .route("/metrics", get(metrics))
-        .with_state(app)
+        .with_state(source)
 }
 
 async fn index() -> &'static str {
     "zen telemetry: GET /snapshot (JSON), GET /metrics (Prometheus text)\n"
 }
 
-async fn snapshot(State(app): State<Arc<App>>) -> impl IntoResponse {
-    axum::Json(app.snapshot())
+async fn snapshot(State(source): State<Source>) -> impl IntoResponse {
+    axum::Json(source.snapshot())
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+async fn metrics(State(source): State<Source>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
-        prometheus::render(&app.snapshot()),
+        prometheus::render(&source.snapshot()),
     )
 }

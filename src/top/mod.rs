@@ -11,8 +11,8 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use tokio::sync::watch;
 
-use crate::exit::ExitOutcome;
 use crate::cli::TopArgs;
+use crate::exit::ExitOutcome;
 
 pub mod attach;
 pub mod feed;

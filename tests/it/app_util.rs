@@ -1,6 +1,6 @@
-//! Helpers for library-level tests: a real `App` (global permit → tool → provider permit →
+//! Helpers for library-level tests: a real `Server` (global permit → tool → provider permit →
 //! simulated provider) built from `ServeConfig::defaults()` with a few fields changed, called
-//! directly through `App::call_tool`, as the MCP handler calls it.
+//! directly through `Server::call_tool`, as the MCP handler calls it.
 #![allow(dead_code)]
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use rmcp::model::CallToolResult;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use zen::config::{BreakerSpec, Latency, NameMap, ServeConfig};
-use zen::serve::App;
+use zen::serve::Server;
 
 /// The defaults, with the simulated provider at a fixed latency and a fixed seed.
 pub fn config(latency_ms: u64) -> ServeConfig {
@@ -45,17 +45,17 @@ pub fn breaker_never_opens() -> NameMap<BreakerSpec> {
     )])
 }
 
-pub fn app(config: ServeConfig) -> Arc<App> {
-    App::new(config).expect("App::new")
+pub fn app(config: ServeConfig) -> Arc<Server> {
+    Server::new(config).expect("Server::new")
 }
 
-/// One tools/call through the App, with a token nobody cancels.
-pub async fn call(app: &App, tool: &str, args: Value) -> CallToolResult {
+/// One tools/call through the Server, with a token nobody cancels.
+pub async fn call(app: &Server, tool: &str, args: Value) -> CallToolResult {
     call_with(app, tool, args, CancellationToken::new()).await
 }
 
 pub async fn call_with(
-    app: &App,
+    app: &Server,
     tool: &str,
     args: Value,
     ct: CancellationToken,
@@ -69,11 +69,11 @@ pub async fn call_with(
         .unwrap_or_else(|e| panic!("{tool} is a known tool: {e:?}"))
 }
 
-pub async fn chat(app: &App, prompt: &str) -> CallToolResult {
+pub async fn chat(app: &Server, prompt: &str) -> CallToolResult {
     call(app, "chat", serde_json::json!({ "prompt": prompt })).await
 }
 
-pub async fn chat_on(app: &App, prompt: &str, thread: &str) -> CallToolResult {
+pub async fn chat_on(app: &Server, prompt: &str, thread: &str) -> CallToolResult {
     call(
         app,
         "chat",
@@ -104,7 +104,7 @@ pub fn thread_of(result: &CallToolResult) -> String {
 
 /// Every permit is back and nothing is in flight: each pool, the tool and provider series, and
 /// the simulated provider's own count.
-pub fn assert_idle(app: &App) {
+pub fn assert_idle(app: &Server) {
     let snap = app.snapshot();
     for pool in &snap.pools {
         assert_eq!(
@@ -126,7 +126,7 @@ pub fn assert_idle(app: &App) {
         assert_eq!(stats.calls.in_flight, 0, "{provider} in flight");
     }
     assert_eq!(
-        app.registry.simulated().in_flight(),
+        app.context.registry.simulated().in_flight(),
         0,
         "inside the simulated provider"
     );

@@ -1,4 +1,4 @@
-//! The concurrency manager through the real call path (`App::call_tool`: global permit → chat →
+//! The concurrency manager through the real call path (`Server::call_tool`: global permit → chat →
 //! provider permit → simulated provider), on tokio's paused clock so waves and timeouts are
 //! exact; plus one end-to-end cancellation through the real binary.
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ async fn provider_limit_5_keeps_100_calls_to_5_in_flight_in_exact_waves() {
         *waves.entry(elapsed).or_default() += 1;
     }
     // Seen from the provider itself, not from zen's own counters.
-    assert_eq!(app.registry.simulated().peak_in_flight(), 5);
+    assert_eq!(app.context.registry.simulated().peak_in_flight(), 5);
     // 20 waves, one latency apart, exactly 5 calls each.
     let expected: BTreeMap<Duration, usize> = (1..=20)
         .map(|k| (Duration::from_millis(100 * k), 5))
@@ -76,7 +76,7 @@ async fn global_limit_50_admits_exactly_50_of_200_calls_and_loses_none() {
     assert_eq!(global.name, "global");
     assert_eq!((global.peak_in_use, global.acquired_total), (50, 200));
     assert_eq!((global.peak_waiting, global.rejected_total), (150, 0));
-    assert_eq!(app.registry.simulated().peak_in_flight(), 50);
+    assert_eq!(app.context.registry.simulated().peak_in_flight(), 50);
     assert_eq!(snap.totals.total_operations, 200);
     assert_eq!(snap.tools["chat"].total_operations, 200);
     assert_eq!(snap.tools["chat"].total_errors, 0);
@@ -86,7 +86,7 @@ async fn global_limit_50_admits_exactly_50_of_200_calls_and_loses_none() {
 }
 
 /// 20 concurrent calls into a provider pool of 5 that all fail, one way or another.
-async fn run_failing_calls(app: &std::sync::Arc<zen::serve::App>) -> Vec<String> {
+async fn run_failing_calls(app: &std::sync::Arc<zen::serve::Server>) -> Vec<String> {
     let calls: Vec<_> = (0..20)
         .map(|i| {
             let app = app.clone();
@@ -150,13 +150,13 @@ async fn permits_come_back_after_provider_timeouts() {
     assert_eq!(snap.tools["chat"].errors.timeout, 20);
     assert_eq!(snap.providers["simulated"].calls.errors.timeout, 20);
     assert_eq!(snap.providers["simulated"].retries_total, 40);
-    assert_eq!(app.registry.simulated().peak_in_flight(), 5);
+    assert_eq!(app.context.registry.simulated().peak_in_flight(), 5);
 }
 
 /// 8 calls with a global pool of 4 and a provider pool of 2: 2 inside the provider, 2 waiting
 /// for it, 4 waiting for the global pool. Returns once they are all placed.
 async fn place_eight_calls(
-    app: &std::sync::Arc<zen::serve::App>,
+    app: &std::sync::Arc<zen::serve::Server>,
 ) -> Vec<(
     CancellationToken,
     tokio::task::JoinHandle<rmcp::model::CallToolResult>,
@@ -173,8 +173,10 @@ async fn place_eight_calls(
         })
         .collect();
     until("2 in the provider, 2 + 4 waiting", || {
-        let pools = app.pools.stats();
-        app.registry.simulated().in_flight() == 2 && pools[1].waiting == 2 && pools[0].waiting == 4
+        let pools = app.context.pools.stats();
+        app.context.registry.simulated().in_flight() == 2
+            && pools[1].waiting == 2
+            && pools[0].waiting == 4
     })
     .await;
     calls
@@ -207,7 +209,7 @@ async fn regression_cancelled_waiters_never_start_a_provider_request() {
     // waiters woken by the permits those two released did not take them (they used to).
     assert_eq!(snap.providers["simulated"].calls.total_operations, 2);
     assert_eq!(snap.providers["simulated"].calls.errors.timeout, 2);
-    assert_eq!(app.registry.simulated().peak_in_flight(), 2);
+    assert_eq!(app.context.registry.simulated().peak_in_flight(), 2);
     assert_eq!(snap.pools[1].acquired_total, 2);
     assert_eq!(snap.conversations.threads, 0);
 }
@@ -245,7 +247,7 @@ async fn a_queue_timeout_is_a_busy_tool_error_counted_as_rejected() {
         tokio::spawn(async move { chat(&app, "holds the only permit").await })
     };
     until("the holder inside the provider", || {
-        app.registry.simulated().in_flight() == 1
+        app.context.registry.simulated().in_flight() == 1
     })
     .await;
     let waiters: Vec<_> = (0..3)
@@ -302,7 +304,7 @@ async fn a_provider_queue_timeout_names_the_provider_pool() {
         tokio::spawn(async move { chat(&app, "holds the provider").await })
     };
     until("the holder inside the provider", || {
-        app.registry.simulated().in_flight() == 1
+        app.context.registry.simulated().in_flight() == 1
     })
     .await;
     let busy = chat(&app, "waits").await;

@@ -1,4 +1,4 @@
-//! The memory manager through the chat call path of a real App: the conversation budget, turn
+//! The memory manager through the chat call path of a real Server: the conversation budget, turn
 //! storage (no history doubling), pins under a call in flight, the per-thread cap, and the RSS
 //! watchdog (fed real RSS readings); plus the watchdog's refusal through the real binary.
 use std::time::Duration;
@@ -25,20 +25,20 @@ async fn a_1_mib_conversation_budget_holds_through_10_000_new_chats() {
     let mut c = config(1);
     c.memory.conversation_memory_limit_mb = 1.0;
     let app = app(c);
-    let budget = app.memory.stats().budget_bytes;
+    let budget = app.context.memory.stats().budget_bytes;
     assert_eq!(budget, MIB);
     let mut threads = Vec::new();
     for i in 0..10_000 {
         let reply = chat(&app, &prompt_of(300, i)).await;
         threads.push(thread_of(&reply));
-        let stats = app.memory.stats();
+        let stats = app.context.memory.stats();
         assert!(
             stats.bytes <= budget,
             "call {i}: {} > {budget}",
             stats.bytes
         );
     }
-    let stats = app.memory.stats();
+    let stats = app.context.memory.stats();
     assert!(stats.peak_bytes <= budget);
     assert!(stats.evictions.pressure > 8_000, "{:?}", stats.evictions);
     assert_eq!(stats.evictions.pressure + stats.threads, 10_000);
@@ -55,7 +55,7 @@ async fn a_1_mib_conversation_budget_holds_through_10_000_new_chats() {
         "{}",
         text(&gone)
     );
-    assert!(app.memory.stats().bytes <= budget);
+    assert!(app.context.memory.stats().bytes <= budget);
 }
 
 /// zen-mcp-server stored the rebuilt history as each new turn, so a thread doubled per turn.
@@ -66,7 +66,7 @@ async fn regression_history_doubling_20_continued_turns_grow_linearly() {
     let prompt = "p".repeat(80);
     let first = chat(&app, &prompt).await;
     let id = thread_of(&first);
-    let mut sizes = vec![app.memory.stats().bytes];
+    let mut sizes = vec![app.context.memory.stats().bytes];
     for turn in 1..=20 {
         let reply = chat_on(&app, &prompt, &id).await;
         assert!(!is_error(&reply), "{}", text(&reply));
@@ -76,14 +76,14 @@ async fn regression_history_doubling_20_continued_turns_grow_linearly() {
             "{}",
             text(&reply)
         );
-        sizes.push(app.memory.stats().bytes);
+        sizes.push(app.context.memory.stats().bytes);
     }
-    assert_eq!(app.memory.stats().threads, 1);
+    assert_eq!(app.context.memory.stats().threads, 1);
     let growth: Vec<u64> = sizes.windows(2).map(|w| w[1] - w[0]).collect();
     // One exchange: the 80-byte prompt and the 512-byte simulated reply, as JSON turns.
     let uuid = Uuid::parse_str(&id).unwrap();
-    let thread = app.memory.store.checkout(uuid).await.unwrap();
-    app.memory.store.unpin(uuid);
+    let thread = app.context.memory.store.checkout(uuid).await.unwrap();
+    app.context.memory.store.unpin(uuid);
     let exchange: u64 = thread.turns[..2]
         .iter()
         .map(|t| serde_json::to_vec(t).unwrap().len() as u64 + 1)
@@ -120,7 +120,7 @@ async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
         tokio::spawn(async move { chat_on(&app, "still there?", &id).await })
     };
     until("the continued call inside the provider", || {
-        app.registry.simulated().in_flight() == 1
+        app.context.registry.simulated().in_flight() == 1
     })
     .await;
     // Pressure while it runs: 5,000 other threads of 1 kB through a 1 MiB budget. The
@@ -134,14 +134,24 @@ async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
             timestamp_ms: 0,
             files: Vec::new(),
         };
-        app.memory.store.append(Uuid::new_v4(), vec![turn]).await;
-        assert!(app.memory.stats().bytes <= MIB);
+        app.context
+            .memory
+            .store
+            .append(Uuid::new_v4(), vec![turn])
+            .await;
+        assert!(app.context.memory.stats().bytes <= MIB);
     }
-    assert!(app.memory.stats().evictions.pressure > 4_000);
+    assert!(app.context.memory.stats().evictions.pressure > 4_000);
     let reply = continued.await.unwrap();
     assert!(!is_error(&reply), "{}", text(&reply));
-    let thread = app.memory.store.checkout(uuid).await.expect("still stored");
-    app.memory.store.unpin(uuid);
+    let thread = app
+        .context
+        .memory
+        .store
+        .checkout(uuid)
+        .await
+        .expect("still stored");
+    app.context.memory.store.unpin(uuid);
     // Both exchanges: the first one was not lost under the call.
     assert_eq!((thread.turns.len(), thread.turn_count), (4, 4));
     assert_eq!(thread.turns[0].content, "remember this");
@@ -157,7 +167,7 @@ async fn a_thread_over_zen_thread_max_bytes_drops_its_oldest_turns_and_says_so()
     for i in 1..8 {
         let reply = chat_on(&app, &prompt_of(80, i), &id).await;
         assert!(!is_error(&reply), "{}", text(&reply));
-        assert!(app.memory.stats().bytes <= 3_000);
+        assert!(app.context.memory.stats().bytes <= 3_000);
         if text(&reply).contains("dropped") {
             dropped_note.get_or_insert(text(&reply));
         }
@@ -168,11 +178,11 @@ async fn a_thread_over_zen_thread_max_bytes_drops_its_oldest_turns_and_says_so()
         "{note}"
     );
     assert!(note.contains("ZEN_THREAD_MAX_BYTES (3000 bytes)"), "{note}");
-    let stats = app.memory.stats();
+    let stats = app.context.memory.stats();
     assert!(stats.evictions.oversize > 0);
     let uuid = Uuid::parse_str(&id).unwrap();
-    let thread = app.memory.store.checkout(uuid).await.unwrap();
-    app.memory.store.unpin(uuid);
+    let thread = app.context.memory.store.checkout(uuid).await.unwrap();
+    app.context.memory.store.unpin(uuid);
     assert!(thread.dropped_turns > 0 && thread.turn_count == 16);
     assert_eq!(thread.turns.len() as u32 + thread.dropped_turns, 16);
     // The model is told too: system, the "dropped" note, the stored turns, the new prompt.
@@ -201,7 +211,7 @@ async fn regression_an_exchange_over_zen_thread_max_bytes_is_not_kept_and_the_re
     );
     assert!(body.contains("continuation_id: none"), "{body}");
     assert!(reply.structured_content.as_ref().unwrap()["continuation_id"].is_null());
-    assert_eq!(app.memory.stats().threads, 0);
+    assert_eq!(app.context.memory.stats().threads, 0);
     // On an existing conversation it continues without that exchange.
     let id = thread_of(&chat(&app, "small").await);
     let big = chat_on(&app, &"big ".repeat(1_000), &id).await;
@@ -253,8 +263,8 @@ async fn the_watchdog_refuses_new_threads_over_memory_limit_mb_and_recovers() {
         ids
     };
 
-    app.memory.observe_rss(own_rss).await;
-    let stats = app.memory.stats();
+    app.context.memory.observe_rss(own_rss).await;
+    let stats = app.context.memory.stats();
     assert_eq!(stats.watchdog.state, WatchdogState::Refusing);
     assert_eq!(stats.watchdog.rss_bytes, own_rss);
     // It forced a cleanup: at least 20% of the threads went.
@@ -275,18 +285,18 @@ async fn the_watchdog_refuses_new_threads_over_memory_limit_mb_and_recovers() {
     let kept = existing.last().unwrap();
     let again = chat_on(&app, "go on", kept).await;
     assert!(!is_error(&again), "{}", text(&again));
-    assert_eq!(app.memory.stats().watchdog.refused_threads_total, 1);
+    assert_eq!(app.context.memory.stats().watchdog.refused_threads_total, 1);
     assert_eq!(app.snapshot().tools["chat"].errors.tool_error, 1);
 
     // A second high reading within the check interval does not wipe more threads.
-    app.memory.observe_rss(own_rss).await;
-    assert_eq!(app.memory.stats().threads, 8);
+    app.context.memory.observe_rss(own_rss).await;
+    assert_eq!(app.context.memory.stats().threads, 8);
 
-    app.memory.observe_rss(small_rss).await;
-    assert_eq!(app.memory.stats().watchdog.state, WatchdogState::Ok);
+    app.context.memory.observe_rss(small_rss).await;
+    assert_eq!(app.context.memory.stats().watchdog.state, WatchdogState::Ok);
     let recovered = chat(&app, "a new conversation, later").await;
     assert!(!is_error(&recovered), "{}", text(&recovered));
-    assert_eq!(app.memory.stats().threads, 9);
+    assert_eq!(app.context.memory.stats().threads, 9);
 }
 
 /// End to end: `zen serve` with MEMORY_LIMIT_MB far under its own RSS refuses new conversations

@@ -1,5 +1,5 @@
 //! The metrics collector's figures against the calls a test made: through the `metrics` tool
-//! of a real App, and through `/metrics` of the real binary (pool and provider families).
+//! of a real Server, and through `/metrics` of the real binary (pool and provider families).
 
 use serde_json::{Value, json};
 

@@ -122,7 +122,7 @@ mod properties {
     use serde_json::{Map, Value, json};
     use tokio_util::sync::CancellationToken;
     use zen::config::{Latency, ServeConfig};
-    use zen::serve::App;
+    use zen::serve::Server;
 
     fn any_json() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -163,7 +163,7 @@ mod properties {
             runtime.block_on(async {
                 let mut config = ServeConfig::defaults();
                 config.sim.sim_latency_ms = Latency::Fixed(0);
-                let app = App::new(config).unwrap();
+                let app = Server::new(config).unwrap();
                 let call = app.call_tool("chat", Some(args.clone()), None, CancellationToken::new());
                 let result = tokio::time::timeout(std::time::Duration::from_secs(5), call).await;
                 let result = result.expect("no hang").expect("chat is a known tool: a result, not a JSON-RPC error");

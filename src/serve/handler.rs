@@ -1,4 +1,4 @@
-//! The rmcp server handler: capabilities, the tool list, and tools/call handed to the App.
+//! The rmcp server handler: capabilities, the tool list, and tools/call handed to the Server.
 use std::sync::Arc;
 
 use rmcp::model::{
@@ -9,22 +9,22 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
-use super::app::{Admitted, App};
-use super::tools;
+use super::server::{Admitted, Server};
+use crate::tools;
 
-/// One handler per session (cloned by the HTTP service); all share the App.
+/// One handler per session (cloned by the HTTP service); all share the Server.
 #[derive(Clone)]
-pub struct Host {
+pub struct SessionHandler {
     /// Shared state and managers.
-    app: Arc<App>,
+    server: Arc<Server>,
     /// The tool list, built once (schemas are generated at start, not per request).
     tools: Arc<Vec<Tool>>,
 }
 
-impl Host {
-    pub fn new(app: Arc<App>) -> Self {
-        Host {
-            app,
+impl SessionHandler {
+    pub fn new(server: Arc<Server>) -> Self {
+        SessionHandler {
+            server,
             tools: Arc::new(tools::definitions()),
         }
     }
@@ -34,7 +34,7 @@ const INSTRUCTIONS: &str = "zen: ask AI models through the `chat` tool (continue
 passing back its continuation_id), see what is configured with `listmodels`, and read live \
 figures with `metrics`.";
 
-impl ServerHandler for Host {
+impl ServerHandler for SessionHandler {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("zen", crate::VERSION))
@@ -57,7 +57,7 @@ impl ServerHandler for Host {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.app
+        self.server
             .call_tool(
                 &request.name,
                 request.arguments,

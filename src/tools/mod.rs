@@ -1,15 +1,20 @@
 //! zen's tools: their names, argument types (the JSON Schema clients see comes from these),
-//! and thin bodies for listmodels, version and metrics. The chat flow lives in `chat.rs`.
+//! and thin bodies for listmodels, version and metrics. The chat flow lives in `chat.rs`; what
+//! a tool may use is the [`ToolContext`]. Tools import the managers and providers, never the
+//! server or transports above them.
 use rmcp::handler::server::common::{schema_for_empty_input, schema_for_input};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
-use super::app::App;
-use super::chat;
+pub mod chat;
+pub mod context;
+
+pub use context::{ToolContext, TransportInfo};
+
 use crate::metrics::CallOutcome;
+use crate::snapshot::SnapshotSource;
 
 /// The tools zen serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,20 +167,19 @@ pub fn definitions() -> Vec<Tool> {
 
 /// Run a tool (the caller holds the global permit).
 pub async fn run(
-    app: &App,
+    ctx: &ToolContext,
     tool: ToolName,
     arguments: Option<JsonObject>,
-    _ct: CancellationToken,
 ) -> Result<ToolReply, ToolError> {
     match tool {
-        ToolName::Chat => chat::run(app, parse_args(tool, arguments)?).await,
+        ToolName::Chat => chat::run(ctx, parse_args(tool, arguments)?).await,
         ToolName::ListModels => {
             parse_args::<NoArgs>(tool, arguments)?;
-            Ok(ToolReply::json(listmodels(app)))
+            Ok(ToolReply::json(listmodels(ctx)))
         }
         ToolName::Metrics => {
             parse_args::<NoArgs>(tool, arguments)?;
-            let snapshot = serde_json::to_value(app.snapshot()).unwrap_or_default();
+            let snapshot = serde_json::to_value(ctx.snapshot()).unwrap_or_default();
             Ok(ToolReply {
                 text: serde_json::to_string_pretty(&snapshot).unwrap_or_default(),
                 structured: Some(snapshot),
@@ -183,25 +187,25 @@ pub async fn run(
         }
         ToolName::Version => {
             parse_args::<NoArgs>(tool, arguments)?;
-            Ok(ToolReply::json(version(app)))
+            Ok(ToolReply::json(version(ctx)))
         }
     }
 }
 
-fn listmodels(app: &App) -> Value {
-    let providers: Vec<Value> = app
+fn listmodels(ctx: &ToolContext) -> Value {
+    let providers: Vec<Value> = ctx
         .registry
         .providers()
         .iter()
         .map(|p| {
             json!({
                 "provider": p.name(),
-                "concurrency_limit": app.config.limits.provider_limit(p.name()),
+                "concurrency_limit": ctx.config.limits.provider_limit(p.name()),
                 "models": p.models(),
             })
         })
         .collect();
-    let configured: Vec<&str> = app.registry.providers().iter().map(|p| p.name()).collect();
+    let configured: Vec<&str> = ctx.registry.providers().iter().map(|p| p.name()).collect();
     let unconfigured: Vec<Value> = [
         ("openai", "OPENAI_API_KEY"),
         ("gemini", "GEMINI_API_KEY"),
@@ -212,22 +216,22 @@ fn listmodels(app: &App) -> Value {
     .filter(|(name, _)| !configured.contains(name))
     .map(|(name, var)| json!({ "provider": name, "enable_with": var }))
     .collect();
-    let default = app
+    let default = ctx
         .registry
         .resolve(None)
         .map(|r| format!("{}/{}", r.provider.name(), r.model))
         .unwrap_or_default();
     json!({
-        "default_model": app.registry.default_model(),
+        "default_model": ctx.registry.default_model(),
         "auto_resolves_to": default,
         "providers": providers,
         "not_configured": unconfigured,
     })
 }
 
-fn version(app: &App) -> Value {
-    let c = &app.config;
-    let server = app.server_info();
+fn version(ctx: &ToolContext) -> Value {
+    let c = &ctx.config;
+    let server = ctx.server_info();
     json!({
         "name": "zen",
         "version": crate::VERSION,
@@ -236,7 +240,7 @@ fn version(app: &App) -> Value {
         "transport": server.transport,
         "config": {
             "default_model": c.providers.default_model,
-            "providers": app.registry.providers().iter().map(|p| p.name()).collect::<Vec<_>>(),
+            "providers": ctx.registry.providers().iter().map(|p| p.name()).collect::<Vec<_>>(),
             "max_concurrent_requests": c.limits.max_concurrent_requests,
             "queue_timeout_secs": c.limits.queue_timeout.as_secs_f64(),
             "max_retries": c.providers.max_retries,

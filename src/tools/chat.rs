@@ -7,8 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::app::App;
-use super::tools::{ChatArgs, ToolError, ToolReply};
+use super::{ChatArgs, ToolContext, ToolError, ToolReply};
 use crate::clock::unix_ms;
 use crate::memory::{ConversationStore, Thread, Turn};
 use crate::providers::{CompletionRequest, Message};
@@ -38,8 +37,8 @@ impl Drop for Pin {
 }
 
 /// Run one chat call.
-pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
-    let mem = &app.config.memory;
+pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolError> {
+    let mem = &ctx.config.memory;
     if args.prompt.trim().is_empty() {
         return Err(ToolError::bad_input(
             "invalid arguments for chat: prompt: must not be empty",
@@ -60,11 +59,11 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
             "invalid arguments for chat: temperature: {t} is outside 0 to 1"
         )));
     }
-    let route = app
+    let route = ctx
         .registry
         .resolve(args.model.as_deref())
         .map_err(ToolError::bad_input)?;
-    let store = app.memory.store.clone();
+    let store = ctx.memory.store.clone();
 
     let (thread_id, thread, _pin) = match args.continuation_id.as_deref().map(str::trim) {
         Some(raw) if !raw.is_empty() => {
@@ -97,7 +96,7 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
             (id, Some(thread), Some(pin))
         }
         _ => {
-            app.memory
+            ctx.memory
                 .watchdog
                 .admit_new_thread()
                 .map_err(ToolError::bad_input)?;
@@ -108,7 +107,7 @@ pub async fn run(app: &App, args: ChatArgs) -> Result<ToolReply, ToolError> {
     let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
     let continuing = thread.is_some();
     let messages = history(thread, &args.prompt, &files_text);
-    let completion = app
+    let completion = ctx
         .call_provider(
             &route,
             CompletionRequest {
