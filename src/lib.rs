@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod process;
 pub mod providers;
 pub mod serve;
+pub mod signal;
 pub mod snapshot;
 pub mod soak;
 pub mod stress;
@@ -38,7 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
             Command::Serve(config) => {
                 logging::init_stderr(&config.log_level)?;
                 let shutdown = tokio_util::sync::CancellationToken::new();
-                serve::cancel_on_signal(shutdown.clone());
+                signal::cancel_on_interrupt(shutdown.clone());
                 serve::run(*config, shutdown).await?;
                 Ok(ExitOutcome::Success)
             }

@@ -188,11 +188,7 @@ impl Series {
         CallStats {
             total_operations: calls,
             total_errors,
-            error_rate: if calls == 0 {
-                0.0
-            } else {
-                total_errors as f64 / calls as f64
-            },
+            error_rate: crate::snapshot::error_rate(total_errors, calls),
             average_duration_ms: latency.mean_ms,
             in_flight: load(&self.in_flight),
             peak_in_flight: load(&self.peak_in_flight),

@@ -200,7 +200,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
             {
                 tracing::warn!("time series: {err:#}");
             }
-            let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+            let mb = crate::snapshot::mib;
             if !in_warmup {
                 let hours = elapsed.as_secs_f64() / 3600.0;
                 target_trend.add(hours, mb(target_rss));

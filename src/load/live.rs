@@ -97,11 +97,7 @@ fn call_stats(
     CallStats {
         total_operations: total,
         total_errors: failed,
-        error_rate: if total == 0 {
-            0.0
-        } else {
-            failed as f64 / total as f64
-        },
+        error_rate: crate::snapshot::error_rate(failed, total),
         average_duration_ms: latency.mean_ms,
         in_flight,
         peak_in_flight: peak,
@@ -158,7 +154,7 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         .pid
         .and_then(crate::process::sample)
         .map(|p| crate::snapshot::SystemStats {
-            memory_usage_mb: p.rss_bytes as f64 / (1024.0 * 1024.0),
+            memory_usage_mb: crate::snapshot::mib(p.rss_bytes),
             rss_bytes: p.rss_bytes,
             cpu_percent: 0.0,
             threads: p.threads.unwrap_or(0),

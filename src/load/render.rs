@@ -3,9 +3,7 @@ use std::fmt::Write;
 
 use super::report::{LatencyReport, Report};
 
-fn mb(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
+use crate::snapshot::mib as mb;
 
 fn latency_line(l: &LatencyReport) -> String {
     let line = format!(

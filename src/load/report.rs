@@ -111,23 +111,11 @@ pub struct HistogramBin {
 impl LatencyReport {
     pub fn from_histogram(h: &Histogram<u64>) -> Self {
         let s = LatencySummary::from_histogram(h);
-        let mut previous = 0;
-        let mut histogram: Vec<HistogramBin> = crate::snapshot::BUCKET_BOUNDS_MS
-            .iter()
-            .zip(&s.buckets)
-            .map(|(le, cumulative)| {
-                let count = cumulative - previous;
-                previous = *cumulative;
-                HistogramBin {
-                    le_ms: Some(*le),
-                    count,
-                }
-            })
+        let bounds = crate::snapshot::BUCKET_BOUNDS_MS.iter().map(|le| Some(*le));
+        let histogram: Vec<HistogramBin> = (bounds.chain([None]))
+            .zip(crate::snapshot::per_bucket(&s.buckets, s.count))
+            .map(|(le_ms, count)| HistogramBin { le_ms, count })
             .collect();
-        histogram.push(HistogramBin {
-            le_ms: None,
-            count: s.count - previous,
-        });
         LatencyReport {
             count: s.count,
             mean_ms: s.mean_ms,

@@ -69,12 +69,7 @@ impl Run {
         let tools: Vec<String> = settings.plan.calls.iter().map(|c| c.tool.clone()).collect();
         let open = matches!(settings.plan.model, Model::Open { .. });
         let stop = CancellationToken::new();
-        let on_signal = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_signal.cancel();
-            }
-        });
+        crate::signal::cancel_on_interrupt(stop.clone());
         Ok(Run {
             command,
             recorder: Arc::new(Recorder::new(&tools, open)),
@@ -152,11 +147,7 @@ impl Run {
             total,
             ok: recorded.ok,
             failed: recorded.failed,
-            error_rate: if total == 0 {
-                0.0
-            } else {
-                recorded.failed as f64 / total as f64
-            },
+            error_rate: crate::snapshot::error_rate(recorded.failed, total),
             late: recorded.late,
             unsent: recorded.unsent,
             aborted: recorded.aborted,

@@ -179,8 +179,8 @@ pub fn store_filling_note(
             "note: {store:+.1} of the {rss:+.1} MB/h is zen's conversation store filling toward its \
              {:.0} MB budget ({:.0} MB so far); it stops at the budget or when conversations \
              expire (CONVERSATION_TIMEOUT_HOURS). To judge the rest of zen, {}",
-            budget as f64 / 1048576.0,
-            peak as f64 / 1048576.0,
+            crate::snapshot::mib(budget),
+            crate::snapshot::mib(peak),
             if we_started_it {
                 "rerun with a small budget, e.g. --env CONVERSATION_MEMORY_LIMIT_MB=8"
             } else {

@@ -18,6 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
 use crate::snapshot::Snapshot;
+use crate::telemetry::discovery::DiscoveryInfo;
 
 /// A connected MCP client session.
 pub type Session = RunningService<RoleClient, ClientConfig>;
@@ -80,8 +81,8 @@ pub struct Target {
     pub server: Implementation,
     /// The target offers zen's `metrics` tool (its snapshot).
     pub has_snapshot: bool,
-    /// Its stderr, for spawned targets.
-    pub stderr: StderrTail,
+    /// A scratch directory of a spawned server (its runtime files), removed after it exits.
+    scratch: Option<tempfile::TempDir>,
     /// A spawned HTTP server (zen serve --http for several sessions): stopped by close(), killed on drop.
     http_child: Option<tokio::process::Child>,
 }
@@ -130,7 +131,7 @@ impl Target {
                 for _ in 0..sessions {
                     all.push(connect_http(url).await?);
                 }
-                Self::finish(url.clone(), "http", all, None, StderrTail::default(), None).await
+                Self::finish(url.clone(), "http", all, None, None).await
             }
         }
     }
@@ -140,7 +141,6 @@ impl Target {
         kind: &'static str,
         sessions: Vec<Session>,
         pid: Option<u32>,
-        stderr: StderrTail,
         http_child: Option<tokio::process::Child>,
     ) -> Result<Self> {
         let first = &sessions[0];
@@ -165,7 +165,7 @@ impl Target {
             pid,
             server,
             has_snapshot,
-            stderr,
+            scratch: None,
             http_child,
         })
     }
@@ -255,7 +255,7 @@ async fn connect_stdio(
                 );
             }
         };
-    Target::finish(label.to_string(), kind, vec![session], pid, tail, None).await
+    Target::finish(label.to_string(), kind, vec![session], pid, None).await
 }
 
 fn tail_section(tail: &StderrTail) -> String {
@@ -307,11 +307,18 @@ async fn reachable(url: &str) -> Option<bool> {
     }
 }
 
-/// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0`.
+/// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0` and find its
+/// endpoint in the discovery file it writes into a scratch runtime directory of ours.
 async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Target> {
+    let scratch = tempfile::Builder::new()
+        .prefix("zen-load-")
+        .tempdir()
+        .context("cannot create a scratch directory for the spawned zen serve")?;
     let exe = std::env::current_exe().context("cannot find this zen binary")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["serve", "--http", "127.0.0.1:0", "--log-level", "info"])
+    cmd.args(["serve", "--http", "127.0.0.1:0"])
+        .arg("--runtime-dir")
+        .arg(scratch.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -321,37 +328,41 @@ async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Targ
     }
     let mut child = cmd.spawn().context("cannot start zen serve --http")?;
     let pid = child.id();
-    let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-    let tail = StderrTail::default();
-    let endpoint = tokio::time::timeout(CONNECT_TIMEOUT, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(at) = line.find("endpoint=") {
-                return line[at + 9..].split_whitespace().next().map(str::to_string);
-            }
-            let mut q = tail.0.lock().unwrap_or_else(|p| p.into_inner());
-            q.push_back(line);
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
     // Keep draining its stderr so it never blocks on a full pipe.
-    let sink = tail.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let mut q = sink.0.lock().unwrap_or_else(|p| p.into_inner());
-            if q.len() == TAIL_LINES {
-                q.pop_front();
-            }
-            q.push_back(line);
-        }
-    });
+    let (tail, _) = StderrTail::follow(child.stderr.take().expect("piped"));
+    let endpoint = await_discovery(&mut child, scratch.path(), pid)
+        .await
+        .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
     let mut all = Vec::new();
     for _ in 0..sessions {
         all.push(connect_http(&endpoint).await?);
     }
     let label = format!("zen serve (spawned, http {endpoint})");
-    Target::finish(label, "spawned", all, pid, tail, Some(child)).await
+    let mut target = Target::finish(label, "spawned", all, pid, Some(child)).await?;
+    target.scratch = Some(scratch);
+    Ok(target)
+}
+
+/// The MCP endpoint from `<dir>/<pid>.json`, once the server has written it; `None` if the
+/// child exits first or nothing appears within the connect timeout.
+async fn await_discovery(
+    child: &mut tokio::process::Child,
+    dir: &std::path::Path,
+    pid: Option<u32>,
+) -> Option<String> {
+    let file = dir.join(format!("{}.json", pid?));
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    let mut poll = tokio::time::interval(Duration::from_millis(20));
+    while tokio::time::Instant::now() < deadline {
+        poll.tick().await;
+        if let Ok(bytes) = std::fs::read(&file)
+            && let Ok(info) = serde_json::from_slice::<DiscoveryInfo>(&bytes)
+        {
+            return info.endpoint;
+        }
+        if child.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+    }
+    None
 }

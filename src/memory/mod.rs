@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{StoreStats, WatchdogState, WatchdogStats};
+use crate::snapshot::{StoreStats, WatchdogState, WatchdogStats, mib as mb};
 use uuid::Uuid;
 
 pub mod in_process;
@@ -159,7 +159,6 @@ impl Watchdog {
             return Ok(());
         }
         self.refused.fetch_add(1, Ordering::Relaxed);
-        let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
         Err(format!(
             "zen is over its memory limit (RSS {:.1} MB > MEMORY_LIMIT_MB {:.1}): new conversations \
              are refused until memory is back under the limit. Existing conversations \

@@ -104,25 +104,3 @@ where
     tracing::info!(?reason, "session ended");
     Ok(())
 }
-
-/// Cancel `shutdown` on Ctrl-C or SIGTERM.
-pub fn cancel_on_signal(shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut term) = signal(SignalKind::terminate()) else {
-                let _ = tokio::signal::ctrl_c().await;
-                shutdown.cancel();
-                return;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        shutdown.cancel();
-    });
-}

@@ -176,7 +176,7 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
         let proc = crate::process::sample(std::process::id());
         let rss_bytes = proc.map_or(sysinfo_rss, |p| p.rss_bytes);
         context.metrics.set_system(crate::snapshot::SystemStats {
-            memory_usage_mb: rss_bytes as f64 / (1024.0 * 1024.0),
+            memory_usage_mb: crate::snapshot::mib(rss_bytes),
             rss_bytes,
             cpu_percent,
             threads: proc.and_then(|p| p.threads).unwrap_or(0),

@@ -7,6 +7,7 @@ use prometheus_client::registry::Registry;
 
 use crate::snapshot::{
     BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
+    per_bucket,
 };
 
 /// Content type of the Prometheus text format.
@@ -63,15 +64,10 @@ fn histogram(
     let mut m = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
     for (labels, s) in rows {
         // The encoder accumulates, so hand it per-bucket counts.
-        let mut previous = 0;
         let buckets: Vec<(f64, u64)> = BUCKET_BOUNDS_MS
             .iter()
-            .zip(&s.buckets)
-            .map(|(bound, cumulative)| {
-                let own = cumulative - previous;
-                previous = *cumulative;
-                (bound / 1000.0, own)
-            })
+            .zip(per_bucket(&s.buckets, s.count))
+            .map(|(bound, own)| (bound / 1000.0, own))
             .collect();
         let sum_seconds = s.mean_ms * s.count as f64 / 1000.0;
         m.encode_family(labels)?.encode_histogram::<NoLabelSet>(

@@ -160,7 +160,8 @@ impl Timeline {
             let h = &self.hist[name];
             stats.latency = LatencySummary::from_histogram(h);
             stats.average_duration_ms = stats.latency.mean_ms;
-            stats.error_rate = ratio(stats.total_errors, stats.total_operations);
+            stats.error_rate =
+                crate::snapshot::error_rate(stats.total_errors, stats.total_operations);
             stats.peak_in_flight = stats.peak_in_flight.max(stats.in_flight);
             totals.total_operations += stats.total_operations;
             totals.total_errors += stats.total_errors;
@@ -172,19 +173,17 @@ impl Timeline {
         }
         totals.latency = LatencySummary::from_histogram(&self.total);
         totals.average_duration_ms = totals.latency.mean_ms;
-        totals.error_rate = ratio(totals.total_errors, totals.total_operations);
+        totals.error_rate =
+            crate::snapshot::error_rate(totals.total_errors, totals.total_operations);
         totals.peak_in_flight = s.totals.peak_in_flight.max(totals.in_flight);
         s.totals = totals;
-        s.conversations.utilisation = ratio(s.conversations.bytes, s.conversations.budget_bytes);
+        s.conversations.utilisation =
+            crate::snapshot::error_rate(s.conversations.bytes, s.conversations.budget_bytes);
         s.conversations.peak_bytes = s.conversations.peak_bytes.max(s.conversations.bytes);
         s.conversations.watchdog.rss_bytes = s.system.rss_bytes;
         s.system.memory_usage_mb = s.system.rss_bytes as f64 / MB as f64;
         s.clone()
     }
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
 /// A dashboard state fed `snaps` over a healthy connection, then `connection`.

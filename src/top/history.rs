@@ -2,7 +2,7 @@
 //! derived from it: per-interval rates and latency percentiles, time bins, the RSS slope.
 use std::collections::VecDeque;
 
-use crate::snapshot::{BUCKET_BOUNDS_MS, Snapshot};
+use crate::snapshot::{BUCKET_BOUNDS_MS, Snapshot, per_bucket};
 
 /// The longest window the dashboard shows; older samples are dropped.
 pub const MAX_WINDOW_MS: u64 = 3_600_000;
@@ -64,16 +64,13 @@ impl Sample {
 /// Interval counts per bucket (the last entry is `+Inf`) between two cumulative bucket sets.
 pub fn bucket_deltas(older: Option<&Sample>, newer: &Sample) -> Vec<u64> {
     let base = |i: usize| older.map_or(0, |o| o.buckets[i]);
-    let mut out = Vec::with_capacity(BUCKET_BOUNDS_MS.len() + 1);
-    let mut below = 0;
-    for (i, &cum) in newer.buckets.iter().enumerate() {
-        let cum = cum.saturating_sub(base(i));
-        out.push(cum.saturating_sub(below));
-        below = below.max(cum);
-    }
-    let total = newer.count.saturating_sub(older.map_or(0, |o| o.count));
-    out.push(total.saturating_sub(below));
-    out
+    let cumulative: Vec<u64> = (newer.buckets.iter().enumerate())
+        .map(|(i, &cum)| cum.saturating_sub(base(i)))
+        .collect();
+    per_bucket(
+        &cumulative,
+        newer.count.saturating_sub(older.map_or(0, |o| o.count)),
+    )
 }
 
 /// The `q` quantile (ms) of per-bucket counts, interpolated inside its bucket as Prometheus'

@@ -77,7 +77,8 @@ pub async fn run_dashboard(mut feed: watch::Receiver<Feed>, title: String) -> Re
     state.ingest(&feed.borrow_and_update());
     let mut guard = term::TerminalGuard::enter()?;
     let mut events = EventStream::new();
-    let quit_signal = quit_signal();
+    // Raw mode turns the Ctrl-C key into a key event; this catches `kill`.
+    let quit_signal = crate::signal::interrupted();
     tokio::pin!(quit_signal);
     guard.terminal().draw(|frame| view::draw(frame, &state))?;
     loop {
@@ -112,30 +113,4 @@ fn require_terminal() -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// SIGINT or SIGTERM (raw mode turns the Ctrl-C key into a key event; this catches `kill`).
-async fn quit_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            _ => std::future::pending().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }

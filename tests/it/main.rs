@@ -3,6 +3,7 @@
 mod top;
 mod util;
 
+mod architecture;
 mod cli_help;
 mod hardening;
 mod provider_openai;
@@ -12,7 +13,7 @@ mod soak;
 mod stress;
 mod tool_arguments;
 
-// Library-level: a real App or store, called directly (paused tokio time where it helps).
+// Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;
 mod concurrency_limits;
 mod memory_chat;
