@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod concurrency;
 pub mod config;
+pub mod human;
 pub mod load;
 pub mod logging;
 pub mod memory;
