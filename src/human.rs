@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// Seconds as a person reads them: `250 ms` under a second, `5.2 s` under ten, `60 s` above.
+/// Seconds as a person reads them: `250 ms` under a second, `5.2 s` under ten, `60 s` above,
+/// `1.8e19 s` for the absurd (a Retry-After of `1e30` saturates to Duration::MAX).
 pub fn seconds(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 1.0 {
@@ -13,7 +14,10 @@ pub fn seconds(d: Duration) -> String {
         let text = format!("{secs:.1}");
         return format!("{} s", text.trim_end_matches(".0"));
     }
-    format!("{secs:.0} s")
+    if secs < 1e7 {
+        return format!("{secs:.0} s");
+    }
+    format!("{secs:.1e} s")
 }
 
 /// A byte count in binary units: `512 B`, `64 KiB`, `8 MiB`, `1.5 GiB`.
@@ -43,7 +47,8 @@ mod tests {
         assert_eq!(seconds(Duration::new(60, 189_435)), "60 s");
         assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
         assert_eq!(seconds(Duration::from_secs(3600)), "3600 s");
-        assert_eq!(seconds(Duration::MAX), "18446744073709551616 s");
+        assert_eq!(seconds(Duration::from_secs(9_999_999)), "9999999 s");
+        assert_eq!(seconds(Duration::MAX), "1.8e19 s");
     }
 
     #[test]
