@@ -62,7 +62,7 @@ impl Drop for Permit {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "busy: {waiting} calls waiting for {pool} (limit {limit}); this call gave up after {}. Retry later, or raise the limit (MAX_CONCURRENT_REQUESTS, ZEN_PROVIDER_LIMITS) or ZEN_QUEUE_TIMEOUT",
-    humantime::format_duration(*.waited)
+    crate::human::seconds(*.waited)
 )]
 pub struct Busy {
     pub pool: String,

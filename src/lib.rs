@@ -7,6 +7,7 @@ pub mod clock;
 pub mod concurrency;
 pub mod config;
 pub mod exit;
+pub mod human;
 pub mod load;
 pub mod logging;
 pub mod memory;

@@ -216,6 +216,12 @@ pub struct ProviderConfig {
     /// First retry backoff; it doubles per attempt, with jitter, and Retry-After wins when longer
     #[arg(long, env = "ZEN_RETRY_BACKOFF", default_value = "500ms", value_parser = parse_duration, value_name = "DURATION")]
     pub retry_backoff: Duration,
+    /// Longest wait before a retry; a provider whose Retry-After asks for longer fails the call at once
+    #[arg(long, env = "ZEN_MAX_RETRY_WAIT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub max_retry_wait: Duration,
+    /// Largest provider reply read; a longer one fails the call and its connection is dropped
+    #[arg(long, env = "ZEN_MAX_REPLY_BYTES", default_value_t = 8 * 1024 * 1024, value_parser = parse_byte_count, value_name = "BYTES")]
+    pub max_reply_bytes: u64,
     /// Circuit breakers: failures in a row before opening, and how long it stays open,
     /// e.g. gemini=3/30s,openai=5/60s (defaults also openrouter=10/120s, custom=2/45s, others 5/60s)
     #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_provider_map::<BreakerSpec>, value_name = "NAME=N/DURATION,..")]
@@ -365,6 +371,8 @@ mod tests {
         assert_eq!(c.memory.budget_bytes(), 512 * 1024 * 1024);
         assert_eq!(c.memory.thread_max_bytes(), c.memory.budget_bytes() / 10);
         assert_eq!(c.providers.breaker("custom").failures, 2);
+        assert_eq!(c.providers.max_retry_wait, Duration::from_secs(30));
+        assert_eq!(c.providers.max_reply_bytes, 8_388_608);
         assert_eq!(c.sim.sim_latency_ms, Latency::Fixed(200));
         assert_eq!(
             c.providers.connect_timeout("openai"),

@@ -155,14 +155,26 @@ pub fn parse_faults(s: &str) -> Result<NameMap<Fraction>, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
-        return if secs >= 0.0 && secs.is_finite() {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("'{s}' is not a duration of zero or more"))
-        };
+        // try_: 1e30 seconds is finite yet too long for a Duration, and must not panic.
+        return Duration::try_from_secs_f64(secs).map_err(|_| {
+            format!("'{s}' is not a duration of zero or more; use e.g. 30, 1.5 or 10s")
+        });
     }
     humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 250ms, 10s, 5m or 1h"))
+}
+
+/// A byte count above zero: 0 would refuse every reply.
+pub fn parse_byte_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err(
+            "0 would refuse every provider reply; give a byte count such as 8388608 (8 MiB)".into(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "'{s}' is not a byte count; give a whole number such as 8388608 (8 MiB)"
+        )),
+    }
 }
 
 /// A listen address: `HOST:PORT`, or a bare `PORT` meaning 127.0.0.1:PORT.
@@ -224,6 +236,16 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("soon").unwrap_err().contains("10s"));
+        for bad in ["1e30", "inf", "-1", "NaN"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn byte_counts_refuse_zero_and_junk() {
+        assert_eq!(parse_byte_count(" 8388608 "), Ok(8_388_608));
+        assert!(parse_byte_count("0").unwrap_err().contains("refuse every"));
+        assert!(parse_byte_count("8MB").unwrap_err().contains("'8MB'"));
     }
 
     #[test]

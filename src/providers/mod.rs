@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod openai_compat;
 pub mod registry;
+pub mod reply;
 pub mod resilience;
+pub mod retry;
 pub mod simulated;
 
 pub use registry::{Registry, Route};
@@ -90,13 +92,30 @@ pub enum ProviderError {
         message: String,
     },
     #[error(
-        "provider {provider} is failing: its circuit breaker is open for another {}s after {failures} failures in a row; retry later",
+        "provider {provider} is failing: its circuit breaker is open for another {}s after {failures} failures in a row (the last: {last_error}); retry later",
         .retry_in.as_secs().max(1)
     )]
     CircuitOpen {
         provider: &'static str,
         failures: u32,
         retry_in: Duration,
+        /// The error that opened the breaker, one line, cut short.
+        last_error: String,
+    },
+    /// The provider asked to wait longer than ZEN_MAX_RETRY_WAIT: failing now frees the
+    /// provider permit instead of holding it asleep.
+    #[error(
+        "rate limited by {provider}: it asks to retry after {} (more than ZEN_MAX_RETRY_WAIT={}); try again later",
+        crate::human::seconds(*.asked),
+        humantime::format_duration(*.max_wait)
+    )]
+    RetryTooLong {
+        /// Who asked.
+        provider: &'static str,
+        /// The wait its Retry-After asked for (saturated when absurd, e.g. `1e30`).
+        asked: Duration,
+        /// ZEN_MAX_RETRY_WAIT.
+        max_wait: Duration,
     },
 }
 
@@ -106,7 +125,9 @@ impl ProviderError {
         match self {
             ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
             ProviderError::Timeout { .. } | ProviderError::Connect { .. } => true,
-            ProviderError::BadReply { .. } | ProviderError::CircuitOpen { .. } => false,
+            ProviderError::BadReply { .. }
+            | ProviderError::CircuitOpen { .. }
+            | ProviderError::RetryTooLong { .. } => false,
         }
     }
 

@@ -6,7 +6,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::reply::{self, ReadError};
 use super::{Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+
+/// The most of an error reply read: its message is quoted cut to 300 characters anyway.
+const ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 /// The chat completions request body.
 #[derive(Serialize)]
@@ -32,6 +36,8 @@ pub struct OpenAiCompatible {
     accepts_prefixes: Vec<&'static str>,
     /// Shared connection pool; its connect timeout is the provider's.
     client: reqwest::Client,
+    /// ZEN_MAX_REPLY_BYTES: a longer reply fails the call and is not read further.
+    max_reply_bytes: u64,
 }
 
 impl OpenAiCompatible {
@@ -42,6 +48,7 @@ impl OpenAiCompatible {
         models: Vec<ModelInfo>,
         accepts_prefixes: Vec<&'static str>,
         connect_timeout: Duration,
+        max_reply_bytes: u64,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
@@ -54,6 +61,7 @@ impl OpenAiCompatible {
             models,
             accepts_prefixes,
             client,
+            max_reply_bytes,
         })
     }
 
@@ -87,17 +95,41 @@ impl OpenAiCompatible {
         }
         self.scrub(&message)
     }
-}
 
-/// `Retry-After` as seconds (the HTTP-date form is rare from model APIs and is ignored).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    /// The error for a non-success reply, quoting the start of its body.
+    async fn status_error(&self, response: reqwest::Response) -> ProviderError {
+        let status = response.status().as_u16();
+        let retry_after = reply::retry_after(response.headers());
+        let cap = ERROR_BODY_BYTES.min(self.max_reply_bytes);
+        let message = match reply::read_prefix(response, cap).await {
+            Ok(body) => self.error_message(&String::from_utf8_lossy(&body)),
+            Err(e) => self.scrub(&format!("(reading the error reply failed: {e})")),
+        };
+        ProviderError::Status {
+            provider: self.name,
+            status,
+            message,
+            retry_after,
+        }
+    }
+
+    fn read_error(&self, error: ReadError) -> ProviderError {
+        match error {
+            ReadError::TooLarge => ProviderError::BadReply {
+                provider: self.name,
+                message: format!(
+                    "it is larger than ZEN_MAX_REPLY_BYTES={} ({}); zen stopped reading it and \
+                     dropped the connection (raise ZEN_MAX_REPLY_BYTES if replies this big are expected)",
+                    self.max_reply_bytes,
+                    crate::human::bytes(self.max_reply_bytes)
+                ),
+            },
+            ReadError::Broken(e) => ProviderError::Connect {
+                provider: self.name,
+                message: self.scrub(&format!("reading the reply failed: {e}")),
+            },
+        }
+    }
 }
 
 #[async_trait]
@@ -136,21 +168,13 @@ impl Provider for OpenAiCompatible {
             // reqwest errors carry the URL, never headers; scrub anyway.
             message: self.scrub(&format!("{e:#}")),
         })?;
-        let status = response.status();
-        let retry = retry_after(response.headers());
-        let text = response.text().await.map_err(|e| ProviderError::Connect {
-            provider: self.name,
-            message: self.scrub(&format!("reading the reply failed: {e}")),
-        })?;
-        if !status.is_success() {
-            return Err(ProviderError::Status {
-                provider: self.name,
-                status: status.as_u16(),
-                message: self.error_message(&text),
-                retry_after: retry,
-            });
+        if !response.status().is_success() {
+            return Err(self.status_error(response).await);
         }
-        let value: Value = serde_json::from_str(&text).map_err(|e| ProviderError::BadReply {
+        let body = reply::read_capped(response, self.max_reply_bytes)
+            .await
+            .map_err(|e| self.read_error(e))?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| ProviderError::BadReply {
             provider: self.name,
             message: format!("not JSON ({e})"),
         })?;

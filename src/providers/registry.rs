@@ -55,6 +55,7 @@ impl Registry {
                 ],
                 vec!["gpt-", "o1", "o3", "o4", "chatgpt-"],
                 config.connect_timeout("openai"),
+                config.max_reply_bytes,
             )?));
         }
         if let Some(k) = key(&config.gemini_api_key) {
@@ -68,6 +69,7 @@ impl Registry {
                 ],
                 vec!["gemini-"],
                 config.connect_timeout("gemini"),
+                config.max_reply_bytes,
             )?));
         }
         if let Some(k) = key(&config.openrouter_api_key) {
@@ -78,6 +80,7 @@ impl Registry {
                 vec![model("openrouter/auto", 2_000_000, 32_768, &[])],
                 vec!["/"],
                 config.connect_timeout("openrouter"),
+                config.max_reply_bytes,
             )?));
         }
         if let Some(url) = config.custom_api_url.as_deref().filter(|u| !u.is_empty()) {
@@ -88,6 +91,7 @@ impl Registry {
                 vec![model(&config.custom_model_name, 32_768, 8_192, &["local"])],
                 vec![],
                 config.connect_timeout("custom"),
+                config.max_reply_bytes,
             )?));
         }
         let simulated = Arc::new(SimulatedProvider::new(sim.clone()));

@@ -1,37 +1,36 @@
-//! Provider calls that survive a flaky provider: a per-attempt timeout, retries with
-//! exponential backoff and jitter that honour Retry-After (backon), and a circuit breaker per
-//! provider (closed → open → half-open) so a failing provider fails fast instead of piling up
-//! calls behind it.
-use std::sync::Mutex;
+//! Provider calls that survive a flaky provider: a per-attempt timeout and a circuit breaker
+//! per provider (closed → open → half-open) so a failing provider fails fast instead of piling
+//! up calls behind it. Retries around attempts are in `retry`.
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
 use tokio::time::Instant;
 
 use super::{Completion, CompletionRequest, Provider, ProviderError};
 use crate::config::BreakerSpec;
 use crate::snapshot::{BreakerState, BreakerStats};
 
-/// How one provider call is retried.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    /// Backoff before the first retry; doubles per retry, with jitter.
-    pub base_backoff: Duration,
-    /// Timeout of one attempt.
-    pub attempt_timeout: Duration,
-}
+/// The most of the opening error a refusal quotes, in characters.
+const LAST_ERROR_CHARS: usize = 200;
 
+/// `last_error` is the error that opened the breaker, quoted when a call is refused, so the
+/// caller learns why without digging through logs.
 #[derive(Debug)]
 enum State {
     /// Calls flow; `failures` in a row so far.
     Closed { failures: u32 },
     /// Calls fail fast until `until`.
-    Open { until: Instant, failures: u32 },
+    Open {
+        until: Instant,
+        failures: u32,
+        last_error: Arc<str>,
+    },
     /// One trial call is allowed through; its result closes or reopens the breaker.
-    HalfOpen { trial_in_flight: bool },
+    HalfOpen {
+        trial_in_flight: bool,
+        last_error: Arc<str>,
+    },
 }
 
 /// One provider's circuit breaker.
@@ -72,11 +71,15 @@ impl Breaker {
     pub fn admit(&self) -> Result<bool, ProviderError> {
         let mut state = self.lock();
         let now = Instant::now();
-        match *state {
+        match &mut *state {
             State::Closed { .. } => Ok(false),
-            State::Open { until, .. } if now >= until => {
+            State::Open {
+                until, last_error, ..
+            } if now >= *until => {
+                let last_error = last_error.clone();
                 *state = State::HalfOpen {
                     trial_in_flight: true,
+                    last_error,
                 };
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(
@@ -86,51 +89,50 @@ impl Breaker {
                 Ok(true)
             }
             State::HalfOpen {
-                trial_in_flight: false,
-            } => {
-                *state = State::HalfOpen {
-                    trial_in_flight: true,
-                };
+                trial_in_flight, ..
+            } if !*trial_in_flight => {
+                *trial_in_flight = true;
                 Ok(true)
             }
-            State::Open { until, failures } => {
-                self.short_circuited_total.fetch_add(1, Ordering::Relaxed);
-                Err(ProviderError::CircuitOpen {
-                    provider: self.provider,
-                    failures,
-                    retry_in: until.saturating_duration_since(now),
-                })
+            State::Open {
+                until,
+                failures,
+                last_error,
+            } => Err(self.refuse(*failures, until.saturating_duration_since(now), last_error)),
+            State::HalfOpen { last_error, .. } => {
+                Err(self.refuse(self.spec.failures, Duration::ZERO, last_error))
             }
-            State::HalfOpen { .. } => {
-                self.short_circuited_total.fetch_add(1, Ordering::Relaxed);
-                Err(ProviderError::CircuitOpen {
-                    provider: self.provider,
-                    failures: self.spec.failures,
-                    retry_in: Duration::ZERO,
-                })
-            }
+        }
+    }
+
+    /// The error for a call refused while open (or while the half-open trial is out).
+    fn refuse(&self, failures: u32, retry_in: Duration, last_error: &str) -> ProviderError {
+        self.short_circuited_total.fetch_add(1, Ordering::Relaxed);
+        ProviderError::CircuitOpen {
+            provider: self.provider,
+            failures,
+            retry_in,
+            last_error: last_error.to_string(),
         }
     }
 
     /// Record an attempt's result (only provider faults count as failures). `trial`: the
     /// attempt was admitted as the half-open trial.
     pub fn record(&self, result: &Result<Completion, ProviderError>, trial: bool) {
-        let fault = matches!(result, Err(e) if e.is_provider_fault());
+        let fault = result.as_ref().err().filter(|e| e.is_provider_fault());
         let mut state = self.lock();
         let next = match (&*state, fault) {
             // A call admitted before the breaker opened finished late, while the trial is out:
             // only the trial decides.
-            (State::HalfOpen { trial_in_flight }, _) if !trial => State::HalfOpen {
-                trial_in_flight: *trial_in_flight,
-            },
-            (State::Closed { .. }, false) => State::Closed { failures: 0 },
-            (State::Closed { failures }, true) if failures + 1 >= self.spec.failures => {
-                self.open(failures + 1)
+            (State::HalfOpen { .. }, _) if !trial => return,
+            (State::Closed { .. }, None) => State::Closed { failures: 0 },
+            (State::Closed { failures }, Some(e)) if failures + 1 >= self.spec.failures => {
+                self.open(failures + 1, e)
             }
-            (State::Closed { failures }, true) => State::Closed {
+            (State::Closed { failures }, Some(_)) => State::Closed {
                 failures: failures + 1,
             },
-            (State::HalfOpen { .. }, false) => {
+            (State::HalfOpen { .. }, None) => {
                 tracing::info!(
                     provider = self.provider,
                     "circuit breaker closed: trial call succeeded"
@@ -138,41 +140,37 @@ impl Breaker {
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
                 State::Closed { failures: 0 }
             }
-            (State::HalfOpen { .. }, true) => self.open(self.spec.failures),
+            (State::HalfOpen { .. }, Some(e)) => self.open(self.spec.failures, e),
             // A call admitted before the breaker opened finished late: the state stands.
-            (State::Open { until, failures }, _) => State::Open {
-                until: *until,
-                failures: *failures,
-            },
+            (State::Open { .. }, _) => return,
         };
         *state = next;
     }
 
     /// A call admitted as the half-open trial was abandoned (cancelled): let another try.
     pub fn release_trial(&self) {
-        let mut state = self.lock();
         if let State::HalfOpen {
-            trial_in_flight: true,
-        } = *state
+            trial_in_flight, ..
+        } = &mut *self.lock()
         {
-            *state = State::HalfOpen {
-                trial_in_flight: false,
-            };
+            *trial_in_flight = false;
         }
     }
 
-    fn open(&self, failures: u32) -> State {
+    fn open(&self, failures: u32, error: &ProviderError) -> State {
         self.opened_total.fetch_add(1, Ordering::Relaxed);
         self.transitions_total.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             provider = self.provider,
             failures,
             open_for = ?self.spec.open_for,
+            %error,
             "circuit breaker opened"
         );
         State::Open {
             until: Instant::now() + self.spec.open_for,
             failures,
+            last_error: one_line(&error.to_string(), LAST_ERROR_CHARS).into(),
         }
     }
 
@@ -180,9 +178,9 @@ impl Breaker {
         let state = self.lock();
         let (public, failures) = match *state {
             State::Closed { failures } => (BreakerState::Closed, failures),
-            State::Open { failures, until } if Instant::now() < until => {
-                (BreakerState::Open, failures)
-            }
+            State::Open {
+                failures, until, ..
+            } if Instant::now() < until => (BreakerState::Open, failures),
             // Past its open time it will admit the next call: show it as half-open already.
             State::Open { failures, .. } => (BreakerState::HalfOpen, failures),
             State::HalfOpen { .. } => (BreakerState::HalfOpen, self.spec.failures),
@@ -213,8 +211,23 @@ impl Drop for TrialGuard<'_> {
     }
 }
 
+/// An error as one line of at most `max` characters. Provider errors are already scrubbed of
+/// API keys where they are made; this keeps a multi-line or huge body out of a refusal.
+fn one_line(text: &str, max: usize) -> String {
+    let mut line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max + 1)
+        .collect();
+    if line.chars().count() > max {
+        line = line.chars().take(max).collect();
+        line.push('…');
+    }
+    line
+}
+
 /// One attempt: breaker admission, the provider call under a timeout, the breaker's record.
-async fn attempt(
+pub(super) async fn attempt(
     provider: &dyn Provider,
     breaker: &Breaker,
     request: &CompletionRequest,
@@ -236,32 +249,6 @@ async fn attempt(
     guard.armed = false;
     breaker.record(&result, trial);
     result
-}
-
-/// Call the provider with retries. `on_retry` is told of each retry (for the metrics).
-/// The caller holds the provider permit for the whole of this, backoff included.
-pub async fn call_with_retries(
-    provider: &dyn Provider,
-    breaker: &Breaker,
-    request: &CompletionRequest,
-    policy: RetryPolicy,
-    on_retry: impl Fn(&ProviderError),
-) -> Result<Completion, ProviderError> {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(policy.base_backoff)
-        .with_max_delay(policy.base_backoff * 16)
-        .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
-        .with_jitter();
-    (|| attempt(provider, breaker, request, policy.attempt_timeout))
-        .retry(backoff)
-        .when(ProviderError::is_retryable)
-        // Retry-After wins over our own backoff when it asks for longer.
-        .adjust(|err, planned| match (err.retry_after(), planned) {
-            (Some(asked), Some(planned)) => Some(asked.max(planned)),
-            (_, planned) => planned,
-        })
-        .notify(|err, _| on_retry(err))
-        .await
 }
 
 #[cfg(test)]
@@ -334,5 +321,38 @@ mod tests {
         b.record(&fail(), true);
         assert_eq!(b.stats().state, BreakerState::Open);
         assert_eq!(b.stats().opened_total, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_names_the_error_that_opened_it() {
+        let b = breaker();
+        let long = format!("first line\nsecond {}", "x".repeat(1000));
+        for message in ["an older error", long.as_str()] {
+            b.admit().unwrap();
+            b.record(
+                &Err(ProviderError::Status {
+                    provider: "simulated",
+                    status: 503,
+                    message: message.into(),
+                    retry_after: None,
+                }),
+                false,
+            );
+        }
+        let refused = b.admit().unwrap_err().to_string();
+        assert!(
+            refused
+                .contains("(the last: provider simulated returned HTTP 503: first line second xxx"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("older") && !refused.contains('\n'),
+            "{refused}"
+        );
+        assert!(refused.len() < 400, "cut short: {} bytes", refused.len());
+        // Still named while the half-open trial is out.
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.admit().unwrap());
+        assert!(b.admit().unwrap_err().to_string().contains("HTTP 503"));
     }
 }

@@ -17,7 +17,8 @@ use crate::memory::InProcessStore;
 use crate::memory::in_process::StoreLimits;
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
-use crate::providers::resilience::{Breaker, RetryPolicy, call_with_retries};
+use crate::providers::resilience::Breaker;
+use crate::providers::retry::{RetryPolicy, call_with_retries};
 use crate::providers::{Completion, CompletionRequest, Registry, Route};
 use crate::snapshot::{ProviderStats, ServerInfo, Snapshot, SnapshotSource};
 
@@ -136,6 +137,9 @@ impl ToolContext {
             max_attempts: self.config.providers.max_retries,
             base_backoff: self.config.providers.retry_backoff,
             attempt_timeout: self.config.providers.request_timeout(name),
+            max_wait: self.config.providers.max_retry_wait,
+            // A tool call has no deadline of its own yet; each attempt has its timeout.
+            deadline: None,
         };
         let result = call_with_retries(
             route.provider.as_ref(),

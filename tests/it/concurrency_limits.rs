@@ -271,7 +271,7 @@ async fn a_queue_timeout_is_a_busy_tool_error_counted_as_rejected() {
         let message = text(&result);
         assert!(message.starts_with("busy: "), "{message}");
         assert!(
-            message.contains("calls waiting for global (limit 1); this call gave up after 1s"),
+            message.contains("calls waiting for global (limit 1); this call gave up after 1 s."),
             "{message}"
         );
         messages.push(message);
@@ -291,6 +291,24 @@ async fn a_queue_timeout_is_a_busy_tool_error_counted_as_rejected() {
     assert_eq!(snap.tools["chat"].errors.rejected, 3);
     assert_eq!(snap.totals.errors.rejected, 3);
     assert_idle(&app);
+}
+
+#[test]
+fn the_busy_message_rounds_the_wait_instead_of_printing_nanoseconds() {
+    let busy = zen::concurrency::Busy {
+        pool: "custom".into(),
+        limit: 2,
+        waiting: 3,
+        waited: Duration::new(5, 189_435),
+    };
+    let message = busy.to_string();
+    assert!(
+        message.contains("this call gave up after 5 s."),
+        "{message}"
+    );
+    let waited = Duration::new(5, 249_000_000);
+    let message = zen::concurrency::Busy { waited, ..busy }.to_string();
+    assert!(message.contains("gave up after 5.2 s."), "{message}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -6,6 +6,8 @@ mod util;
 mod architecture;
 mod cli_help;
 mod hardening;
+mod hostile_provider;
+mod hostile_server;
 mod provider_openai;
 mod serve_http;
 mod serve_stdio;

@@ -23,6 +23,7 @@ fn provider(base: &str) -> OpenAiCompatible {
         }],
         vec!["gpt-"],
         Duration::from_secs(2),
+        8 * 1024 * 1024,
     )
     .unwrap()
 }

@@ -1,0 +1,210 @@
+//! Retries around breaker-guarded attempts: exponential backoff with jitter (backon's
+//! schedule), Retry-After honoured, and every wait capped, because the caller holds its provider
+//! permit while it sleeps: a provider asking for an hour must not take a permit for an hour.
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::time::Instant;
+
+use super::resilience::{Breaker, attempt};
+use super::{Completion, CompletionRequest, Provider, ProviderError};
+
+/// How one provider call is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubles per retry, with jitter.
+    pub base_backoff: Duration,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// ZEN_MAX_RETRY_WAIT: the longest sleep before a retry; a longer Retry-After fails the call.
+    pub max_wait: Duration,
+    /// When the whole call must be over, if it has a deadline: no retry sleeps past it.
+    pub deadline: Option<Instant>,
+}
+
+/// After a failed attempt: sleep this long and try again, or end with this error.
+#[derive(Debug)]
+enum Next {
+    Retry(Duration, ProviderError),
+    GiveUp(ProviderError),
+}
+
+/// Decide what follows `err`, given the schedule's next backoff (`None`: attempts used up).
+fn plan(err: ProviderError, backoff: Option<Duration>, policy: &RetryPolicy, now: Instant) -> Next {
+    if !err.is_retryable() {
+        return Next::GiveUp(err);
+    }
+    // Checked before the attempts left: even on the last attempt, "come back in an hour" is
+    // the clearer answer.
+    if let ProviderError::Status {
+        provider,
+        retry_after: Some(asked),
+        ..
+    } = err
+        && asked > policy.max_wait
+    {
+        return Next::GiveUp(ProviderError::RetryTooLong {
+            provider,
+            asked,
+            max_wait: policy.max_wait,
+        });
+    }
+    let Some(backoff) = backoff else {
+        return Next::GiveUp(err);
+    };
+    // Retry-After wins over our own backoff when it asks for longer.
+    let wait = backoff
+        .min(policy.max_wait)
+        .max(err.retry_after().unwrap_or_default());
+    match policy.deadline {
+        // A retry that could only start after the deadline is no retry: answer now.
+        // checked_add: a huge ZEN_MAX_RETRY_WAIT must not overflow the clock.
+        Some(deadline) if now.checked_add(wait).is_none_or(|end| end >= deadline) => {
+            Next::GiveUp(err)
+        }
+        _ => Next::Retry(wait, err),
+    }
+}
+
+/// Call the provider with retries. `on_retry` is told of each retry (for the metrics).
+/// The caller holds the provider permit for the whole of this, backoff included.
+pub async fn call_with_retries(
+    provider: &dyn Provider,
+    breaker: &Breaker,
+    request: &CompletionRequest,
+    policy: RetryPolicy,
+    on_retry: impl Fn(&ProviderError),
+) -> Result<Completion, ProviderError> {
+    let mut schedule = ExponentialBuilder::default()
+        .with_min_delay(policy.base_backoff)
+        .with_max_delay(policy.base_backoff.saturating_mul(16))
+        .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
+        .with_jitter()
+        .build();
+    loop {
+        let err = match attempt(provider, breaker, request, policy.attempt_timeout).await {
+            Ok(completion) => return Ok(completion),
+            Err(err) => err,
+        };
+        match plan(err, schedule.next(), &policy, Instant::now()) {
+            Next::Retry(wait, err) => {
+                on_retry(&err);
+                tokio::time::sleep(wait).await;
+            }
+            Next::GiveUp(err) => return Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::config::BreakerSpec;
+    use crate::providers::ModelInfo;
+
+    /// A provider that answers 429 with a fixed Retry-After, counting its attempts.
+    struct RateLimiting {
+        /// Retry-After of every reply.
+        retry_after: Option<Duration>,
+        /// Attempts so far.
+        attempts: Mutex<u32>,
+    }
+
+    #[async_trait]
+    impl Provider for RateLimiting {
+        fn name(&self) -> &'static str {
+            "custom"
+        }
+        fn models(&self) -> &[ModelInfo] {
+            &[]
+        }
+        async fn complete(&self, _: &CompletionRequest) -> Result<Completion, ProviderError> {
+            *self.attempts.lock().unwrap() += 1;
+            Err(ProviderError::Status {
+                provider: "custom",
+                status: 429,
+                message: "slow down".into(),
+                retry_after: self.retry_after,
+            })
+        }
+    }
+
+    fn policy(base_backoff: Duration, deadline: Option<Instant>) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base_backoff,
+            attempt_timeout: Duration::from_secs(5),
+            max_wait: Duration::from_secs(30),
+            deadline,
+        }
+    }
+
+    /// Run one call against a provider sending `retry_after`; (error, attempts, time taken).
+    async fn run(retry_after: Option<Duration>, policy: RetryPolicy) -> (String, u32, Duration) {
+        let provider = RateLimiting {
+            retry_after,
+            attempts: Mutex::new(0),
+        };
+        let spec = BreakerSpec {
+            failures: 1000,
+            open_for: Duration::from_secs(1),
+        };
+        let breaker = Breaker::new("custom", spec);
+        let request = CompletionRequest {
+            model: "m".into(),
+            messages: vec![],
+            temperature: None,
+        };
+        let started = Instant::now();
+        let err = call_with_retries(&provider, &breaker, &request, policy, |_| {})
+            .await
+            .unwrap_err();
+        let attempts = *provider.attempts.lock().unwrap();
+        (err.to_string(), attempts, started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_of_an_hour_fails_at_once_instead_of_sleeping_on_the_permit() {
+        let policy = policy(Duration::from_millis(500), None);
+        let (err, attempts, took) = run(Some(Duration::from_secs(3600)), policy).await;
+        assert_eq!(
+            err,
+            "rate limited by custom: it asks to retry after 3600 s (more than \
+             ZEN_MAX_RETRY_WAIT=30s); try again later"
+        );
+        assert_eq!((attempts, took), (1, Duration::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_within_the_cap_is_honoured() {
+        let policy = policy(Duration::from_millis(10), None);
+        let (err, attempts, took) = run(Some(Duration::from_secs(20)), policy).await;
+        assert!(err.contains("HTTP 429"), "{err}");
+        assert_eq!(attempts, 3);
+        assert!(took >= Duration::from_secs(40), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn our_own_backoff_never_sleeps_past_max_retry_wait() {
+        // A 100 s backoff doubling per retry, capped at 30 s each.
+        let policy = policy(Duration::from_secs(100), None);
+        let (_, attempts, took) = run(None, policy).await;
+        assert_eq!(attempts, 3);
+        assert_eq!(took, Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_that_would_start_past_the_deadline_is_not_waited_for() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let policy = policy(Duration::from_millis(10), Some(deadline));
+        let (err, attempts, took) = run(Some(Duration::from_secs(20)), policy).await;
+        assert!(err.contains("HTTP 429"), "{err}");
+        assert_eq!((attempts, took), (1, Duration::ZERO));
+    }
+}
