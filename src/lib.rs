@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod concurrency;
 pub mod config;
+pub mod conversations;
 pub mod exit;
 pub mod human;
 pub mod load;

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod store;
 mod values;
+pub use store::{StoreConfig, StoreKind};
 pub use values::*;
 
 /// `zen serve`: everything the MCP host needs to start.
@@ -23,6 +25,8 @@ pub struct ServeConfig {
     pub sim: SimConfig,
     #[command(flatten)]
     pub memory: MemoryConfig,
+    #[command(flatten)]
+    pub store: StoreConfig,
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

@@ -1,112 +1,10 @@
-//! The memory manager: conversation threads in a store with a byte budget, expiry and cleanup,
-//! and a watchdog on the process's RSS. The store sits behind a small trait: the in-process
-//! store is the default; a shared store (Redis) can implement the same trait later.
+//! The memory manager: the watchdog on the process's RSS, and the monitor that runs the
+//! conversation store's cleanup (the store itself lives in `conversations`).
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use crate::snapshot::{WatchdogState, WatchdogStats, mib as mb};
 
-use crate::snapshot::{StoreStats, WatchdogState, WatchdogStats, mib as mb};
-use uuid::Uuid;
-
-pub mod in_process;
 pub mod monitor;
-
-pub use in_process::InProcessStore;
-
-/// One turn of a conversation: only what was said, never the rebuilt history (zen-mcp-server
-/// stored the expanded history as a new turn, doubling each thread per turn).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Turn {
-    /// `user` or `assistant`.
-    pub role: String,
-    /// The user's own prompt, or the model's reply.
-    pub content: String,
-    /// The tool that made the turn.
-    pub tool: String,
-    /// The model that replied (assistant turns).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// Unix ms.
-    pub timestamp_ms: u64,
-    /// Absolute paths of files the turn brought in (their content is read when history is rebuilt).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-}
-
-impl Turn {
-    /// Give back spare capacity before the turn is kept for hours: a reply built by pushes can
-    /// hold up to twice its length, which RSS shows but the byte accounting would not.
-    pub fn compact(mut self) -> Self {
-        self.role.shrink_to_fit();
-        self.content.shrink_to_fit();
-        self.tool.shrink_to_fit();
-        if let Some(model) = self.model.as_mut() {
-            model.shrink_to_fit();
-        }
-        self.files.iter_mut().for_each(String::shrink_to_fit);
-        self.files.shrink_to_fit();
-        self
-    }
-}
-
-/// A conversation thread, as stored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Thread {
-    pub id: Uuid,
-    pub created_ms: u64,
-    pub updated_ms: u64,
-    /// Turns ever made, including ones dropped to fit ZEN_THREAD_MAX_BYTES (counts toward
-    /// MAX_CONVERSATION_TURNS).
-    pub turn_count: u32,
-    /// Oldest turns dropped from storage to keep the thread under its share.
-    pub dropped_turns: u32,
-    /// Stored turns, oldest first.
-    pub turns: Vec<Turn>,
-}
-
-/// What an append did.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AppendReport {
-    /// False when the new turns alone are over ZEN_THREAD_MAX_BYTES: they were not stored and
-    /// the thread (if it existed) was left as it was.
-    pub stored: bool,
-    /// Turns ever made in the thread after this append.
-    pub turn_count: u32,
-    /// Oldest turns this append dropped to keep the thread under ZEN_THREAD_MAX_BYTES.
-    pub dropped_turns: u32,
-    /// The thread's stored size after the append (0 if there is no such thread).
-    pub thread_bytes: u64,
-    /// The serialized size of the new turns, for messages.
-    pub new_bytes: u64,
-    /// The thread had no room left under the turn cap given to `append_within` (another call
-    /// took it first): nothing was stored.
-    pub full: bool,
-}
-
-/// A conversation store. Implementations keep their own byte accounting and budget.
-#[async_trait]
-pub trait ConversationStore: Send + Sync + 'static {
-    /// A live (unexpired) thread, pinned against eviction until [`ConversationStore::unpin`].
-    async fn checkout(&self, id: Uuid) -> Option<Thread>;
-    /// Undo one checkout's pin.
-    fn unpin(&self, id: Uuid);
-    /// Append turns to a thread, creating it if it does not exist. Keeps the thread under its
-    /// share (dropping its oldest turns; new turns that alone exceed it are not stored) and the
-    /// store under its budget, evicting least recently updated unpinned threads first.
-    async fn append(&self, id: Uuid, turns: Vec<Turn>) -> AppendReport {
-        self.append_within(id, turns, u32::MAX).await
-    }
-    /// [`ConversationStore::append`], unless the thread's turns would pass `max_turns`: then
-    /// nothing is stored and `full` is set. Checked under the store's lock, so two calls
-    /// continuing one thread at once cannot both take its last turns.
-    async fn append_within(&self, id: Uuid, turns: Vec<Turn>, max_turns: u32) -> AppendReport;
-    /// Free expired threads and, past the threshold (or when `force`d), evict least recently
-    /// updated ones: at least 20% of them, until under the threshold.
-    async fn cleanup(&self, force: bool) -> u64;
-    /// Figures for the snapshot (the watchdog block is filled in by the manager).
-    fn stats(&self) -> StoreStats;
-}
 
 /// Watches the process's RSS against MEMORY_LIMIT_MB.
 #[derive(Debug)]
@@ -194,22 +92,5 @@ mod tests {
         assert_eq!(w.stats().refused_threads_total, 1);
         assert_eq!(w.observe(40), (WatchdogState::Ok, true));
         assert!(w.admit_new_thread().is_ok());
-    }
-
-    #[test]
-    fn compact_keeps_the_turn_and_drops_spare_capacity() {
-        let mut content = String::with_capacity(4096);
-        content.push_str("a reply built by pushes");
-        let turn = Turn {
-            role: "assistant".into(),
-            content,
-            tool: "chat".into(),
-            model: Some("sim-fast".into()),
-            timestamp_ms: 1,
-            files: vec!["/tmp/a.rs".into()],
-        };
-        let compacted = turn.clone().compact();
-        assert_eq!(compacted, turn);
-        assert_eq!(compacted.content.capacity(), compacted.content.len());
     }
 }

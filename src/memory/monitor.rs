@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ConversationStore, Watchdog};
+use super::Watchdog;
+use crate::conversations::ConversationStore;
 use crate::snapshot::{StoreStats, WatchdogState};
 
 /// The store and the watchdog, as the rest of zen sees them.
@@ -73,7 +74,9 @@ impl MemoryManager {
             due
         };
         if due {
-            self.store.cleanup(true).await;
+            if let Err(err) = self.store.release_memory().await {
+                tracing::warn!("the watchdog could not relieve the conversation store: {err}");
+            }
             release_freed_memory().await;
         }
     }
@@ -87,7 +90,11 @@ pub async fn run_monitor(manager: Arc<MemoryManager>, shutdown: CancellationToke
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tick.tick() => { manager.store.cleanup(false).await; }
+            _ = tick.tick() => {
+                if let Err(err) = manager.store.cleanup(false).await {
+                    tracing::warn!("conversation cleanup failed: {err}");
+                }
+            }
         }
     }
 }

@@ -59,8 +59,25 @@ pub struct WatchdogStats {
 /// The store's figures for the snapshot, `/metrics` and the `metrics` tool.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct StoreStats {
+    /// The backend: `sqlite`, `memory` (or `redis`).
+    #[serde(default)]
+    pub kind: String,
     pub threads: u64,
+    /// Stored conversation bytes (serialized size), held against the budget.
     pub bytes: u64,
+    /// Of those, the bytes held in this process's memory (all of them for `memory`; the hot
+    /// cache for a store on disk): what RSS can be expected to carry.
+    #[serde(default)]
+    pub resident_bytes: u64,
+    /// The store's file(s) on disk, when it has any (SQLite: database plus WAL).
+    #[serde(default)]
+    pub file_bytes: Option<u64>,
+    /// Memory the store uses as a cache (SQLite's page cache).
+    #[serde(default)]
+    pub cache_bytes: u64,
+    /// Where the store keeps its data, for people (a path or URL without secrets).
+    #[serde(default)]
+    pub location: Option<String>,
     pub budget_bytes: u64,
     /// bytes / budget_bytes.
     pub utilisation: f64,

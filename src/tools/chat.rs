@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::{ChatArgs, ToolContext, ToolError, ToolReply};
 use crate::clock::unix_ms;
-use crate::memory::{ConversationStore, Thread, Turn};
+use crate::config::MemoryConfig;
+use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
+use crate::metrics::CallOutcome;
 use crate::providers::{CompletionRequest, Message};
 
 /// Largest file embedded into a prompt.
@@ -39,6 +41,73 @@ impl Drop for Pin {
 /// Run one chat call.
 pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolError> {
     let mem = &ctx.config.memory;
+    validate(&args, mem)?;
+    let route = ctx
+        .registry
+        .resolve(args.model.as_deref())
+        .map_err(ToolError::bad_input)?;
+    let (thread_id, thread, _pin) = open_thread(ctx, args.continuation_id.as_deref()).await?;
+
+    let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
+    let continuing = thread.is_some();
+    let messages = history(thread, &args.prompt, &files_text);
+    let completion = ctx
+        .call_provider(
+            &route,
+            CompletionRequest {
+                model: route.model.clone(),
+                messages,
+                temperature: args.temperature,
+            },
+        )
+        .await?;
+
+    let model_label = format!("{}/{}", route.provider.name(), route.model);
+    let turns = exchange(
+        args.prompt,
+        args.absolute_file_paths,
+        &completion.text,
+        &model_label,
+    );
+    let report = ctx
+        .memory
+        .store
+        .append_within(thread_id, turns, mem.max_conversation_turns)
+        .await
+        .map_err(|e| {
+            ToolError::new(
+                CallOutcome::ToolError,
+                format!(
+                    "{e}. The model answered, but its reply could not be kept, so this \
+                     conversation cannot continue from it. The reply was:\n\n{}",
+                    completion.text
+                ),
+            )
+        })?;
+    // A new conversation whose first exchange was too large to keep has nothing to continue.
+    let continuable = report.stored || continuing;
+    notes.extend(store_notes(&report, mem, continuable));
+    let turns_left = mem.max_conversation_turns.saturating_sub(report.turn_count);
+    let text = reply_text(
+        &completion.text,
+        &notes,
+        continuable.then_some(thread_id),
+        turns_left,
+    );
+    Ok(ToolReply {
+        text,
+        structured: Some(json!({
+            "reply": completion.text,
+            "continuation_id": continuable.then_some(thread_id),
+            "turns_left": if continuable { turns_left } else { 0 },
+            "model": model_label,
+            "notes": notes,
+        })),
+    })
+}
+
+/// Refuse bad arguments before anything is spent on them.
+fn validate(args: &ChatArgs, mem: &MemoryConfig) -> Result<(), ToolError> {
     if args.prompt.trim().is_empty() {
         return Err(ToolError::bad_input(
             "invalid arguments for chat: prompt: must not be empty",
@@ -59,90 +128,84 @@ pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolErr
             "invalid arguments for chat: temperature: {t} is outside 0 to 1"
         )));
     }
-    let route = ctx
-        .registry
-        .resolve(args.model.as_deref())
-        .map_err(ToolError::bad_input)?;
-    let store = ctx.memory.store.clone();
+    Ok(())
+}
 
-    let (thread_id, thread, _pin) = match args.continuation_id.as_deref().map(str::trim) {
-        Some(raw) if !raw.is_empty() => {
-            let id = Uuid::parse_str(raw).map_err(|_| {
-                ToolError::bad_input(format!(
-                    "invalid arguments for chat: continuation_id: '{raw}' is not a thread id \
-                     (a UUID from an earlier chat reply)"
-                ))
-            })?;
-            let thread = store.checkout(id).await.ok_or_else(|| {
-                ToolError::bad_input(format!(
-                    "continuation_id {id} is unknown or expired: conversations end \
-                     {} hours after their last turn (CONVERSATION_TIMEOUT_HOURS), when zen \
-                     restarts, or when evicted under memory pressure. Start a new conversation \
-                     by leaving continuation_id out.",
-                    mem.conversation_timeout_hours
-                ))
-            })?;
-            let pin = Pin {
-                store: store.clone(),
-                id,
-            };
-            if thread.turn_count + 2 > mem.max_conversation_turns {
-                return Err(ToolError::bad_input(format!(
-                    "conversation {id} is full: it has {} of MAX_CONVERSATION_TURNS ({}) turns. \
-                     Start a new conversation by leaving continuation_id out.",
-                    thread.turn_count, mem.max_conversation_turns
-                )));
-            }
-            (id, Some(thread), Some(pin))
-        }
+/// The thread to continue (checked out and pinned for this call), or a new thread id once the
+/// watchdog admits one.
+async fn open_thread(
+    ctx: &ToolContext,
+    continuation_id: Option<&str>,
+) -> Result<(Uuid, Option<Thread>, Option<Pin>), ToolError> {
+    let mem = &ctx.config.memory;
+    let store = &ctx.memory.store;
+    let raw = match continuation_id.map(str::trim) {
+        Some(raw) if !raw.is_empty() => raw,
         _ => {
             ctx.memory
                 .watchdog
                 .admit_new_thread()
                 .map_err(ToolError::bad_input)?;
-            (Uuid::new_v4(), None, None)
+            return Ok((Uuid::new_v4(), None, None));
         }
     };
+    let id = Uuid::parse_str(raw).map_err(|_| {
+        ToolError::bad_input(format!(
+            "invalid arguments for chat: continuation_id: '{raw}' is not a thread id \
+             (a UUID from an earlier chat reply)"
+        ))
+    })?;
+    let found = (store.checkout(id).await)
+        .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
+    let thread = found.ok_or_else(|| {
+        ToolError::bad_input(format!(
+            "continuation_id {id} is unknown or expired: conversations end {} hours after \
+             their last turn (CONVERSATION_TIMEOUT_HOURS) or when evicted to keep the store \
+             under CONVERSATION_MEMORY_LIMIT_MB. Find older threads with the threads tool, or \
+             start a new conversation by leaving continuation_id out.",
+            mem.conversation_timeout_hours
+        ))
+    })?;
+    let pin = Pin {
+        store: store.clone(),
+        id,
+    };
+    if thread.turn_count + 2 > mem.max_conversation_turns {
+        return Err(ToolError::bad_input(format!(
+            "conversation {id} is full: it has {} of MAX_CONVERSATION_TURNS ({}) turns. \
+             Start a new conversation by leaving continuation_id out.",
+            thread.turn_count, mem.max_conversation_turns
+        )));
+    }
+    Ok((id, Some(thread), Some(pin)))
+}
 
-    let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
-    let continuing = thread.is_some();
-    let messages = history(thread, &args.prompt, &files_text);
-    let completion = ctx
-        .call_provider(
-            &route,
-            CompletionRequest {
-                model: route.model.clone(),
-                messages,
-                temperature: args.temperature,
-            },
-        )
-        .await?;
-
+/// The two turns one call adds: only what was said.
+fn exchange(prompt: String, files: Vec<String>, reply: &str, model: &str) -> Vec<Turn> {
     let now = unix_ms();
-    let model_label = format!("{}/{}", route.provider.name(), route.model);
-    let turns = vec![
+    vec![
         Turn {
             role: "user".into(),
-            content: args.prompt,
+            content: prompt,
             tool: "chat".into(),
             model: None,
             timestamp_ms: now,
-            files: args.absolute_file_paths,
+            files,
         },
         Turn {
             role: "assistant".into(),
-            content: completion.text.clone(),
+            content: reply.to_string(),
             tool: "chat".into(),
-            model: Some(model_label.clone()),
+            model: Some(model.to_string()),
             timestamp_ms: now,
             files: Vec::new(),
         },
-    ];
-    let report = store
-        .append_within(thread_id, turns, mem.max_conversation_turns)
-        .await;
-    // A new conversation whose first exchange was too large to keep has nothing to continue.
-    let continuable = report.stored || continuing;
+    ]
+}
+
+/// What the user should know about how the exchange was kept.
+fn store_notes(report: &AppendReport, mem: &MemoryConfig, continuable: bool) -> Vec<String> {
+    let mut notes = Vec::new();
     if report.full {
         notes.push(format!(
             "another call on this conversation took its last turns at the same moment, so this \
@@ -152,7 +215,7 @@ pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolErr
     } else if !report.stored {
         notes.push(format!(
             "this exchange ({} bytes) is larger than ZEN_THREAD_MAX_BYTES ({} bytes), so it was \
-             not kept in memory: {}",
+             not kept: {}",
             report.new_bytes,
             mem.thread_max_bytes(),
             if continuable {
@@ -164,39 +227,32 @@ pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolErr
     }
     if report.dropped_turns > 0 {
         notes.push(format!(
-            "the {} oldest turns of this conversation were dropped from memory to keep it under \
+            "the {} oldest turns of this conversation were dropped to keep it under \
              ZEN_THREAD_MAX_BYTES ({} bytes); the model no longer sees them",
             report.dropped_turns,
             mem.thread_max_bytes()
         ));
     }
-    let turns_left = mem.max_conversation_turns.saturating_sub(report.turn_count);
-    let mut text = completion.text.clone();
+    notes
+}
+
+/// The reply, its notes, and the continuation offer.
+fn reply_text(reply: &str, notes: &[String], thread: Option<Uuid>, turns_left: u32) -> String {
+    let mut text = reply.to_string();
     text.push_str("\n\n---\n");
-    for note in &notes {
+    for note in notes {
         text.push_str(&format!("note: {note}\n"));
     }
-    if !continuable {
-        text.push_str("continuation_id: none (start a new conversation next time).\n");
-    } else if turns_left >= 2 {
-        text.push_str(&format!(
-            "continuation_id: {thread_id} ({turns_left} turns left). Pass it as continuation_id to continue this conversation.\n"
-        ));
-    } else {
-        text.push_str(&format!(
-            "continuation_id: {thread_id} (no turns left: start a new conversation next time).\n"
-        ));
+    match thread {
+        None => text.push_str("continuation_id: none (start a new conversation next time).\n"),
+        Some(id) if turns_left >= 2 => text.push_str(&format!(
+            "continuation_id: {id} ({turns_left} turns left). Pass it as continuation_id to continue this conversation.\n"
+        )),
+        Some(id) => text.push_str(&format!(
+            "continuation_id: {id} (no turns left: start a new conversation next time).\n"
+        )),
     }
-    Ok(ToolReply {
-        text,
-        structured: Some(json!({
-            "reply": completion.text,
-            "continuation_id": continuable.then_some(thread_id),
-            "turns_left": if continuable { turns_left } else { 0 },
-            "model": model_label,
-            "notes": notes,
-        })),
-    })
+    text
 }
 
 /// The messages the model sees: system prompt, the stored turns, then the new prompt with the

@@ -13,8 +13,6 @@ use super::ToolError;
 use crate::clock::unix_ms;
 use crate::concurrency::Pools;
 use crate::config::ServeConfig;
-use crate::memory::InProcessStore;
-use crate::memory::in_process::StoreLimits;
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
 use crate::providers::resilience::Breaker;
@@ -70,14 +68,9 @@ impl ToolContext {
             .map(|n| (*n, Breaker::new(n, config.providers.breaker(n))))
             .collect();
         let mem = &config.memory;
-        let store = InProcessStore::new(StoreLimits {
-            budget_bytes: mem.budget_bytes(),
-            threshold: mem.memory_cleanup_threshold,
-            thread_max_bytes: mem.thread_max_bytes(),
-            ttl: mem.conversation_ttl(),
-        });
+        let store = crate::conversations::open(&config.store, mem)?;
         let memory = Arc::new(MemoryManager::new(
-            Arc::new(store),
+            store,
             mem.rss_limit_bytes(),
             Duration::from_secs_f64(mem.memory_check_secs),
         ));

@@ -91,6 +91,11 @@ impl Timeline {
                 ..Default::default()
             },
             conversations: StoreStats {
+                kind: "sqlite".to_string(),
+                resident_bytes: 2 * MB,
+                file_bytes: Some(40 * MB),
+                cache_bytes: 2 * MB,
+                location: None,
                 threads: 0,
                 bytes: 0,
                 budget_bytes: 512 * MB,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use zen::config::{BreakerSpec, Latency, NameMap, ServeConfig};
+use zen::config::{BreakerSpec, Latency, NameMap, ServeConfig, StoreKind};
 use zen::serve::Server;
 
 /// The defaults, with the simulated provider at a fixed latency and a fixed seed.
@@ -17,6 +17,8 @@ pub fn config(latency_ms: u64) -> ServeConfig {
     let mut c = ServeConfig::defaults();
     c.sim.sim_latency_ms = Latency::Fixed(latency_ms);
     c.sim.sim_seed = Some(7);
+    // In memory: library tests never touch a data dir (the sqlite store has its own tests).
+    c.store.kind = StoreKind::Memory;
     c
 }
 

@@ -19,5 +19,5 @@ mod tool_arguments;
 mod app_util;
 mod concurrency_limits;
 mod memory_chat;
-mod memory_store;
 mod metrics_counts;
+mod store_conformance;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use zen::memory::Turn;
+use zen::conversations::Turn;
 use zen::snapshot::WatchdogState;
 
 use crate::app_util::{app, chat, chat_on, config, is_error, text, thread_of, until};
@@ -82,7 +82,14 @@ async fn regression_history_doubling_20_continued_turns_grow_linearly() {
     let growth: Vec<u64> = sizes.windows(2).map(|w| w[1] - w[0]).collect();
     // One exchange: the 80-byte prompt and the 512-byte simulated reply, as JSON turns.
     let uuid = Uuid::parse_str(&id).unwrap();
-    let thread = app.context.memory.store.checkout(uuid).await.unwrap();
+    let thread = app
+        .context
+        .memory
+        .store
+        .checkout(uuid)
+        .await
+        .unwrap()
+        .unwrap();
     app.context.memory.store.unpin(uuid);
     let exchange: u64 = thread.turns[..2]
         .iter()
@@ -138,7 +145,8 @@ async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
             .memory
             .store
             .append(Uuid::new_v4(), vec![turn])
-            .await;
+            .await
+            .unwrap();
         assert!(app.context.memory.stats().bytes <= MIB);
     }
     assert!(app.context.memory.stats().evictions.pressure > 4_000);
@@ -150,6 +158,7 @@ async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
         .store
         .checkout(uuid)
         .await
+        .unwrap()
         .expect("still stored");
     app.context.memory.store.unpin(uuid);
     // Both exchanges: the first one was not lost under the call.
@@ -181,7 +190,14 @@ async fn a_thread_over_zen_thread_max_bytes_drops_its_oldest_turns_and_says_so()
     let stats = app.context.memory.stats();
     assert!(stats.evictions.oversize > 0);
     let uuid = Uuid::parse_str(&id).unwrap();
-    let thread = app.context.memory.store.checkout(uuid).await.unwrap();
+    let thread = app
+        .context
+        .memory
+        .store
+        .checkout(uuid)
+        .await
+        .unwrap()
+        .unwrap();
     app.context.memory.store.unpin(uuid);
     assert!(thread.dropped_turns > 0 && thread.turn_count == 16);
     assert_eq!(thread.turns.len() as u32 + thread.dropped_turns, 16);

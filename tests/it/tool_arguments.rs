@@ -163,6 +163,7 @@ mod properties {
             runtime.block_on(async {
                 let mut config = ServeConfig::defaults();
                 config.sim.sim_latency_ms = Latency::Fixed(0);
+                config.store.kind = zen::config::StoreKind::Memory;
                 let app = Server::new(config).unwrap();
                 let call = app.call_tool("chat", Some(args.clone()), None, CancellationToken::new());
                 let result = tokio::time::timeout(std::time::Duration::from_secs(5), call).await;

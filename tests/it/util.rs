@@ -40,6 +40,9 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
     ] {
         cmd.env_remove(key);
     }
+    // Never the user's real conversation store: each test's own data dir.
+    cmd.env_remove("XDG_DATA_HOME")
+        .env("ZEN_DATA_DIR", dir.join("data"));
     cmd.env("ZEN_RUNTIME_DIR", dir.join("run"))
         .env("LOG_LEVEL", "info");
     for (k, v) in env {

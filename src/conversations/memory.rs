@@ -1,4 +1,4 @@
-//! The default conversation store: threads in process memory, ordered by last update (an LRU
+//! The memory conversation store (`ZEN_STORE=memory`, throwaway runs and tests): threads in process memory, ordered by last update (an LRU
 //! list from the `lru` crate), with exact byte accounting of each thread's serialized form.
 //! The budget holds by construction: a write that would cross it evicts first.
 //!
@@ -12,22 +12,12 @@ use lru::LruCache;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::{AppendReport, ConversationStore, Thread, Turn};
+use super::budget::{AppendPlan, Existing, StoreLimits, json_len, min_evictions, plan_append};
+use super::{
+    AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, first_words,
+};
 use crate::clock::unix_ms;
-use crate::snapshot::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
-
-/// Limits of the in-process store.
-#[derive(Debug, Clone, Copy)]
-pub struct StoreLimits {
-    /// Total bytes of all threads.
-    pub budget_bytes: u64,
-    /// Share of the budget where cleanup starts (and down to which it evicts).
-    pub threshold: f64,
-    /// Largest single thread.
-    pub thread_max_bytes: u64,
-    /// A thread expires this long after its last update.
-    pub ttl: Duration,
-}
+use crate::snapshot::{Cause, CleanupInfo, Evictions, StoreStats};
 
 #[derive(Debug)]
 struct Entry {
@@ -54,30 +44,11 @@ struct Inner {
     last_cleanup: Option<CleanupInfo>,
 }
 
-/// The in-process conversation store.
+/// The memory conversation store.
 #[derive(Debug)]
-pub struct InProcessStore {
+pub struct MemoryStore {
     limits: StoreLimits,
     inner: Mutex<Inner>,
-}
-
-fn json_len<T: serde::Serialize>(value: &T) -> u64 {
-    serde_json::to_vec(value)
-        .map(|v| v.len() as u64)
-        .unwrap_or(0)
-}
-
-/// Exact serialized size: the thread without turns, plus each turn, plus the commas between.
-fn thread_bytes(thread: &Thread, turn_sizes: &[u64]) -> u64 {
-    let header = Thread {
-        id: thread.id,
-        created_ms: thread.created_ms,
-        updated_ms: thread.updated_ms,
-        turn_count: thread.turn_count,
-        dropped_turns: thread.dropped_turns,
-        turns: Vec::new(),
-    };
-    json_len(&header) + turn_sizes.iter().sum::<u64>() + turn_sizes.len().saturating_sub(1) as u64
 }
 
 impl Inner {
@@ -146,9 +117,9 @@ impl Inner {
     }
 }
 
-impl InProcessStore {
+impl MemoryStore {
     pub fn new(limits: StoreLimits) -> Self {
-        InProcessStore {
+        MemoryStore {
             limits,
             inner: Mutex::new(Inner {
                 threads: LruCache::unbounded(),
@@ -164,35 +135,23 @@ impl InProcessStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    fn threshold_bytes(&self) -> u64 {
-        (self.limits.budget_bytes as f64 * self.limits.threshold) as u64
-    }
-
-    /// The stored size of one thread (for tests and reports).
-    pub fn thread_size(&self, id: Uuid) -> Option<u64> {
-        self.lock().threads.peek(&id).map(|e| e.bytes)
-    }
 }
 
 #[async_trait]
-impl ConversationStore for InProcessStore {
-    async fn checkout(&self, id: Uuid) -> Option<Thread> {
+impl ConversationStore for MemoryStore {
+    async fn checkout(&self, id: Uuid) -> Result<Option<Thread>, StoreError> {
         let mut inner = self.lock();
         let now = Instant::now();
-        let expired = {
-            let entry = inner.threads.peek_mut(&id)?;
-            if now.duration_since(entry.touched) < self.limits.ttl || entry.pins > 0 {
-                entry.pins += 1;
-                return Some(entry.thread.clone());
-            }
-            true
+        let Some(entry) = inner.threads.peek_mut(&id) else {
+            return Ok(None);
         };
-        if expired {
-            inner.remove(&id);
-            inner.evictions.expiry += 1;
+        if now.duration_since(entry.touched) < self.limits.ttl || entry.pins > 0 {
+            entry.pins += 1;
+            return Ok(Some(entry.thread.clone()));
         }
-        None
+        inner.remove(&id);
+        inner.evictions.expiry += 1;
+        Ok(None)
     }
 
     fn unpin(&self, id: Uuid) {
@@ -201,97 +160,78 @@ impl ConversationStore for InProcessStore {
         }
     }
 
-    async fn append_within(&self, id: Uuid, turns: Vec<Turn>, max_turns: u32) -> AppendReport {
+    async fn append_within(
+        &self,
+        id: Uuid,
+        turns: Vec<Turn>,
+        max_turns: u32,
+    ) -> Result<AppendReport, StoreError> {
         let now_ms = unix_ms();
         let turns: Vec<Turn> = turns.into_iter().map(Turn::compact).collect();
         // Serialized outside the lock.
         let new_sizes: Vec<u64> = turns.iter().map(json_len).collect();
-        let new_turns = turns.len();
-        let mut inner = self.lock();
         let new_bytes = new_sizes.iter().sum::<u64>();
-        if let Some(existing) = inner.threads.peek(&id)
-            && existing.thread.turn_count.saturating_add(new_turns as u32) > max_turns
-        {
-            return AppendReport {
-                stored: false,
-                full: true,
-                turn_count: existing.thread.turn_count,
-                dropped_turns: 0,
-                thread_bytes: existing.bytes,
-                new_bytes,
-            };
-        }
-        // The smallest the thread can get is the new turns alone (every older one dropped).
-        // Over the thread cap even so, they are not stored: the thread stays as it was.
-        let smallest = {
-            let existing = inner.threads.peek(&id).map(|e| &e.thread);
-            let header = Thread {
-                id,
-                created_ms: existing.map_or(now_ms, |t| t.created_ms),
-                updated_ms: now_ms,
-                turn_count: existing.map_or(0, |t| t.turn_count) + new_turns as u32,
-                dropped_turns: existing.map_or(0, |t| t.dropped_turns + t.turns.len() as u32),
-                turns: Vec::new(),
-            };
-            thread_bytes(&header, &new_sizes)
+        let mut inner = self.lock();
+        let existing = inner.threads.peek(&id).map(|e| Existing {
+            created_ms: e.thread.created_ms,
+            turn_count: e.thread.turn_count,
+            dropped_turns: e.thread.dropped_turns,
+            turn_sizes: &e.turn_sizes,
+        });
+        let plan = plan_append(id, existing, &new_sizes, max_turns, now_ms, &self.limits);
+        let (header, drop, bytes) = match plan {
+            AppendPlan::Store {
+                header,
+                drop,
+                bytes,
+            } => (header, drop, bytes),
+            refused => {
+                let full = refused == AppendPlan::Full;
+                if !full {
+                    inner.evictions.oversize += new_sizes.len() as u64;
+                }
+                let existing = inner.threads.peek(&id);
+                return Ok(AppendReport {
+                    stored: false,
+                    full,
+                    turn_count: existing.map_or(0, |e| e.thread.turn_count),
+                    dropped_turns: 0,
+                    thread_bytes: existing.map_or(0, |e| e.bytes),
+                    new_bytes,
+                });
+            }
         };
-        if smallest > self.limits.thread_max_bytes {
-            inner.evictions.oversize += new_turns as u64;
-            let existing = inner.threads.peek(&id);
-            return AppendReport {
-                stored: false,
-                turn_count: existing.map_or(0, |e| e.thread.turn_count),
-                dropped_turns: 0,
-                thread_bytes: existing.map_or(0, |e| e.bytes),
-                new_bytes,
-                full: false,
-            };
-        }
         let mut entry = inner.remove(&id).unwrap_or_else(|| Entry {
-            thread: Thread {
-                id,
-                created_ms: now_ms,
-                updated_ms: now_ms,
-                turn_count: 0,
-                dropped_turns: 0,
-                turns: Vec::new(),
-            },
+            thread: header.clone_header(),
             turn_sizes: Vec::new(),
             bytes: 0,
             touched: Instant::now(),
             pins: 0,
         });
-        entry.thread.turns.extend(turns);
+        let mut stored = std::mem::take(&mut entry.thread.turns);
+        stored.drain(..drop);
+        stored.extend(turns);
+        entry.turn_sizes.drain(..drop);
         entry.turn_sizes.extend(new_sizes);
-        entry.thread.turn_count += new_turns as u32;
-        entry.thread.updated_ms = now_ms;
+        entry.thread = Thread {
+            turns: stored,
+            ..header
+        };
+        entry.bytes = bytes;
         entry.touched = Instant::now();
-        // A thread over its share drops its oldest turns, never the ones just written (they
-        // fit alone: checked above).
-        let mut dropped = 0;
-        entry.bytes = thread_bytes(&entry.thread, &entry.turn_sizes);
-        while entry.bytes > self.limits.thread_max_bytes
-            && dropped + new_turns < entry.turn_sizes.len()
-        {
-            dropped += 1;
-            entry.thread.dropped_turns += 1;
-            entry.bytes = thread_bytes(&entry.thread, &entry.turn_sizes[dropped..]);
-        }
-        entry.thread.turns.drain(..dropped);
-        entry.turn_sizes.drain(..dropped);
-        inner.evictions.oversize += dropped as u64;
+        inner.evictions.oversize += drop as u64;
         // Crossing the budget evicts first, so the total never exceeds it (unless every other
         // thread is pinned by a call in flight: those are never evicted under their call).
         if inner.total + entry.bytes > self.limits.budget_bytes {
             let started = std::time::Instant::now();
-            let min_count = (inner.threads.len() as f64 * 0.2).ceil() as usize;
-            let evicted = inner.evict(min_count, self.threshold_bytes(), entry.bytes);
+            let min_count = min_evictions(inner.threads.len() as u64);
+            let evicted = inner.evict(min_count, self.limits.threshold_bytes(), entry.bytes);
             inner.note_cleanup(Cause::Pressure, started, evicted);
         }
         let report = AppendReport {
             stored: true,
             turn_count: entry.thread.turn_count,
-            dropped_turns: dropped as u32,
+            dropped_turns: drop as u32,
             thread_bytes: entry.bytes,
             new_bytes,
             full: false,
@@ -299,14 +239,14 @@ impl ConversationStore for InProcessStore {
         inner.total += entry.bytes;
         inner.peak = inner.peak.max(inner.total);
         inner.threads.put(id, entry);
-        report
+        Ok(report)
     }
 
-    async fn cleanup(&self, force: bool) -> u64 {
+    async fn cleanup(&self, force: bool) -> Result<u64, StoreError> {
         let started = std::time::Instant::now();
         let mut inner = self.lock();
         let mut evicted = inner.expire(self.limits.ttl, Instant::now());
-        let over = inner.total > self.threshold_bytes();
+        let over = inner.total > self.limits.threshold_bytes();
         let cause = if force {
             Cause::Watchdog
         } else if over {
@@ -315,24 +255,43 @@ impl ConversationStore for InProcessStore {
             Cause::Expiry
         };
         if over || force {
-            let min_count = (inner.threads.len() as f64 * 0.2).ceil() as usize;
+            let min_count = min_evictions(inner.threads.len() as u64);
             // Over the threshold: down under it. Forced and under it: just the 20%.
             let target = if over {
-                self.threshold_bytes()
+                self.limits.threshold_bytes()
             } else {
                 u64::MAX
             };
             evicted += inner.evict(min_count, target, 0);
         }
         inner.note_cleanup(cause, started, evicted);
-        evicted
+        Ok(evicted)
+    }
+
+    async fn recent(
+        &self,
+        limit: usize,
+        query: Option<&str>,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        let needle = query.map(str::to_lowercase);
+        let inner = self.lock();
+        Ok(inner
+            .threads
+            .iter()
+            .map(|(_, e)| &e.thread)
+            .filter(|t| needle.as_deref().is_none_or(|q| prompts_contain(t, q)))
+            .take(limit)
+            .map(summary)
+            .collect())
     }
 
     fn stats(&self) -> StoreStats {
         let inner = self.lock();
         StoreStats {
+            kind: "memory".to_string(),
             threads: inner.threads.len() as u64,
             bytes: inner.total,
+            resident_bytes: inner.total,
             budget_bytes: self.limits.budget_bytes,
             utilisation: inner.total as f64 / self.limits.budget_bytes.max(1) as f64,
             threshold: self.limits.threshold,
@@ -341,12 +300,33 @@ impl ConversationStore for InProcessStore {
             evictions: inner.evictions.clone(),
             cleanups_total: inner.cleanups,
             last_cleanup: inner.last_cleanup.clone(),
-            watchdog: WatchdogStats {
-                state: WatchdogState::Ok,
-                rss_bytes: 0,
-                limit_bytes: 0,
-                refused_threads_total: 0,
-            },
+            ..StoreStats::default()
         }
+    }
+}
+
+/// True when a user turn of the thread contains `needle` (lowercase).
+fn prompts_contain(thread: &Thread, needle: &str) -> bool {
+    thread
+        .turns
+        .iter()
+        .any(|t| t.role == "user" && t.content.to_lowercase().contains(needle))
+}
+
+/// A thread as the `threads` tool lists it.
+pub fn summary(thread: &Thread) -> ThreadSummary {
+    let last = thread.turns.last();
+    ThreadSummary {
+        id: thread.id,
+        created_ms: thread.created_ms,
+        updated_ms: thread.updated_ms,
+        tool: last.map_or_else(String::new, |t| t.tool.clone()),
+        model: thread.turns.iter().rev().find_map(|t| t.model.clone()),
+        turn_count: thread.turn_count,
+        first_prompt: thread
+            .turns
+            .iter()
+            .find(|t| t.role == "user")
+            .map_or_else(String::new, |t| first_words(&t.content)),
     }
 }
