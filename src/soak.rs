@@ -15,7 +15,7 @@ use crate::cli::SoakArgs;
 use crate::exit::ExitOutcome;
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
-use crate::load::soak_verdict::{SoakReport, Trend, judge, store_filling_note};
+use crate::load::soak_verdict::{SoakReport, StoreSummary, Trend, judge, store_filling_note};
 use crate::load::verdict::Check;
 
 /// One row of the time series.
@@ -26,20 +26,25 @@ struct Sample {
     target_threads: Option<u64>,
     target_fds: Option<u64>,
     generator_rss_bytes: u64,
-    conversation_bytes: Option<u64>,
+    /// Conversation bytes held in zen's memory (all of them for the memory store, the cache
+    /// for a store on disk): what RSS carries of the store.
+    conversation_resident_bytes: Option<u64>,
+    /// The store's files on disk (sqlite), apart from RSS.
+    store_file_bytes: Option<u64>,
     calls_ok: u64,
     calls_failed: u64,
     warmup: bool,
 }
 
 /// The columns of the time series file, in order (also listed in the report).
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 10] = [
     "t_secs",
     "target_rss_bytes",
     "target_threads",
     "target_fds",
     "generator_rss_bytes",
-    "conversation_bytes",
+    "conversation_resident_bytes",
+    "store_file_bytes",
     "calls_ok",
     "calls_failed",
     "warmup",
@@ -74,13 +79,14 @@ impl SeriesFile {
         match self {
             SeriesFile::Csv(w) => writeln!(
                 w,
-                "{:.3},{},{},{},{},{},{},{},{}",
+                "{:.3},{},{},{},{},{},{},{},{},{}",
                 s.t_secs,
                 s.target_rss_bytes,
                 opt(s.target_threads),
                 opt(s.target_fds),
                 s.generator_rss_bytes,
-                opt(s.conversation_bytes),
+                opt(s.conversation_resident_bytes),
+                opt(s.store_file_bytes),
                 s.calls_ok,
                 s.calls_failed,
                 s.warmup
@@ -129,6 +135,8 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         bail!("--pid {pid}: no such process to sample (check the server's pid with ps)");
     }
     let mut series = args.out.as_deref().map(SeriesFile::create).transpose()?;
+    // The store's last figures, filled in by the sampler, read into the report.
+    let last_store: Mutex<Option<StoreSummary>> = Mutex::new(None);
     let run = Run::start("soak", settings).await?;
     let pid = args.pid.or(run.target.pid);
     let rss_source = match (pid, run.target.has_snapshot) {
@@ -176,9 +184,22 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
             let elapsed = started.elapsed();
             let in_warmup = elapsed < warmup;
             let own = crate::process::sample(std::process::id()).map_or(0, |p| p.rss_bytes);
-            let conversation_bytes = snapshot.as_ref().map(|s| s.conversations.bytes);
+            let conversation_bytes = snapshot.as_ref().map(|s| s.conversations.resident_bytes);
             if let Some(s) = &snapshot {
-                last_conv = Some((s.conversations.peak_bytes, s.conversations.budget_bytes));
+                let c = &s.conversations;
+                // The store's growth RSS carries: all of it in memory, only its cache on disk.
+                let resident_peak = if c.kind == "memory" {
+                    c.peak_bytes
+                } else {
+                    c.cache_bytes
+                };
+                last_conv = Some((resident_peak, c.budget_bytes));
+                *last_store.lock().unwrap_or_else(|p| p.into_inner()) = Some(StoreSummary {
+                    kind: c.kind.clone(),
+                    bytes: c.bytes,
+                    file_bytes: c.file_bytes,
+                    cache_bytes: c.cache_bytes,
+                });
             }
             let sample = Sample {
                 t_secs: elapsed.as_secs_f64(),
@@ -186,7 +207,8 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
                 target_threads: proc.and_then(|p| p.threads),
                 target_fds: proc.and_then(|p| p.open_fds),
                 generator_rss_bytes: own,
-                conversation_bytes,
+                conversation_resident_bytes: conversation_bytes,
+                store_file_bytes: snapshot.as_ref().and_then(|s| s.conversations.file_bytes),
                 calls_ok: run.recorder.ok.load(std::sync::atomic::Ordering::Relaxed),
                 calls_failed: run
                     .recorder
@@ -272,6 +294,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         series_columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
         status,
         reasons,
+        store: last_store.lock().unwrap_or_else(|p| p.into_inner()).take(),
     };
     // The scenario's thresholds (judged by finish) and the memory verdict together: an
     // inconclusive memory verdict stays inconclusive, otherwise any failure fails the run.

@@ -208,6 +208,18 @@ pub fn render(r: &Report) -> String {
             g.slope_mb_per_hour
                 .map_or("n/a".into(), |s| format!("{s:+.2} MB/h"))
         );
+        if let Some(store) = &soak.store {
+            let _ = writeln!(
+                w,
+                "  store      {}: {:.1} MB of conversations; {} on disk (not in RSS), {:.1} MB cached in memory",
+                store.kind,
+                mb(store.bytes),
+                store
+                    .file_bytes
+                    .map_or("nothing".into(), |b| format!("{:.1} MB", mb(b))),
+                mb(store.cache_bytes)
+            );
+        }
         if let (Some(c), Some(u)) = (&soak.conversations, &soak.unexplained) {
             let slope = |t: &super::soak_verdict::TrendReport| {
                 t.slope_mb_per_hour
@@ -215,7 +227,7 @@ pub fn render(r: &Report) -> String {
             };
             let _ = writeln!(
                 w,
-                "  memory     of which conversation store {} (bounded by its budget); RSS minus store {}",
+                "  memory     of which conversations in memory {} (bounded by a setting); RSS minus those {}",
                 slope(c),
                 slope(u)
             );

@@ -92,6 +92,19 @@ pub struct TrendReport {
     pub r_squared: Option<f64>,
 }
 
+/// The conversation store as the soak saw it last: where its bytes are.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StoreSummary {
+    /// `sqlite` or `memory`.
+    pub kind: String,
+    /// Stored conversation bytes (against the budget).
+    pub bytes: u64,
+    /// Its files on disk (sqlite): not in RSS.
+    pub file_bytes: Option<u64>,
+    /// Its cache in memory.
+    pub cache_bytes: u64,
+}
+
 /// The soak part of a report.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SoakReport {
@@ -105,9 +118,10 @@ pub struct SoakReport {
     pub target: TrendReport,
     /// The load generator's own RSS after the warm-up.
     pub generator: TrendReport,
-    /// zen only: the conversation store's bytes after the warm-up (growth bounded by its budget).
+    /// zen only: the conversation bytes zen holds in memory after the warm-up (the whole store
+    /// when it is `memory`, its cache when it is on disk): growth bounded by a setting.
     pub conversations: Option<TrendReport>,
-    /// zen only: RSS minus the conversation store's bytes: growth the store does not explain.
+    /// zen only: RSS minus those bytes: growth the store does not explain.
     pub unexplained: Option<TrendReport>,
     pub max_growth_mb: f64,
     /// zen only: the conversation store's peak and budget.
@@ -117,6 +131,9 @@ pub struct SoakReport {
     pub out_file: Option<String>,
     /// The columns of the time series file, in order.
     pub series_columns: Vec<String>,
+    /// zen only: the conversation store at the end, on disk apart from RSS.
+    #[serde(default)]
+    pub store: Option<StoreSummary>,
     /// The memory verdict, with why.
     pub status: Status,
     pub reasons: Vec<String>,

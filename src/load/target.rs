@@ -107,10 +107,14 @@ impl Target {
         match spec {
             TargetSpec::SpawnSelf if sessions > 1 => spawn_self_http(env, sessions).await,
             TargetSpec::SpawnSelf => {
+                let (scratch, env) = scratch_data_dir(env)?;
                 let exe = std::env::current_exe().context("cannot find this zen binary")?;
                 let mut cmd = Command::new(exe);
                 cmd.arg("serve");
-                connect_stdio(cmd, "zen serve (spawned, stdio)", "spawned", env).await
+                let mut target =
+                    connect_stdio(cmd, "zen serve (spawned, stdio)", "spawned", &env).await?;
+                target.scratch = Some(scratch);
+                Ok(target)
             }
             TargetSpec::Stdio(line) => {
                 if sessions > 1 {
@@ -310,10 +314,8 @@ async fn reachable(url: &str) -> Option<bool> {
 /// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0` and find its
 /// endpoint in the discovery file it writes into a scratch runtime directory of ours.
 async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Target> {
-    let scratch = tempfile::Builder::new()
-        .prefix("zen-load-")
-        .tempdir()
-        .context("cannot create a scratch directory for the spawned zen serve")?;
+    let (scratch, env) = scratch_data_dir(env)?;
+    let env = &env[..];
     let exe = std::env::current_exe().context("cannot find this zen binary")?;
     let mut cmd = Command::new(exe);
     cmd.args(["serve", "--http", "127.0.0.1:0"])
@@ -341,6 +343,24 @@ async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Targ
     let mut target = Target::finish(label, "spawned", all, pid, Some(child)).await?;
     target.scratch = Some(scratch);
     Ok(target)
+}
+
+/// A scratch directory for a zen serve we spawn, removed after it exits; unless the user
+/// named a data dir (`--env ZEN_DATA_DIR=…`), its conversations go there, so load runs never
+/// fill the user's real conversation store.
+fn scratch_data_dir(
+    env: &[(String, String)],
+) -> Result<(tempfile::TempDir, Vec<(String, String)>)> {
+    let scratch = tempfile::Builder::new()
+        .prefix("zen-load-")
+        .tempdir()
+        .context("cannot create a scratch directory for the spawned zen serve")?;
+    let mut env = env.to_vec();
+    if !env.iter().any(|(k, _)| k == "ZEN_DATA_DIR") {
+        let data = scratch.path().join("data").display().to_string();
+        env.push(("ZEN_DATA_DIR".to_string(), data));
+    }
+    Ok((scratch, env))
 }
 
 /// The MCP endpoint from `<dir>/<pid>.json`, once the server has written it; `None` if the
