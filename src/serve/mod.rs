@@ -28,6 +28,7 @@ pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()>
             config.transport.auth_token.as_deref(),
         )?;
     }
+    ignore_file_size_signal();
     let server = Server::new(config)?;
     let listener = match http_addr {
         Some(addr) => {
@@ -57,6 +58,16 @@ pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()>
     match listener {
         Some(listener) => http::serve(listener, server, shutdown).await,
         None => serve_stdio(server, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+    }
+}
+
+/// A file-size limit (RLIMIT_FSIZE) must fail a write, not kill zen: with SIGXFSZ ignored the
+/// store's write returns an error, the call fails clearly and zen keeps serving.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory of ours.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

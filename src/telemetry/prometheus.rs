@@ -304,6 +304,24 @@ impl Collector for SnapshotCollector {
             "The conversation byte budget.",
             &[(vec![], c.budget_bytes as f64)],
         )?;
+        gauge(
+            &mut enc,
+            "zen_conversation_store_info",
+            "The conversation store's backend (always 1; the kind is the label).",
+            &[(vec![("kind", c.kind.as_str())], 1.0)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_conversation_file_bytes",
+            "The conversation store's files on disk (0 for the memory store).",
+            &[(vec![], c.file_bytes.unwrap_or(0) as f64)],
+        )?;
+        gauge(
+            &mut enc,
+            "zen_conversation_cache_bytes",
+            "Memory the conversation store uses as a cache.",
+            &[(vec![], c.cache_bytes as f64)],
+        )?;
         let ev = &c.evictions;
         let rows = [
             (vec![("cause", "pressure")], ev.pressure),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 pub mod chat;
 pub mod context;
+pub mod threads;
 
 pub use context::{ToolContext, TransportInfo};
 
@@ -22,14 +23,16 @@ pub enum ToolName {
     Chat,
     ListModels,
     Metrics,
+    Threads,
     Version,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 4] = [
+    pub const ALL: [ToolName; 5] = [
         ToolName::Chat,
         ToolName::ListModels,
         ToolName::Metrics,
+        ToolName::Threads,
         ToolName::Version,
     ];
 
@@ -38,6 +41,7 @@ impl ToolName {
             ToolName::Chat => "chat",
             ToolName::ListModels => "listmodels",
             ToolName::Metrics => "metrics",
+            ToolName::Threads => "threads",
             ToolName::Version => "version",
         }
     }
@@ -158,6 +162,13 @@ pub fn definitions() -> Vec<Tool> {
             schema_for_empty_input(),
         ),
         Tool::new(
+            "threads",
+            "Find earlier conversations: the most recent threads, newest first, with their id, \
+             last update, turns, model and first prompt; `query` keeps those whose prompts contain \
+             a phrase. Continue one by passing its id to chat as continuation_id.",
+            schema_for_input::<threads::ThreadsArgs>().expect("ThreadsArgs has an object schema"),
+        ),
+        Tool::new(
             "version",
             "zen's version, uptime and configuration summary (no network access).",
             schema_for_empty_input(),
@@ -185,6 +196,7 @@ pub async fn run(
                 structured: Some(snapshot),
             })
         }
+        ToolName::Threads => threads::run(ctx, parse_args(tool, arguments)?).await,
         ToolName::Version => {
             parse_args::<NoArgs>(tool, arguments)?;
             Ok(ToolReply::json(version(ctx)))

@@ -21,3 +21,4 @@ mod concurrency_limits;
 mod memory_chat;
 mod metrics_counts;
 mod store_conformance;
+mod store_sqlite;

@@ -95,10 +95,20 @@ pub struct StdioZen {
 }
 
 pub async fn stdio_zen(args: &[&str], env: &[(&str, &str)]) -> StdioZen {
+    stdio_zen_with(args, env, |_| {}).await
+}
+
+/// [`stdio_zen`], with the command adjusted first (limits, credentials).
+pub async fn stdio_zen_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Command),
+) -> StdioZen {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["serve"];
     all.extend_from_slice(args);
-    let cmd = zen_command(&all, env, dir.path());
+    let mut cmd = zen_command(&all, env, dir.path());
+    adjust(&mut cmd);
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::piped())
         .spawn()

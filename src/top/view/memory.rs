@@ -101,18 +101,23 @@ fn render_store(frame: &mut Frame, area: Rect, snap: &Snapshot) {
     let c = &snap.conversations;
     let dim = Style::new().fg(Color::DarkGray);
     let w = area.width;
-    let line = fit_line(
+    let mut parts = vec![
+        labelled("conversations ", fmt_count(c.threads)),
         vec![
-            labelled("conversations ", fmt_count(c.threads)),
-            vec![
-                Span::raw(fmt_bytes(c.bytes)),
-                Span::styled(" of ", dim),
-                Span::raw(fmt_bytes(c.budget_bytes)),
-            ],
-            labelled("peak ", fmt_bytes(c.peak_bytes)),
+            Span::raw(fmt_bytes(c.bytes)),
+            Span::styled(" of ", dim),
+            Span::raw(fmt_bytes(c.budget_bytes)),
         ],
-        w,
-    );
+        labelled("peak ", fmt_bytes(c.peak_bytes)),
+    ];
+    if !c.kind.is_empty() {
+        parts.insert(0, labelled("store ", Span::raw(c.kind.clone())));
+    }
+    if let Some(file) = c.file_bytes {
+        parts.push(labelled("disk ", fmt_bytes(file)));
+        parts.push(labelled("cache ", fmt_bytes(c.cache_bytes)));
+    }
+    let line = fit_line(parts, w);
     let ratio = if c.budget_bytes > 0 {
         (c.bytes as f64 / c.budget_bytes as f64).min(1.0)
     } else {
