@@ -101,23 +101,18 @@ fn render_store(frame: &mut Frame, area: Rect, snap: &Snapshot) {
     let c = &snap.conversations;
     let dim = Style::new().fg(Color::DarkGray);
     let w = area.width;
-    let mut parts = vec![
-        labelled("conversations ", fmt_count(c.threads)),
+    let line = fit_line(
         vec![
-            Span::raw(fmt_bytes(c.bytes)),
-            Span::styled(" of ", dim),
-            Span::raw(fmt_bytes(c.budget_bytes)),
+            labelled("conversations ", fmt_count(c.threads)),
+            vec![
+                Span::raw(fmt_bytes(c.bytes)),
+                Span::styled(" of ", dim),
+                Span::raw(fmt_bytes(c.budget_bytes)),
+            ],
+            labelled("peak ", fmt_bytes(c.peak_bytes)),
         ],
-        labelled("peak ", fmt_bytes(c.peak_bytes)),
-    ];
-    if !c.kind.is_empty() {
-        parts.insert(0, labelled("store ", Span::raw(c.kind.clone())));
-    }
-    if let Some(file) = c.file_bytes {
-        parts.push(labelled("disk ", fmt_bytes(file)));
-        parts.push(labelled("cache ", fmt_bytes(c.cache_bytes)));
-    }
-    let line = fit_line(parts, w);
+        w,
+    );
     let ratio = if c.budget_bytes > 0 {
         (c.bytes as f64 / c.budget_bytes as f64).min(1.0)
     } else {
@@ -140,14 +135,19 @@ fn render_store(frame: &mut Frame, area: Rect, snap: &Snapshot) {
         ))
         .gauge_style(Style::new().fg(color).bg(Color::Black));
     let e = &c.evictions;
-    let evictions = fit_line(
-        vec![
-            labelled("evicted: pressure ", fmt_count(e.pressure)),
-            labelled("expiry ", fmt_count(e.expiry)),
-            labelled("oversize ", fmt_count(e.oversize)),
-        ],
-        w,
-    );
+    let mut parts = vec![
+        labelled("evicted: pressure ", fmt_count(e.pressure)),
+        labelled("expiry ", fmt_count(e.expiry)),
+        labelled("oversize ", fmt_count(e.oversize)),
+    ];
+    // Where the store keeps them: on disk (apart from RSS) with a cache, or in memory.
+    if let Some(file) = c.file_bytes {
+        parts.push(labelled("disk ", fmt_bytes(file)));
+        parts.push(labelled("cache ", fmt_bytes(c.cache_bytes)));
+    } else if !c.kind.is_empty() {
+        parts.push(labelled("store ", Span::raw(c.kind.clone())));
+    }
+    let evictions = fit_line(parts, w);
     let (state, style) = match c.watchdog.state {
         WatchdogState::Ok => ("ok", Style::new().fg(Color::Green)),
         WatchdogState::Warning => (
