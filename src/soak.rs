@@ -187,13 +187,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
             let conversation_bytes = snapshot.as_ref().map(|s| s.conversations.resident_bytes);
             if let Some(s) = &snapshot {
                 let c = &s.conversations;
-                // The store's growth RSS carries: all of it in memory, only its cache on disk.
-                let resident_peak = if c.kind == "memory" {
-                    c.peak_bytes
-                } else {
-                    c.cache_bytes
-                };
-                last_conv = Some((resident_peak, c.budget_bytes));
+                last_conv = Some((c.peak_bytes, c.budget_bytes));
                 *last_store.lock().unwrap_or_else(|p| p.into_inner()) = Some(StoreSummary {
                     kind: c.kind.clone(),
                     bytes: c.bytes,

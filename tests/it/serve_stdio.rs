@@ -12,7 +12,10 @@ async fn lists_its_tools() {
     let zen = stdio_zen(&[], FAST).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["chat", "listmodels", "metrics", "version"]);
+    assert_eq!(
+        names,
+        ["chat", "listmodels", "metrics", "threads", "version"]
+    );
     let chat = &tools[0];
     let schema = serde_json::to_value(&chat.input_schema).unwrap();
     assert_eq!(schema["required"], json!(["prompt"]));
