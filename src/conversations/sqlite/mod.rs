@@ -15,6 +15,7 @@ use super::budget::{StoreLimits, json_len};
 use super::{AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, ttl_ms};
 use crate::snapshot::StoreStats;
 
+mod checkpoint;
 mod ops;
 mod schema;
 mod worker;
@@ -36,6 +37,8 @@ pub struct SqliteStore {
     limits: StoreLimits,
     /// The database file.
     path: PathBuf,
+    /// Copies the WAL back into the file off the write path; stops with the store.
+    _checkpoints: checkpoint::Checkpointer,
     /// Base for timestamps: wall-clock ms at open and tokio's clock then, so expiry follows
     /// tokio's (pausable) clock while stored times stay wall-clock across restarts.
     clock: (u64, tokio::time::Instant),
@@ -54,11 +57,13 @@ impl SqliteStore {
         });
         let (tx, rx) = mpsc::channel(QUEUE);
         worker::spawn(conn, rx, shared.clone(), limits, path.clone())?;
+        let checkpoints = checkpoint::spawn(path.clone())?;
         Ok(SqliteStore {
             ops: tx,
             shared,
             limits,
             path,
+            _checkpoints: checkpoints,
             clock: (crate::clock::unix_ms(), tokio::time::Instant::now()),
         })
     }

@@ -19,6 +19,9 @@ pub struct Figures {
     pub bytes: u64,
     /// Stored threads, from the file's totals row.
     pub threads: u64,
+    /// The last update's sequence number (the LRU order; ties in wall-clock ms cannot
+    /// reorder it), from the file's totals row.
+    pub touch: u64,
     /// The most bytes seen stored at once.
     pub peak: u64,
     /// Evictions by cause, by this process.
@@ -31,19 +34,26 @@ pub struct Figures {
 
 /// The totals row, read at the start of each batch (another process may have written).
 pub fn read_totals(tx: &Connection, figures: &mut Figures) -> rusqlite::Result<()> {
-    let (bytes, threads): (i64, i64) =
-        tx.query_row("SELECT bytes, threads FROM totals WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (bytes, threads, touch): (i64, i64, i64) = tx.query_row(
+        "SELECT bytes, threads, touch FROM totals WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     figures.bytes = bytes as u64;
     figures.threads = threads as u64;
+    figures.touch = touch as u64;
     Ok(())
 }
 
-fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> {
+/// Write the totals row once per batch (the ops keep the figures in memory meanwhile).
+pub fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE totals SET bytes = ?1, threads = ?2 WHERE id = 1",
-        params![figures.bytes as i64, figures.threads as i64],
+        "UPDATE totals SET bytes = ?1, threads = ?2, touch = ?3 WHERE id = 1",
+        params![
+            figures.bytes as i64,
+            figures.threads as i64,
+            figures.touch as i64
+        ],
     )?;
     Ok(())
 }
@@ -79,7 +89,6 @@ pub fn checkout(
     if thread.updated_ms <= expired_before_ms && !others_pin {
         delete_thread(tx, &key, figures)?;
         figures.evictions.expiry += 1;
-        write_totals(tx, figures)?;
         return Ok(None);
     }
     let mut stmt = tx.prepare_cached(
@@ -209,14 +218,10 @@ pub fn append(
     figures.evictions.oversize += drop as u64;
     let next_seq = stored.last().map_or(0, |(seq, _)| seq + 1);
     insert_turns(tx, &key, next_seq, &input.turns, &input.sizes)?;
-    upsert_thread(
-        tx,
-        &key,
-        &header,
-        bytes,
-        &input.turns,
-        existing_row.is_none(),
-    )?;
+    figures.touch += 1;
+    let touch = figures.touch;
+    let is_new = existing_row.is_none();
+    upsert_thread(tx, &key, &header, bytes, touch, &input.turns, is_new)?;
     if existing_row.is_none() {
         figures.threads += 1;
     }
@@ -232,7 +237,6 @@ pub fn append(
     }
     figures.bytes += bytes;
     figures.peak = figures.peak.max(figures.bytes);
-    write_totals(tx, figures)?;
     Ok(AppendReport {
         stored: true,
         turn_count: header.turn_count,
@@ -277,6 +281,7 @@ fn upsert_thread(
     key: &str,
     header: &Thread,
     bytes: u64,
+    touch: u64,
     new_turns: &[Turn],
     is_new: bool,
 ) -> rusqlite::Result<()> {
@@ -289,7 +294,7 @@ fn upsert_thread(
             .map_or_else(String::new, |t| first_words(&t.content));
         tx.prepare_cached(
             "INSERT INTO threads (id, created_ms, updated_ms, turn_count, dropped_turns, bytes, \
-             tool, model, first_prompt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             tool, model, first_prompt, touch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             key,
@@ -300,12 +305,13 @@ fn upsert_thread(
             bytes as i64,
             tool,
             model,
-            first
+            first,
+            touch as i64
         ])?;
     } else {
         tx.prepare_cached(
             "UPDATE threads SET updated_ms = ?2, turn_count = ?3, dropped_turns = ?4, bytes = ?5, \
-             tool = ?6, model = coalesce(?7, model) WHERE id = ?1",
+             tool = ?6, model = coalesce(?7, model), touch = ?8 WHERE id = ?1",
         )?
         .execute(params![
             key,
@@ -314,7 +320,8 @@ fn upsert_thread(
             header.dropped_turns,
             bytes as i64,
             tool,
-            model
+            model,
+            touch as i64
         ])?;
     }
     Ok(())
@@ -333,7 +340,7 @@ fn evict(
 ) -> rusqlite::Result<u64> {
     let mut victims = Vec::new();
     {
-        let mut stmt = tx.prepare_cached("SELECT id, bytes FROM threads ORDER BY updated_ms")?;
+        let mut stmt = tx.prepare_cached("SELECT id, bytes FROM threads ORDER BY touch")?;
         let mut rows = stmt.query([])?;
         let mut bytes = figures.bytes;
         while victims.len() < min_count || bytes + reserve > target {
@@ -365,12 +372,21 @@ pub fn cleanup(
 ) -> rusqlite::Result<u64> {
     let started = std::time::Instant::now();
     let expired: Vec<String> = {
-        let mut stmt = tx.prepare_cached("SELECT id FROM threads WHERE updated_ms <= ?1")?;
-        let rows = stmt.query_map([expired_before_ms as i64], |r| r.get::<_, String>(0))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-            .into_iter()
-            .filter(|id| !Uuid::parse_str(id).is_ok_and(|u| pins.contains_key(&u)))
-            .collect()
+        // Updates run in touch order, so the expired threads are the oldest touches: walk them
+        // from the oldest and stop at the first live one (no scan of the whole table).
+        let mut stmt = tx.prepare_cached("SELECT id, updated_ms FROM threads ORDER BY touch")?;
+        let mut rows = stmt.query([])?;
+        let mut expired = Vec::new();
+        while let Some(row) = rows.next()? {
+            if row.get::<_, i64>(1)? as u64 > expired_before_ms {
+                break;
+            }
+            let id: String = row.get(0)?;
+            if !Uuid::parse_str(&id).is_ok_and(|u| pins.contains_key(&u)) {
+                expired.push(id);
+            }
+        }
+        expired
     };
     for id in &expired {
         delete_thread(tx, id, figures)?;
@@ -392,7 +408,6 @@ pub fn cleanup(
         let min = min_evictions(figures.threads);
         evicted += evict(tx, figures, pins, None, min, target, 0)?;
     }
-    write_totals(tx, figures)?;
     note_cleanup(figures, cause, started, evicted);
     Ok(evicted)
 }
@@ -426,7 +441,7 @@ pub fn recent(
     let sql = "SELECT id, created_ms, updated_ms, tool, model, turn_count, first_prompt \
                FROM threads WHERE updated_ms > ?1 AND (?2 IS NULL OR id IN (SELECT thread_id \
                FROM turns WHERE role = 'user' AND instr(lower(content), lower(?2)) > 0)) \
-               ORDER BY updated_ms DESC LIMIT ?3";
+               ORDER BY touch DESC LIMIT ?3";
     let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map(
         params![expired_before_ms as i64, query, limit as i64],

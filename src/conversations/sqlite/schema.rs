@@ -26,9 +26,10 @@ CREATE TABLE threads (
     bytes INTEGER NOT NULL,
     tool TEXT NOT NULL,
     model TEXT,
-    first_prompt TEXT NOT NULL
-);
-CREATE INDEX threads_by_update ON threads(updated_ms);
+    first_prompt TEXT NOT NULL,
+    touch INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX threads_by_touch ON threads(touch);
 CREATE TABLE turns (
     thread_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -44,9 +45,10 @@ CREATE UNIQUE INDEX turns_by_thread ON turns(thread_id, seq);
 CREATE TABLE totals (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     bytes INTEGER NOT NULL,
-    threads INTEGER NOT NULL
+    threads INTEGER NOT NULL,
+    touch INTEGER NOT NULL
 );
-INSERT INTO totals VALUES (1, 0, 0);
+INSERT INTO totals VALUES (1, 0, 0, 0);
 "];
 
 /// Create the data dir (mode 0700) if needed.
@@ -178,5 +180,7 @@ fn set_pragmas(conn: &Connection, cache_bytes: u64) -> Result<()> {
     conn.pragma_update(None, "temp_store", "FILE")?;
     // The WAL is cut back to this after each checkpoint, so it cannot grow with uptime.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    // The checkpoint thread copies the WAL back (checkpoint.rs): the writer never stalls on it.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }

@@ -178,10 +178,14 @@ fn run_batch(
     let mut figures = shared.figures().clone();
     let mut answers = Vec::with_capacity(batch.len());
     let committed = (|| -> rusqlite::Result<()> {
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         ops::read_totals(&tx, &mut figures)?;
+        let read = (figures.bytes, figures.threads, figures.touch);
         for op in batch.drain(..) {
-            answers.push(run_one(&mut tx, op, shared, limits, path, &mut figures));
+            answers.push(run_one(&tx, op, shared, limits, path, &mut figures));
+        }
+        if (figures.bytes, figures.threads, figures.touch) != read {
+            ops::write_totals(&tx, &figures)?;
         }
         tx.commit()
     })();
@@ -216,7 +220,7 @@ fn unreached(op: Op, error: StoreError) -> Answer {
 
 /// Run one op under its own savepoint: its failure rolls back only its own writes.
 fn run_one(
-    tx: &mut Transaction<'_>,
+    tx: &Transaction<'_>,
     op: Op,
     shared: &Shared,
     limits: &StoreLimits,
@@ -224,10 +228,11 @@ fn run_one(
     figures: &mut Figures,
 ) -> Answer {
     let before = figures.clone();
-    let sp = match tx.savepoint() {
-        Ok(sp) => sp,
-        Err(e) => return unreached(op, sql_error(path, &e)),
-    };
+    // A named savepoint through cached statements: parsed once, not per operation.
+    if let Err(e) = run_cached(tx, "SAVEPOINT op") {
+        return unreached(op, sql_error(path, &e));
+    }
+    let sp: &Connection = tx;
     let pins = shared.pins().clone();
     let answer = match op {
         Op::Checkout {
@@ -236,11 +241,11 @@ fn run_one(
             reply,
         } => {
             let others = pins.get(&id).is_some_and(|n| *n > 1);
-            let r = ops::checkout(&sp, id, expired_before_ms, others, figures);
+            let r = ops::checkout(sp, id, expired_before_ms, others, figures);
             Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Append { input, reply } => {
-            let r = ops::append(&sp, input, limits, &pins, figures);
+            let r = ops::append(sp, input, limits, &pins, figures);
             Answer::Append(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Cleanup {
@@ -248,7 +253,7 @@ fn run_one(
             expired_before_ms,
             reply,
         } => {
-            let r = ops::cleanup(&sp, force, expired_before_ms, limits, &pins, figures);
+            let r = ops::cleanup(sp, force, expired_before_ms, limits, &pins, figures);
             Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Recent {
@@ -257,7 +262,7 @@ fn run_one(
             expired_before_ms,
             reply,
         } => {
-            let r = ops::recent(&sp, limit, query.as_deref(), expired_before_ms);
+            let r = ops::recent(sp, limit, query.as_deref(), expired_before_ms);
             Answer::Recent(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::ReleaseMemory { reply } => {
@@ -271,12 +276,17 @@ fn run_one(
         Answer::Count(_, r) => r.is_ok(),
         Answer::Recent(_, r) => r.is_ok(),
     };
-    if ok {
-        let _ = sp.commit();
-    } else {
-        *figures = before; // dropped savepoint rolls back
+    if !ok {
+        let _ = run_cached(tx, "ROLLBACK TO op");
+        *figures = before;
     }
+    let _ = run_cached(tx, "RELEASE op");
     answer
+}
+
+/// Run a statement that returns no rows, from the statement cache.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// SQLite's page cache in use by this connection, bytes.
