@@ -10,6 +10,8 @@ pub enum StoreKind {
     Sqlite,
     /// Process memory: throwaway runs and tests; lost on exit.
     Memory,
+    /// Redis at this URL: several zen serve instances share their conversations.
+    Redis(String),
 }
 
 impl StoreKind {
@@ -18,6 +20,7 @@ impl StoreKind {
         match self {
             StoreKind::Sqlite => "sqlite",
             StoreKind::Memory => "memory",
+            StoreKind::Redis(_) => "redis",
         }
     }
 }
@@ -27,9 +30,12 @@ pub fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text.trim() {
         "" | "sqlite" => Ok(StoreKind::Sqlite),
         "memory" => Ok(StoreKind::Memory),
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Ok(StoreKind::Redis(url.to_string()))
+        }
         other => Err(format!(
             "'{other}' is not a conversation store: use sqlite (the default, a file in the data \
-             dir) or memory (lost on exit)"
+             dir), memory (lost on exit) or a redis:// URL (shared by several instances)"
         )),
     }
 }
@@ -38,9 +44,17 @@ pub fn parse_store(text: &str) -> Result<StoreKind, String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Conversation store")]
 pub struct StoreConfig {
-    /// Conversation store: sqlite (a file in the data dir, survives restarts) or memory (lost on exit)
-    #[arg(long = "store", env = "ZEN_STORE", default_value = "sqlite", value_parser = parse_store, value_name = "sqlite|memory")]
+    /// Conversation store: sqlite (a file in the data dir, survives restarts), memory (lost on exit), or redis://host:port[/db] (shared by several instances; rediss:// for TLS)
+    #[arg(long = "store", env = "ZEN_STORE", default_value = "sqlite", value_parser = parse_store, value_name = "sqlite|memory|URL")]
     pub kind: StoreKind,
+    /// Prefix of zen's keys in Redis, so several deployments can share one Redis
+    #[arg(
+        long,
+        env = "ZEN_REDIS_PREFIX",
+        default_value = "zen:",
+        value_name = "PREFIX"
+    )]
+    pub redis_prefix: String,
     /// Directory of zen's data (the conversation store's file) [default: $XDG_DATA_HOME/zen, else ~/.local/share/zen]
     #[arg(long, env = "ZEN_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

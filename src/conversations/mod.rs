@@ -16,10 +16,12 @@ use crate::snapshot::StoreStats;
 
 pub mod budget;
 pub mod memory;
+pub mod redis;
 pub mod sqlite;
 
 pub use budget::StoreLimits;
 pub use memory::MemoryStore;
+pub use redis::RedisStore;
 pub use sqlite::SqliteStore;
 
 /// One turn of a conversation: only what was said, never the rebuilt history (zen-mcp-server
@@ -188,11 +190,18 @@ pub fn open(
         thread_max_bytes: memory.thread_max_bytes(),
         ttl: memory.conversation_ttl(),
     };
-    Ok(match store.kind {
+    Ok(match &store.kind {
         StoreKind::Memory => Arc::new(MemoryStore::new(limits)),
         StoreKind::Sqlite => {
             let dir: PathBuf = store.data_dir();
             Arc::new(SqliteStore::open(&dir, limits, store.cache_bytes())?)
+        }
+        StoreKind::Redis(url) => {
+            // Connecting is async and zen serve starts on a multi-threaded runtime.
+            let prefix = &store.redis_prefix;
+            let open = RedisStore::open(url, prefix, limits);
+            let handle = tokio::runtime::Handle::current();
+            Arc::new(tokio::task::block_in_place(|| handle.block_on(open))?)
         }
     })
 }

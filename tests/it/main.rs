@@ -20,5 +20,7 @@ mod app_util;
 mod concurrency_limits;
 mod memory_chat;
 mod metrics_counts;
+mod redis_util;
 mod store_conformance;
+mod store_redis;
 mod store_sqlite;

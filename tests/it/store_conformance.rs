@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use zen::conversations::{
-    AppendReport, ConversationStore, MemoryStore, SqliteStore, StoreLimits, Thread, Turn,
+    AppendReport, ConversationStore, MemoryStore, RedisStore, SqliteStore, StoreLimits, Thread,
+    Turn,
 };
 use zen::memory::monitor::{MemoryManager, run_monitor};
 use zen::snapshot::StoreStats;
@@ -52,29 +53,40 @@ fn kb_thread_turn() -> Turn {
 enum Backend {
     Memory,
     Sqlite,
+    Redis,
 }
 
 /// A store under test, with the old infallible call shapes (a store error fails the test).
 struct Store {
     /// The backend under test.
     inner: Arc<dyn ConversationStore>,
-    /// The sqlite store's data dir, removed with the store.
-    _dir: Option<tempfile::TempDir>,
+    /// What the backend needs kept alive: the sqlite store's data dir, or the redis-server.
+    _guard: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Store {
-    fn new(backend: Backend, limits: StoreLimits) -> Store {
+    async fn new(backend: Backend, limits: StoreLimits) -> Store {
         match backend {
             Backend::Memory => Store {
                 inner: Arc::new(MemoryStore::new(limits)),
-                _dir: None,
+                _guard: None,
             },
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let store = SqliteStore::open(dir.path(), limits, 1 << 20).unwrap();
                 Store {
                     inner: Arc::new(store),
-                    _dir: Some(dir),
+                    _guard: Some(Box::new(dir)),
+                }
+            }
+            Backend::Redis => {
+                let server = crate::redis_util::RedisServer::start().await;
+                let store = RedisStore::open(&server.url(), "zen-test:", limits)
+                    .await
+                    .unwrap();
+                Store {
+                    inner: Arc::new(store),
+                    _guard: Some(Box::new(server)),
                 }
             }
         }
@@ -116,6 +128,14 @@ macro_rules! conformance {
         mod sqlite {
             $( conformance!(@one $flavor $name Sqlite); )*
         }
+        mod redis {
+            $( conformance!(@redis $flavor $name); )*
+        }
+    };
+    // Redis runs on its own (real) clock: the paused-clock test has a real-time twin below.
+    (@redis paused $name:ident) => {};
+    (@redis $flavor:tt $name:ident) => {
+        conformance!(@one $flavor $name Redis);
     };
     (@one plain $name:ident $backend:ident) => {
         #[tokio::test]
@@ -149,7 +169,7 @@ fn json_len(thread: &Thread) -> u64 {
 }
 
 async fn a_1_mib_budget_holds_under_10_000_new_threads_of_1_kb(backend: Backend) {
-    let store = Store::new(backend, limits(MIB));
+    let store = Store::new(backend, limits(MIB)).await;
     let mut ids = Vec::new();
     for _ in 0..10_000 {
         let id = Uuid::new_v4();
@@ -195,7 +215,7 @@ async fn a_1_mib_budget_holds_under_10_000_new_threads_of_1_kb(backend: Backend)
 }
 
 async fn stored_size_is_exactly_the_serialized_thread(backend: Backend) {
-    let store = Store::new(backend, limits(MIB));
+    let store = Store::new(backend, limits(MIB)).await;
     let id = Uuid::new_v4();
     let mut user = turn(
         "user",
@@ -215,7 +235,8 @@ async fn stored_size_is_exactly_the_serialized_thread(backend: Backend) {
             thread_max_bytes: 2_000,
             ..limits(MIB)
         },
-    );
+    )
+    .await;
     for i in 0..10 {
         small
             .append(id, vec![turn("user", format!("{i}").repeat(300))])
@@ -252,7 +273,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         for backend in [Backend::Memory, Backend::Sqlite] {
             let limits = StoreLimits { thread_max_bytes: thread_max, ..limits(MIB) };
-            let store = Store::new(backend, limits);
+            let store = runtime.block_on(Store::new(backend, limits));
             let id = Uuid::new_v4();
             let batches = batches.clone();
             runtime.block_on(async {
@@ -278,7 +299,7 @@ proptest! {
 
 async fn regression_two_calls_racing_for_the_last_turns_cannot_both_take_them(backend: Backend) {
     // Both calls checked the cap before either wrote: the store decides under its lock.
-    let store = Arc::new(Store::new(backend, limits(MIB)));
+    let store = Arc::new(Store::new(backend, limits(MIB)).await);
     let id = Uuid::new_v4();
     let exchange = || vec![turn("user", "q".into()), turn("assistant", "a".into())];
     for _ in 0..9 {
@@ -307,7 +328,7 @@ async fn regression_two_calls_racing_for_the_last_turns_cannot_both_take_them(ba
 }
 
 async fn a_pinned_thread_is_never_evicted_under_pressure(backend: Backend) {
-    let store = Store::new(backend, limits(64 * 1024));
+    let store = Store::new(backend, limits(64 * 1024)).await;
     let pinned = Uuid::new_v4();
     store.append(pinned, vec![sized_turn(1000)]).await;
     // A call is in flight on it: checked out, not yet unpinned.
@@ -338,7 +359,7 @@ async fn with_every_other_thread_pinned_the_budget_is_exceeded_by_at_most_the_th
     backend: Backend,
 ) {
     let budget = 64 * 1024;
-    let store = Store::new(backend, limits(budget));
+    let store = Store::new(backend, limits(budget)).await;
     let mut pinned = Vec::new();
     while store.stats().bytes + 1_000 <= budget {
         let id = Uuid::new_v4();
@@ -369,12 +390,12 @@ async fn with_every_other_thread_pinned_the_budget_is_exceeded_by_at_most_the_th
 }
 
 async fn eviction_follows_last_update_not_last_read(backend: Backend) {
-    let probe = Store::new(backend, limits(MIB));
+    let probe = Store::new(backend, limits(MIB)).await;
     probe.append(Uuid::new_v4(), vec![sized_turn(1000)]).await;
     let one = probe.stats().bytes;
     // Room for 18 such threads and a little more.
     let budget = 18 * one + one / 2;
-    let store = Store::new(backend, limits(budget));
+    let store = Store::new(backend, limits(budget)).await;
     let ids: Vec<Uuid> = (0..18).map(|_| Uuid::new_v4()).collect();
     for id in &ids {
         store.append(*id, vec![sized_turn(1000)]).await;
@@ -417,7 +438,8 @@ async fn expired_threads_are_freed_and_a_pinned_one_waits_for_its_call(backend: 
             ttl: HOUR,
             ..limits(MIB)
         },
-    );
+    )
+    .await;
     let old: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
     for id in &old {
         store.append(*id, vec![sized_turn(1000)]).await;
@@ -492,7 +514,7 @@ async fn the_monitor_frees_expired_threads_on_its_schedule() {
 }
 
 async fn fifty_concurrent_appends_never_pass_the_turn_cap(backend: Backend) {
-    let store = Arc::new(Store::new(backend, limits(MIB)));
+    let store = Arc::new(Store::new(backend, limits(MIB)).await);
     let id = Uuid::new_v4();
     store.append(id, vec![turn("user", "start".into())]).await;
     let racers: Vec<_> = (0..50)
@@ -519,7 +541,7 @@ async fn fifty_concurrent_appends_never_pass_the_turn_cap(backend: Backend) {
 }
 
 async fn recent_lists_newest_first_and_finds_prompts(backend: Backend) {
-    let store = Store::new(backend, limits(MIB));
+    let store = Store::new(backend, limits(MIB)).await;
     let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
     for (i, id) in ids.iter().enumerate() {
         let prompt = format!(
@@ -560,7 +582,7 @@ async fn recent_lists_newest_first_and_finds_prompts(backend: Backend) {
 /// A write whose new turns alone are over ZEN_THREAD_MAX_BYTES used to be stored whole: one
 /// such thread could hold more than the whole budget, and evicted every other thread for it.
 async fn regression_new_turns_over_thread_max_bytes_are_not_stored(backend: Backend) {
-    let store = Store::new(backend, limits(64 * 1024)); // thread max 6.5 kB
+    let store = Store::new(backend, limits(64 * 1024)).await; // thread max 6.5 kB
     let keep = Uuid::new_v4();
     store.append(keep, vec![sized_turn(1000)]).await;
     let keep_bytes = store.thread_size(keep).await.unwrap();
