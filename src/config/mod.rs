@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod bounds;
 mod values;
+pub use bounds::BoundsConfig;
 pub use values::*;
 
 /// `zen serve`: everything the MCP host needs to start.
@@ -15,6 +17,8 @@ pub use values::*;
 pub struct ServeConfig {
     #[command(flatten)]
     pub transport: TransportConfig,
+    #[command(flatten)]
+    pub bounds: BoundsConfig,
     #[command(flatten)]
     pub limits: LimitConfig,
     #[command(flatten)]
