@@ -174,3 +174,18 @@ async fn slow_header_clients_past_the_connection_cap_neither_exhaust_descriptors
     assert!(!is_error(&result), "{}", text(&result));
     flood.iter().for_each(|t| t.abort());
 }
+
+#[tokio::test]
+async fn chat_refuses_proc_self_environ_and_names_the_refusal_in_its_reply() {
+    let zen = crate::util::stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "0")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("notes.txt");
+    std::os::unix::fs::symlink("/proc/self/environ", &link).unwrap();
+    let paths = json!(["/proc/self/environ", link.to_str().unwrap()]);
+    let args = json!({"prompt": "read these", "absolute_file_paths": paths});
+    let result = call(&zen.client, "chat", args).await;
+    let reply = text(&result);
+    assert!(!is_error(&result), "{reply}");
+    assert!(reply.contains("skipped file /proc/self/environ"), "{reply}");
+    assert!(reply.contains("which zen never reads"), "{reply}");
+}
