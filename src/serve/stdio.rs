@@ -202,11 +202,9 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 // With no readable id the error goes out without one, as MCP 2026-07-28 (which
                 // rmcp follows) says: the client's log then shows what it sent wrong.
                 let error = match value {
-                    None => ErrorData::new(
-                        ErrorCode::PARSE_ERROR,
-                        format!("not valid JSON ({err}); send one JSON-RPC message per line"),
-                        None,
-                    ),
+                    // Not JSON, or JSON only once bad UTF-8 bytes are replaced: a parse error.
+                    None => not_json(&err),
+                    Some(_) if std::str::from_utf8(text).is_err() => not_json(&err),
                     Some(_) => {
                         ErrorData::invalid_request(format!("invalid JSON-RPC request: {err}"), None)
                     }
@@ -329,6 +327,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             return;
         }
     }
+}
+
+fn not_json(err: &serde_json::Error) -> ErrorData {
+    let message = format!("not valid JSON ({err}); send one UTF-8 JSON-RPC message per line");
+    ErrorData::new(ErrorCode::PARSE_ERROR, message, None)
 }
 
 fn memchr(buf: &[u8]) -> Option<usize> {

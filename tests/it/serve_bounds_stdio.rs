@@ -117,6 +117,7 @@ async fn a_stdio_request_with_an_invalid_utf8_byte_is_answered_with_its_id() {
     let reply = tokio::time::timeout(Duration::from_secs(20), out.next_line()).await;
     let reply: Value = serde_json::from_str(&reply.unwrap().unwrap().unwrap()).unwrap();
     assert_eq!(reply["id"], 41, "{reply}");
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
     assert!(reply["error"]["message"].as_str().is_some(), "{reply}");
 }
 
