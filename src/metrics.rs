@@ -216,6 +216,8 @@ pub struct Metrics {
     unknown_tools: AtomicU64,
     /// Error replies to bad messages dropped because the reply queue was full.
     dropped_replies: AtomicU64,
+    /// HTTP sessions refused at ZEN_MAX_SESSIONS.
+    refused_sessions: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
 }
@@ -233,6 +235,7 @@ impl Metrics {
             malformed: AtomicU64::new(0),
             oversized: AtomicU64::new(0),
             dropped_replies: AtomicU64::new(0),
+            refused_sessions: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
         }
@@ -299,6 +302,9 @@ impl Metrics {
     pub fn count_dropped_reply(&self) {
         self.dropped_replies.fetch_add(1, Ordering::Relaxed);
     }
+    pub fn count_refused_session(&self) {
+        self.refused_sessions.fetch_add(1, Ordering::Relaxed);
+    }
     pub fn count_unknown_tool(&self) {
         self.unknown_tools.fetch_add(1, Ordering::Relaxed);
     }
@@ -330,6 +336,7 @@ impl Metrics {
             oversized_messages: self.oversized.load(Ordering::Relaxed),
             unknown_tools: self.unknown_tools.load(Ordering::Relaxed),
             dropped_replies: self.dropped_replies.load(Ordering::Relaxed),
+            refused_sessions: self.refused_sessions.load(Ordering::Relaxed),
         }
     }
 

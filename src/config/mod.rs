@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod bounds;
 mod store;
 mod values;
+pub use bounds::BoundsConfig;
 pub use store::{StoreConfig, StoreKind};
 pub use values::*;
 
@@ -17,6 +19,8 @@ pub use values::*;
 pub struct ServeConfig {
     #[command(flatten)]
     pub transport: TransportConfig,
+    #[command(flatten)]
+    pub bounds: BoundsConfig,
     #[command(flatten)]
     pub limits: LimitConfig,
     #[command(flatten)]

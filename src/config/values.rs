@@ -177,6 +177,15 @@ pub fn parse_byte_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A count of 1 or more: 0 would refuse every session or connection.
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would refuse every client; give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number such as 1000")),
+    }
+}
+
 /// A listen address: `HOST:PORT`, or a bare `PORT` meaning 127.0.0.1:PORT.
 pub fn parse_bind_addr(s: &str) -> Result<SocketAddr, String> {
     if let Ok(port) = s.trim().parse::<u16>() {

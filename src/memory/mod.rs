@@ -1,6 +1,6 @@
 //! The memory manager: the watchdog on the process's RSS, and the monitor that runs the
 //! conversation store's cleanup (the store itself lives in `conversations`).
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use crate::snapshot::{WatchdogState, WatchdogStats, mib as mb};
 
@@ -17,6 +17,12 @@ pub struct Watchdog {
     rss_bytes: AtomicU64,
     /// New threads refused while over the limit.
     refused: AtomicU64,
+    /// Do conversations hold a significant share of RSS? Only then are new ones refused:
+    /// refusing them cannot relieve memory something else holds.
+    conversations_matter: AtomicBool,
+    /// Readings over 80% while conversations held little of the memory: logged and counted
+    /// instead of evicting or refusing conversations.
+    pressure_elsewhere: AtomicU64,
 }
 
 impl Watchdog {
@@ -26,7 +32,24 @@ impl Watchdog {
             state: AtomicU8::new(WatchdogState::Ok as u8),
             rss_bytes: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            conversations_matter: AtomicBool::new(true),
+            pressure_elsewhere: AtomicU64::new(0),
         }
+    }
+
+    /// Record whether conversations hold a significant share of RSS (see the monitor).
+    pub fn set_conversations_matter(&self, matter: bool) {
+        self.conversations_matter.store(matter, Ordering::Relaxed);
+    }
+
+    /// Count a reading over 80% that conversations did not cause.
+    pub fn count_pressure_elsewhere(&self) {
+        self.pressure_elsewhere.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Readings over 80% that conversations did not cause, so nothing was evicted or refused.
+    pub fn pressure_elsewhere_total(&self) -> u64 {
+        self.pressure_elsewhere.load(Ordering::Relaxed)
     }
 
     pub fn state(&self) -> WatchdogState {
@@ -53,7 +76,9 @@ impl Watchdog {
 
     /// May a new conversation start? Existing ones always continue.
     pub fn admit_new_thread(&self) -> Result<(), String> {
-        if self.state() != WatchdogState::Refusing {
+        if self.state() != WatchdogState::Refusing
+            || !self.conversations_matter.load(Ordering::Relaxed)
+        {
             return Ok(());
         }
         self.refused.fetch_add(1, Ordering::Relaxed);

@@ -8,7 +8,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::Watchdog;
 use crate::conversations::ConversationStore;
-use crate::snapshot::{StoreStats, WatchdogState};
+use crate::snapshot::{StoreStats, WatchdogState, mib};
+
+/// RSS a conversation byte costs when the memory store keeps it (measured: BENCHMARKS.md).
+const RESIDENT_PER_STORED_BYTE: f64 = 1.5;
+/// Conversations must hold at least this share of RSS before the watchdog evicts or refuses
+/// them: below it, the memory is held by something else (sessions, buffers), and evicting
+/// users' threads would lose their work without relieving it.
+const CONVERSATION_SHARE: f64 = 0.25;
 
 /// The store and the watchdog, as the rest of zen sees them.
 pub struct MemoryManager {
@@ -47,37 +54,81 @@ impl MemoryManager {
     /// A new RSS sample from the process sampler.
     pub async fn observe_rss(&self, rss_bytes: u64) {
         let (state, changed) = self.watchdog.observe(rss_bytes);
+        let held = self.conversation_resident_bytes();
+        let matter = held as f64 >= rss_bytes as f64 * CONVERSATION_SHARE;
+        self.watchdog.set_conversations_matter(matter);
         if changed {
-            match state {
-                WatchdogState::Ok => {
-                    tracing::info!(rss_bytes, "memory back under 80% of MEMORY_LIMIT_MB")
-                }
-                WatchdogState::Warning => tracing::warn!(
-                    rss_bytes,
-                    "memory above 80% of MEMORY_LIMIT_MB: forcing a conversation cleanup"
-                ),
-                WatchdogState::Refusing => tracing::warn!(
-                    rss_bytes,
-                    "memory above MEMORY_LIMIT_MB: refusing new conversations"
-                ),
-            }
+            log_state(state, rss_bytes, held, matter);
         }
-        if state == WatchdogState::Ok {
+        if state == WatchdogState::Ok || !self.forced_cleanup_due(changed) {
             return;
         }
-        let due = {
-            let mut last = self.last_forced.lock().unwrap_or_else(|p| p.into_inner());
-            let due = changed || last.is_none_or(|t| t.elapsed() >= self.check_interval);
-            if due {
-                *last = Some(Instant::now());
-            }
-            due
+        if !matter {
+            self.watchdog.count_pressure_elsewhere();
+            tracing::warn!(
+                rss_mb = mib(rss_bytes),
+                conversations_mb = mib(held),
+                "memory is high but conversations hold little of it: none evicted or refused"
+            );
+            return;
+        }
+        if let Err(err) = self.store.release_memory().await {
+            tracing::warn!("the watchdog could not relieve the conversation store: {err}");
+        }
+        release_freed_memory().await;
+    }
+
+    /// What the stored conversations cost in RSS.
+    fn conversation_resident_bytes(&self) -> u64 {
+        let stats = self.store.stats();
+        // The memory store keeps every conversation on the heap, at more than its serialized
+        // size; a store on disk (or on Redis) holds only its cache here.
+        let per_byte = if stats.kind == "memory" {
+            RESIDENT_PER_STORED_BYTE
+        } else {
+            1.0
         };
+        (stats.resident_bytes as f64 * per_byte) as u64
+    }
+
+    /// At most one forced cleanup per check interval, so a steady high RSS does not wipe every
+    /// conversation one sample at a time.
+    fn forced_cleanup_due(&self, changed: bool) -> bool {
+        let mut last = self.last_forced.lock().unwrap_or_else(|p| p.into_inner());
+        let due = changed || last.is_none_or(|t| t.elapsed() >= self.check_interval);
         if due {
-            if let Err(err) = self.store.release_memory().await {
-                tracing::warn!("the watchdog could not relieve the conversation store: {err}");
-            }
-            release_freed_memory().await;
+            *last = Some(Instant::now());
+        }
+        due
+    }
+}
+
+/// Say what a new watchdog state means, and whether conversations are its cause.
+fn log_state(state: WatchdogState, rss_bytes: u64, held: u64, matter: bool) {
+    let cause = if matter {
+        "conversations hold a large share"
+    } else {
+        "conversations hold little of it: they are left alone"
+    };
+    let rss_mb = mib(rss_bytes);
+    let conversations_mb = mib(held);
+    match state {
+        WatchdogState::Ok => {
+            tracing::info!(rss_mb, "memory back under 80% of MEMORY_LIMIT_MB")
+        }
+        WatchdogState::Warning => {
+            tracing::warn!(
+                rss_mb,
+                conversations_mb,
+                "memory above 80% of MEMORY_LIMIT_MB; {cause}"
+            )
+        }
+        WatchdogState::Refusing => {
+            tracing::warn!(
+                rss_mb,
+                conversations_mb,
+                "memory above MEMORY_LIMIT_MB; {cause}"
+            )
         }
     }
 }

@@ -1,7 +1,9 @@
-//! Streamable HTTP at `/mcp` (rmcp's tower service under axum), with the MCP spec's Origin
-//! check, a body limit, loopback-only binding unless `--allow-remote`, and a bearer token.
+//! Streamable HTTP at `/mcp` (rmcp's tower service under axum, served by zen's own accept loop),
+//! with the MCP spec's Origin check, a body limit, capped sessions, loopback-only binding
+//! unless `--allow-remote`, and a bearer token.
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use axum::extract::{Request, State};
@@ -13,12 +15,18 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::accept::{self, ConnLimits};
 use super::handler::SessionHandler;
+use super::http_gate::{self, Gate};
 use super::server::Server;
 use crate::tools::TransportInfo;
 
 /// Browser origins that are always allowed: pages served from this machine.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
+/// After the drain, how long connections may take to write their last replies, and then to
+/// close once their SSE streams are ended.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Check the bind address against `--allow-remote` and the token before binding.
 pub fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> Result<()> {
@@ -40,60 +48,96 @@ pub async fn serve(
     server: Arc<Server>,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    let cfg = &server.context.config.transport;
+    let cfg = &server.context.config;
     let local = listener.local_addr()?;
     let endpoint = format!("http://{local}/mcp");
     server.context.set_transport(TransportInfo {
         kind: "http",
         endpoint: Some(endpoint.clone()),
     });
-    let sessions = CancellationToken::new();
+    let sessions_token = CancellationToken::new();
+    let sessions = Arc::new(session_manager(cfg.bounds.session_idle));
+    let router = router(&server, sessions.clone(), sessions_token.child_token());
+    let limits = ConnLimits {
+        max: cfg.bounds.max_connections,
+        header_timeout: cfg.bounds.header_timeout,
+        idle_timeout: cfg.bounds.http_idle_timeout,
+    }
+    .fit_to_descriptors();
+    tracing::info!(%endpoint, max_connections = limits.max, "serving MCP over streamable HTTP");
+    let stop = CancellationToken::new();
+    let accepting = tokio::spawn(accept::run(listener, router, limits, stop.clone()));
+    shutdown.cancelled().await;
+    tracing::info!("shutdown requested: finishing in-flight calls");
+    let drain_timeout = cfg.transport.drain_timeout;
+    server
+        .drain(tokio::time::Instant::now() + drain_timeout)
+        .await;
+    stop.cancel();
+    let connections = accepting.await.context("the HTTP accept loop failed")?;
+    // Replies still being written get a moment; then open SSE streams are ended.
+    if tokio::time::timeout(CLOSE_GRACE, connections.wait())
+        .await
+        .is_err()
+    {
+        sessions_token.cancel();
+        let _ = tokio::time::timeout(CLOSE_GRACE, connections.wait()).await;
+    }
+    sessions_token.cancel();
+    Ok(())
+}
+
+/// rmcp's in-memory sessions, closed after ZEN_SESSION_IDLE without a request.
+fn session_manager(idle: Duration) -> LocalSessionManager {
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.keep_alive = Some(idle);
+    manager
+}
+
+/// `/mcp`: rmcp's service behind zen's gate (and the bearer check when a token is set).
+fn router(
+    server: &Arc<Server>,
+    sessions: Arc<LocalSessionManager>,
+    cancel: CancellationToken,
+) -> axum::Router {
+    let cfg = &server.context.config;
     let origins: Vec<String> = LOOPBACK_ORIGINS
         .iter()
         .map(|o| o.to_string())
         .chain(
-            cfg.allowed_origins
+            cfg.transport
+                .allowed_origins
                 .iter()
                 .filter(|o| !o.is_empty())
                 .cloned(),
         )
         .collect();
     let mut config = StreamableHttpServerConfig::default()
-        .with_cancellation_token(sessions.child_token())
+        .with_cancellation_token(cancel)
         .with_allowed_origins(origins)
-        .with_max_request_body_bytes(cfg.max_message_bytes);
-    if cfg.allow_remote {
+        .with_max_request_body_bytes(cfg.transport.max_message_bytes);
+    if cfg.transport.allow_remote {
         // Remote clients use whatever host name reaches us; the bearer token guards access.
         config = config.disable_allowed_hosts();
     }
     let host = SessionHandler::new(server.clone());
-    let service = StreamableHttpService::new(
-        move || Ok(host.clone()),
-        LocalSessionManager::default().into(),
-        config,
-    );
-    let mut router = axum::Router::new().nest_service("/mcp", service);
-    if let Some(token) = cfg.auth_token.clone().filter(|t| !t.is_empty()) {
+    let service = StreamableHttpService::new(move || Ok(host.clone()), sessions.clone(), config);
+    let gate = Arc::new(Gate {
+        server: server.clone(),
+        sessions,
+        max_sessions: cfg.bounds.max_sessions,
+        max_body: cfg.transport.max_message_bytes,
+    });
+    let mut router = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(gate, http_gate::gate));
+    if let Some(token) = cfg.transport.auth_token.clone().filter(|t| !t.is_empty()) {
         router = router.layer(middleware::from_fn_with_state(
             Arc::new(token),
             require_bearer,
         ));
     }
-    tracing::info!(%endpoint, "serving MCP over streamable HTTP");
-    let drain_server = server.clone();
-    let drain_timeout = cfg.drain_timeout;
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.cancelled().await;
-            tracing::info!("shutdown requested: finishing in-flight calls");
-            drain_server
-                .drain(tokio::time::Instant::now() + drain_timeout)
-                .await;
-            // Ends open SSE streams so the server can stop.
-            sessions.cancel();
-        })
-        .await
-        .context("HTTP server failed")
+    router
 }
 
 /// Reject requests without `Authorization: Bearer <token>`.

@@ -7,8 +7,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod accept;
 pub mod handler;
 pub mod http;
+mod http_gate;
 pub mod server;
 pub mod stdio;
 

@@ -17,6 +17,13 @@ use crate::metrics::CallOutcome;
 use crate::snapshot::{Snapshot, SnapshotSource};
 use crate::tools::{self, ToolContext, ToolError, ToolName, ToolReply};
 
+/// The reply of a call still running when the drain deadline passes.
+const DRAIN_DEADLINE_PASSED: &str = "cancelled: zen is shutting down and this call did not finish \
+     within ZEN_DRAIN_TIMEOUT; retry it against a running server";
+
+/// How long cancelled calls may take to hand their error replies over.
+const ABORT_GRACE: Duration = Duration::from_secs(1);
+
 /// A tool call counted for the drain from the moment a transport read it, so a call read just
 /// before stdin closed is finished, not refused. Rides in the request's extensions.
 #[derive(Debug, Clone)]
@@ -32,6 +39,8 @@ pub struct Server {
     /// Tool calls in flight; closed when shutdown begins, so new calls are refused while
     /// these drain.
     calls: TaskTracker,
+    /// Cancelled when the drain deadline passes: calls still running end with an error reply.
+    abort: CancellationToken,
 }
 
 impl Server {
@@ -41,6 +50,7 @@ impl Server {
         Ok(Arc::new(Server {
             context: Arc::new(context),
             calls: TaskTracker::new(),
+            abort: CancellationToken::new(),
         }))
     }
 
@@ -87,6 +97,7 @@ impl Server {
         let result = tokio::select! {
             biased;
             _ = ct.cancelled() => Err(ToolError::new(CallOutcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
+            _ = self.abort.cancelled() => Err(ToolError::new(CallOutcome::Timeout, DRAIN_DEADLINE_PASSED)),
             result = self.run_tool(tool, arguments, admitted) => result,
         };
         match result {
@@ -152,6 +163,10 @@ impl Server {
                 still_running = self.calls.len(),
                 "drain timeout reached; cancelling the calls still running"
             );
+            // Each cancelled call answers at once with an error; wait for those answers to be
+            // handed to the transport, briefly, since they need no provider.
+            self.abort.cancel();
+            let _ = tokio::time::timeout(ABORT_GRACE, self.calls.wait()).await;
         }
         drained
     }

@@ -3,16 +3,21 @@
 //!   oversized one is answered with an error naming the limit;
 //! - replies are written by one task that flushes only when its queue is empty, so a burst of
 //!   replies costs one write syscall instead of one each;
+//! - it stops reading stdin while MAX_CONCURRENT_REQUESTS + BACKLOG requests wait for their
+//!   replies to reach the writer, so a client that writes without reading cannot grow memory;
 //! - on stdin EOF or a shutdown signal it stops reading and lets in-flight calls finish (up to
 //!   the drain timeout) before ending the session; rmcp's own drain is a fixed 5 s.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId};
+use rmcp::model::{
+    ClientNotification, ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId,
+};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +25,9 @@ use super::server::Server;
 
 /// Outgoing messages queued for the writer task.
 const OUT_QUEUE: usize = 1024;
+/// Requests read beyond MAX_CONCURRENT_REQUESTS before stdin is left unread: enough to keep the
+/// pool busy and let `metrics` through, few enough to keep memory flat.
+const BACKLOG: usize = 64;
 
 /// The stdio transport: read lines from `R`, write replies to stdout-like `W`.
 pub struct StdioTransport<R> {
@@ -44,6 +52,12 @@ pub struct StdioTransport<R> {
     max_line: usize,
     /// How long in-flight calls may finish once draining.
     drain_timeout: Duration,
+    /// One permit per request read and not yet answered: none left, no more reading.
+    permits: Arc<Semaphore>,
+    /// The permit for the next line, taken before reading it (kept if `receive` is cancelled).
+    next_permit: Option<OwnedSemaphorePermit>,
+    /// Requests waiting for their reply, each holding its permit until the reply is queued.
+    waiting: HashMap<RequestId, OwnedSemaphorePermit>,
 }
 
 impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
@@ -54,6 +68,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         shutdown: CancellationToken,
     ) -> Self {
         let (out, rx) = mpsc::channel(OUT_QUEUE);
+        let in_flight = server.context.config.limits.max_concurrent_requests as usize + BACKLOG;
         let writer = tokio::spawn(write_loop(rx, writer));
         StdioTransport {
             reader: BufReader::with_capacity(64 * 1024, reader),
@@ -66,6 +81,9 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             max_line: server.context.config.transport.max_message_bytes,
             drain_timeout: server.context.config.transport.drain_timeout,
             server,
+            permits: Arc::new(Semaphore::new(in_flight)),
+            next_permit: None,
+            waiting: HashMap::new(),
         }
     }
 
@@ -73,8 +91,13 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         self.drain_deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
     }
 
-    /// Read until a whole line is in `self.line`; `false` at EOF. Cancel-safe.
+    /// Read until a whole line is in `self.line`; `false` at EOF. Cancel-safe. Waits first for
+    /// a permit: the backpressure that keeps a flood of unanswered requests out of memory.
     async fn read_line(&mut self) -> std::io::Result<bool> {
+        if self.next_permit.is_none() {
+            let permit = self.permits.clone().acquire_owned().await;
+            self.next_permit = Some(permit.expect("the semaphore is never closed"));
+        }
         loop {
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {
@@ -141,15 +164,29 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(text) {
             Ok(mut message) => {
                 // Count a tool call for the drain now, before its handler task even starts.
-                if let JsonRpcMessage::Request(request) = &mut message
-                    && let ClientRequest::CallToolRequest(call) = &mut request.request
+                if let JsonRpcMessage::Request(request) = &mut message {
+                    if let ClientRequest::CallToolRequest(call) = &mut request.request {
+                        call.extensions.insert(self.server.admit());
+                    }
+                    if let Some(permit) = self.next_permit.take() {
+                        self.waiting.insert(request.id.clone(), permit);
+                    }
+                }
+                if let JsonRpcMessage::Notification(note) = &message
+                    && let ClientNotification::CancelledNotification(cancelled) = &note.notification
+                    && let Some(id) = &cancelled.params.request_id
                 {
-                    call.extensions.insert(self.server.admit());
+                    // rmcp drops the reply of a cancelled request: its permit goes back now.
+                    self.waiting.remove(id);
                 }
                 Some(message)
             }
             Err(err) => {
-                let value = serde_json::from_slice::<serde_json::Value>(text).ok();
+                // An invalid UTF-8 byte fails the whole parse; read it lossily to find the id,
+                // so the client's call is answered instead of hanging.
+                let value = serde_json::from_slice::<serde_json::Value>(text)
+                    .ok()
+                    .or_else(|| serde_json::from_str(&String::from_utf8_lossy(text)).ok());
                 let id = value.as_ref().and_then(|v| id_of(v.get("id")?));
                 let is_notification = value
                     .as_ref()
@@ -165,11 +202,9 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 // With no readable id the error goes out without one, as MCP 2026-07-28 (which
                 // rmcp follows) says: the client's log then shows what it sent wrong.
                 let error = match value {
-                    None => ErrorData::new(
-                        ErrorCode::PARSE_ERROR,
-                        format!("not valid JSON ({err}); send one JSON-RPC message per line"),
-                        None,
-                    ),
+                    // Not JSON, or JSON only once bad UTF-8 bytes are replaced: a parse error.
+                    None => not_json(&err),
+                    Some(_) if std::str::from_utf8(text).is_err() => not_json(&err),
                     Some(_) => {
                         ErrorData::invalid_request(format!("invalid JSON-RPC request: {err}"), None)
                     }
@@ -197,8 +232,18 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let out = self.out.clone();
+        let id = match &item {
+            JsonRpcMessage::Response(response) => Some(&response.id),
+            JsonRpcMessage::Error(error) => error.id.as_ref(),
+            _ => None,
+        };
+        // Released once the reply is in the writer's queue, not before: replies stuck behind
+        // an unread stdout keep their requests counted.
+        let permit = id.and_then(|id| self.waiting.remove(id));
         async move {
-            out.send(item).await.map_err(|_| {
+            let sent = out.send(item).await;
+            drop(permit);
+            sent.map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout is closed")
             })
         }
@@ -282,6 +327,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             return;
         }
     }
+}
+
+fn not_json(err: &serde_json::Error) -> ErrorData {
+    let message = format!("not valid JSON ({err}); send one UTF-8 JSON-RPC message per line");
+    ErrorData::new(ErrorCode::PARSE_ERROR, message, None)
 }
 
 fn memchr(buf: &[u8]) -> Option<usize> {

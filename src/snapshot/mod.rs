@@ -136,6 +136,9 @@ pub struct ProtocolStats {
     /// Error replies to bad messages dropped because the reply queue was full.
     #[serde(default)]
     pub dropped_replies: u64,
+    /// HTTP `initialize` requests refused because ZEN_MAX_SESSIONS sessions were open.
+    #[serde(default)]
+    pub refused_sessions: u64,
 }
 
 /// Anything that can produce the current snapshot: the server, or a test double. Telemetry and

@@ -359,6 +359,7 @@ impl Collector for SnapshotCollector {
             (vec![("kind", "oversized")], p.oversized_messages),
             (vec![("kind", "unknown_tool")], p.unknown_tools),
             (vec![("kind", "reply_dropped")], p.dropped_replies),
+            (vec![("kind", "session_refused")], p.refused_sessions),
         ];
         counter(
             &mut enc,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::files::FilePolicy;
 use super::{ChatArgs, ToolContext, ToolError, ToolReply};
 use crate::clock::unix_ms;
 use crate::config::MemoryConfig;
@@ -48,7 +49,9 @@ pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolErr
         .map_err(ToolError::bad_input)?;
     let (thread_id, thread, _pin) = open_thread(ctx, args.continuation_id.as_deref()).await?;
 
-    let (files_text, mut notes) = embed_files(thread.as_ref(), &args.absolute_file_paths).await;
+    let policy = FilePolicy::new(&ctx.config);
+    let (files_text, mut notes) =
+        embed_files(&policy, thread.as_ref(), &args.absolute_file_paths).await;
     let continuing = thread.is_some();
     let messages = history(thread, &args.prompt, &files_text);
     let completion = ctx
@@ -290,7 +293,11 @@ fn history(thread: Option<Thread>, prompt: &str, files_text: &str) -> Vec<Messag
 }
 
 /// Read every file of the thread plus the new ones, each once; notes say what was skipped.
-async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, Vec<String>) {
+async fn embed_files(
+    policy: &FilePolicy,
+    thread: Option<&Thread>,
+    new_files: &[String],
+) -> (String, Vec<String>) {
     // The files passed now first, so a long conversation's old files never crowd them out;
     // owned paths, so nothing borrowed from the thread is held across the reads below.
     let mut paths: Vec<String> = new_files.to_vec();
@@ -330,7 +337,7 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
             continue;
         }
         let room = MAX_EMBEDDED_BYTES.saturating_sub(text.len() as u64);
-        match read_file(path, room).await {
+        match read_file(policy, path, room).await {
             Ok(content) => {
                 embedded += 1;
                 text.push_str(&format!(
@@ -351,16 +358,12 @@ async fn embed_files(thread: Option<&Thread>, new_files: &[String]) -> (String, 
 
 /// Read a file to embed, if it is text within both the per-file limit and `room`, the bytes
 /// the request may still embed.
-async fn read_file(path: &str, room: u64) -> Result<String, String> {
-    if !std::path::Path::new(path).is_absolute() {
-        return Err("not an absolute path".to_string());
-    }
-    let meta = tokio::fs::metadata(path)
+async fn read_file(policy: &FilePolicy, path: &str, room: u64) -> Result<String, String> {
+    // The policy (files.rs) refuses /proc, /sys, /dev and paths outside ZEN_ALLOWED_PATHS.
+    let path = policy.check(path).await?;
+    let meta = tokio::fs::metadata(&path)
         .await
         .map_err(|e| format!("cannot read it ({e})"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_string());
-    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("{} bytes is over the 1 MiB limit", meta.len()));
     }
@@ -371,8 +374,9 @@ async fn read_file(path: &str, room: u64) -> Result<String, String> {
             MAX_EMBEDDED_BYTES / (1024 * 1024)
         ));
     }
-    let bytes = tokio::fs::read(path)
+    let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| format!("cannot read it ({e})"))?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    Ok(policy.scrub(text))
 }

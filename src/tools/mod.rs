@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 pub mod chat;
 pub mod context;
+pub mod files;
 pub mod threads;
 
 pub use context::{ToolContext, TransportInfo};

@@ -198,10 +198,11 @@ async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
         .await
         .unwrap();
     stdin.flush().await.unwrap();
-    // Replies by id, and the parse errors (no readable id, so none in the reply).
+    // Replies by id, and the parse error of the line with no readable id (none in its reply);
+    // the invalid UTF-8 line's id is recovered, so its caller is answered.
     let mut seen = std::collections::BTreeMap::new();
     let mut parse_errors = 0;
-    while seen.len() < 3 || parse_errors < 2 {
+    while seen.len() < 4 || parse_errors < 1 {
         let line = out.next_line().await.unwrap().expect("a reply");
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         match v["id"].as_i64() {
@@ -214,6 +215,7 @@ async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
             }
         }
     }
+    assert_eq!(seen[&9]["error"]["code"], -32700, "{}", seen[&9]);
     assert!(
         seen[&2]["result"]["content"][0]["text"]
             .as_str()
