@@ -174,8 +174,11 @@ fn set_pragmas(conn: &Connection, cache_bytes: u64) -> Result<()> {
     // WAL makes commits durable against a crash of zen (not of the machine) without an fsync
     // per commit; a kill -9 loses at most the transaction in flight.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Negative: KiB. The page cache is the store's RAM: bounded by ZEN_STORE_CACHE_MB.
-    conn.pragma_update(None, "cache_size", -((cache_bytes / 1024).max(64) as i64))?;
+    // Negative: KiB. The page cache is the store's RAM, bounded by ZEN_STORE_CACHE_MB; SQLite
+    // spends about 8% on top of each cached page (measured: 17.3 MB used for a 16 MB setting),
+    // so the pages get 90% of it.
+    let kib = (cache_bytes / 1024 * 9 / 10).max(64);
+    conn.pragma_update(None, "cache_size", -(kib as i64))?;
     conn.pragma_update(None, "mmap_size", 0)?;
     conn.pragma_update(None, "temp_store", "FILE")?;
     // The WAL is cut back to this after each checkpoint, so it cannot grow with uptime.
