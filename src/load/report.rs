@@ -186,7 +186,12 @@ impl ServerSide {
                     peak_in_use: p.peak_in_use,
                     peak_waiting: p.peak_waiting,
                     in_use_after: p.in_use,
-                    queue_wait_p99_ms: p.queue_wait.p99_ms,
+                    // The run's own waits, exactly: the server may have queued before the run.
+                    queue_wait_p99_ms: crate::snapshot::WindowLatency::between(
+                        was.map(|b| &b.queue_wait),
+                        &p.queue_wait,
+                    )
+                    .map_or(0.0, |w| w.p99_ms),
                     rejected_during_run: p.rejected_total - was.map_or(0, |b| b.rejected_total),
                 }
             })

@@ -20,6 +20,10 @@ pub struct LatencySummary {
     pub max_ms: f64,
     /// Cumulative counts at each bound in [`BUCKET_BOUNDS_MS`]; `+Inf` is `count`.
     pub buckets: Vec<u64>,
+    /// The whole histogram, lossless (HdrHistogram V2 deflate, base64; empty without calls): two
+    /// snapshots give any window's exact percentiles (see `snapshot::window`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hdr: String,
 }
 
 /// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.
@@ -68,6 +72,7 @@ impl LatencySummary {
             p999_ms: ms(h.value_at_quantile(0.999)),
             max_ms: ms(h.max()),
             buckets,
+            hdr: super::window::encode(h),
         }
     }
 }

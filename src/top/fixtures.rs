@@ -279,7 +279,7 @@ pub fn high_errors() -> State {
         .providers
         .insert("openai".into(), provider(BreakerState::Closed, 0, 0));
     tl.snap.pools.push(pool("openai", 16, 0));
-    tl.tick(5_000);
+    tl.tick(65_000); // past the slope's warm-up: the leak shows as a slope
     let snaps = (0..60u64)
         .map(|i| {
             let errors = if i < 20 { 1 } else { 12 };
