@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 pub mod chat;
 pub mod context;
+pub mod metrics;
 
 pub use context::{ToolContext, TransportInfo};
 
@@ -153,9 +154,10 @@ pub fn definitions() -> Vec<Tool> {
         ),
         Tool::new(
             "metrics",
-            "zen's live figures: per-tool calls, error rates and latency percentiles, pools, \
-             process memory and CPU, and the conversation store.",
-            schema_for_empty_input(),
+            "zen's live figures, summarised: per-tool calls, errors and p50/p99, pools, \
+             providers, the conversation store and memory. {\"detail\": true} returns the \
+             full snapshot (every counter, percentile and histogram).",
+            schema_for_input::<metrics::MetricsArgs>().expect("MetricsArgs has an object schema"),
         ),
         Tool::new(
             "version",
@@ -178,12 +180,8 @@ pub async fn run(
             Ok(ToolReply::json(listmodels(ctx)))
         }
         ToolName::Metrics => {
-            parse_args::<NoArgs>(tool, arguments)?;
-            let snapshot = serde_json::to_value(ctx.snapshot()).unwrap_or_default();
-            Ok(ToolReply {
-                text: serde_json::to_string_pretty(&snapshot).unwrap_or_default(),
-                structured: Some(snapshot),
-            })
+            let args = parse_args(tool, arguments)?;
+            Ok(metrics::reply(&ctx.snapshot(), args))
         }
         ToolName::Version => {
             parse_args::<NoArgs>(tool, arguments)?;
