@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::snapshot::{
-    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, new_histogram,
+    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, TokenStats,
+    new_histogram,
 };
 
 /// How a call ended.
@@ -218,7 +219,16 @@ pub struct Metrics {
     dropped_replies: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
+    /// (provider, model) → (prompt, completion) tokens; at most [`MAX_TOKEN_SERIES`] entries.
+    tokens: Mutex<TokenMap>,
 }
+
+/// (provider, model) → (prompt tokens, completion tokens).
+type TokenMap = BTreeMap<(&'static str, String), (u64, u64)>;
+
+/// Models are named by callers, so the token map is capped: past this many (provider, model)
+/// pairs, further models are counted under `other`.
+pub const MAX_TOKEN_SERIES: usize = 64;
 
 impl Metrics {
     pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
@@ -235,6 +245,7 @@ impl Metrics {
             dropped_replies: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
+            tokens: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -288,6 +299,31 @@ impl Metrics {
     /// A provider attempt failed and will be retried.
     pub fn record_retry(&self, provider: &str) {
         self.provider(provider).1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Tokens a provider reported for one completion of `model`.
+    pub fn record_tokens(&self, provider: &'static str, model: &str, prompt: u64, completion: u64) {
+        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let mut key = (provider, model.to_string());
+        if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
+            key.1 = "other".to_string();
+        }
+        let entry = map.entry(key).or_default();
+        entry.0 += prompt;
+        entry.1 += completion;
+    }
+
+    /// Tokens per provider and model, for the snapshot.
+    pub fn token_stats(&self) -> Vec<TokenStats> {
+        let map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        (map.iter())
+            .map(|((provider, model), (p, c))| TokenStats {
+                provider: provider.to_string(),
+                model: model.clone(),
+                prompt_tokens: *p,
+                completion_tokens: *c,
+            })
+            .collect()
     }
 
     pub fn count_malformed(&self) {
@@ -385,5 +421,24 @@ mod tests {
         assert_eq!((s.in_flight, s.peak_in_flight), (0, 1));
         assert!((s.error_rate - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(m.total_stats().total_operations, 3);
+    }
+
+    #[test]
+    fn tokens_add_up_per_model_and_the_map_is_capped() {
+        let m = Metrics::new(&["chat"], &["simulated"]);
+        m.record_tokens("simulated", "a", 10, 2);
+        m.record_tokens("simulated", "a", 5, 1);
+        for i in 0..MAX_TOKEN_SERIES + 5 {
+            m.record_tokens("simulated", &format!("m{i}"), 1, 1);
+        }
+        let t = m.token_stats();
+        assert_eq!(t.len(), MAX_TOKEN_SERIES + 1, "the cap plus `other`");
+        let a = t.iter().find(|t| t.model == "a").unwrap();
+        assert_eq!((a.prompt_tokens, a.completion_tokens), (15, 3));
+        let other = t.iter().find(|t| t.model == "other").unwrap();
+        assert_eq!(
+            other.prompt_tokens, 6,
+            "nothing dropped: counted under other"
+        );
     }
 }

@@ -149,6 +149,12 @@ pub struct ServerSide {
     pub conversation_budget_bytes: u64,
     pub conversation_threads: u64,
     pub evictions_during_run: u64,
+    /// Prompt tokens the providers reported during the run (all providers and models).
+    #[serde(default)]
+    pub prompt_tokens_during_run: u64,
+    /// Completion tokens the providers reported during the run.
+    #[serde(default)]
+    pub completion_tokens_during_run: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -217,6 +223,8 @@ impl ServerSide {
             let e = &s.conversations.evictions;
             e.pressure + e.expiry
         };
+        let tokens_before = crate::snapshot::token_totals(&before.tokens);
+        let tokens_after = crate::snapshot::token_totals(&after.tokens);
         ServerSide {
             pools,
             providers,
@@ -227,6 +235,8 @@ impl ServerSide {
             conversation_budget_bytes: after.conversations.budget_bytes,
             conversation_threads: after.conversations.threads,
             evictions_during_run: ev(after) - ev(before),
+            prompt_tokens_during_run: tokens_after.0.saturating_sub(tokens_before.0),
+            completion_tokens_during_run: tokens_after.1.saturating_sub(tokens_before.1),
         }
     }
 }

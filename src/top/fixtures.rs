@@ -9,7 +9,7 @@ use super::state::State;
 use crate::snapshot::{
     BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, Evictions, LatencySummary,
     PoolStats, ProtocolStats, ProviderStats, ServerInfo, Snapshot, StoreStats, SystemStats,
-    WatchdogState, WatchdogStats, new_histogram,
+    TokenStats, WatchdogState, WatchdogStats, new_histogram,
 };
 
 /// The fixture server's start (Unix ms).
@@ -109,6 +109,7 @@ impl Timeline {
                 },
             },
             protocol: ProtocolStats::default(),
+            tokens: Vec::new(),
         };
         let hist = tools
             .iter()
@@ -231,6 +232,12 @@ pub fn steady_timeline() -> Vec<Snapshot> {
             tl.snap.system.cpu_percent = 3.0;
             tl.snap.conversations.threads = 120 + i;
             tl.snap.conversations.bytes = (120 + i) * 3000;
+            tl.snap.tokens = vec![TokenStats {
+                provider: "simulated".into(),
+                model: "simulated".into(),
+                prompt_tokens: 1200 * (i + 1),
+                completion_tokens: 130 * (i + 1),
+            }];
             tl.tick(1000)
         })
         .collect()
