@@ -21,3 +21,4 @@ mod concurrency_limits;
 mod memory_chat;
 mod memory_store;
 mod metrics_counts;
+mod prometheus_real;
