@@ -165,7 +165,11 @@ async fn every_family_has_help_and_type(port: u16) {
     )
     .await;
     assert!(names.len() > 10, "{names:?}");
-    for n in names {
+    let scraped: Vec<&str> = (names.iter())
+        .map(|n| n["metric"]["__name__"].as_str().unwrap())
+        .collect();
+    the_dashboard_uses_only_scraped_series(&scraped);
+    for n in &names {
         let name = n["metric"]["__name__"].as_str().unwrap();
         let family = ["_bucket", "_count", "_sum", "_total"]
             .iter()
@@ -176,5 +180,21 @@ async fn every_family_has_help_and_type(port: u16) {
             .unwrap_or_else(|| panic!("no metadata for {name}"))[0];
         assert!(!m["help"].as_str().unwrap().is_empty(), "{name}: no HELP");
         assert_ne!(m["type"], "unknown", "{name}: no TYPE");
+    }
+}
+
+/// contrib/grafana-zen.json is built on series zen really exports.
+fn the_dashboard_uses_only_scraped_series(scraped: &[&str]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/grafana-zen.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str::<Value>(&text).expect("the dashboard is JSON");
+    let used = text
+        .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+        .filter(|w| w.starts_with("zen_"));
+    for name in used {
+        assert!(
+            scraped.contains(&name),
+            "the dashboard uses {name}, which zen does not export"
+        );
     }
 }
