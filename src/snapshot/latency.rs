@@ -1,5 +1,8 @@
 //! Latency distributions: the histogram every recorder uses and its serde summary.
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// A latency histogram in µs from 1 µs to 1 hour at 3 significant digits. Its counts array is
@@ -72,9 +75,32 @@ impl LatencySummary {
             p999_ms: ms(h.value_at_quantile(0.999)),
             max_ms: ms(h.max()),
             buckets,
-            hdr: super::window::encode(h),
+            hdr: encode(h),
         }
     }
+}
+
+/// A histogram as HdrHistogram's V2 deflate encoding in base64 (the format every HdrHistogram
+/// library reads); empty for an empty histogram.
+pub fn encode(h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    match V2DeflateSerializer::new().serialize(h, &mut bytes) {
+        Ok(_) => STANDARD.encode(bytes),
+        // Only an I/O error on a Vec, which cannot happen; an empty string reads as "unknown".
+        Err(_) => String::new(),
+    }
+}
+
+/// The histogram back from [`encode`]; an empty string is an empty histogram, garbage is none.
+pub fn decode(text: &str) -> Option<Histogram<u64>> {
+    if text.is_empty() {
+        return Some(new_histogram());
+    }
+    let bytes = STANDARD.decode(text).ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
 }
 
 /// Per-bucket counts from cumulative ones (one per bound in [`BUCKET_BOUNDS_MS`]) and the total:

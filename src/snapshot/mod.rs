@@ -13,10 +13,11 @@ mod pools;
 mod store;
 mod window;
 
+pub use latency::decode as decode_histogram;
 pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
 pub use pools::{BreakerState, BreakerStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
-pub use window::{WindowLatency, between as latency_between, decode as decode_histogram};
+pub use window::{WindowLatency, between as latency_between};
 
 /// Everything zen serve knows about itself at one instant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -2,36 +2,10 @@
 //! snapshots. The fixed buckets are fine for Prometheus, but a percentile interpolated inside a
 //! bucket can land far from any real call (even above the window's max); with the whole
 //! histogram on both sides, a window's percentile is the percentile of that window's calls.
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
-use super::latency::{LatencySummary, new_histogram};
-
-/// A histogram as HdrHistogram's V2 deflate encoding in base64 (the format every HdrHistogram
-/// library reads); empty for an empty histogram.
-pub fn encode(h: &Histogram<u64>) -> String {
-    if h.is_empty() {
-        return String::new();
-    }
-    let mut bytes = Vec::new();
-    match V2DeflateSerializer::new().serialize(h, &mut bytes) {
-        Ok(_) => STANDARD.encode(bytes),
-        // Only an I/O error on a Vec, which cannot happen; an empty string reads as "unknown".
-        Err(_) => String::new(),
-    }
-}
-
-/// The histogram back from [`encode`]; an empty string is an empty histogram, garbage is none.
-pub fn decode(text: &str) -> Option<Histogram<u64>> {
-    if text.is_empty() {
-        return Some(new_histogram());
-    }
-    let bytes = STANDARD.decode(text).ok()?;
-    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
-}
+use super::latency::{LatencySummary, decode};
 
 /// The calls recorded in `newer` and not in `older` (none: all of `newer`). None when a side does
 /// not decode or `older` is not a prefix of `newer` (a restarted server).

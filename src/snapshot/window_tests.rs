@@ -1,5 +1,6 @@
 use proptest::prelude::*;
 
+use super::super::latency::new_histogram;
 use super::*;
 
 fn summary(values: &[u64]) -> LatencySummary {
