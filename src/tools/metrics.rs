@@ -62,9 +62,10 @@ pub fn summary_text(s: &Snapshot) -> String {
         );
     }
     for (name, p) in &s.providers {
+        let (prompt, completion) = provider_tokens(s, name);
         let _ = writeln!(
             out,
-            "provider {name}: {} calls, {} errors, {} retries, breaker {}, p99 {:.1} ms",
+            "provider {name}: {} calls, {} errors, {} retries, breaker {}, p99 {:.1} ms, tokens {prompt} in {completion} out",
             p.calls.total_operations,
             p.calls.total_errors,
             p.retries_total,
@@ -110,8 +111,10 @@ pub fn summary_json(s: &Snapshot) -> Value {
         .collect();
     let providers: serde_json::Map<String, Value> = (s.providers.iter())
         .map(|(name, p)| {
+            let (prompt, completion) = provider_tokens(s, name);
             let v = json!({"calls": p.calls.total_operations, "errors": p.calls.total_errors,
-                "retries": p.retries_total, "breaker": p.breaker.state.as_str()});
+                "retries": p.retries_total, "breaker": p.breaker.state.as_str(),
+                "prompt_tokens": prompt, "completion_tokens": completion});
             (name.clone(), v)
         })
         .collect();
@@ -133,4 +136,13 @@ pub fn summary_json(s: &Snapshot) -> Value {
 /// The watchdog state as its lower-case name (`ok`, `warning`, `refusing`).
 fn watchdog(s: &Snapshot) -> String {
     format!("{:?}", s.conversations.watchdog.state).to_lowercase()
+}
+
+/// (prompt, completion) tokens of one provider, all its models.
+fn provider_tokens(s: &Snapshot, provider: &str) -> (u64, u64) {
+    let mine: Vec<_> = (s.tokens.iter())
+        .filter(|t| t.provider == provider)
+        .cloned()
+        .collect();
+    crate::snapshot::token_totals(&mine)
 }

@@ -144,6 +144,12 @@ async fn the_summary_is_short_and_agrees(app: &zen::serve::Server, seen: &Seen) 
         seen.tool_error + seen.provider_error
     );
     assert_eq!(s["providers"]["simulated"]["calls"], 30);
+    assert!(
+        s["providers"]["simulated"]["prompt_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     assert_eq!(s["store"]["threads"], seen.ok);
     assert!(s["tools"]["chat"]["p99_ms"].as_f64().unwrap() > 0.0);
     let bad = call(app, "metrics", json!({"detail": "yes"})).await;
