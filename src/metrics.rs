@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::snapshot::{
-    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, new_histogram,
+    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, TokenStats,
+    new_histogram,
 };
 
 /// How a call ended.
@@ -220,7 +221,16 @@ pub struct Metrics {
     refused_sessions: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
+    /// (provider, model) → (prompt, completion) tokens; at most [`MAX_TOKEN_SERIES`] entries.
+    tokens: Mutex<TokenMap>,
 }
+
+/// (provider, model) → (prompt tokens, completion tokens).
+type TokenMap = BTreeMap<(&'static str, String), (u64, u64)>;
+
+/// Models are named by callers, so the token map is capped: past this many (provider, model)
+/// pairs, further models are counted under `other`.
+pub const MAX_TOKEN_SERIES: usize = 64;
 
 impl Metrics {
     pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
@@ -238,6 +248,7 @@ impl Metrics {
             refused_sessions: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
+            tokens: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -291,6 +302,31 @@ impl Metrics {
     /// A provider attempt failed and will be retried.
     pub fn record_retry(&self, provider: &str) {
         self.provider(provider).1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Tokens a provider reported for one completion of `model`.
+    pub fn record_tokens(&self, provider: &'static str, model: &str, prompt: u64, completion: u64) {
+        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let mut key = (provider, model.to_string());
+        if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
+            key.1 = "other".to_string();
+        }
+        let entry = map.entry(key).or_default();
+        entry.0 += prompt;
+        entry.1 += completion;
+    }
+
+    /// Tokens per provider and model, for the snapshot.
+    pub fn token_stats(&self) -> Vec<TokenStats> {
+        let map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        (map.iter())
+            .map(|((provider, model), (p, c))| TokenStats {
+                provider: provider.to_string(),
+                model: model.clone(),
+                prompt_tokens: *p,
+                completion_tokens: *c,
+            })
+            .collect()
     }
 
     pub fn count_malformed(&self) {
@@ -358,39 +394,5 @@ impl Metrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_use_whole_seconds_only() {
-        let mut ring = RateRing::new();
-        for sec in 0..20 {
-            for _ in 0..10 {
-                ring.add(sec, sec % 2 == 0);
-            }
-        }
-        ring.add(20, false); // the current, partial second is not counted
-        assert_eq!(ring.rate(20, 1), (10.0, 0.0)); // second 19 is odd: no errors
-        assert_eq!(ring.rate(20, 10), (10.0, 5.0));
-        assert_eq!(ring.rate(20, 60), (10.0, 5.0)); // only 20 seconds so far
-        assert_eq!(ring.rate(0, 10), (0.0, 0.0));
-        // Long after, stale slots do not count.
-        assert_eq!(ring.rate(200, 60), (0.0, 0.0));
-    }
-
-    #[test]
-    fn series_count_errors_by_kind() {
-        let m = Metrics::new(&["chat"], &["simulated"]);
-        let first = m.begin_tool("chat");
-        assert_eq!(m.tool_stats()["chat"].in_flight, 1);
-        first.finish(CallOutcome::Ok);
-        m.begin_tool("chat").finish(CallOutcome::Rejected);
-        drop(m.begin_tool("chat")); // cancelled: counted as a timeout
-        let s = &m.tool_stats()["chat"];
-        assert_eq!((s.total_operations, s.total_errors), (3, 2));
-        assert_eq!((s.errors.rejected, s.errors.timeout), (1, 1));
-        assert_eq!((s.in_flight, s.peak_in_flight), (0, 1));
-        assert!((s.error_rate - 2.0 / 3.0).abs() < 1e-9);
-        assert_eq!(m.total_stats().total_operations, 3);
-    }
-}
+#[path = "metrics_tests.rs"]
+mod tests;

@@ -187,5 +187,6 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         system,
         conversations: Default::default(),
         protocol: Default::default(),
+        tokens: Vec::new(),
     }
 }

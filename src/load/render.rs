@@ -174,6 +174,11 @@ pub fn render(r: &Report) -> String {
             mb(s.conversation_peak_bytes),
             mb(s.conversation_budget_bytes)
         );
+        let _ = writeln!(
+            w,
+            "  server     tokens {} prompt, {} completion during the run",
+            s.prompt_tokens_during_run, s.completion_tokens_during_run
+        );
     }
     let g = &r.generator;
     let _ = writeln!(

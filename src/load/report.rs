@@ -149,6 +149,12 @@ pub struct ServerSide {
     pub conversation_budget_bytes: u64,
     pub conversation_threads: u64,
     pub evictions_during_run: u64,
+    /// Prompt tokens the providers reported during the run (all providers and models).
+    #[serde(default)]
+    pub prompt_tokens_during_run: u64,
+    /// Completion tokens the providers reported during the run.
+    #[serde(default)]
+    pub completion_tokens_during_run: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -186,7 +192,12 @@ impl ServerSide {
                     peak_in_use: p.peak_in_use,
                     peak_waiting: p.peak_waiting,
                     in_use_after: p.in_use,
-                    queue_wait_p99_ms: p.queue_wait.p99_ms,
+                    // The run's own waits, exactly: the server may have queued before the run.
+                    queue_wait_p99_ms: crate::snapshot::WindowLatency::between(
+                        was.map(|b| &b.queue_wait),
+                        &p.queue_wait,
+                    )
+                    .map_or(0.0, |w| w.p99_ms),
                     rejected_during_run: p.rejected_total - was.map_or(0, |b| b.rejected_total),
                 }
             })
@@ -212,6 +223,8 @@ impl ServerSide {
             let e = &s.conversations.evictions;
             e.pressure + e.expiry
         };
+        let tokens_before = crate::snapshot::token_totals(&before.tokens);
+        let tokens_after = crate::snapshot::token_totals(&after.tokens);
         ServerSide {
             pools,
             providers,
@@ -222,6 +235,8 @@ impl ServerSide {
             conversation_budget_bytes: after.conversations.budget_bytes,
             conversation_threads: after.conversations.threads,
             evictions_during_run: ev(after) - ev(before),
+            prompt_tokens_during_run: tokens_after.0.saturating_sub(tokens_before.0),
+            completion_tokens_during_run: tokens_after.1.saturating_sub(tokens_before.1),
         }
     }
 }

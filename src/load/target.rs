@@ -179,14 +179,15 @@ impl Target {
         self.sessions.iter().map(|s| s.peer().clone()).collect()
     }
 
-    /// zen's snapshot, read through its `metrics` tool; `None` for other servers.
+    /// zen's snapshot, read through its `metrics` tool (`detail`: the full snapshot, not the
+    /// summary); `None` for other servers.
     pub async fn snapshot(&self) -> Option<Snapshot> {
         if !self.has_snapshot {
             return None;
         }
-        let call = self.sessions[0]
-            .peer()
-            .call_tool(CallToolRequestParams::new("metrics"));
+        let call = self.sessions[0].peer().call_tool(
+            CallToolRequestParams::new("metrics").with_arguments(rmcp::object!({ "detail": true })),
+        );
         let result = tokio::time::timeout(Duration::from_secs(10), call)
             .await
             .ok()?

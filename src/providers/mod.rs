@@ -49,6 +49,17 @@ pub struct CompletionRequest {
 pub struct Completion {
     /// The reply text.
     pub text: String,
+    /// Tokens the provider says the request used; none when it did not say.
+    pub usage: Option<Usage>,
+}
+
+/// Token counts of one completion, as OpenAI-compatible APIs report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// `usage.prompt_tokens`: the conversation sent.
+    pub prompt_tokens: u64,
+    /// `usage.completion_tokens`: the reply.
+    pub completion_tokens: u64,
 }
 
 /// What a model offers, for `listmodels` and routing.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::reply::{self, ReadError};
-use super::{Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+use super::{Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError, Usage};
 
 /// The most of an error reply read: its message is quoted cut to 300 characters anyway.
 const ERROR_BODY_BYTES: u64 = 64 * 1024;
@@ -187,6 +187,43 @@ impl Provider for OpenAiCompatible {
             })?;
         Ok(Completion {
             text: content.to_string(),
+            usage: usage(&value),
         })
+    }
+}
+
+/// `usage.prompt_tokens` and `usage.completion_tokens` of a reply; none when either is missing
+/// (some compatible servers send no usage).
+fn usage(reply: &Value) -> Option<Usage> {
+    let count = |field: &str| {
+        reply
+            .pointer(&format!("/usage/{field}"))
+            .and_then(Value::as_u64)
+    };
+    Some(Usage {
+        prompt_tokens: count("prompt_tokens")?,
+        completion_tokens: count("completion_tokens")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_read_when_both_counts_are_there() {
+        let reply = serde_json::json!({"usage": {"prompt_tokens": 12, "completion_tokens": 5}});
+        assert_eq!(
+            usage(&reply),
+            Some(Usage {
+                prompt_tokens: 12,
+                completion_tokens: 5
+            })
+        );
+        assert_eq!(
+            usage(&serde_json::json!({"usage": {"prompt_tokens": 1}})),
+            None
+        );
+        assert_eq!(usage(&serde_json::json!({})), None);
     }
 }

@@ -265,7 +265,10 @@ mod tests {
     }
 
     fn ok() -> Result<Completion, ProviderError> {
-        Ok(Completion { text: "hi".into() })
+        Ok(Completion {
+            text: "hi".into(),
+            usage: None,
+        })
     }
 
     fn breaker() -> Breaker {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError};
+use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError, Usage};
 use crate::config::{Latency, SimConfig};
 
 const NAME: &str = "simulated";
@@ -114,6 +114,18 @@ impl SimulatedProvider {
     }
 }
 
+/// Plausible token counts: about four bytes of English per token, as OpenAI's rule of thumb
+/// has it, and a few tokens of framing per message.
+fn simulated_usage(request: &CompletionRequest, reply: &str) -> Usage {
+    let prompt: usize = (request.messages.iter())
+        .map(|m| m.content.len().div_ceil(4) + 4)
+        .sum();
+    Usage {
+        prompt_tokens: prompt as u64,
+        completion_tokens: reply.len().div_ceil(4) as u64,
+    }
+}
+
 /// Counts a call inside the provider for as long as it lives (also when the call is dropped).
 struct InsideGuard<'a>(&'a AtomicU64);
 
@@ -157,9 +169,14 @@ impl Provider for SimulatedProvider {
                 message: "simulated rate limit (ZEN_SIM_FAULTS 429)".to_string(),
                 retry_after: Some(Duration::from_millis(200)),
             }),
-            _ => Ok(Completion {
-                text: self.reply(request),
-            }),
+            _ => {
+                let text = self.reply(request);
+                let usage = simulated_usage(request, &text);
+                Ok(Completion {
+                    text,
+                    usage: Some(usage),
+                })
+            }
         }
     }
 }

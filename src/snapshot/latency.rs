@@ -1,5 +1,8 @@
 //! Latency distributions: the histogram every recorder uses and its serde summary.
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// A latency histogram in µs from 1 µs to 1 hour at 3 significant digits. Its counts array is
@@ -20,6 +23,10 @@ pub struct LatencySummary {
     pub max_ms: f64,
     /// Cumulative counts at each bound in [`BUCKET_BOUNDS_MS`]; `+Inf` is `count`.
     pub buckets: Vec<u64>,
+    /// The whole histogram, lossless (HdrHistogram V2 deflate, base64; empty without calls): two
+    /// snapshots give any window's exact percentiles (see `snapshot::window`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hdr: String,
 }
 
 /// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.
@@ -68,8 +75,32 @@ impl LatencySummary {
             p999_ms: ms(h.value_at_quantile(0.999)),
             max_ms: ms(h.max()),
             buckets,
+            hdr: encode(h),
         }
     }
+}
+
+/// A histogram as HdrHistogram's V2 deflate encoding in base64 (the format every HdrHistogram
+/// library reads); empty for an empty histogram.
+pub fn encode(h: &Histogram<u64>) -> String {
+    if h.is_empty() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    match V2DeflateSerializer::new().serialize(h, &mut bytes) {
+        Ok(_) => STANDARD.encode(bytes),
+        // Only an I/O error on a Vec, which cannot happen; an empty string reads as "unknown".
+        Err(_) => String::new(),
+    }
+}
+
+/// The histogram back from [`encode`]; an empty string is an empty histogram, garbage is none.
+pub fn decode(text: &str) -> Option<Histogram<u64>> {
+    if text.is_empty() {
+        return Some(new_histogram());
+    }
+    let bytes = STANDARD.decode(text).ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
 }
 
 /// Per-bucket counts from cumulative ones (one per bound in [`BUCKET_BOUNDS_MS`]) and the total:

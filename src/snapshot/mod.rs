@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 mod latency;
 mod pools;
 mod store;
+mod window;
 
+pub use latency::decode as decode_histogram;
 pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
 pub use pools::{BreakerState, BreakerStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
+pub use window::{WindowLatency, between as latency_between};
 
 /// Everything zen serve knows about itself at one instant.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -37,6 +40,29 @@ pub struct Snapshot {
     pub conversations: StoreStats,
     /// Messages that never became a tool call.
     pub protocol: ProtocolStats,
+    /// Tokens used, per provider and model, as the providers reported them.
+    #[serde(default)]
+    pub tokens: Vec<TokenStats>,
+}
+
+/// Tokens one provider's model used since the server started.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TokenStats {
+    /// The provider (`openai`, `simulated`, …).
+    pub provider: String,
+    /// The provider's model name; `other` gathers models past the collector's cap.
+    pub model: String,
+    /// Tokens sent (the conversation and the prompt).
+    pub prompt_tokens: u64,
+    /// Tokens received (the replies).
+    pub completion_tokens: u64,
+}
+
+/// Prompt and completion tokens summed over every provider and model.
+pub fn token_totals(tokens: &[TokenStats]) -> (u64, u64) {
+    (tokens.iter()).fold((0, 0), |(p, c), t| {
+        (p + t.prompt_tokens, c + t.completion_tokens)
+    })
 }
 
 /// Identity of the server process.

@@ -6,8 +6,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::snapshot::{
-    BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
-    per_bucket,
+    BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, TokenStats,
+    WatchdogState, per_bucket,
 };
 
 /// Content type of the Prometheus text format.
@@ -80,6 +80,31 @@ fn histogram(
     Ok(())
 }
 
+/// `zen_tokens_total{provider,model,type}`: prompt and completion tokens as providers reported.
+fn token_counters(enc: &mut DescriptorEncoder, tokens: &[TokenStats]) -> std::fmt::Result {
+    let rows: Vec<_> = (tokens.iter())
+        .flat_map(|t| {
+            let labels = |kind| {
+                vec![
+                    ("provider", t.provider.as_str()),
+                    ("model", t.model.as_str()),
+                    ("type", kind),
+                ]
+            };
+            [
+                (labels("prompt"), t.prompt_tokens),
+                (labels("completion"), t.completion_tokens),
+            ]
+        })
+        .collect();
+    counter(
+        enc,
+        "zen_tokens",
+        "Tokens used, as the providers reported them: prompt (sent) and completion (received).",
+        &rows,
+    )
+}
+
 fn outcome_rows<'a>(key: &'a str, name: &'a str, c: &CallStats) -> Vec<(Labels<'a>, u64)> {
     let e = &c.errors;
     let ok = c.total_operations - c.total_errors;
@@ -141,6 +166,7 @@ impl Collector for SnapshotCollector {
             "Provider requests finished (retries inside), by outcome.",
             &calls,
         )?;
+        token_counters(&mut enc, &s.tokens)?;
         let rows: Vec<_> = providers
             .iter()
             .map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64))

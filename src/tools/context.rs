@@ -151,6 +151,14 @@ impl ToolContext {
             Err(_) => CallOutcome::ProviderError,
         };
         recording.finish(outcome);
+        if let Ok(Completion { usage: Some(u), .. }) = &result {
+            (self.metrics).record_tokens(
+                name,
+                &request.model,
+                u.prompt_tokens,
+                u.completion_tokens,
+            );
+        }
         result.map_err(|e| ToolError::new(outcome, e.to_string()))
     }
 }
@@ -181,6 +189,7 @@ impl SnapshotSource for ToolContext {
             system: self.metrics.system(),
             conversations: self.memory.stats(),
             protocol: self.metrics.protocol_stats(),
+            tokens: self.metrics.token_stats(),
         }
     }
 }

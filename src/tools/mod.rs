@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 pub mod chat;
 pub mod context;
 pub mod files;
+pub mod metrics;
 pub mod threads;
 
 pub use context::{ToolContext, TransportInfo};
@@ -158,9 +159,10 @@ pub fn definitions() -> Vec<Tool> {
         ),
         Tool::new(
             "metrics",
-            "zen's live figures: per-tool calls, error rates and latency percentiles, pools, \
-             process memory and CPU, and the conversation store.",
-            schema_for_empty_input(),
+            "zen's live figures, summarised: per-tool calls, errors and p50/p99, pools, \
+             providers, the conversation store and memory. {\"detail\": true} returns the \
+             full snapshot (every counter, percentile and histogram).",
+            schema_for_input::<metrics::MetricsArgs>().expect("MetricsArgs has an object schema"),
         ),
         Tool::new(
             "threads",
@@ -190,12 +192,8 @@ pub async fn run(
             Ok(ToolReply::json(listmodels(ctx)))
         }
         ToolName::Metrics => {
-            parse_args::<NoArgs>(tool, arguments)?;
-            let snapshot = serde_json::to_value(ctx.snapshot()).unwrap_or_default();
-            Ok(ToolReply {
-                text: serde_json::to_string_pretty(&snapshot).unwrap_or_default(),
-                structured: Some(snapshot),
-            })
+            let args = parse_args(tool, arguments)?;
+            Ok(metrics::reply(&ctx.snapshot(), args))
         }
         ToolName::Threads => threads::run(ctx, parse_args(tool, arguments)?).await,
         ToolName::Version => {

@@ -9,7 +9,7 @@ use super::state::State;
 use crate::snapshot::{
     BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, Evictions, LatencySummary,
     PoolStats, ProtocolStats, ProviderStats, ServerInfo, Snapshot, StoreStats, SystemStats,
-    WatchdogState, WatchdogStats, new_histogram,
+    TokenStats, WatchdogState, WatchdogStats, new_histogram,
 };
 
 /// The fixture server's start (Unix ms).
@@ -114,6 +114,7 @@ impl Timeline {
                 },
             },
             protocol: ProtocolStats::default(),
+            tokens: Vec::new(),
         };
         let hist = tools
             .iter()
@@ -236,6 +237,12 @@ pub fn steady_timeline() -> Vec<Snapshot> {
             tl.snap.system.cpu_percent = 3.0;
             tl.snap.conversations.threads = 120 + i;
             tl.snap.conversations.bytes = (120 + i) * 3000;
+            tl.snap.tokens = vec![TokenStats {
+                provider: "simulated".into(),
+                model: "simulated".into(),
+                prompt_tokens: 1200 * (i + 1),
+                completion_tokens: 130 * (i + 1),
+            }];
             tl.tick(1000)
         })
         .collect()
@@ -284,7 +291,7 @@ pub fn high_errors() -> State {
         .providers
         .insert("openai".into(), provider(BreakerState::Closed, 0, 0));
     tl.snap.pools.push(pool("openai", 16, 0));
-    tl.tick(5_000);
+    tl.tick(65_000); // past the slope's warm-up: the leak shows as a slope
     let snaps = (0..60u64)
         .map(|i| {
             let errors = if i < 20 { 1 } else { 12 };

@@ -1,30 +1,45 @@
 //! A bounded history of compact samples taken from successive snapshots, and the figures
-//! derived from it: per-interval rates and latency percentiles, time bins, the RSS slope.
+//! derived from it: per-interval rates and exact latency percentiles, time bins, the RSS slope.
 use std::collections::VecDeque;
 
-use crate::snapshot::{BUCKET_BOUNDS_MS, Snapshot, per_bucket};
+use hdrhistogram::Histogram;
+
+use crate::snapshot::{
+    LatencySummary, Snapshot, WindowLatency, decode_histogram, latency_between, per_bucket,
+};
 
 /// The longest window the dashboard shows; older samples are dropped.
 pub const MAX_WINDOW_MS: u64 = 3_600_000;
-/// Hard cap on samples whatever the feed rate (one hour at the 250 ms minimum interval): at most
-/// 3.7 MB of history.
+/// Hard cap on samples whatever the feed rate (one hour at the 250 ms minimum interval). A sample
+/// carries the encoded all-calls histogram (a few hundred bytes; see BENCHMARKS.md).
 pub const MAX_SAMPLES: usize = 14_400;
+/// The RSS slope ignores samples taken before the server was up this long: start-up allocation
+/// is not a leak, and a slope through it read +2 000 MB/h in the first seconds.
+pub const SLOPE_WARMUP_MS: u64 = 60_000;
 /// The RSS slope needs this many samples in the window…
 pub const SLOPE_MIN_SAMPLES: usize = 10;
 /// …spread over at least this long.
 pub const SLOPE_MIN_SPAN_MS: u64 = 20_000;
 
-/// What the dashboard keeps of one snapshot (256 bytes, whatever the number of tools).
+/// What the dashboard keeps of one snapshot (whatever the number of tools).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// When the snapshot was taken (Unix ms).
     pub t_ms: u64,
+    /// Server uptime then (ms), for the slope's warm-up.
+    pub uptime_ms: u64,
+    /// Calls finished, all tools.
     pub calls: u64,
+    /// Of which failed.
     pub errors: u64,
+    /// Calls running then.
     pub in_flight: u64,
-    /// Cumulative latency bucket counts of all calls, as in [`crate::snapshot::LatencySummary`].
-    pub buckets: [u64; BUCKET_BOUNDS_MS.len()],
-    /// All finished calls (the `+Inf` bucket).
+    /// All finished calls (with a latency).
     pub count: u64,
+    /// Every call's latency, lossless (the snapshot's encoded histogram): two samples give the
+    /// exact distribution of the calls between them.
+    pub hdr: String,
+    /// The server's resident memory.
     pub rss_bytes: u64,
     /// Figures over the interval since the previous sample (none for the first).
     pub interval: Option<Interval>,
@@ -36,7 +51,7 @@ pub struct Interval {
     pub calls_per_sec: f64,
     /// Percent of the interval's calls that failed; none without calls.
     pub error_pct: Option<f64>,
-    /// Percentiles (ms) estimated from the interval's bucket counts; none without calls.
+    /// Exact percentiles (ms) of the interval's calls; none without calls.
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
@@ -44,56 +59,70 @@ pub struct Interval {
 
 impl Sample {
     fn of(s: &Snapshot) -> Self {
-        let mut buckets = [0; BUCKET_BOUNDS_MS.len()];
-        for (b, v) in buckets.iter_mut().zip(&s.totals.latency.buckets) {
-            *b = *v;
-        }
         Sample {
             t_ms: s.taken_at_ms,
+            uptime_ms: s.taken_at_ms.saturating_sub(s.server.started_at_ms),
             calls: s.totals.total_operations,
             errors: s.totals.total_errors,
             in_flight: s.totals.in_flight,
-            buckets,
             count: s.totals.latency.count,
+            hdr: s.totals.latency.hdr.clone(),
             rss_bytes: s.system.rss_bytes,
             interval: None,
         }
     }
-}
 
-/// Interval counts per bucket (the last entry is `+Inf`) between two cumulative bucket sets.
-pub fn bucket_deltas(older: Option<&Sample>, newer: &Sample) -> Vec<u64> {
-    let base = |i: usize| older.map_or(0, |o| o.buckets[i]);
-    let cumulative: Vec<u64> = (newer.buckets.iter().enumerate())
-        .map(|(i, &cum)| cum.saturating_sub(base(i)))
-        .collect();
-    per_bucket(
-        &cumulative,
-        newer.count.saturating_sub(older.map_or(0, |o| o.count)),
-    )
-}
-
-/// The `q` quantile (ms) of per-bucket counts, interpolated inside its bucket as Prometheus'
-/// `histogram_quantile` does; the `+Inf` bucket answers with the highest finite bound.
-pub fn quantile(counts: &[u64], q: f64) -> Option<f64> {
-    let total: u64 = counts.iter().sum();
-    if total == 0 {
-        return None;
-    }
-    let rank = q * total as f64;
-    let mut seen = 0.0;
-    for (i, &c) in counts.iter().enumerate() {
-        let next = seen + c as f64;
-        if c > 0 && next >= rank {
-            let Some(&upper) = BUCKET_BOUNDS_MS.get(i) else {
-                return BUCKET_BOUNDS_MS.last().copied();
-            };
-            let lower = if i == 0 { 0.0 } else { BUCKET_BOUNDS_MS[i - 1] };
-            return Some(lower + (upper - lower) * ((rank - seen) / c as f64).clamp(0.0, 1.0));
+    /// The sample's histogram as a summary, for the window functions.
+    fn summary(&self) -> LatencySummary {
+        LatencySummary {
+            count: self.count,
+            hdr: self.hdr.clone(),
+            ..Default::default()
         }
-        seen = next;
     }
-    BUCKET_BOUNDS_MS.last().copied()
+}
+
+/// The calls finished after `older` up to `newer` (all of `newer` without `older`), exactly;
+/// none when a histogram does not decode or the counts went backwards.
+pub fn window_histogram(older: Option<&Sample>, newer: &Sample) -> Option<Histogram<u64>> {
+    latency_between(older.map(Sample::summary).as_ref(), &newer.summary())
+}
+
+/// Exact latency figures of the calls between two samples; none without calls.
+pub fn window_latency(older: Option<&Sample>, newer: &Sample) -> Option<WindowLatency> {
+    WindowLatency::of(&window_histogram(older, newer)?)
+}
+
+/// Window counts per fixed display bucket (the last entry is `+Inf`), from the exact window.
+pub fn bucket_deltas(older: Option<&Sample>, newer: &Sample) -> Vec<u64> {
+    let h = window_histogram(older, newer).unwrap_or_else(crate::snapshot::new_histogram);
+    let s = LatencySummary::from_histogram(&h);
+    per_bucket(&s.buckets, s.count)
+}
+
+/// Rates and exact percentiles between two consecutive samples.
+/// `prev_hist` and `hist` are the two samples' decoded histograms (none: undecodable).
+fn interval(
+    prev: &Sample,
+    sample: &Sample,
+    prev_hist: Option<&Histogram<u64>>,
+    hist: Option<&Histogram<u64>>,
+) -> Interval {
+    let secs = (sample.t_ms - prev.t_ms) as f64 / 1000.0;
+    let calls = sample.calls.saturating_sub(prev.calls);
+    let errors = sample.errors.saturating_sub(prev.errors);
+    let window = hist.zip(prev_hist).and_then(|(h, p)| {
+        let mut w = h.clone();
+        w.subtract(p).ok().map(|_| w)
+    });
+    let latency = window.as_ref().and_then(WindowLatency::of);
+    Interval {
+        calls_per_sec: calls as f64 / secs,
+        error_pct: (calls > 0).then(|| 100.0 * errors.min(calls) as f64 / calls as f64),
+        p50_ms: latency.map(|l| l.p50_ms),
+        p90_ms: latency.map(|l| l.p90_ms),
+        p99_ms: latency.map(|l| l.p99_ms),
+    }
 }
 
 /// Samples of one server run, oldest first, bounded by [`MAX_SAMPLES`] and [`MAX_WINDOW_MS`].
@@ -102,6 +131,8 @@ pub struct History {
     samples: VecDeque<Sample>,
     /// (pid, started_at_ms) of the server the samples belong to.
     server: Option<(u32, u64)>,
+    /// The newest sample's histogram, decoded once: the next interval subtracts it.
+    last_hist: Option<Histogram<u64>>,
 }
 
 impl History {
@@ -110,6 +141,7 @@ impl History {
     pub fn push(&mut self, snap: &Snapshot) -> bool {
         let id = (snap.server.pid, snap.server.started_at_ms);
         let mut sample = Sample::of(snap);
+        let hist = decode_histogram(&sample.hdr);
         if self.server != Some(id) || self.last().is_some_and(|l| sample.calls < l.calls) {
             self.samples.clear();
             self.server = Some(id);
@@ -118,18 +150,14 @@ impl History {
             if sample.t_ms <= prev.t_ms {
                 return false;
             }
-            let secs = (sample.t_ms - prev.t_ms) as f64 / 1000.0;
-            let calls = sample.calls.saturating_sub(prev.calls);
-            let errors = sample.errors.saturating_sub(prev.errors);
-            let counts = bucket_deltas(Some(prev), &sample);
-            sample.interval = Some(Interval {
-                calls_per_sec: calls as f64 / secs,
-                error_pct: (calls > 0).then(|| 100.0 * errors.min(calls) as f64 / calls as f64),
-                p50_ms: quantile(&counts, 0.50),
-                p90_ms: quantile(&counts, 0.90),
-                p99_ms: quantile(&counts, 0.99),
-            });
+            sample.interval = Some(interval(
+                prev,
+                &sample,
+                self.last_hist.as_ref(),
+                hist.as_ref(),
+            ));
         }
+        self.last_hist = hist;
         let newest = sample.t_ms;
         self.samples.push_back(sample);
         while self.samples.len() > MAX_SAMPLES
@@ -233,10 +261,12 @@ impl History {
     }
 
     /// Least-squares slope of RSS over the window, in MB per hour; none until the window holds
-    /// [`SLOPE_MIN_SAMPLES`] samples over [`SLOPE_MIN_SPAN_MS`] (a slope over a few seconds is noise).
+    /// [`SLOPE_MIN_SAMPLES`] samples over [`SLOPE_MIN_SPAN_MS`] (a slope over a few seconds is noise),
+    /// counting only samples after the server's [`SLOPE_WARMUP_MS`].
     pub fn rss_slope_mb_per_hour(&self, end_ms: u64, span_ms: u64) -> Option<f64> {
         let pts: Vec<(f64, f64)> = self
             .window(end_ms, span_ms)
+            .filter(|s| s.uptime_ms >= SLOPE_WARMUP_MS)
             .map(|s| {
                 (
                     s.t_ms as f64 / 3_600_000.0,

@@ -77,10 +77,11 @@ fn interval_rates_and_percentiles_come_from_counter_deltas() {
     let i = h.last().unwrap().interval.unwrap();
     assert_eq!(i.calls_per_sec, 10.0);
     assert_eq!(i.error_pct, Some(25.0));
-    // 20 calls between 12 and 28 ms (one of them 5× slower): p50 lands in the ≤25ms bucket.
-    let p50 = i.p50_ms.unwrap();
-    assert!((10.0..=25.0).contains(&p50), "{p50}");
-    assert!(i.p99_ms.unwrap() > 25.0);
+    // 20 calls between 12 and 28 ms, after 100 calls near 1 s: the interval's percentiles are
+    // its own calls', exactly (interpolating in fixed buckets put p99 at the bucket's bound).
+    let (p50, p99) = (i.p50_ms.unwrap(), i.p99_ms.unwrap());
+    assert!((12.0..=28.1).contains(&p50), "{p50}");
+    assert!((p50..=28.1).contains(&p99), "{p99}");
     h.push(&tl.tick(1000));
     let idle = h.last().unwrap().interval.unwrap();
     assert_eq!(
@@ -90,18 +91,21 @@ fn interval_rates_and_percentiles_come_from_counter_deltas() {
 }
 
 #[test]
-fn quantiles_interpolate_inside_the_bucket() {
-    // 10 calls in (1, 2.5] ms and 10 in (2.5, 5] ms.
-    let mut counts = vec![0; BUCKET_BOUNDS_MS.len() + 1];
-    counts[1] = 10;
-    counts[2] = 10;
-    assert_eq!(quantile(&counts, 0.5), Some(2.5));
-    assert_eq!(quantile(&counts, 0.25), Some(1.75));
-    assert_eq!(quantile(&counts, 1.0), Some(5.0));
-    assert_eq!(quantile(&[0; 17], 0.5), None);
-    let mut slow = vec![0; BUCKET_BOUNDS_MS.len() + 1];
-    slow[BUCKET_BOUNDS_MS.len()] = 3; // only +Inf
-    assert_eq!(quantile(&slow, 0.99), Some(300_000.0));
+fn window_buckets_and_figures_count_only_the_windows_calls() {
+    let mut tl = Timeline::new();
+    tl.calls("chat", 10, 0, 2000.0);
+    let mut h = History::default();
+    h.push(&tl.tick(1000));
+    tl.calls("chat", 10, 0, 2.0);
+    h.push(&tl.tick(1000));
+    let (older, newer) = (h.at_or_before(fixtures::T0 + 1000), h.last().unwrap());
+    let counts = bucket_deltas(older, newer);
+    assert_eq!(counts.iter().sum::<u64>(), 10);
+    // 1.2 to 2.8 ms: all ten in (1, 5] ms, none from the slow past.
+    assert_eq!(counts[1] + counts[2], 10, "{counts:?}");
+    let w = window_latency(older, newer).unwrap();
+    assert!(w.p99_ms <= w.max_ms && w.max_ms < 2.81, "{w:?}");
+    assert_eq!(window_latency(Some(newer), newer), None);
 }
 
 #[test]
@@ -143,14 +147,20 @@ fn rss_slope_is_least_squares_in_mb_per_hour() {
         // 1 MB a minute, with ±0.25 MB of alternating noise.
         let noise = if i % 2 == 0 { 262_144 } else { 0 };
         tl.snap.system.rss_bytes = 100 * 1_048_576 + i * 1_048_576 / 60 + noise;
-        h.push(&snap_at(&mut tl, 1000 * (i + 1)));
+        h.push(&snap_at(&mut tl, fixtures::T0 + 1000 * (i + 1)));
     }
-    let slope = h.rss_slope_mb_per_hour(120_000, 120_000).unwrap();
+    let end = fixtures::T0 + 120_000;
+    let slope = h.rss_slope_mb_per_hour(end, 120_000).unwrap();
     assert!((slope - 60.0).abs() < 1.0, "{slope}");
     // Too short a stretch for a slope: 15 s, or 9 samples.
-    assert_eq!(h.rss_slope_mb_per_hour(120_000, 15_000), None);
-    assert_eq!(h.rss_slope_mb_per_hour(9_000, 30_000), None);
-    assert!(h.rss_slope_mb_per_hour(30_000, 30_000).is_some());
+    assert_eq!(h.rss_slope_mb_per_hour(end, 15_000), None);
+    assert_eq!(h.rss_slope_mb_per_hour(fixtures::T0 + 69_000, 30_000), None);
+    assert!(
+        h.rss_slope_mb_per_hour(fixtures::T0 + 90_000, 30_000)
+            .is_some()
+    );
+    // Within the server's first minute (start-up allocation) there is no slope at all.
+    assert_eq!(h.rss_slope_mb_per_hour(fixtures::T0 + 59_000, 59_000), None);
     assert_eq!(least_squares_slope(&[(1.0, 5.0)]), None);
     assert_eq!(least_squares_slope(&[(1.0, 5.0), (1.0, 6.0)]), None);
 }

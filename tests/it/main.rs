@@ -22,6 +22,7 @@ mod app_util;
 mod concurrency_limits;
 mod memory_chat;
 mod metrics_counts;
+mod prometheus_real;
 mod redis_util;
 mod store_conformance;
 mod store_redis;

@@ -70,10 +70,11 @@ async fn the_metrics_tool_counts_match_a_mix_of_ok_tool_and_provider_errors() {
         assert!(!is_error(&call(&app, "version", json!({})).await));
     }
 
-    let result = call(&app, "metrics", json!({})).await;
+    let result = call(&app, "metrics", json!({"detail": true})).await;
     assert!(!is_error(&result));
     let snap: Value = serde_json::from_str(&text(&result)).unwrap();
     assert_eq!(result.structured_content.as_ref(), Some(&snap));
+    assert!(snap["tools"]["chat"]["latency"]["hdr"].is_string());
 
     let chat = &snap["tools"]["chat"];
     assert_eq!(chat["total_operations"], 37);
@@ -112,6 +113,47 @@ async fn the_metrics_tool_counts_match_a_mix_of_ok_tool_and_provider_errors() {
     assert_eq!(snap["pools"][0]["acquired_total"], 39); // 37 chats and 2 versions; metrics skips the pool
     assert_eq!(snap["pools"][1]["acquired_total"], 30);
     assert_eq!(snap["conversations"]["threads"], seen.ok);
+    the_summary_is_short_and_agrees(&app, &seen).await;
+}
+
+/// The default `metrics` reply: a summary a person reads at a glance, in at most 3 000 bytes,
+/// whose figures are the snapshot's.
+async fn the_summary_is_short_and_agrees(app: &zen::serve::Server, seen: &Seen) {
+    let result = call(app, "metrics", json!({})).await;
+    assert!(!is_error(&result));
+    let summary = text(&result);
+    assert!(summary.len() <= 3000, "{} bytes:\n{summary}", summary.len());
+    for needle in [
+        "chat",
+        "version",
+        "pool global",
+        "provider simulated",
+        "store:",
+        "memory:",
+    ] {
+        assert!(summary.contains(needle), "{needle} missing:\n{summary}");
+    }
+    assert!(summary.contains("{\"detail\": true}"), "{summary}");
+    let s = result
+        .structured_content
+        .expect("the summary has structured content");
+    assert!(serde_json::to_string(&s).unwrap().len() <= 3000, "{s}");
+    assert_eq!(s["tools"]["chat"]["calls"], 37);
+    assert_eq!(
+        s["tools"]["chat"]["errors"],
+        seen.tool_error + seen.provider_error
+    );
+    assert_eq!(s["providers"]["simulated"]["calls"], 30);
+    assert!(
+        s["providers"]["simulated"]["prompt_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(s["store"]["threads"], seen.ok);
+    assert!(s["tools"]["chat"]["p99_ms"].as_f64().unwrap() > 0.0);
+    let bad = call(app, "metrics", json!({"detail": "yes"})).await;
+    assert!(is_error(&bad), "{}", text(&bad));
 }
 
 /// `/metrics` of the real binary: valid Prometheus text whose pool and provider families agree

@@ -186,7 +186,7 @@ async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
         "this is not json",
         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"chat\",\"arguments\":{\"prompt\":\"\u{fffd}\"}}}",
-        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"metrics","arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"metrics","arguments":{"detail":true}}}"#,
     ];
     for line in lines {
         stdin.write_all(line.as_bytes()).await.unwrap();

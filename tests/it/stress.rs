@@ -30,6 +30,15 @@ async fn thirty_concurrent_against_the_spawned_default_passes() {
         .unwrap();
     assert!(global["peak_in_use"].as_u64().unwrap() >= 30, "{server}");
     assert!(server["rss_after_bytes"].as_u64().unwrap() > 0);
+    // The simulated provider reports token usage; the report sums it for the run.
+    assert!(
+        server["prompt_tokens_during_run"].as_u64().unwrap() >= 30,
+        "{server}"
+    );
+    assert!(
+        server["completion_tokens_during_run"].as_u64().unwrap() >= 30,
+        "{server}"
+    );
     // The human report says the same.
     let (code, text, _) =
         zen_output(&["stress", "-c", "30"], &[("ZEN_SIM_LATENCY_MS", "20")]).await;

@@ -214,9 +214,9 @@ pub fn is_error(result: &CallToolResult) -> bool {
     result.is_error == Some(true)
 }
 
-/// The server's snapshot through its `metrics` tool.
+/// The server's full snapshot through its `metrics` tool.
 pub async fn snapshot(client: &Client) -> Value {
-    let result = call(client, "metrics", serde_json::json!({})).await;
+    let result = call(client, "metrics", serde_json::json!({"detail": true})).await;
     assert!(!is_error(&result), "{}", text(&result));
     serde_json::from_str(&text(&result)).expect("metrics is JSON")
 }

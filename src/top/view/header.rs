@@ -6,8 +6,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{fit_joined, fmt_duration, fmt_span};
-use crate::snapshot::BreakerState;
+use super::{fit_joined, fmt_count, fmt_duration, fmt_span};
+use crate::snapshot::{BreakerState, token_totals};
 use crate::top::feed::Connection;
 use crate::top::state::State;
 
@@ -92,6 +92,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             Style::new()
         };
         second.extend([sep(), Span::styled(text, style)]);
+    }
+    // Tokens since the server started, all providers and models (the snapshot has the split).
+    if let Some(s) = state.shown().filter(|s| !s.tokens.is_empty()) {
+        let (prompt, completion) = token_totals(&s.tokens);
+        let text = format!(
+            "tokens {} in {} out",
+            fmt_count(prompt),
+            fmt_count(completion)
+        );
+        second.extend([sep(), Span::raw(text)]);
     }
     second.extend([
         sep(),

@@ -19,8 +19,8 @@ const KEYS: [(&str, &str); 9] = [
 
 const NOTES: [&str; 3] = [
     "Rates, error % and latency lines: per refresh interval.",
-    "Latency over time is estimated from the fixed buckets.",
-    "Tools: since the server started. Slope: least squares.",
+    "Latency lines are exact: each interval's own calls.",
+    "Tools: since start. Slope: least squares after 1 min.",
 ];
 
 pub fn render(frame: &mut Frame, screen: Rect) {

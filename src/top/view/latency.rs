@@ -1,5 +1,5 @@
-//! Latency: p50/p90/p99 over time (per interval, estimated from the fixed buckets' counts) as a
-//! chart, and the window's distribution over the fixed buckets of `snapshot::BUCKET_BOUNDS_MS`.
+//! Latency: p50/p90/p99 over time (per interval, exact: from the two snapshots' histograms) as a
+//! chart, and the window's calls grouped in the fixed buckets of `snapshot::BUCKET_BOUNDS_MS`.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::snapshot::Snapshot;
 use crate::snapshot::{Cause, WatchdogState};
+use crate::top::history::{SLOPE_MIN_SPAN_MS, SLOPE_WARMUP_MS};
 use crate::top::state::{Panel, State};
 
 const MB: f64 = 1_048_576.0;
@@ -33,6 +34,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     render_store(frame, right, snap);
 }
 
+/// What stands for a slope not drawn yet: "warm-up" until the server has been up for the warm-up
+/// (start-up allocation is not a leak) plus the shortest stretch a slope needs, else "—".
+fn warming(state: &State, end: u64) -> &'static str {
+    let newest = state.history.at_or_before(end);
+    match newest {
+        Some(s) if s.uptime_ms < SLOPE_WARMUP_MS + SLOPE_MIN_SPAN_MS => "warm-up",
+        _ => "—",
+    }
+}
+
 fn render_rss(frame: &mut Frame, area: Rect, state: &State, snap: &Snapshot) {
     let (end, span) = (state.end_ms(), state.window_ms());
     let h = &state.history;
@@ -52,7 +63,7 @@ fn render_rss(frame: &mut Frame, area: Rect, state: &State, snap: &Snapshot) {
             labelled(
                 "slope ",
                 Span::styled(
-                    slope.map_or("—".into(), |s| format!("{s:+.1} MB/h")),
+                    slope.map_or_else(|| warming(state, end).into(), |s| format!("{s:+.1} MB/h")),
                     slope_style,
                 ),
             ),
