@@ -172,16 +172,37 @@ async fn drives_a_third_party_server_and_its_echo_tool() {
     assert_eq!(r["target"]["server_name"], "echo-server");
     assert!(r["server"].is_null());
     assert_eq!(r["tools"]["echo"]["ok"], 200);
-    // A tool the server lacks is a JSON-RPC error per call, counted by kind.
-    let (code, out, _) = zen_output(
+    // Regression: a tool the server lacks is refused before any load, with the tool list.
+    let started = std::time::Instant::now();
+    let (code, out, err) = zen_output(
         &[
             "stress", "--stdio", &server, "--tool", "nope", "-n", "3", "-c", "1", "--json",
         ],
         &[],
     )
     .await;
-    assert_eq!(code, 1);
-    assert_eq!(report(&out)["errors"]["jsonrpc"]["count"], 3);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("no tool 'nope'") && err.contains("echo"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Regression: arguments outside the tool's input schema are refused the same way.
+    let (code, _, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            &server,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":3}"#,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("input schema of 'echo'"), "{err}");
 }
 
 #[tokio::test]
