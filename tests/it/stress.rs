@@ -377,3 +377,42 @@ async fn a_shipped_scenario_runs_and_its_json_report_matches_the_committed_schem
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[tokio::test]
+async fn regression_a_target_that_dies_stops_the_run_as_incomplete_with_exit_2() {
+    // The server is killed 2 s into a 15 s run: the run stops at once with what it measured,
+    // instead of counting millions of "Transport closed" failures.
+    let server = format!("timeout -s KILL 2 {}", echo_server());
+    let started = std::time::Instant::now();
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            &server,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+            "-c",
+            "20",
+            "-d",
+            "15s",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    let r = report(&out);
+    assert_eq!(r["verdict"]["status"], "incomplete");
+    let why = r["ended_early"].as_str().unwrap();
+    assert!(why.starts_with("target died after"), "{why}");
+    assert!(r["calls"]["ok"].as_u64().unwrap() > 0);
+    assert!(
+        r["calls"]["failed"].as_u64().unwrap() < 1000,
+        "{}",
+        r["calls"]
+    );
+    assert!(!r["series"].as_array().unwrap().is_empty());
+}
