@@ -75,9 +75,12 @@ pub struct LoadArgs {
     /// MCP sessions to spread the calls over
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
     pub sessions: Option<u32>,
-    /// Per-call timeout
+    /// Per-call timeout [default: 60s]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+    /// How long the target may take to start and list its tools [default: 30s]
+    #[arg(long, value_parser = parse_startup, value_name = "DURATION")]
+    pub startup_timeout: Option<Duration>,
     /// Tool to call [default: zen's chat with a short prompt]
     #[arg(long, value_name = "NAME")]
     pub tool: Option<String>,
@@ -169,6 +172,16 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d < Duration::from_millis(250) {
         return Err(format!("'{s}' is below the 250ms minimum"));
+    }
+    Ok(d)
+}
+
+fn parse_startup(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "'{s}' leaves the target no time to start; e.g. 10s"
+        ));
     }
     Ok(d)
 }

@@ -9,6 +9,8 @@ pub enum ExitOutcome {
     VerdictFailed,
     /// A soak could not reach a verdict (too few samples, too short): exit 2, never a pass.
     Inconclusive,
+    /// A run that did not run its course (stopped early, or its target died): exit 2.
+    Incomplete,
 }
 
 impl ExitOutcome {
@@ -17,7 +19,7 @@ impl ExitOutcome {
         match self {
             ExitOutcome::Success => 0,
             ExitOutcome::VerdictFailed => 1,
-            ExitOutcome::Inconclusive => 2,
+            ExitOutcome::Inconclusive | ExitOutcome::Incomplete => 2,
         }
     }
 }

@@ -294,7 +294,10 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     // inconclusive memory verdict stays inconclusive, otherwise any failure fails the run.
     let mut report = run.finish(elapsed, cpu, Some(soak)).await;
     report.verdict.add(status, &checks);
-    report.verdict.checks.extend(note);
+    report
+        .verdict
+        .checks
+        .extend(note.map(|n| Check::named("note", true, n)));
     print(&report, args.json)?;
     Ok(report.verdict.status.exit_outcome())
 }

@@ -250,6 +250,15 @@ impl Shared {
             Ok(Err(ServiceError::McpError(e))) => {
                 Some((ErrorKind::JsonRpc, format!("{} ({})", e.message, e.code.0)))
             }
+            // The connection is gone for good (a stdio server exited): every later call would
+            // fail at once, so the run stops here instead of counting millions of them.
+            Ok(Err(e)) if peer.is_transport_closed() => {
+                self.recorder
+                    .target_lost(format!("the connection to the target closed ({e})"));
+                self.recorder.abort();
+                self.stop.cancel();
+                return;
+            }
             Ok(Err(e)) => Some((ErrorKind::Transport, e.to_string())),
             Ok(Ok(result)) if result.is_error == Some(true) => {
                 Some((ErrorKind::Tool, result_text(&result)))

@@ -1,14 +1,18 @@
 //! The load engine shared by `zen stress` and `zen soak`: targets, the closed and open loop
 //! engine, scenarios, the recorder, reports and the soak verdict.
 pub mod engine;
+pub mod hdr;
 pub mod live;
+pub mod preflight;
 pub mod progress;
 pub mod recorder;
 pub mod render;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod series;
 pub mod settings;
 pub mod soak_verdict;
 pub mod target;
 pub mod verdict;
+pub mod watchdog;

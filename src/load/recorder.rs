@@ -5,6 +5,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use hdrhistogram::Histogram;
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
@@ -72,6 +74,31 @@ struct Inner {
     corrected_us: Option<Histogram<u64>>,
     tools: Vec<PerTool>,
     errors: [ErrorBucket; 4],
+    /// The calls finished since the time series last looked (latency of this second).
+    window: Window,
+    /// Since when every call has failed to reach the target (None: the last one got through).
+    unreachable_since: Option<Instant>,
+}
+
+/// What finished in the current time-series interval; taken and reset once per interval.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Latency of the calls finished in the interval, µs.
+    pub latency_us: Histogram<u64>,
+    /// Calls finished in the interval.
+    pub calls: u64,
+    /// Of which failed.
+    pub errors: u64,
+}
+
+impl Window {
+    fn new() -> Self {
+        Window {
+            latency_us: new_histogram(),
+            calls: 0,
+            errors: 0,
+        }
+    }
 }
 
 /// Shared by every worker of a run.
@@ -89,6 +116,10 @@ pub struct Recorder {
     pub unsent: AtomicU64,
     /// Calls cut off by an early stop (Ctrl-C); neither ok nor failed.
     pub aborted: AtomicU64,
+    /// When the recorder was made (the run's clock for the time series and "died after").
+    pub started: Instant,
+    /// Why the target is gone, once it is: (seconds into the run, what was seen).
+    lost: Mutex<Option<(f64, String)>>,
 }
 
 /// A snapshot of a recorder's histograms and counts, for reports.
@@ -123,6 +154,8 @@ impl Recorder {
                     })
                     .collect(),
                 errors: Default::default(),
+                window: Window::new(),
+                unreachable_since: None,
             }),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -131,7 +164,34 @@ impl Recorder {
             late: AtomicU64::new(0),
             unsent: AtomicU64::new(0),
             aborted: AtomicU64::new(0),
+            started: Instant::now(),
+            lost: Mutex::new(None),
         }
+    }
+
+    /// The target is gone (its process exited, or it refuses every call): keep the first cause.
+    pub fn target_lost(&self, why: String) {
+        let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        if lost.is_none() {
+            *lost = Some((self.started.elapsed().as_secs_f64(), why));
+        }
+    }
+
+    /// (seconds into the run, why) if the target died.
+    pub fn lost(&self) -> Option<(f64, String)> {
+        self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How long every call has failed at the transport (nothing got through), if it has.
+    pub fn unreachable_for(&self) -> Option<Duration> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.unreachable_since.map(|since| since.elapsed())
+    }
+
+    /// Take what finished since the last call (one time-series interval) and start afresh.
+    pub fn take_window(&self) -> Window {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut inner.window, Window::new())
     }
 
     pub fn call_started(&self) {
@@ -153,6 +213,15 @@ impl Recorder {
         inner.latency_us.saturating_record(us(latency));
         if let (Some(h), Some(c)) = (inner.corrected_us.as_mut(), corrected) {
             h.saturating_record(us(c));
+        }
+        inner.window.latency_us.saturating_record(us(latency));
+        inner.window.calls += 1;
+        inner.window.errors += u64::from(failure.is_some());
+        match &failure {
+            Some((ErrorKind::Transport, _)) => {
+                inner.unreachable_since.get_or_insert_with(Instant::now);
+            }
+            _ => inner.unreachable_since = None,
         }
         let tool = &mut inner.tools[kind_index];
         tool.latency_us.saturating_record(us(latency));

@@ -66,16 +66,15 @@ pub fn render(r: &Report) -> String {
         w,
         "zen {}{}: {} {} ({}) via {}",
         r.command,
-        if r.partial {
-            " (PARTIAL: stopped early)"
-        } else {
-            ""
-        },
+        if r.partial { " (INCOMPLETE)" } else { "" },
         r.target.server_name,
         r.target.server_version,
         r.target.label,
         model,
     );
+    if let Some(why) = &r.ended_early {
+        let _ = writeln!(w, "  ended      {why}");
+    }
     if let Some(name) = &r.scenario {
         let _ = writeln!(w, "  scenario   {name}");
     }
@@ -257,7 +256,7 @@ pub fn render(r: &Report) -> String {
         }
     }
     for check in &r.verdict.checks {
-        let _ = writeln!(w, "  check      {check}");
+        let _ = writeln!(w, "  check      {}", check.line());
     }
     let _ = writeln!(
         w,

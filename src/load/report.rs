@@ -21,8 +21,10 @@ pub struct Report {
     pub zen_version: String,
     /// The scenario's name, if one was used.
     pub scenario: Option<String>,
-    /// True when the run was stopped early (Ctrl-C).
+    /// True when the run was stopped early (q, Ctrl-C) or its target died.
     pub partial: bool,
+    /// Why the run ended before its plan did ("target died after 3.0 s: …"), if it did.
+    pub ended_early: Option<String>,
     pub target: TargetReport,
     pub load: LoadReport,
     /// Wall time of the load, first send to last reply.
@@ -46,6 +48,8 @@ pub struct Report {
     pub verdict: Verdict,
     /// Soak runs: the memory time series verdict.
     pub soak: Option<super::soak_verdict::SoakReport>,
+    /// One point per second of the run (merged pairwise past 1200 points).
+    pub series: Vec<super::series::Point>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -100,6 +104,8 @@ pub struct LatencyReport {
     pub max_ms: f64,
     /// Calls per bucket (not cumulative); `le_ms` null is the overflow bucket.
     pub histogram: Vec<HistogramBin>,
+    /// The full histogram (µs): HDR V2 deflate, base64; exact for merging and comparing.
+    pub hdr: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -125,6 +131,7 @@ impl LatencyReport {
             p999_ms: s.p999_ms,
             max_ms: s.max_ms,
             histogram,
+            hdr: super::hdr::encode(h),
         }
     }
 }

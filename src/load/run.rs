@@ -13,6 +13,7 @@ use super::recorder::Recorder;
 use super::report::{
     CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport, tool_reports,
 };
+use super::series::{self, MAX_POINTS, Series};
 use super::settings::RunSettings;
 use super::soak_verdict::SoakReport;
 use super::target::Target;
@@ -59,12 +60,25 @@ pub struct Run {
     pub stop: CancellationToken,
     /// zen's snapshot before the load.
     before: Option<Snapshot>,
+    /// The per-second time series, filled while the load runs.
+    series: Arc<std::sync::Mutex<Series>>,
 }
 
 impl Run {
     /// Connect to the target and get ready. Ctrl-C from here on ends the run early.
     pub async fn start(command: &'static str, settings: RunSettings) -> Result<Self> {
-        let target = Target::connect(&settings.target, &settings.env, settings.sessions).await?;
+        let target = Target::connect(
+            &settings.target,
+            &settings.env,
+            settings.sessions,
+            settings.startup_timeout,
+        )
+        .await?;
+        // Nothing is sent before the calls are known to fit the target's tools.
+        if let Err(e) = super::preflight::check(&target.tools, &settings.plan.calls) {
+            target.close().await;
+            return Err(e);
+        }
         let before = target.snapshot().await;
         let tools: Vec<String> = settings.plan.calls.iter().map(|c| c.tool.clone()).collect();
         let open = matches!(settings.plan.model, Model::Open { .. });
@@ -77,19 +91,46 @@ impl Run {
             target,
             stop,
             before,
+            series: Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS))),
         })
     }
 
-    /// Drive the load to its end (or until stopped). Returns (wall time, generator CPU secs).
+    /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
+    /// generator CPU secs).
     pub async fn drive(&self, ui: Ui) -> (Duration, f64) {
         let cpu_before = super::report::cpu_secs();
+        let done = CancellationToken::new();
+        let watchdog = super::watchdog::spawn(
+            self.target.peers(),
+            self.recorder.clone(),
+            self.stop.clone(),
+            done.clone(),
+        );
+        let sampler = series::sample(
+            self.recorder.clone(),
+            &self.target,
+            self.series.clone(),
+            done.clone(),
+        );
+        let load = async {
+            let elapsed = self.load(ui).await;
+            done.cancel();
+            elapsed
+        };
+        let (elapsed, ()) = tokio::join!(load, sampler);
+        let _ = watchdog.await;
+        (elapsed, super::report::cpu_secs() - cpu_before)
+    }
+
+    /// The engine, shown by the chosen UI.
+    async fn load(&self, ui: Ui) -> Duration {
         let load = engine::run(
             self.settings.plan.clone(),
             self.target.peers(),
             self.recorder.clone(),
             self.stop.clone(),
         );
-        let elapsed = match ui {
+        match ui {
             Ui::Progress(extra) => {
                 let done = CancellationToken::new();
                 let bar = super::progress::spawn(
@@ -108,8 +149,20 @@ impl Run {
             Ui::Dashboard => {
                 super::live::with_dashboard(self.live(), self.planned_duration(), load).await
             }
-        };
-        (elapsed, super::report::cpu_secs() - cpu_before)
+        }
+    }
+
+    /// Why the run ended before its plan did, if it did: the target died, or it was stopped.
+    fn ended_early(&self, elapsed: Duration) -> Option<String> {
+        if let Some((at, why)) = self.recorder.lost() {
+            return Some(format!("target died after {at:.1} s: {why}"));
+        }
+        self.stop.is_cancelled().then(|| {
+            format!(
+                "stopped early (q or Ctrl-C) after {:.1} s",
+                elapsed.as_secs_f64()
+            )
+        })
     }
 
     /// The run's planned length, when it is time-bound.
@@ -139,8 +192,12 @@ impl Run {
         cpu_secs: f64,
         soak: Option<SoakReport>,
     ) -> Report {
-        let after = self.target.snapshot().await;
-        let partial = self.stop.is_cancelled();
+        let ended_early = self.ended_early(elapsed);
+        let after = match self.recorder.lost() {
+            Some(_) => None,
+            None => self.target.snapshot().await,
+        };
+        let partial = ended_early.is_some();
         let recorded = self.recorder.recorded();
         let total = recorded.ok + recorded.failed;
         let calls = CallCounts {
@@ -163,7 +220,7 @@ impl Run {
             ),
             None => (LatencyReport::from_histogram(&recorded.latency_us), None),
         };
-        let verdict = judge(
+        let mut verdict = judge(
             &self.settings.thresholds,
             Measured {
                 calls: calls.total,
@@ -172,6 +229,9 @@ impl Run {
                 throughput,
             },
         );
+        if let Some(why) = &ended_early {
+            verdict.incomplete(why);
+        }
         let errors: BTreeMap<String, _> = recorded
             .errors
             .iter()
@@ -203,6 +263,7 @@ impl Run {
             zen_version: crate::VERSION.to_string(),
             scenario: self.settings.scenario.clone(),
             partial,
+            ended_early,
             target,
             load: self.settings.load_report(),
             elapsed_secs: elapsed.as_secs_f64(),
@@ -217,6 +278,12 @@ impl Run {
             thresholds: self.settings.thresholds.clone(),
             verdict,
             soak,
+            series: self
+                .series
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .points
+                .clone(),
         };
         self.target.close().await;
         report

@@ -28,6 +28,8 @@ pub struct RunSettings {
     pub target: TargetSpec,
     pub env: Vec<(String, String)>,
     pub sessions: u32,
+    /// How long the target may take to start and answer initialize and tools/list.
+    pub startup_timeout: Duration,
     pub plan: Plan,
     pub thresholds: Thresholds,
 }
@@ -194,6 +196,9 @@ impl RunSettings {
             target: target_spec,
             env,
             sessions: load.sessions.or(s.sessions).unwrap_or(1),
+            startup_timeout: load
+                .startup_timeout
+                .unwrap_or(super::target::DEFAULT_STARTUP_TIMEOUT),
             plan: Plan {
                 model,
                 timeout: load.timeout.or(s.timeout).unwrap_or(DEFAULT_TIMEOUT),

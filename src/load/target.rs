@@ -81,10 +81,25 @@ pub struct Target {
     pub server: Implementation,
     /// The target offers zen's `metrics` tool (its snapshot).
     pub has_snapshot: bool,
+    /// The tools it listed (names and input schemas), checked against the plan before load.
+    pub tools: Vec<rmcp::model::Tool>,
     /// A scratch directory of a spawned server (its runtime files), removed after it exits.
     scratch: Option<tempfile::TempDir>,
     /// A spawned HTTP server (zen serve --http for several sessions): stopped by close(), killed on drop.
     http_child: Option<tokio::process::Child>,
+}
+
+tokio::task_local! {
+    /// The start-up allowance of the target being connected (so every step shares one setting
+    /// without threading it through each helper).
+    static STARTUP_TIMEOUT: Duration;
+}
+
+/// The start-up allowance in force (the default outside [`Target::connect`]).
+fn startup_timeout() -> Duration {
+    STARTUP_TIMEOUT
+        .try_with(|t| *t)
+        .unwrap_or(DEFAULT_STARTUP_TIMEOUT)
 }
 
 fn client_config() -> ClientConfig {
@@ -95,11 +110,24 @@ fn client_config() -> ClientConfig {
     .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a target may take to start and answer initialize and tools/list (--startup-timeout).
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Target {
-    /// Start (if needed) and connect to the target with `sessions` MCP sessions.
+    /// Start (if needed) and connect to the target with `sessions` MCP sessions, allowing it
+    /// `startup` to come up.
     pub async fn connect(
+        spec: &TargetSpec,
+        env: &[(String, String)],
+        sessions: u32,
+        startup: Duration,
+    ) -> Result<Self> {
+        STARTUP_TIMEOUT
+            .scope(startup, Self::connect_to(spec, env, sessions))
+            .await
+    }
+
+    async fn connect_to(
         spec: &TargetSpec,
         env: &[(String, String)],
         sessions: u32,
@@ -152,12 +180,12 @@ impl Target {
             .peer_info()
             .and_then(|info| info.server_info.clone())
             .unwrap_or_else(|| Implementation::new("unknown", "?"));
-        let tools = tokio::time::timeout(CONNECT_TIMEOUT, first.list_all_tools())
+        let tools = tokio::time::timeout(startup_timeout(), first.list_all_tools())
             .await
             .map_err(|_| {
                 anyhow!(
-                    "the target '{label}' answered initialize but not tools/list within {}s",
-                    CONNECT_TIMEOUT.as_secs()
+                    "the target '{label}' answered initialize but not tools/list within {:.1}s",
+                    startup_timeout().as_secs_f64()
                 )
             })?
             .unwrap_or_default();
@@ -169,6 +197,7 @@ impl Target {
             pid,
             server,
             has_snapshot,
+            tools,
             scratch: None,
             http_child,
         })
@@ -243,12 +272,15 @@ async fn connect_stdio(
         None => (StderrTail::default(), None),
     };
     let session =
-        match tokio::time::timeout(CONNECT_TIMEOUT, client_config().serve(transport)).await {
+        match tokio::time::timeout(startup_timeout(), client_config().serve(transport)).await {
             Ok(Ok(session)) => session,
             failed => {
                 let why = match failed {
                     Ok(Err(e)) => e.to_string(),
-                    _ => format!("no initialize reply within {}s", CONNECT_TIMEOUT.as_secs()),
+                    _ => format!(
+                        "no initialize reply within {:.1}s",
+                        startup_timeout().as_secs_f64()
+                    ),
                 };
                 // Let the reader catch the dying process's last words.
                 if let Some(task) = tail_task {
@@ -278,7 +310,7 @@ async fn connect_http(url: &str) -> Result<Session> {
         StreamableHttpClientTransportConfig::with_uri(url.to_string())
             .max_concurrent_requests(4096),
     );
-    match tokio::time::timeout(CONNECT_TIMEOUT, client_config().serve(transport)).await {
+    match tokio::time::timeout(startup_timeout(), client_config().serve(transport)).await {
         Ok(Ok(session)) => Ok(session),
         Ok(Err(e)) => {
             let text = e.to_string();
@@ -293,8 +325,8 @@ async fn connect_http(url: &str) -> Result<Session> {
             bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
         }
         Err(_) => bail!(
-            "{url} gave no initialize reply within {}s",
-            CONNECT_TIMEOUT.as_secs()
+            "{url} gave no initialize reply within {:.1}s",
+            startup_timeout().as_secs_f64()
         ),
     }
 }
@@ -372,7 +404,7 @@ async fn await_discovery(
     pid: Option<u32>,
 ) -> Option<String> {
     let file = dir.join(format!("{}.json", pid?));
-    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + startup_timeout();
     let mut poll = tokio::time::interval(Duration::from_millis(20));
     while tokio::time::Instant::now() < deadline {
         poll.tick().await;

@@ -17,13 +17,17 @@ pub enum Status {
     Fail,
     /// The run could not reach a verdict (too short, too few samples).
     Inconclusive,
+    /// The run did not run its course: stopped early (q, Ctrl-C) or its target died.
+    Incomplete,
 }
 
 impl Status {
-    /// Both verdicts together: inconclusive stays inconclusive, otherwise any failure fails.
+    /// Both verdicts together: an incomplete run stays incomplete, inconclusive stays
+    /// inconclusive, otherwise any failure fails.
     pub fn and(self, other: Status) -> Status {
         use Status::*;
         match (self, other) {
+            (Incomplete, _) | (_, Incomplete) => Incomplete,
             (Inconclusive, _) | (_, Inconclusive) => Inconclusive,
             (Fail, _) | (_, Fail) => Fail,
             (Pass, Pass) => Pass,
@@ -36,15 +40,17 @@ impl Status {
             Status::Pass => ExitOutcome::Success,
             Status::Fail => ExitOutcome::VerdictFailed,
             Status::Inconclusive => ExitOutcome::Inconclusive,
+            Status::Incomplete => ExitOutcome::Incomplete,
         }
     }
 
-    /// The serde name: `pass`, `fail` or `inconclusive`.
+    /// The serde name: `pass`, `fail`, `inconclusive` or `incomplete`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
             Status::Inconclusive => "inconclusive",
+            Status::Incomplete => "incomplete",
         }
     }
 }
@@ -55,20 +61,46 @@ impl fmt::Display for Status {
     }
 }
 
-/// One checked condition: whether it held and what was measured against what limit.
-#[derive(Debug, Clone, PartialEq)]
+/// One checked condition, as data: what was checked, against what limit, what was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
+    /// What was checked: `error_rate`, `p99_ms`, `throughput_per_sec`, `calls`, `completed`, …
+    pub name: String,
+    /// The limit (absent for a condition without a number).
+    pub limit: Option<f64>,
+    /// The measured value (absent for a condition without a number).
+    pub observed: Option<f64>,
     /// The condition held.
     pub ok: bool,
-    /// The measured value and the limit, for people.
+    /// The same, for people: the measured value and the limit in words.
     pub text: String,
 }
 
 impl Check {
+    /// A condition without numbers (e.g. "the run was not longer than its warm-up").
     pub fn new(ok: bool, text: impl Into<String>) -> Self {
+        Check::named("condition", ok, text)
+    }
+
+    /// A named condition without numbers.
+    pub fn named(name: &str, ok: bool, text: impl Into<String>) -> Self {
         Check {
+            name: name.to_string(),
+            limit: None,
+            observed: None,
             ok,
             text: text.into(),
+        }
+    }
+
+    /// A measured value against its limit.
+    pub fn measured(name: &str, limit: f64, observed: f64, ok: bool, text: String) -> Self {
+        Check {
+            name: name.to_string(),
+            limit: Some(limit),
+            observed: Some(observed),
+            ok,
+            text,
         }
     }
 
@@ -90,8 +122,8 @@ pub struct Thresholds {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     pub status: Status,
-    /// Each threshold checked, with the measured value.
-    pub checks: Vec<String>,
+    /// Each threshold checked: name, limit, observed value, whether it held.
+    pub checks: Vec<Check>,
     /// The checks that failed.
     pub failures: Vec<String>,
 }
@@ -119,7 +151,15 @@ impl Verdict {
         self.status = self.status.and(status);
         self.failures
             .extend(checks.iter().filter(|c| !c.ok).map(|c| c.text.clone()));
-        self.checks.extend(checks.iter().map(Check::line));
+        self.checks.extend(checks.iter().cloned());
+    }
+
+    /// The run did not run its course (`why`: stopped early, or the target died): never a
+    /// pass, whatever the figures measured until then say.
+    pub fn incomplete(&mut self, why: &str) {
+        self.status = Status::Incomplete;
+        self.failures.push(why.to_string());
+        self.checks.push(Check::named("completed", false, why));
     }
 }
 
@@ -146,10 +186,13 @@ pub fn judge(t: &Thresholds, m: Measured) -> Verdict {
     } = m;
     let mut checks = Vec::new();
     if calls == 0 {
-        checks.push(Check::new(false, "no call finished"));
+        checks.push(Check::named("calls", false, "no call finished"));
     }
     if let Some(max) = t.max_error_rate {
-        checks.push(Check::new(
+        checks.push(Check::measured(
+            "error_rate",
+            max,
+            error_rate,
             error_rate <= max,
             format!(
                 "error rate {:.2}% (max {:.2}%)",
@@ -159,13 +202,19 @@ pub fn judge(t: &Thresholds, m: Measured) -> Verdict {
         ));
     }
     if let Some(max) = t.max_p99_ms {
-        checks.push(Check::new(
+        checks.push(Check::measured(
+            "p99_ms",
+            max,
+            p99_ms,
             p99_ms <= max,
             format!("p99 {p99_ms:.1} ms (max {max:.1} ms)"),
         ));
     }
     if let Some(min) = t.min_throughput {
-        checks.push(Check::new(
+        checks.push(Check::measured(
+            "throughput_per_sec",
+            min,
+            throughput,
             throughput >= min,
             format!("throughput {throughput:.1}/s (min {min:.1}/s)"),
         ));
@@ -196,6 +245,40 @@ mod tests {
         v.add(Status::Pass, &[Check::new(false, "slope +9 MB/h (max 5)")]);
         assert_eq!(v.status, Status::Fail);
         assert_eq!(v.failures, vec!["slope +9 MB/h (max 5)".to_string()]);
-        assert!(v.checks[1].starts_with("FAIL"));
+        assert!(v.checks[1].line().starts_with("FAIL"));
+    }
+
+    #[test]
+    fn regression_an_incomplete_run_is_never_a_pass_and_exits_non_zero() {
+        let mut v = Verdict::from_checks(&[Check::new(true, "p99 1 ms (max 2 ms)")]);
+        v.incomplete("stopped early (Ctrl-C) after 3.0 s");
+        assert_eq!(v.status, Status::Incomplete);
+        assert_ne!(v.status.exit_outcome().exit_code(), 0);
+        assert_eq!(Status::Pass.and(Status::Incomplete), Status::Incomplete);
+        assert_eq!(
+            serde_json::to_value(Status::Incomplete).unwrap(),
+            "incomplete"
+        );
+    }
+
+    #[test]
+    fn regression_checks_are_data_with_name_limit_and_observed_value() {
+        let t = Thresholds {
+            max_p99_ms: Some(300.0),
+            ..Default::default()
+        };
+        let m = Measured {
+            calls: 10,
+            error_rate: 0.0,
+            p99_ms: 412.5,
+            throughput: 1.0,
+        };
+        let v = judge(&t, m);
+        let json = serde_json::to_value(&v.checks[0]).unwrap();
+        assert_eq!(json["name"], "p99_ms");
+        assert_eq!(json["limit"], 300.0);
+        assert_eq!(json["observed"], 412.5);
+        assert_eq!(json["ok"], false);
+        assert_eq!(v.status, Status::Fail);
     }
 }

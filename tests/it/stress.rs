@@ -181,16 +181,37 @@ async fn drives_a_third_party_server_and_its_echo_tool() {
     assert_eq!(r["target"]["server_name"], "echo-server");
     assert!(r["server"].is_null());
     assert_eq!(r["tools"]["echo"]["ok"], 200);
-    // A tool the server lacks is a JSON-RPC error per call, counted by kind.
-    let (code, out, _) = zen_output(
+    // Regression: a tool the server lacks is refused before any load, with the tool list.
+    let started = std::time::Instant::now();
+    let (code, out, err) = zen_output(
         &[
             "stress", "--stdio", &server, "--tool", "nope", "-n", "3", "-c", "1", "--json",
         ],
         &[],
     )
     .await;
-    assert_eq!(code, 1);
-    assert_eq!(report(&out)["errors"]["jsonrpc"]["count"], 3);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("no tool 'nope'") && err.contains("echo"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Regression: arguments outside the tool's input schema are refused the same way.
+    let (code, _, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            &server,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":3}"#,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("input schema of 'echo'"), "{err}");
 }
 
 #[tokio::test]
@@ -364,4 +385,43 @@ async fn a_shipped_scenario_runs_and_its_json_report_matches_the_committed_schem
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[tokio::test]
+async fn regression_a_target_that_dies_stops_the_run_as_incomplete_with_exit_2() {
+    // The server is killed 2 s into a 15 s run: the run stops at once with what it measured,
+    // instead of counting millions of "Transport closed" failures.
+    let server = format!("timeout -s KILL 2 {}", echo_server());
+    let started = std::time::Instant::now();
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--stdio",
+            &server,
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+            "-c",
+            "20",
+            "-d",
+            "15s",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    let r = report(&out);
+    assert_eq!(r["verdict"]["status"], "incomplete");
+    let why = r["ended_early"].as_str().unwrap();
+    assert!(why.starts_with("target died after"), "{why}");
+    assert!(r["calls"]["ok"].as_u64().unwrap() > 0);
+    assert!(
+        r["calls"]["failed"].as_u64().unwrap() < 1000,
+        "{}",
+        r["calls"]
+    );
+    assert!(!r["series"].as_array().unwrap().is_empty());
 }

@@ -1,0 +1,196 @@
+//! The run's time series: one point per second (calls, errors, p50/p99 of that second, calls in
+//! flight, and for a zen target its pools, queue and RSS), bounded in size: past
+//! `MAX_POINTS` neighbouring points are merged pairwise, so a day-long soak still fits.
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::schemars::{self, JsonSchema};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::recorder::Recorder;
+use super::target::Target;
+use crate::snapshot::Snapshot;
+
+/// Most points a report keeps; past it, pairs are merged (the interval doubles).
+pub const MAX_POINTS: usize = 1200;
+/// One point per this much of the run, to begin with.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+/// One interval of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Point {
+    /// Start of the interval, seconds since the load began.
+    pub t: f64,
+    /// Length of the interval in seconds (grows when the series is downsampled).
+    pub secs: f64,
+    /// Calls finished in the interval.
+    pub calls: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Median latency of the calls finished in the interval, ms (0 when none did).
+    pub p50_ms: f64,
+    /// 99th percentile latency of the calls finished in the interval, ms.
+    pub p99_ms: f64,
+    /// Calls in flight at the end of the interval (the larger one after downsampling).
+    pub in_flight: u64,
+    /// zen targets: calls holding a permit, per pool, at the end of the interval.
+    pub pools_in_use: Option<BTreeMap<String, u64>>,
+    /// zen targets: calls waiting for any pool at the end of the interval.
+    pub queued: Option<u64>,
+    /// zen targets: the server's resident memory at the end of the interval, bytes.
+    pub rss_bytes: Option<u64>,
+}
+
+impl Point {
+    /// Two neighbouring points as one: counts add, gauges and percentiles keep the larger
+    /// (the exact percentiles of the whole run are in the full histograms).
+    pub fn merge(&self, next: &Point) -> Point {
+        let max_opt = |a: Option<u64>, b: Option<u64>| a.max(b);
+        Point {
+            t: self.t,
+            secs: self.secs + next.secs,
+            calls: self.calls + next.calls,
+            errors: self.errors + next.errors,
+            p50_ms: self.p50_ms.max(next.p50_ms),
+            p99_ms: self.p99_ms.max(next.p99_ms),
+            in_flight: self.in_flight.max(next.in_flight),
+            pools_in_use: next.pools_in_use.clone().or(self.pools_in_use.clone()),
+            queued: max_opt(self.queued, next.queued),
+            rss_bytes: max_opt(self.rss_bytes, next.rss_bytes),
+        }
+    }
+
+    /// The figures zen's snapshot adds to a point.
+    fn with_server(mut self, snapshot: Option<&Snapshot>) -> Point {
+        if let Some(s) = snapshot {
+            let pools = s.pools.iter().map(|p| (p.name.clone(), p.in_use));
+            self.pools_in_use = Some(pools.collect());
+            self.queued = Some(s.pools.iter().map(|p| p.waiting).sum());
+            self.rss_bytes = Some(s.system.rss_bytes);
+        }
+        self
+    }
+}
+
+/// A bounded series of points.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// The points, oldest first.
+    pub points: Vec<Point>,
+    /// Most points kept.
+    pub max_points: usize,
+}
+
+impl Series {
+    pub fn new(max_points: usize) -> Self {
+        Series {
+            points: Vec::new(),
+            max_points: max_points.max(2),
+        }
+    }
+
+    /// Append a point; halve the series (merging neighbours) when it is full.
+    pub fn push(&mut self, point: Point) {
+        self.points.push(point);
+        if self.points.len() > self.max_points {
+            self.points = self
+                .points
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => a.merge(b),
+                    [a] => a.clone(),
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+        }
+    }
+}
+
+/// Sample the recorder (and zen's snapshot) once per interval until `done`; the last partial
+/// interval is taken too, so every finished call is in the series.
+pub async fn sample(
+    recorder: Arc<Recorder>,
+    target: &Target,
+    series: Arc<Mutex<Series>>,
+    done: CancellationToken,
+) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
+    let mut from = 0.0;
+    loop {
+        let last = tokio::select! {
+            _ = tick.tick() => false,
+            _ = done.cancelled() => true,
+        };
+        // A dead target must not hold the series up: the snapshot races the end of the run.
+        let snapshot = if last {
+            None
+        } else {
+            tokio::select! {
+                s = target.snapshot() => s,
+                _ = done.cancelled() => None,
+            }
+        };
+        let now = recorder.started.elapsed().as_secs_f64();
+        let point = point_now(&recorder, from, now).with_server(snapshot.as_ref());
+        series.lock().unwrap_or_else(|p| p.into_inner()).push(point);
+        from = now;
+        if last {
+            return;
+        }
+    }
+}
+
+fn point_now(recorder: &Recorder, from: f64, now: f64) -> Point {
+    let window = recorder.take_window();
+    let ms = |q: f64| window.latency_us.value_at_quantile(q) as f64 / 1000.0;
+    let in_flight = recorder
+        .in_flight
+        .load(std::sync::atomic::Ordering::Relaxed);
+    Point {
+        t: from,
+        secs: (now - from).max(0.0),
+        calls: window.calls,
+        errors: window.errors,
+        p50_ms: if window.calls == 0 { 0.0 } else { ms(0.5) },
+        p99_ms: if window.calls == 0 { 0.0 } else { ms(0.99) },
+        in_flight,
+        pools_in_use: None,
+        queued: None,
+        rss_bytes: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(t: f64, calls: u64) -> Point {
+        Point {
+            t,
+            secs: 1.0,
+            calls,
+            errors: 0,
+            p50_ms: t,
+            p99_ms: t,
+            in_flight: calls,
+            pools_in_use: None,
+            queued: None,
+            rss_bytes: None,
+        }
+    }
+
+    #[test]
+    fn a_long_series_stays_bounded_and_keeps_every_call() {
+        let mut s = Series::new(100);
+        for i in 0..10_000 {
+            s.push(point(i as f64, 3));
+        }
+        assert!(s.points.len() <= 100, "{}", s.points.len());
+        assert_eq!(s.points.iter().map(|p| p.calls).sum::<u64>(), 30_000);
+        let secs: f64 = s.points.iter().map(|p| p.secs).sum();
+        assert_eq!(secs, 10_000.0);
+        assert!(s.points.windows(2).all(|w| w[0].t < w[1].t));
+    }
+}
