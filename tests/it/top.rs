@@ -287,7 +287,7 @@ async fn top_refuses_to_draw_when_stdout_is_not_a_terminal() {
 }
 
 #[tokio::test]
-async fn stress_tui_shows_a_third_party_run_and_q_stops_it_with_a_partial_report() {
+async fn stress_tui_shows_a_third_party_run_and_q_stops_it_as_incomplete() {
     if !Tmux::available() {
         return;
     }
@@ -311,8 +311,10 @@ async fn stress_tui_shows_a_third_party_run_and_q_stops_it_with_a_partial_report
             s.contains("zen-top-exit=")
         })
         .await;
-    assert!(screen.contains("PARTIAL: stopped early"), "{screen}");
-    assert!(screen.contains("zen-top-exit=0"), "{screen}");
+    // A run stopped early is never a pass: the verdict says incomplete and the exit code is 2.
+    assert!(screen.contains("stopped early (q or Ctrl-C)"), "{screen}");
+    assert!(screen.contains("verdict    INCOMPLETE"), "{screen}");
+    assert!(screen.contains("zen-top-exit=2"), "{screen}");
     assert!(
         !tmux.alternate_on(),
         "still on the alternate screen:\n{screen}"
