@@ -111,6 +111,9 @@ pub struct StressArgs {
     /// Show the live dashboard while the run goes
     #[arg(long, help_heading = "Output", conflicts_with = "json")]
     pub tui: bool,
+    /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug` [default: warn, with rmcp's own lines off]
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", help_heading = "Output")]
+    pub log_level: Option<String>,
 }
 
 /// `zen soak`.
@@ -146,6 +149,9 @@ pub struct SoakArgs {
     /// Show the live dashboard while the run goes
     #[arg(long, help_heading = "Output", conflicts_with = "json")]
     pub tui: bool,
+    /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug` [default: warn, with rmcp's own lines off]
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", help_heading = "Output")]
+    pub log_level: Option<String>,
 }
 
 /// `zen top`.
@@ -166,6 +172,9 @@ pub struct TopArgs {
     /// Write logs to FILE (nothing is logged to the terminal the dashboard draws on)
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Log level for --log-file: error, warn, info, debug, trace, or a filter like `zen=debug`
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", default_value = "info")]
+    pub log_level: String,
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {

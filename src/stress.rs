@@ -11,7 +11,7 @@ use crate::load::settings::{Defaults, RunSettings};
 const DEFAULT_CONCURRENCY: u32 = 30;
 
 pub async fn run(args: StressArgs) -> Result<ExitOutcome> {
-    crate::load::run::prepare_terminal(args.tui)?;
+    crate::load::run::prepare_terminal(args.tui, args.log_level.as_deref())?;
     let mut settings = RunSettings::merge(
         &args.target,
         &args.load,

@@ -12,6 +12,7 @@ pub mod run;
 pub mod scenario;
 pub mod series;
 pub mod settings;
+pub mod soak_sampler;
 pub mod soak_verdict;
 pub mod target;
 pub mod verdict;

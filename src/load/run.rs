@@ -22,7 +22,7 @@ use crate::snapshot::Snapshot;
 
 /// Before a run: `--tui` needs a terminal on stdout, and under the dashboard nothing else may
 /// write to the terminal, so logs go to stderr only without it.
-pub fn prepare_terminal(tui: bool) -> Result<()> {
+pub fn prepare_terminal(tui: bool, log_level: Option<&str>) -> Result<()> {
     if tui {
         use std::io::IsTerminal;
         anyhow::ensure!(
@@ -33,10 +33,9 @@ pub fn prepare_terminal(tui: bool) -> Result<()> {
     } else {
         // rmcp's own error lines would repeat the failures the report already counts.
         crate::logging::init_stderr(
-            &std::env::var("LOG_LEVEL")
-                .ok()
+            log_level
                 .filter(|level| !level.trim().is_empty())
-                .unwrap_or_else(|| "warn,rmcp=off".into()),
+                .unwrap_or("warn,rmcp=off"),
         )
     }
 }

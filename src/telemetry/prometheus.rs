@@ -123,276 +123,296 @@ fn outcome_rows<'a>(key: &'a str, name: &'a str, c: &CallStats) -> Vec<(Labels<'
 impl Collector for SnapshotCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> std::fmt::Result {
         let s = &self.0;
-        let tools: Vec<_> = s.tools.iter().collect();
-        let calls: Vec<_> = tools
-            .iter()
-            .flat_map(|(t, c)| outcome_rows("tool", t, c))
-            .collect();
-        counter(
-            &mut enc,
-            "zen_tool_calls",
-            "Tool calls finished, by outcome.",
-            &calls,
-        )?;
-        let rows: Vec<_> = tools
-            .iter()
-            .map(|(t, c)| (vec![("tool", t.as_str())], c.in_flight as f64))
-            .collect();
-        gauge(
-            &mut enc,
-            "zen_tool_in_flight",
-            "Tool calls running now.",
-            &rows,
-        )?;
-        let rows: Vec<_> = tools
-            .iter()
-            .map(|(t, c)| (vec![("tool", t.as_str())], &c.latency))
-            .collect();
-        histogram(
-            &mut enc,
-            "zen_tool_duration_seconds",
-            "Tool call latency.",
-            &rows,
-        )?;
-
-        let providers: Vec<_> = s.providers.iter().collect();
-        let calls: Vec<_> = providers
-            .iter()
-            .flat_map(|(p, st)| outcome_rows("provider", p, &st.calls))
-            .collect();
-        counter(
-            &mut enc,
-            "zen_provider_calls",
-            "Provider requests finished (retries inside), by outcome.",
-            &calls,
-        )?;
-        token_counters(&mut enc, &s.tokens)?;
-        let rows: Vec<_> = providers
-            .iter()
-            .map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64))
-            .collect();
-        gauge(
-            &mut enc,
-            "zen_provider_in_flight",
-            "Provider requests running now.",
-            &rows,
-        )?;
-        let rows: Vec<_> = providers
-            .iter()
-            .map(|(p, st)| (vec![("provider", p.as_str())], &st.calls.latency))
-            .collect();
-        histogram(
-            &mut enc,
-            "zen_provider_duration_seconds",
-            "Provider request latency, retries included.",
-            &rows,
-        )?;
-        let rows: Vec<_> = providers
-            .iter()
-            .map(|(p, st)| (vec![("provider", p.as_str())], st.retries_total))
-            .collect();
-        counter(
-            &mut enc,
-            "zen_provider_retries",
-            "Provider attempts retried after a retryable failure.",
-            &rows,
-        )?;
-        let rows: Vec<_> = providers
-            .iter()
-            .map(|(p, st)| (vec![("provider", p.as_str())], st.breaker.opened_total))
-            .collect();
-        counter(
-            &mut enc,
-            "zen_breaker_opened",
-            "Times a provider's circuit breaker opened.",
-            &rows,
-        )?;
-        let rows: Vec<_> = providers
-            .iter()
-            .flat_map(|(p, st)| {
-                BreakerState::ALL.iter().map(move |state| {
-                    (
-                        vec![("provider", p.as_str()), ("state", state.as_str())],
-                        (st.breaker.state == *state) as u8 as f64,
-                    )
-                })
-            })
-            .collect();
-        gauge(
-            &mut enc,
-            "zen_breaker_state",
-            "1 for the breaker's current state.",
-            &rows,
-        )?;
-
-        let pools = &s.pools;
-        for (name, help, value) in [
-            (
-                "zen_pool_limit",
-                "Permits in the pool.",
-                (|p: &PoolStats| p.limit as f64) as fn(&_) -> f64,
-            ),
-            ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
-            ("zen_pool_waiting", "Calls waiting for a permit now.", |p| {
-                p.waiting as f64
-            }),
-            (
-                "zen_pool_peak_in_use",
-                "Most permits ever held at once.",
-                |p| p.peak_in_use as f64,
-            ),
-        ] {
-            let rows: Vec<_> = pools
-                .iter()
-                .map(|p| (vec![("pool", p.name.as_str())], value(p)))
-                .collect();
-            gauge(&mut enc, name, help, &rows)?;
-        }
-        let rows: Vec<_> = pools
-            .iter()
-            .map(|p| (vec![("pool", p.name.as_str())], p.acquired_total))
-            .collect();
-        counter(&mut enc, "zen_pool_acquired", "Permits handed out.", &rows)?;
-        let rows: Vec<_> = pools
-            .iter()
-            .flat_map(|p| {
-                [
-                    (
-                        vec![("pool", p.name.as_str()), ("reason", "queue_timeout")],
-                        p.rejected_total - p.rejected_shutting_down,
-                    ),
-                    (
-                        vec![("pool", p.name.as_str()), ("reason", "shutting_down")],
-                        p.rejected_shutting_down,
-                    ),
-                ]
-            })
-            .collect();
-        counter(
-            &mut enc,
-            "zen_rejected",
-            "Calls turned away by a pool.",
-            &rows,
-        )?;
-        let rows: Vec<_> = pools
-            .iter()
-            .map(|p| (vec![("pool", p.name.as_str())], &p.queue_wait))
-            .collect();
-        histogram(
-            &mut enc,
-            "zen_pool_queue_wait_seconds",
-            "Time spent waiting for a permit.",
-            &rows,
-        )?;
-
-        let sys = &s.system;
-        gauge(
-            &mut enc,
-            "zen_process_resident_memory_bytes",
-            "Resident memory of zen serve.",
-            &[(vec![], sys.rss_bytes as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_process_cpu_percent",
-            "CPU use, percent of one core.",
-            &[(vec![], sys.cpu_percent)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_process_threads",
-            "Threads of zen serve.",
-            &[(vec![], sys.threads as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_uptime_seconds",
-            "Seconds since zen serve started.",
-            &[(vec![], s.server.uptime_secs)],
-        )?;
-
-        let c = &s.conversations;
-        gauge(
-            &mut enc,
-            "zen_conversations",
-            "Conversation threads stored.",
-            &[(vec![], c.threads as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_conversation_bytes",
-            "Bytes of all stored threads.",
-            &[(vec![], c.bytes as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_conversation_budget_bytes",
-            "The conversation byte budget.",
-            &[(vec![], c.budget_bytes as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_conversation_store_info",
-            "The conversation store's backend (always 1; the kind is the label).",
-            &[(vec![("kind", c.kind.as_str())], 1.0)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_conversation_file_bytes",
-            "The conversation store's files on disk (0 for the memory store).",
-            &[(vec![], c.file_bytes.unwrap_or(0) as f64)],
-        )?;
-        gauge(
-            &mut enc,
-            "zen_conversation_cache_bytes",
-            "Memory the conversation store uses as a cache.",
-            &[(vec![], c.cache_bytes as f64)],
-        )?;
-        let ev = &c.evictions;
-        let rows = [
-            (vec![("cause", "pressure")], ev.pressure),
-            (vec![("cause", "expiry")], ev.expiry),
-            (vec![("cause", "oversize")], ev.oversize),
-        ];
-        counter(
-            &mut enc,
-            "zen_conversation_evictions",
-            "Threads evicted (oversize: turns dropped), by cause.",
-            &rows,
-        )?;
-        let w = c.watchdog.state;
-        let rows = [
-            (vec![("state", "ok")], (w == WatchdogState::Ok) as u8 as f64),
-            (
-                vec![("state", "warning")],
-                (w == WatchdogState::Warning) as u8 as f64,
-            ),
-            (
-                vec![("state", "refusing")],
-                (w == WatchdogState::Refusing) as u8 as f64,
-            ),
-        ];
-        gauge(
-            &mut enc,
-            "zen_watchdog_state",
-            "1 for the memory watchdog's current state.",
-            &rows,
-        )?;
-
-        let p = &s.protocol;
-        let rows = [
-            (vec![("kind", "malformed")], p.malformed_messages),
-            (vec![("kind", "oversized")], p.oversized_messages),
-            (vec![("kind", "unknown_tool")], p.unknown_tools),
-            (vec![("kind", "reply_dropped")], p.dropped_replies),
-            (vec![("kind", "session_refused")], p.refused_sessions),
-        ];
-        counter(
-            &mut enc,
-            "zen_bad_messages",
-            "Messages that never became a tool call.",
-            &rows,
-        )?;
-        Ok(())
+        encode_tools(&mut enc, s)?;
+        encode_providers(&mut enc, s)?;
+        encode_pools(&mut enc, s)?;
+        encode_process(&mut enc, s)?;
+        encode_conversations(&mut enc, s)?;
+        encode_protocol(&mut enc, s)
     }
+}
+
+/// Per tool: calls by outcome, in flight, latency.
+fn encode_tools(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let tools: Vec<_> = s.tools.iter().collect();
+    let calls: Vec<_> = tools
+        .iter()
+        .flat_map(|(t, c)| outcome_rows("tool", t, c))
+        .collect();
+    counter(
+        enc,
+        "zen_tool_calls",
+        "Tool calls finished, by outcome.",
+        &calls,
+    )?;
+    let rows: Vec<_> = tools
+        .iter()
+        .map(|(t, c)| (vec![("tool", t.as_str())], c.in_flight as f64))
+        .collect();
+    gauge(enc, "zen_tool_in_flight", "Tool calls running now.", &rows)?;
+    let rows: Vec<_> = tools
+        .iter()
+        .map(|(t, c)| (vec![("tool", t.as_str())], &c.latency))
+        .collect();
+    histogram(
+        enc,
+        "zen_tool_duration_seconds",
+        "Tool call latency.",
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// Per provider: requests, tokens, in flight, latency, retries, breaker.
+fn encode_providers(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let providers: Vec<_> = s.providers.iter().collect();
+    let calls: Vec<_> = providers
+        .iter()
+        .flat_map(|(p, st)| outcome_rows("provider", p, &st.calls))
+        .collect();
+    counter(
+        enc,
+        "zen_provider_calls",
+        "Provider requests finished (retries inside), by outcome.",
+        &calls,
+    )?;
+    token_counters(enc, &s.tokens)?;
+    let rows: Vec<_> = providers
+        .iter()
+        .map(|(p, st)| (vec![("provider", p.as_str())], st.calls.in_flight as f64))
+        .collect();
+    gauge(
+        enc,
+        "zen_provider_in_flight",
+        "Provider requests running now.",
+        &rows,
+    )?;
+    let rows: Vec<_> = providers
+        .iter()
+        .map(|(p, st)| (vec![("provider", p.as_str())], &st.calls.latency))
+        .collect();
+    histogram(
+        enc,
+        "zen_provider_duration_seconds",
+        "Provider request latency, retries included.",
+        &rows,
+    )?;
+    let rows: Vec<_> = providers
+        .iter()
+        .map(|(p, st)| (vec![("provider", p.as_str())], st.retries_total))
+        .collect();
+    counter(
+        enc,
+        "zen_provider_retries",
+        "Provider attempts retried after a retryable failure.",
+        &rows,
+    )?;
+    let rows: Vec<_> = providers
+        .iter()
+        .map(|(p, st)| (vec![("provider", p.as_str())], st.breaker.opened_total))
+        .collect();
+    counter(
+        enc,
+        "zen_breaker_opened",
+        "Times a provider's circuit breaker opened.",
+        &rows,
+    )?;
+    let rows: Vec<_> = providers
+        .iter()
+        .flat_map(|(p, st)| {
+            BreakerState::ALL.iter().map(move |state| {
+                (
+                    vec![("provider", p.as_str()), ("state", state.as_str())],
+                    (st.breaker.state == *state) as u8 as f64,
+                )
+            })
+        })
+        .collect();
+    gauge(
+        enc,
+        "zen_breaker_state",
+        "1 for the breaker's current state.",
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// The global and provider pools: permits, waits, rejections.
+fn encode_pools(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let pools = &s.pools;
+    for (name, help, value) in [
+        (
+            "zen_pool_limit",
+            "Permits in the pool.",
+            (|p: &PoolStats| p.limit as f64) as fn(&_) -> f64,
+        ),
+        ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
+        ("zen_pool_waiting", "Calls waiting for a permit now.", |p| {
+            p.waiting as f64
+        }),
+        (
+            "zen_pool_peak_in_use",
+            "Most permits ever held at once.",
+            |p| p.peak_in_use as f64,
+        ),
+    ] {
+        let rows: Vec<_> = pools
+            .iter()
+            .map(|p| (vec![("pool", p.name.as_str())], value(p)))
+            .collect();
+        gauge(enc, name, help, &rows)?;
+    }
+    let rows: Vec<_> = pools
+        .iter()
+        .map(|p| (vec![("pool", p.name.as_str())], p.acquired_total))
+        .collect();
+    counter(enc, "zen_pool_acquired", "Permits handed out.", &rows)?;
+    let rows: Vec<_> = pools
+        .iter()
+        .flat_map(|p| {
+            [
+                (
+                    vec![("pool", p.name.as_str()), ("reason", "queue_timeout")],
+                    p.rejected_total - p.rejected_shutting_down,
+                ),
+                (
+                    vec![("pool", p.name.as_str()), ("reason", "shutting_down")],
+                    p.rejected_shutting_down,
+                ),
+            ]
+        })
+        .collect();
+    counter(enc, "zen_rejected", "Calls turned away by a pool.", &rows)?;
+    let rows: Vec<_> = pools
+        .iter()
+        .map(|p| (vec![("pool", p.name.as_str())], &p.queue_wait))
+        .collect();
+    histogram(
+        enc,
+        "zen_pool_queue_wait_seconds",
+        "Time spent waiting for a permit.",
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// zen serve itself: memory, CPU, threads, uptime.
+fn encode_process(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let sys = &s.system;
+    gauge(
+        enc,
+        "zen_process_resident_memory_bytes",
+        "Resident memory of zen serve.",
+        &[(vec![], sys.rss_bytes as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_process_cpu_percent",
+        "CPU use, percent of one core.",
+        &[(vec![], sys.cpu_percent)],
+    )?;
+    gauge(
+        enc,
+        "zen_process_threads",
+        "Threads of zen serve.",
+        &[(vec![], sys.threads as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_uptime_seconds",
+        "Seconds since zen serve started.",
+        &[(vec![], s.server.uptime_secs)],
+    )?;
+    Ok(())
+}
+
+/// The conversation store: threads, bytes, budget, evictions, watchdog.
+fn encode_conversations(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let c = &s.conversations;
+    gauge(
+        enc,
+        "zen_conversations",
+        "Conversation threads stored.",
+        &[(vec![], c.threads as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_conversation_bytes",
+        "Bytes of all stored threads.",
+        &[(vec![], c.bytes as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_conversation_budget_bytes",
+        "The conversation byte budget.",
+        &[(vec![], c.budget_bytes as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_conversation_store_info",
+        "The conversation store's backend (always 1; the kind is the label).",
+        &[(vec![("kind", c.kind.as_str())], 1.0)],
+    )?;
+    gauge(
+        enc,
+        "zen_conversation_file_bytes",
+        "The conversation store's files on disk (0 for the memory store).",
+        &[(vec![], c.file_bytes.unwrap_or(0) as f64)],
+    )?;
+    gauge(
+        enc,
+        "zen_conversation_cache_bytes",
+        "Memory the conversation store uses as a cache.",
+        &[(vec![], c.cache_bytes as f64)],
+    )?;
+    let ev = &c.evictions;
+    let rows = [
+        (vec![("cause", "pressure")], ev.pressure),
+        (vec![("cause", "expiry")], ev.expiry),
+        (vec![("cause", "oversize")], ev.oversize),
+    ];
+    counter(
+        enc,
+        "zen_conversation_evictions",
+        "Threads evicted (oversize: turns dropped), by cause.",
+        &rows,
+    )?;
+    let w = c.watchdog.state;
+    let rows = [
+        (vec![("state", "ok")], (w == WatchdogState::Ok) as u8 as f64),
+        (
+            vec![("state", "warning")],
+            (w == WatchdogState::Warning) as u8 as f64,
+        ),
+        (
+            vec![("state", "refusing")],
+            (w == WatchdogState::Refusing) as u8 as f64,
+        ),
+    ];
+    gauge(
+        enc,
+        "zen_watchdog_state",
+        "1 for the memory watchdog's current state.",
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// Messages that never became a tool call.
+fn encode_protocol(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let p = &s.protocol;
+    let rows = [
+        (vec![("kind", "malformed")], p.malformed_messages),
+        (vec![("kind", "oversized")], p.oversized_messages),
+        (vec![("kind", "unknown_tool")], p.unknown_tools),
+        (vec![("kind", "reply_dropped")], p.dropped_replies),
+        (vec![("kind", "session_refused")], p.refused_sessions),
+    ];
+    counter(
+        enc,
+        "zen_bad_messages",
+        "Messages that never became a tool call.",
+        &rows,
+    )?;
+    Ok(())
 }

@@ -33,8 +33,7 @@ use state::{Flow, State};
 /// and show the dashboard until the user quits.
 pub async fn run(args: TopArgs) -> Result<ExitOutcome> {
     if let Some(path) = &args.log_file {
-        let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
-        crate::logging::init_file(&level, path)?;
+        crate::logging::init_file(&args.log_level, path)?;
     }
     let target = attach::resolve(&args)?;
     require_terminal()?;
