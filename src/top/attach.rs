@@ -200,6 +200,7 @@ mod tests {
             interval: Duration::from_secs(1),
             runtime_dir: Some(dir.to_path_buf()),
             log_file: None,
+            log_level: "info".into(),
         }
     }
 
