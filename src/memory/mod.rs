@@ -47,11 +47,6 @@ impl Watchdog {
         self.pressure_elsewhere.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Readings over 80% that conversations did not cause, so nothing was evicted or refused.
-    pub fn pressure_elsewhere_total(&self) -> u64 {
-        self.pressure_elsewhere.load(Ordering::Relaxed)
-    }
-
     pub fn state(&self) -> WatchdogState {
         match self.state.load(Ordering::Relaxed) {
             0 => WatchdogState::Ok,
@@ -97,6 +92,7 @@ impl Watchdog {
             rss_bytes: self.rss_bytes.load(Ordering::Relaxed),
             limit_bytes: self.limit_bytes,
             refused_threads_total: self.refused.load(Ordering::Relaxed),
+            pressure_elsewhere_total: self.pressure_elsewhere.load(Ordering::Relaxed),
         }
     }
 }

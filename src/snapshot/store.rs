@@ -54,6 +54,10 @@ pub struct WatchdogStats {
     pub rss_bytes: u64,
     pub limit_bytes: u64,
     pub refused_threads_total: u64,
+    /// Times RSS was over the limit while conversations held too little of it to be the cause
+    /// (a session flood, say): nothing was evicted or refused, so it is counted here instead.
+    #[serde(default)]
+    pub pressure_elsewhere_total: u64,
 }
 
 /// The store's figures for the snapshot, `/metrics` and the `metrics` tool.

@@ -395,6 +395,20 @@ fn encode_conversations(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::
         "1 for the memory watchdog's current state.",
         &rows,
     )?;
+    let wd = &c.watchdog;
+    let rows = [
+        (vec![("action", "refused")], wd.refused_threads_total),
+        (
+            vec![("action", "pressure_elsewhere")],
+            wd.pressure_elsewhere_total,
+        ),
+    ];
+    counter(
+        enc,
+        "zen_watchdog_events",
+        "Watchdog events: new threads refused, and RSS over the limit with conversations not the cause.",
+        &rows,
+    )?;
     Ok(())
 }
 

@@ -111,6 +111,7 @@ impl Timeline {
                     rss_bytes: 24 * MB,
                     limit_bytes: 2048 * MB,
                     refused_threads_total: 0,
+                    pressure_elsewhere_total: 0,
                 },
             },
             protocol: ProtocolStats::default(),

@@ -89,6 +89,7 @@ pub fn window_histogram(older: Option<&Sample>, newer: &Sample) -> Option<Histog
 }
 
 /// Exact latency figures of the calls between two samples; none without calls.
+#[cfg(test)]
 pub fn window_latency(older: Option<&Sample>, newer: &Sample) -> Option<WindowLatency> {
     WindowLatency::of(&window_histogram(older, newer)?)
 }
