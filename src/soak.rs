@@ -137,6 +137,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     let mut series = args.out.as_deref().map(SeriesFile::create).transpose()?;
     // The store's last figures, filled in by the sampler, read into the report.
     let last_store: Mutex<Option<StoreSummary>> = Mutex::new(None);
+    crate::report::check_writable(args.files.paths())?;
     let run = Run::start("soak", settings).await?;
     let pid = args.pid.or(run.target.pid);
     let rss_source = match (pid, run.target.has_snapshot) {
@@ -299,5 +300,6 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         .checks
         .extend(note.map(|n| Check::named("note", true, n)));
     print(&report, args.json)?;
+    crate::report::write_files(&report, None, &args.files)?;
     Ok(report.verdict.status.exit_outcome())
 }
