@@ -103,8 +103,8 @@ pub fn parse_tolerance(s: &str) -> Result<f64, String> {
             "'{s}' is ambiguous: write {s}% for a percentage, or a share below 1 such as 0.1"
         ));
     }
-    if !(0.0..=10.0).contains(&value) || !value.is_finite() {
-        return Err(format!("'{s}': expected a tolerance from 0% to 1000%"));
+    if !(value >= 0.0 && value.is_finite()) {
+        return Err(format!("'{s}': expected a tolerance of 0% or more"));
     }
     Ok(value)
 }
