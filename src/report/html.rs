@@ -26,7 +26,7 @@ color:#111;background:#fff}h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;ma
 .sub{color:#555}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;\
 padding:4px 10px;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}\
 .pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}\
-.verdict{font-size:18px;margin:10px 0}svg.chart{width:100%;height:auto;display:block;margin:8px 0}\
+.verdict{font-size:18px;margin:10px 0}#verdict td:last-child{text-align:left}svg.chart{width:100%;height:auto;display:block;margin:8px 0}\
 .title{font-size:15px;font-weight:600}.axis{font-size:12px;fill:#444}.tick{font-size:11px;fill:#555}\
 .legend{font-size:12px}.grid{stroke:#eee}.axisline{stroke:#888}";
 
@@ -262,7 +262,7 @@ fn distribution_chart(latency: &LatencyReport) -> String {
 }
 
 /// Bars over the histogram's range: 1-2-5 steps in ms when it spans a decade or more, else
-/// about 20 even steps, so a narrow distribution is not one bar.
+/// about 30 even steps, so a narrow distribution is not one bar.
 fn bins(h: &Histogram<u64>) -> Vec<(String, f64)> {
     let (lo, hi) = (h.min() as f64 / 1000.0, h.max() as f64 / 1000.0);
     let mut edges = Vec::new();
@@ -274,7 +274,7 @@ fn bins(h: &Histogram<u64>) -> Vec<(String, f64)> {
         }
         edges.retain(|&e| e >= lo);
     } else {
-        let step = super::svg::nice_step((hi - lo).max(lo * 0.1).max(0.001), 20.0);
+        let step = super::svg::nice_step((hi - lo).max(lo * 0.1).max(0.001), 30.0);
         let mut e = (lo / step).floor() * step;
         while edges.last().is_none_or(|&last| last < hi) {
             e += step;
