@@ -285,3 +285,17 @@ proptest! {
         prop_assert_eq!(bins(&merged), bins(&single));
     }
 }
+
+#[tokio::test]
+async fn regression_a_report_file_that_cannot_be_written_is_refused_before_any_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("run.json");
+    let started = std::time::Instant::now();
+    for flag in ["--out", "--html", "--junit"] {
+        let (code, out, err) = zen_output(&["stress", "-c", "2", flag, arg(&missing)], &[]).await;
+        assert_eq!(code, 2, "{flag}: {out}{err}");
+        assert!(err.contains("no-such-dir does not exist"), "{flag}: {err}");
+        assert!(out.is_empty(), "no run, so no report: {out}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
