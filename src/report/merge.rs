@@ -101,7 +101,14 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Report> {
         thresholds,
         verdict,
         soak: None,
-        series: merge_series(&reports, start),
+        series: merge_series(
+            &reports
+                .iter()
+                .map(|r| r.series.as_slice())
+                .collect::<Vec<_>>(),
+            one_server(&reports),
+            start,
+        ),
     })
 }
 
@@ -224,18 +231,16 @@ fn merge_errors(reports: &[&Report]) -> BTreeMap<String, ErrorBucket> {
 /// at once), percentiles of a slot keep the larger (exact ones are in the histograms), and the
 /// server's gauges add too unless every run drove the same URL (then the larger, as one server
 /// seen twice).
-fn merge_series(reports: &[&Report], start_ms: f64) -> Vec<Point> {
-    let width = reports
+fn merge_series(runs: &[&[Point]], one_server: bool, start_ms: f64) -> Vec<Point> {
+    let width = runs
         .iter()
-        .map(|r| nominal_interval(&r.series))
+        .map(|series| nominal_interval(series))
         .fold(crate::load::series::INTERVAL.as_secs_f64(), f64::max);
-    let one_server = reports.iter().all(|r| r.target.kind == "http")
-        && same(reports.iter().map(|r| &r.target.label)).is_some();
     let mut slots: BTreeMap<u64, Point> = BTreeMap::new();
-    for r in reports {
+    for series in runs {
         // One run's points in a slot first (its own gauges are one reading), then across runs.
         let mut own: BTreeMap<u64, Point> = BTreeMap::new();
-        for p in &r.series {
+        for p in series.iter() {
             // By the interval's middle: a run's ticks a hair either side of a slot's edge
             // still fall one to a slot.
             let at = p.unix_ms.map_or(0.0, |ms| ms as f64 - start_ms) / 1000.0 + p.secs / 2.0;
@@ -262,6 +267,12 @@ fn merge_series(reports: &[&Report], start_ms: f64) -> Vec<Point> {
         series.push(p);
     }
     series.points
+}
+
+/// Every run drove the same URL: one server, seen by each (else each run had its own).
+fn one_server(reports: &[&Report]) -> bool {
+    reports.iter().all(|r| r.target.kind == "http")
+        && same(reports.iter().map(|r| &r.target.label)).is_some()
 }
 
 /// The run's sampling interval: 1 s, doubled each time the series was halved (the middle
@@ -302,5 +313,49 @@ fn across(a: &Point, b: &Point, one_server: bool) -> Point {
         pools_in_use: pools,
         queued: gauge(a.queued, b.queued),
         rss_bytes: gauge(a.rss_bytes, b.rss_bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(unix_ms: u64, calls: u64, in_flight: u64) -> Point {
+        Point {
+            t: 0.0,
+            unix_ms: Some(unix_ms),
+            secs: 1.0,
+            calls,
+            errors: 0,
+            p50_ms: calls as f64,
+            p99_ms: calls as f64,
+            in_flight,
+            pools_in_use: None,
+            queued: None,
+            rss_bytes: Some(100),
+        }
+    }
+
+    #[test]
+    fn series_of_runs_started_at_different_times_line_up_by_the_wall_clock() {
+        // Run B started 1.3 s after run A: B's first second lies in A's second one.
+        let mut a = crate::load::series::Series::new(100);
+        let mut b = crate::load::series::Series::new(100);
+        for i in 0..3 {
+            a.push(point(10_000 + i * 1000, 10, 4));
+            b.push(point(11_300 + i * 1000, 1, 2));
+        }
+        let merged = merge_series(&[&a.points, &b.points], false, 10_000.0);
+        let calls: Vec<u64> = merged.iter().map(|p| p.calls).collect();
+        assert_eq!(calls, [10, 11, 11, 1]);
+        let in_flight: Vec<u64> = merged.iter().map(|p| p.in_flight).collect();
+        assert_eq!(in_flight, [4, 6, 6, 2]);
+        // Two spawned servers: their memory adds up; one server seen twice: it does not.
+        assert_eq!(merged[1].rss_bytes, Some(200));
+        assert_eq!(merged[2].unix_ms, Some(12_000));
+        assert_eq!(merged[2].t, 2.0);
+        let shared = merge_series(&[&a.points, &b.points], true, 10_000.0);
+        assert_eq!(shared[1].rss_bytes, Some(100));
+        assert_eq!(shared[1].calls, 11);
     }
 }

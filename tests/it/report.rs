@@ -299,3 +299,59 @@ async fn regression_a_report_file_that_cannot_be_written_is_refused_before_any_l
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn a_soak_writes_its_html_and_junit_reports_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (html, junit) = (dir.path().join("soak.html"), dir.path().join("soak.xml"));
+    let args = [
+        "soak",
+        "-d",
+        "6s",
+        "--sample-interval",
+        "200ms",
+        "--warmup",
+        "2s",
+        // Six seconds of a filling store slope steeply: the memory verdict is not what is tested.
+        "--max-growth-mb",
+        "100000",
+        "-c",
+        "2",
+        "--env",
+        "ZEN_SIM_LATENCY_MS=5",
+        "--html",
+        arg(&html),
+        "--junit",
+        arg(&junit),
+    ];
+    let (code, out, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("zen soak"), "the page says what ran");
+    for id in zen::report::html::CHART_IDS {
+        assert!(page.contains(&format!("<svg id=\"{id}\"")), "{id} missing");
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        "case names are unique: {names:?}"
+    );
+    assert!(
+        names.len() >= 2,
+        "the thresholds and the memory verdict: {names:?}"
+    );
+    assert!(
+        doc.descendants().all(|n| !n.has_tag_name("failure")),
+        "{xml}"
+    );
+}
