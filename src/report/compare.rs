@@ -86,8 +86,8 @@ impl Comparison {
         let worse = self
             .sections
             .iter()
-            .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
-            .filter(|(_, r)| r.worse)
+            .flat_map(|s| &s.rows)
+            .filter(|r| r.worse)
             .count();
         let tolerance = percent(self.tolerance);
         let _ = if worse > 0 {

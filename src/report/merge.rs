@@ -16,8 +16,9 @@ use crate::load::verdict::{Measured, judge};
 /// Error messages kept per kind in a merge, as in a run.
 const SAMPLES: usize = 5;
 
-/// Merge the reports (each with the name it was read from, for messages).
-pub fn merge(inputs: &[(String, Report)]) -> Result<Report> {
+/// Merge the reports (each with the name it was read from, for messages). Also returns what
+/// a reader should know about the merge (figures left out, thresholds that differed).
+pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
     let Some((_, first)) = inputs.first() else {
         bail!("nothing to merge: give two or more JSON reports");
     };
@@ -69,7 +70,22 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Report> {
         verdict.incomplete(&ended.join("; "));
     }
     let cpu_secs: f64 = reports.iter().map(|r| r.generator.cpu_secs).sum();
-    Ok(Report {
+    let mut notes = Vec::new();
+    let limits = |r: &Report| serde_json::to_value(&r.thresholds).unwrap_or_default();
+    if same(reports.iter().map(|r| limits(r)).collect::<Vec<_>>().iter()).is_none() {
+        notes.push(format!(
+            "the runs' thresholds differ: the merge is judged by the first one's ({})",
+            inputs[0].0
+        ));
+    }
+    if reports.iter().any(|r| r.server.is_some()) {
+        notes.push(
+            "the server-side figures (pools, providers, RSS) are per run and left out of the \
+             merge: read them in the inputs"
+                .into(),
+        );
+    }
+    let merged = Report {
         schema_version: first.schema_version,
         command: first.command.clone(),
         zen_version: crate::VERSION.to_string(),
@@ -109,7 +125,8 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Report> {
             one_server(&reports),
             start,
         ),
-    })
+    };
+    Ok((merged, notes))
 }
 
 /// Histograms added: the merged figures are exactly those of every call together.

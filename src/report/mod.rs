@@ -52,9 +52,12 @@ pub fn run(args: ReportArgs) -> Result<ExitOutcome> {
             for file in &files {
                 inputs.push((file.display().to_string(), read(file)?));
             }
-            let merged = merge::merge(&inputs)?;
+            let (merged, notes) = merge::merge(&inputs)?;
             let json = serde_json::to_string_pretty(&merged)? + "\n";
             write_file(&out, &json)?;
+            for note in notes {
+                eprintln!("zen report merge: {note}");
+            }
             emit(None, &show::text(&merged))?;
             Ok(ExitOutcome::Success)
         }

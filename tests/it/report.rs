@@ -185,6 +185,11 @@ async fn merge_of_parallel_runs_adds_histograms_and_counts_and_lines_series_up_b
     assert_eq!(code, 0, "{err}");
     let m = read(&out);
     assert!(text.contains(&format!("{} ok", m.calls.ok)), "{text}");
+    assert!(
+        err.contains("server-side figures"),
+        "what is left out is said: {err}"
+    );
+    assert!(m.server.is_none());
 
     assert_eq!(m.calls.total, a.calls.total + b.calls.total);
     assert_eq!(m.tools["chat"].calls, a.calls.total + b.calls.total);
