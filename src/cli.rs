@@ -1,4 +1,4 @@
-//! The command line: `zen serve | stress | soak | top`. Every flag's doc comment is its `--help`.
+//! The command line: `zen serve | stress | soak | top | report`. Every flag's doc comment is its `--help`.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,6 +27,8 @@ pub enum Command {
     Soak(SoakArgs),
     /// Live dashboard of a running zen serve: latency, errors, pools, memory
     Top(TopArgs),
+    /// Show, chart (HTML), export (JUnit), compare or merge JSON reports of stress runs
+    Report(crate::report::args::ReportArgs),
 }
 
 /// Read `.env` (without overriding the environment), then parse the command line.
@@ -114,6 +116,11 @@ pub struct StressArgs {
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug` [default: warn, with rmcp's own lines off]
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", help_heading = "Output")]
     pub log_level: Option<String>,
+    /// Also write the JSON report to FILE (the text report still goes to the terminal)
+    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: crate::report::args::ReportFiles,
 }
 
 /// `zen soak`.
@@ -152,6 +159,8 @@ pub struct SoakArgs {
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug` [default: warn, with rmcp's own lines off]
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", help_heading = "Output")]
     pub log_level: Option<String>,
+    #[command(flatten)]
+    pub files: crate::report::args::ReportFiles,
 }
 
 /// `zen top`.

@@ -15,6 +15,7 @@ pub mod memory;
 pub mod metrics;
 pub mod process;
 pub mod providers;
+pub mod report;
 pub mod serve;
 pub mod signal;
 pub mod snapshot;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
             Command::Stress(args) => stress::run(args).await,
             Command::Soak(args) => soak::run(args).await,
             Command::Top(args) => top::run(args).await,
+            Command::Report(args) => report::run(args),
         }
     });
     // Don't wait for blocked reads: a stdin read left pending by SIGTERM would hang a plain drop.

@@ -49,6 +49,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         bail!("--pid {pid}: no such process to sample (check the server's pid with ps)");
     }
     let series = args.out.as_deref().map(SeriesFile::create).transpose()?;
+    crate::report::check_writable(args.files.paths())?;
     let run = Run::start("soak", settings).await?;
     let source = match (args.pid.or(run.target.pid), run.target.has_snapshot) {
         (Some(pid), _) => RssSource::Pid(pid),
@@ -125,5 +126,6 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         .checks
         .extend(note.map(|n| Check::named("note", true, n)));
     print(&report, args.json)?;
+    crate::report::write_files(&report, None, &args.files)?;
     Ok(report.verdict.status.exit_outcome())
 }

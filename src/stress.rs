@@ -36,6 +36,9 @@ pub async fn run(args: StressArgs) -> Result<ExitOutcome> {
     }
     // The seed's bar: every call completes without error, unless told otherwise.
     t.max_error_rate.get_or_insert(0.0);
+    // A report file that cannot be written is found before the load, not after it.
+    let out = args.out.as_deref();
+    crate::report::check_writable(out.into_iter().chain(args.files.paths()))?;
     let run = Run::start("stress", settings).await?;
     let ui = if args.tui {
         Ui::Dashboard
@@ -45,5 +48,6 @@ pub async fn run(args: StressArgs) -> Result<ExitOutcome> {
     let (elapsed, cpu) = run.drive(ui).await;
     let report = run.finish(elapsed, cpu, None).await;
     print(&report, args.json)?;
+    crate::report::write_files(&report, out, &args.files)?;
     Ok(report.verdict.status.exit_outcome())
 }

@@ -23,6 +23,10 @@ pub const INTERVAL: Duration = Duration::from_secs(1);
 pub struct Point {
     /// Start of the interval, seconds since the load began.
     pub t: f64,
+    /// Start of the interval on the wall clock, ms since the Unix epoch: runs made in parallel
+    /// (other machines, other processes) line up by it when merged. Absent in older reports.
+    #[serde(default)]
+    pub unix_ms: Option<u64>,
     /// Length of the interval in seconds (grows when the series is downsampled).
     pub secs: f64,
     /// Calls finished in the interval.
@@ -50,6 +54,7 @@ impl Point {
         let max_opt = |a: Option<u64>, b: Option<u64>| a.max(b);
         Point {
             t: self.t,
+            unix_ms: self.unix_ms,
             secs: self.secs + next.secs,
             calls: self.calls + next.calls,
             errors: self.errors + next.errors,
@@ -118,6 +123,14 @@ pub async fn sample(
 ) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + INTERVAL, INTERVAL);
     let mut from = 0.0;
+    // The wall clock when the load began: the series' own clock is monotonic, this anchors it.
+    let began = std::time::SystemTime::now() - recorder.started.elapsed();
+    let unix_ms = |secs: f64| {
+        let at = began + Duration::from_secs_f64(secs);
+        at.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_millis() as u64)
+    };
     loop {
         let last = tokio::select! {
             _ = tick.tick() => false,
@@ -133,7 +146,8 @@ pub async fn sample(
             }
         };
         let now = recorder.started.elapsed().as_secs_f64();
-        let point = point_now(&recorder, from, now).with_server(snapshot.as_ref());
+        let mut point = point_now(&recorder, from, now).with_server(snapshot.as_ref());
+        point.unix_ms = unix_ms(from);
         series.lock().unwrap_or_else(|p| p.into_inner()).push(point);
         from = now;
         if last {
@@ -150,6 +164,7 @@ fn point_now(recorder: &Recorder, from: f64, now: f64) -> Point {
         .load(std::sync::atomic::Ordering::Relaxed);
     Point {
         t: from,
+        unix_ms: None,
         secs: (now - from).max(0.0),
         calls: window.calls,
         errors: window.errors,
@@ -169,6 +184,7 @@ mod tests {
     fn point(t: f64, calls: u64) -> Point {
         Point {
             t,
+            unix_ms: Some(1_000_000 + (t * 1000.0) as u64),
             secs: 1.0,
             calls,
             errors: 0,

@@ -1,5 +1,5 @@
 //! The one-way rule, checked on the source: the snapshot is a leaf, and the readers of figures
-//! (`zen top`, the load reports) never import the server's internals. (`.ci/run` also checks
+//! (`zen top`, the load reports, `zen report`) never import the server's internals. (`.ci/run` also checks
 //! that no module imports one that imports it back.)
 use std::path::{Path, PathBuf};
 
@@ -69,6 +69,7 @@ fn the_snapshot_imports_nothing_of_zen() {
 #[test]
 fn top_and_the_reports_read_the_snapshot_not_the_server() {
     let mut files = rust_files(&src("top"));
+    files.extend(rust_files(&src("report")));
     for report in ["report.rs", "render.rs", "verdict.rs", "soak_verdict.rs"] {
         files.push(src("load").join(report));
     }

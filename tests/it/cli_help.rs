@@ -48,3 +48,15 @@ fn soak_help() {
 fn top_help() {
     insta::assert_snapshot!(help(&["top"]));
 }
+
+#[test]
+fn report_help() {
+    insta::assert_snapshot!(help(&["report"]));
+}
+
+#[test]
+fn report_verbs_help() {
+    for verb in ["show", "html", "junit", "compare", "merge"] {
+        insta::assert_snapshot!(format!("report_{verb}_help"), help(&["report", verb]));
+    }
+}

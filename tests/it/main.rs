@@ -9,6 +9,8 @@ mod hardening;
 mod hostile_provider;
 mod hostile_server;
 mod provider_openai;
+mod report;
+mod report_html;
 mod serve_bounds;
 mod serve_bounds_stdio;
 mod serve_http;

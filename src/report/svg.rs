@@ -1,0 +1,266 @@
+//! Charts as inline SVG, drawn here so the HTML report needs no script and no network: line
+//! charts over time and a bar chart, with axes, ticks and a legend.
+use std::fmt::Write;
+
+/// Drawing area, in SVG user units (the chart scales to the page width).
+const WIDTH: f64 = 1000.0;
+const HEIGHT: f64 = 280.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 48.0;
+const BOTTOM: f64 = 46.0;
+
+/// Colours of the lines, in order.
+pub const PALETTE: [&str; 8] = [
+    "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
+];
+
+/// One line of a chart: (x, y) points in data units.
+pub struct Line {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// What a chart shows and how its axes are called.
+pub struct Frame<'a> {
+    /// The SVG element's id (the browser test looks for it).
+    pub id: &'a str,
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+}
+
+/// Text safe inside HTML and SVG.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A tick step of 1, 2 or 5 times a power of ten giving about `n` ticks over `span`.
+pub fn nice_step(span: f64, n: f64) -> f64 {
+    if span <= 0.0 || !span.is_finite() {
+        return 1.0;
+    }
+    let raw = span / n;
+    let power = 10f64.powf(raw.log10().floor());
+    let unit = raw / power;
+    let nice = if unit <= 1.0 {
+        1.0
+    } else if unit <= 2.0 {
+        2.0
+    } else if unit <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * power
+}
+
+/// A tick label: no more digits than the step needs.
+fn tick_label(v: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10().floor()) as usize
+    };
+    format!("{v:.decimals$}")
+}
+
+fn open(out: &mut String, frame: &Frame) {
+    let _ = write!(
+        out,
+        "<svg id=\"{}\" class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
+         xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>\
+         <text x=\"{LEFT}\" y=\"20\" class=\"title\">{}</text>\
+         <text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">{}</text>\
+         <text x=\"14\" y=\"{}\" class=\"axis\" text-anchor=\"middle\" transform=\"rotate(-90 14 {})\">{}</text>",
+        escape(frame.id),
+        escape(frame.title),
+        escape(frame.title),
+        LEFT + (WIDTH - LEFT - RIGHT) / 2.0,
+        HEIGHT - 8.0,
+        escape(frame.x_label),
+        TOP + (HEIGHT - TOP - BOTTOM) / 2.0,
+        TOP + (HEIGHT - TOP - BOTTOM) / 2.0,
+        escape(frame.y_label),
+    );
+}
+
+/// The y grid and labels from 0 to `y_max`; returns the top of the scale.
+fn y_axis(out: &mut String, y_max: f64) -> f64 {
+    let step = nice_step(y_max, 5.0);
+    let top = (y_max / step).ceil().max(1.0) * step;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let mut v = 0.0;
+    while v <= top + step / 2.0 {
+        let y = TOP + plot_h * (1.0 - v / top);
+        let _ = write!(
+            out,
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
+             <text x=\"{}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            tick_label(v, step)
+        );
+        v += step;
+    }
+    top
+}
+
+/// A line chart; an empty one says there is nothing to show.
+pub fn line_chart(frame: &Frame, lines: &[Line]) -> String {
+    let mut out = String::new();
+    open(&mut out, frame);
+    let all = || lines.iter().flat_map(|l| l.points.iter());
+    let (x_min, x_max) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    if !x_min.is_finite() {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">no data</text></svg>",
+            WIDTH / 2.0,
+            HEIGHT / 2.0
+        );
+        return out;
+    }
+    // Time starts at 0: the run's first second is where it starts, not the first point.
+    let x_min = x_min.min(0.0);
+    let x_span = (x_max - x_min).max(1e-9);
+    let y_top = y_axis(&mut out, all().map(|p| p.1).fold(0.0, f64::max));
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let step = nice_step(x_span, 8.0);
+    let mut v = (x_min / step).ceil() * step;
+    while v <= x_max + 1e-9 {
+        let x = LEFT + plot_w * (v - x_min) / x_span;
+        let _ = write!(
+            out,
+            "<text x=\"{x:.1}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+            HEIGHT - BOTTOM + 16.0,
+            tick_label(v, step)
+        );
+        v += step;
+    }
+    let mut legend_x = LEFT;
+    for (i, line) in lines.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let path: Vec<String> = line
+            .points
+            .iter()
+            .map(|(px, py)| {
+                let x = LEFT + plot_w * (px - x_min) / x_span;
+                let y = TOP + plot_h * (1.0 - py / y_top);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            path.join(" ")
+        );
+        if let [(px, py)] = line.points.as_slice() {
+            // A single point draws no line: show it as a dot.
+            let x = LEFT + plot_w * (px - x_min) / x_span;
+            let y = TOP + plot_h * (1.0 - py / y_top);
+            let _ = write!(
+                out,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{colour}\"/>"
+            );
+        }
+        // The legend: one row under the title, each entry as wide as its name.
+        let _ = write!(
+            out,
+            "<rect x=\"{legend_x:.1}\" y=\"31\" width=\"12\" height=\"4\" fill=\"{colour}\"/>\
+             <text x=\"{:.1}\" y=\"37\" class=\"legend\">{}</text>",
+            legend_x + 16.0,
+            escape(&line.name)
+        );
+        legend_x += 36.0 + 7.0 * line.name.chars().count() as f64;
+    }
+    axes(&mut out);
+    out.push_str("</svg>");
+    out
+}
+
+/// A bar chart of labelled counts (the latency distribution).
+pub fn bar_chart(frame: &Frame, bars: &[(String, f64)]) -> String {
+    let mut out = String::new();
+    open(&mut out, frame);
+    let y_top = y_axis(&mut out, bars.iter().map(|b| b.1).fold(0.0, f64::max));
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / bars.len().max(1) as f64;
+    // Label every bar when they fit, else every other one.
+    let label_every = if slot >= 48.0 { 1 } else { 2 };
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let h = plot_h * value / y_top;
+        let x = LEFT + slot * i as f64;
+        let _ = write!(
+            out,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\">\
+             <title>{}: {value}</title></rect>",
+            x + slot * 0.1,
+            TOP + plot_h - h,
+            slot * 0.8,
+            PALETTE[0],
+            escape(label)
+        );
+        if i % label_every == 0 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+                x + slot / 2.0,
+                HEIGHT - BOTTOM + 16.0,
+                escape(label)
+            );
+        }
+    }
+    axes(&mut out);
+    out.push_str("</svg>");
+    out
+}
+
+fn axes(out: &mut String) {
+    let _ = write!(
+        out,
+        "<line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{}\" class=\"axisline\"/>\
+         <line x1=\"{LEFT}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" class=\"axisline\"/>",
+        HEIGHT - BOTTOM,
+        WIDTH - RIGHT,
+        HEIGHT - BOTTOM,
+        HEIGHT - BOTTOM
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        assert_eq!(nice_step(100.0, 5.0), 20.0);
+        assert_eq!(nice_step(7.0, 5.0), 2.0);
+        assert_eq!(nice_step(0.3, 5.0), 0.1);
+        assert_eq!(tick_label(0.5, 0.1), "0.5");
+        assert_eq!(tick_label(40.0, 20.0), "40");
+    }
+
+    #[test]
+    fn text_in_a_chart_is_escaped() {
+        let frame = Frame {
+            id: "c",
+            title: "<script>",
+            x_label: "x",
+            y_label: "y",
+        };
+        let svg = line_chart(&frame, &[]);
+        assert!(
+            !svg.contains("<script>") && svg.contains("no data"),
+            "{svg}"
+        );
+    }
+}
