@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub mod chat;
+pub mod consensus;
 pub mod context;
 pub mod conversation;
 pub mod embed;

@@ -15,6 +15,7 @@ pub const PROTECTED: [&str; 5] = ["chat", "listmodels", "version", "metrics", "t
 pub fn all_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(super::chat::Chat),
+        Arc::new(super::consensus::Consensus),
         Arc::new(super::listmodels::ListModels),
         Arc::new(super::metrics::MetricsTool),
         Arc::new(super::threads::Threads),

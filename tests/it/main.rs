@@ -16,6 +16,7 @@ mod serve_stdio;
 mod soak;
 mod stress;
 mod tool_arguments;
+mod tools_consensus;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;
