@@ -10,6 +10,8 @@ use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub mod apilookup;
+pub mod challenge;
 pub mod chat;
 pub mod consensus;
 pub mod context;
@@ -21,6 +23,7 @@ pub mod metrics;
 pub mod registry;
 pub mod threads;
 pub mod version;
+pub mod workflow;
 
 pub use context::{ToolContext, TransportInfo};
 pub use registry::ToolRegistry;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rmcp::model::Tool as ToolDefinition;
 
 use super::Tool;
+use super::workflow::{WorkflowTool, codereview, debug, planner, precommit, thinkdeep};
 
 /// Tools `DISABLED_TOOLS` cannot turn off: without them a client cannot talk to a model, see
 /// what is configured, or read the figures.
@@ -16,6 +17,13 @@ pub fn all_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(super::chat::Chat),
         Arc::new(super::consensus::Consensus),
+        Arc::new(WorkflowTool(&thinkdeep::SPEC)),
+        Arc::new(WorkflowTool(&planner::SPEC)),
+        Arc::new(WorkflowTool(&codereview::SPEC)),
+        Arc::new(WorkflowTool(&precommit::SPEC)),
+        Arc::new(WorkflowTool(&debug::SPEC)),
+        Arc::new(super::challenge::Challenge),
+        Arc::new(super::apilookup::ApiLookup),
         Arc::new(super::listmodels::ListModels),
         Arc::new(super::metrics::MetricsTool),
         Arc::new(super::threads::Threads),
@@ -103,13 +111,15 @@ mod tests {
 
     #[test]
     fn protected_and_unknown_names_are_warned_about_and_the_rest_turned_off() {
-        let names = ["chat", "refactor", ""].map(String::from);
+        let names = ["chat", "consensus", " codereview ", "refactor", ""].map(String::from);
         let (registry, warnings) = ToolRegistry::new(&names);
         assert!(registry.get("chat").is_some() && !registry.is_disabled("chat"));
+        assert!(registry.get("consensus").is_none() && registry.is_disabled("consensus"));
+        assert!(registry.is_disabled("codereview"));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("'chat' cannot be disabled"));
         assert!(warnings[1].contains("no tool 'refactor'"));
-        assert_eq!(registry.definitions().len(), all_tools().len());
+        assert_eq!(registry.definitions().len(), all_tools().len() - 2);
     }
 
     #[test]
