@@ -17,6 +17,7 @@ mod soak;
 mod stress;
 mod tool_arguments;
 mod tools_consensus;
+mod tools_registry;
 mod tools_workflow;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
