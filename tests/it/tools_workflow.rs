@@ -187,3 +187,19 @@ async fn every_workflow_tool_records_a_step_and_bad_step_arguments_name_the_fiel
         );
     }
 }
+
+#[tokio::test]
+async fn the_consensus_and_workflow_scenarios_pass_under_zen_stress() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (file, limit) in [
+        ("consensus.toml", ["--requests", "20"]),
+        ("workflow.toml", ["--duration", "2s"]),
+    ] {
+        let path = format!("{root}/scenarios/{file}");
+        let (code, out, err) =
+            crate::util::zen_output(&["stress", "--scenario", &path, limit[0], limit[1]], &[])
+                .await;
+        assert_eq!(code, 0, "{file}:\n{out}\n{err}");
+        assert!(out.contains("verdict    PASS"), "{file}:\n{out}");
+    }
+}
