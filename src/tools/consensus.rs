@@ -354,3 +354,37 @@ fn summary_json(opinions: &[Opinion]) -> Value {
         "slowest_ms": opinions.iter().map(|o| o.latency_ms).max(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opinion(model: &str, stance: Stance, answer: Option<&str>) -> Opinion {
+        Opinion {
+            model: model.into(),
+            stance,
+            latency_ms: 200,
+            answer: answer.map(str::to_string),
+            error: answer.is_none().then(|| "HTTP 500".to_string()),
+        }
+    }
+
+    #[test]
+    fn the_side_by_side_names_failures_stances_and_where_answers_differ() {
+        let opinions = [
+            opinion("a", Stance::For, Some("Yes, cache it. Reasons follow")),
+            opinion("b", Stance::Against, Some("No: staleness bites.\nMore")),
+            opinion("c", Stance::Neutral, None),
+        ];
+        let text = summary_text(&opinions);
+        assert!(text.starts_with("2 of 3 models answered (c failed)."), "{text}");
+        assert!(text.contains("- for: a\n- against: b\n"), "{text}");
+        assert!(text.contains("- a (for): \"Yes, cache it.\""), "{text}");
+        assert!(text.contains("- b (against): \"No: staleness bites.\""), "{text}");
+        let same = [
+            opinion("a", Stance::For, Some("Same point. x")),
+            opinion("b", Stance::Neutral, Some("Same point. y")),
+        ];
+        assert!(summary_text(&same).contains("All answers lead with the same point"));
+    }
+}

@@ -197,8 +197,13 @@ async fn the_consensus_and_workflow_scenarios_pass_under_zen_stress() {
     ] {
         let path = format!("{root}/scenarios/{file}");
         let (code, out, err) =
-            crate::util::zen_output(&["stress", "--scenario", &path, limit[0], limit[1]], &[])
-                .await;
+            // The scenarios' p99 limits are for release builds on a quiet machine; this checks
+            // that they run and pass their error-rate checks on a debug build under test load.
+            crate::util::zen_output(
+                &["stress", "--scenario", &path, limit[0], limit[1], "--max-p99", "5s"],
+                &[],
+            )
+            .await;
         assert_eq!(code, 0, "{file}:\n{out}\n{err}");
         assert!(out.contains("verdict    PASS"), "{file}:\n{out}");
     }

@@ -160,10 +160,9 @@ async fn run(
     args.total_steps = args.total_steps.max(args.step_number);
     let certain = own.get("confidence").and_then(Value::as_str) == Some("certain");
     let final_step = !args.next_step_required || certain;
-    let route = match final_step {
-        true => Some((ctx.registry.resolve(args.model.as_deref())).map_err(ToolError::bad_input)?),
-        false => None,
-    };
+    // Resolved on every step, so a bad model name is refused at step 1, not at the end.
+    let route = (ctx.registry.resolve(args.model.as_deref())).map_err(ToolError::bad_input)?;
+    let route = final_step.then_some(route);
     let mut conversation =
         Conversation::open(ctx, spec.name, args.continuation_id.as_deref(), 2).await?;
     let record = step_record(spec, &args, &own);
