@@ -210,12 +210,8 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_shipped_scenario_parses_and_a_chain_needs_room_for_its_steps() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
-        }
+    fn a_chain_of_steps_needs_continuations_and_room_for_its_steps() {
+        // (tests/it/stress.rs checks that every shipped scenario parses.)
         let bad =
             "[[calls]]\ntool = \"debug\"\ncontinue_ratio = 0.5\nsteps = [{ step_number = 2 }]\n";
         let err = Scenario::parse(bad).unwrap_err().to_string();

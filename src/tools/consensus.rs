@@ -377,10 +377,16 @@ mod tests {
             opinion("c", Stance::Neutral, None),
         ];
         let text = summary_text(&opinions);
-        assert!(text.starts_with("2 of 3 models answered (c failed)."), "{text}");
+        assert!(
+            text.starts_with("2 of 3 models answered (c failed)."),
+            "{text}"
+        );
         assert!(text.contains("- for: a\n- against: b\n"), "{text}");
         assert!(text.contains("- a (for): \"Yes, cache it.\""), "{text}");
-        assert!(text.contains("- b (against): \"No: staleness bites.\""), "{text}");
+        assert!(
+            text.contains("- b (against): \"No: staleness bites.\""),
+            "{text}"
+        );
         let same = [
             opinion("a", Stance::For, Some("Same point. x")),
             opinion("b", Stance::Neutral, Some("Same point. y")),
