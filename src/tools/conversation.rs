@@ -139,6 +139,19 @@ impl Conversation {
         embed_files(&policy, self.thread.as_ref(), new_files).await
     }
 
+    /// Notes for the files among `paths` that could not be embedded later (checked now, when
+    /// a step only records them, so the caller hears at once rather than never).
+    pub async fn check_files(ctx: &ToolContext, paths: &[String]) -> Vec<String> {
+        let policy = FilePolicy::new(&ctx.config);
+        let mut notes = Vec::new();
+        for path in paths {
+            if let Err(why) = policy.check(path).await {
+                notes.push(format!("file {path} will not be embedded: {why}"));
+            }
+        }
+        notes
+    }
+
     /// The earlier turns as model messages (taken out of the checked-out copy, not copied),
     /// after a note when old turns were dropped.
     pub fn take_history(&mut self) -> Vec<Message> {

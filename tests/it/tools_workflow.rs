@@ -47,8 +47,17 @@ async fn a_three_step_codereview_calls_the_model_only_on_the_last_step() {
     assert!(text(&r1).contains("no model call"), "{}", text(&r1));
     let thread = s1["continuation_id"].as_str().unwrap().to_string();
 
-    let r2 = call(&zen.client, "codereview", step(2, 3, true, Some(&thread))).await;
-    assert_eq!(r2.structured_content.unwrap()["status"], "step_recorded");
+    let mut second = step(2, 3, true, Some(&thread));
+    second["relevant_files"] = json!(["/proc/self/environ"]);
+    let r2 = call(&zen.client, "codereview", second).await;
+    let s2 = r2.structured_content.unwrap();
+    assert_eq!(s2["status"], "step_recorded");
+    // A file that will never be embedded is named at the step that passed it.
+    let notes = s2["notes"].to_string();
+    assert!(
+        notes.contains("/proc/self/environ will not be embedded"),
+        "{notes}"
+    );
     assert_eq!(
         provider_calls(&zen.client).await,
         before,

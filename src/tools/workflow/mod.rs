@@ -175,10 +175,11 @@ async fn run(
             spec.name, args.step_number, args.total_steps
         );
         let answered = turn("assistant", spec.name, ack, None);
+        let notes = Conversation::check_files(ctx, &files).await;
         let recorded = conversation
             .record(ctx, vec![asked, answered], &record)
             .await?;
-        return Ok(step_reply(spec, &args, &recorded));
+        return Ok(step_reply(spec, &args, &recorded, &notes));
     };
     let (files_text, notes) = conversation.embed(ctx, &files).await;
     let mut messages = vec![Message::new("system", spec.prompt.trim_end())];
@@ -248,7 +249,7 @@ fn paths(spec: &Spec, own: &Map<String, Value>) -> Vec<String> {
 }
 
 /// The answer to an intermediate step: recorded, and what to do next.
-fn step_reply(spec: &Spec, args: &StepArgs, recorded: &Recorded) -> ToolReply {
+fn step_reply(spec: &Spec, args: &StepArgs, recorded: &Recorded, notes: &[String]) -> ToolReply {
     let next = args.step_number + 1;
     let mut text = format!(
         "{} step {} of {} recorded (no model call).\n\nNext: {}\nThen call {} again with \
@@ -257,8 +258,8 @@ fn step_reply(spec: &Spec, args: &StepArgs, recorded: &Recorded) -> ToolReply {
          gathered.",
         spec.name, args.step_number, args.total_steps, spec.between_steps, spec.name
     );
-    text.push_str(&recorded.footer(&[]));
-    let mut structured = recorded.fields(&[]);
+    text.push_str(&recorded.footer(notes));
+    let mut structured = recorded.fields(notes);
     structured["status"] = json!("step_recorded");
     structured["step_number"] = json!(args.step_number);
     structured["total_steps"] = json!(args.total_steps);
