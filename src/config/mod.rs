@@ -8,10 +8,14 @@ use std::time::Duration;
 use clap::Args;
 
 mod bounds;
+mod sim;
 mod store;
+mod tools;
 mod values;
 pub use bounds::BoundsConfig;
+pub use sim::SimConfig;
 pub use store::{StoreConfig, StoreKind};
+pub use tools::ToolsConfig;
 pub use values::*;
 
 /// `zen serve`: everything the MCP host needs to start.
@@ -31,6 +35,8 @@ pub struct ServeConfig {
     pub memory: MemoryConfig,
     #[command(flatten)]
     pub store: StoreConfig,
+    #[command(flatten)]
+    pub tools: ToolsConfig,
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -286,32 +292,6 @@ impl std::fmt::Debug for ProviderConfig {
             .field("custom_api_key", &set(&self.custom_api_key))
             .finish_non_exhaustive()
     }
-}
-
-/// The built-in simulated provider (used when no API key is set).
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Simulated provider")]
-pub struct SimConfig {
-    /// Reply latency in ms: fixed (`200`) or uniform in a range (`50..400`)
-    #[arg(long, env = "ZEN_SIM_LATENCY_MS", default_value = "200", value_parser = parse_latency, value_name = "MS|LO..HI")]
-    pub sim_latency_ms: Latency,
-    /// Share of calls that fail like a provider 5xx, 0.0 to 1.0
-    #[arg(long, env = "ZEN_SIM_ERROR_RATE", default_value_t = 0.0, value_parser = parse_fraction, value_name = "RATE")]
-    pub sim_error_rate: f64,
-    /// Size of each simulated reply in bytes
-    #[arg(
-        long,
-        env = "ZEN_SIM_REPLY_BYTES",
-        default_value_t = 512,
-        value_name = "BYTES"
-    )]
-    pub sim_reply_bytes: usize,
-    /// Seed for the simulated provider's randomness (runs repeat exactly with the same seed)
-    #[arg(long, env = "ZEN_SIM_SEED", value_name = "SEED")]
-    pub sim_seed: Option<u64>,
-    /// Injected faults, each `kind=rate`: hang (never answers), 429 (with Retry-After), 500, slow (trickles 10x latency); e.g. 429=0.05,hang=0.01
-    #[arg(long, env = "ZEN_SIM_FAULTS", default_value = "", value_parser = parse_faults, value_name = "KIND=RATE,..")]
-    pub sim_faults: NameMap<Fraction>,
 }
 
 /// The conversation store and the process memory watchdog.

@@ -228,8 +228,11 @@ impl Shared {
         } else {
             None
         };
-        if let Some(id) = &continued {
+        if let Some((id, follow_ups)) = &continued {
             args.insert("continuation_id".into(), Value::String(id.clone()));
+            if let Some(step) = spec.steps.get(*follow_ups as usize) {
+                args.extend(step.clone());
+            }
         }
         let params = CallToolRequestParams::new(spec.tool.clone()).with_arguments(args);
         self.recorder.call_started();
@@ -265,7 +268,8 @@ impl Shared {
             }
             Ok(Ok(result)) => {
                 if spec.continue_ratio > 0.0 {
-                    self.threads[kind].returned(&result, continued, spec.max_chain);
+                    let id = continued.map(|(id, _)| id);
+                    self.threads[kind].returned(&result, id, spec.max_chain);
                 }
                 None
             }
@@ -280,13 +284,13 @@ impl Shared {
 }
 
 impl Threads {
-    /// A recent conversation to continue, counting the follow-up.
-    fn take(&self, rng: &mut StdRng) -> Option<String> {
+    /// A recent conversation to continue, with its follow-ups so far.
+    fn take(&self, rng: &mut StdRng) -> Option<(String, u32)> {
         let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if q.is_empty() {
             return None;
         }
-        Some(q[rng.random_range(0..q.len())].0.clone())
+        Some(q[rng.random_range(0..q.len())].clone())
     }
 
     /// Learn the conversation a reply belongs to; retire it after `max_chain` follow-ups.

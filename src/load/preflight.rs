@@ -19,6 +19,12 @@ pub fn check(tools: &[Tool], calls: &[CallSpec]) -> Result<()> {
             );
         };
         check_args(tool, &Value::Object(call.args.clone()))?;
+        // Each step of a chain, as it will be sent (continuation_id is added by the run).
+        for step in &call.steps {
+            let mut args = call.args.clone();
+            args.extend(step.clone());
+            check_args(tool, &Value::Object(args))?;
+        }
     }
     Ok(())
 }

@@ -75,6 +75,11 @@ pub struct CallSpec {
     /// Most follow-up turns one conversation gets before it is retired.
     #[serde(default = "ten")]
     pub max_chain: u32,
+    /// A chain of steps: the Nth follow-up on a conversation sends `args` with `steps[N-1]`
+    /// merged over them (e.g. step_number 2, then 3 with next_step_required false), so a
+    /// workflow tool is driven step by step. Empty: every follow-up sends `args`.
+    #[serde(default)]
+    pub steps: Vec<Map<String, Value>>,
 }
 
 fn one() -> u32 {
@@ -98,6 +103,7 @@ impl CallSpec {
             weight: 1,
             continue_ratio: 0.0,
             max_chain: 10,
+            steps: Vec::new(),
         }
     }
 }
@@ -165,6 +171,16 @@ impl Scenario {
             if !(0.0..=1.0).contains(&call.continue_ratio) {
                 bail!("{at}: continue_ratio: expected a number from 0.0 to 1.0");
             }
+            if !call.steps.is_empty()
+                && (call.continue_ratio == 0.0 || call.max_chain as usize > call.steps.len())
+            {
+                bail!(
+                    "{at}: steps: a chain of {} steps needs continue_ratio above 0 and max_chain \
+                     at most {} (one follow-up per step)",
+                    call.steps.len(),
+                    call.steps.len()
+                );
+            }
         }
         let t = &self.thresholds;
         if let Some(r) = t.max_error_rate
@@ -193,6 +209,15 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_chain_of_steps_needs_continuations_and_room_for_its_steps() {
+        // (tests/it/stress.rs checks that every shipped scenario parses.)
+        let bad =
+            "[[calls]]\ntool = \"debug\"\ncontinue_ratio = 0.5\nsteps = [{ step_number = 2 }]\n";
+        let err = Scenario::parse(bad).unwrap_err().to_string();
+        assert!(err.contains("steps: a chain of 1 steps needs"), "{err}");
+    }
+
     use super::*;
 
     #[test]

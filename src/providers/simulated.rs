@@ -30,7 +30,7 @@ pub struct SimulatedProvider {
     config: SimConfig,
     /// One generator for every call, seeded from ZEN_SIM_SEED when set, so runs repeat.
     rng: Mutex<StdRng>,
-    /// The model list (one model, `simulated`).
+    /// The models of ZEN_SIM_MODELS (default one, `simulated`); the first is also `sim`.
     models: Vec<ModelInfo>,
     /// Calls inside `complete` right now: counted here, independent of zen's pools, so tests
     /// can check the pools from the provider's side.
@@ -43,14 +43,9 @@ impl SimulatedProvider {
     pub fn new(config: SimConfig) -> Self {
         let seed = config.sim_seed.unwrap_or_else(rand::random);
         SimulatedProvider {
+            models: model_list(&config.sim_models),
             config,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            models: vec![ModelInfo {
-                name: NAME.to_string(),
-                context_window: 1_000_000,
-                max_output_tokens: 65_536,
-                aliases: vec!["sim".to_string()],
-            }],
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
         }
@@ -112,6 +107,32 @@ impl SimulatedProvider {
         text.truncate(cut);
         text
     }
+}
+
+/// The offered models: ZEN_SIM_MODELS trimmed, without blanks or repeats, `simulated` when
+/// nothing is left. All of them share the simulated provider's pool and breaker.
+fn model_list(names: &[String]) -> Vec<ModelInfo> {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    if seen.is_empty() {
+        seen.push(NAME);
+    }
+    (seen.iter().enumerate())
+        .map(|(i, name)| ModelInfo {
+            name: name.to_string(),
+            context_window: 1_000_000,
+            max_output_tokens: 65_536,
+            aliases: if i == 0 {
+                vec!["sim".to_string()]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
 }
 
 /// Plausible token counts: about four bytes of English per token, as OpenAI's rule of thumb

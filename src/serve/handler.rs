@@ -10,7 +10,6 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
 use super::server::{Admitted, Server};
-use crate::tools;
 
 /// One handler per session (cloned by the HTTP service); all share the Server.
 #[derive(Clone)]
@@ -23,16 +22,16 @@ pub struct SessionHandler {
 
 impl SessionHandler {
     pub fn new(server: Arc<Server>) -> Self {
-        SessionHandler {
-            server,
-            tools: Arc::new(tools::definitions()),
-        }
+        let tools = Arc::new(server.tools.definitions().to_vec());
+        SessionHandler { server, tools }
     }
 }
 
 const INSTRUCTIONS: &str = "zen: ask AI models through the `chat` tool (continue a conversation by \
-passing back its continuation_id), see what is configured with `listmodels`, and read live \
-figures with `metrics`.";
+passing back its continuation_id, with any tool that takes one), ask several models at once with \
+`consensus`, work through a review or investigation step by step with the workflow tools \
+(thinkdeep, planner, codereview, precommit, debug), see what is configured with `listmodels`, \
+and read live figures with `metrics`.";
 
 impl ServerHandler for SessionHandler {
     fn get_info(&self) -> ServerConfig {

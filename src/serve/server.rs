@@ -15,7 +15,7 @@ use crate::config::ServeConfig;
 use crate::memory::monitor::run_monitor;
 use crate::metrics::CallOutcome;
 use crate::snapshot::{Snapshot, SnapshotSource};
-use crate::tools::{self, ToolContext, ToolError, ToolName, ToolReply};
+use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, ToolReply};
 
 /// The reply of a call still running when the drain deadline passes.
 const DRAIN_DEADLINE_PASSED: &str = "cancelled: zen is shutting down and this call did not finish \
@@ -36,6 +36,8 @@ pub struct Admitted {
 pub struct Server {
     /// What tools use: settings, providers, managers.
     pub context: Arc<ToolContext>,
+    /// The tools offered (after DISABLED_TOOLS).
+    pub tools: ToolRegistry,
     /// Tool calls in flight; closed when shutdown begins, so new calls are refused while
     /// these drain.
     calls: TaskTracker,
@@ -46,9 +48,14 @@ pub struct Server {
 impl Server {
     /// Build the providers and managers from the configuration.
     pub fn new(config: ServeConfig) -> Result<Arc<Self>> {
-        let context = ToolContext::new(config, &ToolName::ALL.map(ToolName::as_str))?;
+        let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools);
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        let context = ToolContext::new(config, &tools.names())?;
         Ok(Arc::new(Server {
             context: Arc::new(context),
+            tools,
             calls: TaskTracker::new(),
             abort: CancellationToken::new(),
         }))
@@ -81,24 +88,18 @@ impl Server {
         admitted: Option<Admitted>,
         ct: CancellationToken,
     ) -> Result<CallToolResult, McpError> {
-        let Some(tool) = ToolName::parse(name) else {
+        let Some(tool) = self.tools.get(name) else {
             self.context.metrics.count_unknown_tool();
-            return Err(McpError::invalid_params(
-                format!(
-                    "unknown tool '{name}': zen has {}",
-                    ToolName::ALL.map(ToolName::as_str).join(", ")
-                ),
-                None,
-            ));
+            return Err(self.unknown_tool(name));
         };
-        let recording = self.context.metrics.begin_tool(tool.as_str());
+        let recording = self.context.metrics.begin_tool(tool.name());
         // Cancellation is checked first on every poll: a cancelled call that is woken because a
         // permit came free must not take it and start a provider request nobody will read.
         let result = tokio::select! {
             biased;
             _ = ct.cancelled() => Err(ToolError::new(CallOutcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
             _ = self.abort.cancelled() => Err(ToolError::new(CallOutcome::Timeout, DRAIN_DEADLINE_PASSED)),
-            result = self.run_tool(tool, arguments, admitted) => result,
+            result = self.run_tool(tool.as_ref(), arguments, admitted) => result,
         };
         match result {
             Ok(reply) => {
@@ -112,9 +113,22 @@ impl Server {
         }
     }
 
+    /// The JSON-RPC error for a name that is not an enabled tool.
+    fn unknown_tool(&self, name: &str) -> McpError {
+        let enabled = self.tools.names().join(", ");
+        let message = if self.tools.is_disabled(name) {
+            format!(
+                "tool '{name}' is disabled on this server (DISABLED_TOOLS); enabled tools: {enabled}"
+            )
+        } else {
+            format!("unknown tool '{name}': zen has {enabled}")
+        };
+        McpError::invalid_params(message, None)
+    }
+
     async fn run_tool(
         &self,
-        tool: ToolName,
+        tool: &dyn Tool,
         arguments: Option<JsonObject>,
         admitted: Option<Admitted>,
     ) -> Result<ToolReply, ToolError> {
@@ -130,12 +144,10 @@ impl Server {
             }
             None => self.admit(),
         };
-        // `metrics` is the instrument panel: it must answer while the pool is saturated (that is
-        // when people look), and it must not count itself in the figures it reports. It holds no
-        // provider and takes microseconds, so it skips the global pool.
-        let _permit = match tool {
-            ToolName::Metrics => None,
-            _ => Some(
+        // Only `metrics` skips the global pool (see its `needs_global_permit`).
+        let _permit = match tool.needs_global_permit() {
+            false => None,
+            true => Some(
                 self.context
                     .pools
                     .acquire_global()
@@ -143,7 +155,7 @@ impl Server {
                     .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?,
             ),
         };
-        tools::run(&self.context, tool, arguments).await
+        tool.call(&self.context, arguments).await
     }
 
     /// Stop taking calls and wait for in-flight ones, until `deadline` at most. True if all

@@ -3,12 +3,14 @@
 //! `{"detail": true}` the full snapshot, which is what `zen stress` and `zen soak` read.
 use std::fmt::Write;
 
+use async_trait::async_trait;
+use rmcp::model::{JsonObject, ToolAnnotations};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ToolReply;
-use crate::snapshot::{Snapshot, mib};
+use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+use crate::snapshot::{Snapshot, SnapshotSource, mib};
 
 /// `metrics` arguments.
 #[derive(Debug, Deserialize, JsonSchema, Default)]
@@ -17,6 +19,45 @@ pub struct MetricsArgs {
     /// true: the full snapshot (every counter, percentile and histogram) instead of the summary.
     #[serde(default)]
     pub detail: bool,
+}
+
+/// The metrics tool.
+pub struct MetricsTool;
+
+#[async_trait]
+impl Tool for MetricsTool {
+    fn name(&self) -> &'static str {
+        "metrics"
+    }
+
+    fn description(&self) -> &'static str {
+        "zen's live figures, summarised: per-tool calls, errors and p50/p99, pools, \
+         providers, the conversation store and memory. {\"detail\": true} returns the \
+         full snapshot (every counter, percentile and histogram)."
+    }
+
+    fn input_schema(&self) -> JsonObject {
+        schema_of::<MetricsArgs>()
+    }
+
+    fn annotations(&self) -> ToolAnnotations {
+        read_only_local("Live metrics")
+    }
+
+    /// The instrument panel must answer while the pool is saturated (that is when people
+    /// look), and must not count itself in the figures it reports: it holds no provider and
+    /// takes microseconds, so it skips the global pool.
+    fn needs_global_permit(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        arguments: Option<JsonObject>,
+    ) -> Result<ToolReply, ToolError> {
+        Ok(reply(&ctx.snapshot(), parse_args("metrics", arguments)?))
+    }
 }
 
 /// The tool's reply for a snapshot.

@@ -1,62 +1,64 @@
-//! zen's tools: their names, argument types (the JSON Schema clients see comes from these),
-//! and thin bodies for listmodels, version and metrics. The chat flow lives in `chat.rs`; what
-//! a tool may use is the [`ToolContext`]. Tools import the managers and providers, never the
-//! server or transports above them.
+//! zen's tools. A tool is one file implementing [`Tool`] (name, description, input schema,
+//! annotations, `call`); `registry.rs` lists them, and the server dispatches through that list.
+//! What a tool may use is the [`ToolContext`]; model-calling tools share the thread handling in
+//! `conversation.rs`. Tools import the managers and providers, never the server or transports
+//! above them.
+use async_trait::async_trait;
 use rmcp::handler::server::common::{schema_for_empty_input, schema_for_input};
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ToolAnnotations};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub mod apilookup;
+pub mod challenge;
 pub mod chat;
+pub mod consensus;
 pub mod context;
+pub mod conversation;
+pub mod embed;
 pub mod files;
+pub mod listmodels;
 pub mod metrics;
+pub mod registry;
 pub mod threads;
+pub mod version;
+pub mod workflow;
 
 pub use context::{ToolContext, TransportInfo};
+pub use registry::ToolRegistry;
 
 use crate::metrics::CallOutcome;
-use crate::snapshot::SnapshotSource;
 
-/// The tools zen serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolName {
-    Chat,
-    ListModels,
-    Metrics,
-    Threads,
-    Version,
-}
-
-impl ToolName {
-    pub const ALL: [ToolName; 5] = [
-        ToolName::Chat,
-        ToolName::ListModels,
-        ToolName::Metrics,
-        ToolName::Threads,
-        ToolName::Version,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ToolName::Chat => "chat",
-            ToolName::ListModels => "listmodels",
-            ToolName::Metrics => "metrics",
-            ToolName::Threads => "threads",
-            ToolName::Version => "version",
-        }
+/// One tool: what clients see in tools/list, and what a call does.
+#[async_trait]
+pub trait Tool: Send + Sync + 'static {
+    /// The name clients call it by.
+    fn name(&self) -> &'static str;
+    /// What it is for, for the model choosing a tool.
+    fn description(&self) -> &'static str;
+    /// JSON Schema of its arguments (built once, when the registry is made).
+    fn input_schema(&self) -> JsonObject;
+    /// Hints for clients: read-only, open world (does it reach a model provider).
+    fn annotations(&self) -> ToolAnnotations;
+    /// False for a tool that must answer while the global pool is saturated (metrics).
+    fn needs_global_permit(&self) -> bool {
+        true
     }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
-    }
+    /// Run one call (the caller holds the global permit when the tool needs one).
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        arguments: Option<JsonObject>,
+    ) -> Result<ToolReply, ToolError>;
 }
 
 /// A failed tool call: its kind (for the metrics) and the message the client sees.
 #[derive(Debug, Clone)]
 pub struct ToolError {
+    /// How the call ended, for the per-tool error counters.
     pub outcome: CallOutcome,
+    /// What went wrong and what to do, for the client.
     pub message: String,
 }
 
@@ -72,12 +74,19 @@ impl ToolError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(CallOutcome::ToolError, message)
     }
+
+    /// A bad value in one argument: names the tool and the field.
+    pub fn bad_field(tool: &str, field: &str, why: impl std::fmt::Display) -> Self {
+        Self::bad_input(format!("invalid arguments for {tool}: {field}: {why}"))
+    }
 }
 
 /// A successful tool result: text for people, and structured JSON for programs.
 #[derive(Debug, Clone)]
 pub struct ToolReply {
+    /// What a person (or the calling model) reads.
     pub text: String,
+    /// The same, for programs (`structuredContent`).
     pub structured: Option<Value>,
 }
 
@@ -96,34 +105,38 @@ impl ToolReply {
     }
 }
 
-/// `chat` arguments.
+/// Tools without arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChatArgs {
-    /// Your question, idea or request for the model. Put large content in files instead.
-    pub prompt: String,
-    /// Model to ask: a name from listmodels, `provider/model`, or `auto` (default: DEFAULT_MODEL).
-    #[serde(default)]
-    pub model: Option<String>,
-    /// Thread id from an earlier chat reply, to continue that conversation.
-    #[serde(default)]
-    pub continuation_id: Option<String>,
-    /// Sampling temperature from 0 (focused) to 1 (creative).
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    /// Absolute paths of files to include; each at most 1 MiB, embedded once per conversation.
-    #[serde(default)]
-    pub absolute_file_paths: Vec<String>,
+pub struct NoArgs {}
+
+/// The input schema of an argument type.
+pub fn schema_of<T: JsonSchema + 'static>() -> JsonObject {
+    (*schema_for_input::<T>().expect("tool arguments have an object schema")).clone()
 }
 
-/// Tools without arguments.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoArgs {}
+/// The input schema of a tool without arguments.
+pub fn empty_schema() -> JsonObject {
+    (*schema_for_empty_input()).clone()
+}
+
+/// Annotations of a tool that only reads zen's own state.
+pub fn read_only_local(title: &str) -> ToolAnnotations {
+    ToolAnnotations::with_title(title)
+        .read_only(true)
+        .open_world(false)
+}
+
+/// Annotations of a tool that asks a model provider (an open world) and keeps a thread.
+pub fn asks_a_model(title: &str) -> ToolAnnotations {
+    ToolAnnotations::with_title(title)
+        .read_only(true)
+        .open_world(true)
+}
 
 /// Parse tool arguments, naming the field at fault.
 pub fn parse_args<T: serde::de::DeserializeOwned>(
-    tool: ToolName,
+    tool: &str,
     arguments: Option<JsonObject>,
 ) -> Result<T, ToolError> {
     let value = Value::Object(arguments.unwrap_or_default());
@@ -136,130 +149,7 @@ pub fn parse_args<T: serde::de::DeserializeOwned>(
             format!("{path}: ")
         };
         ToolError::bad_input(format!(
-            "invalid arguments for {}: {at}{inner}. See the tool's input schema (tools/list).",
-            tool.as_str()
+            "invalid arguments for {tool}: {at}{inner}. See the tool's input schema (tools/list)."
         ))
-    })
-}
-
-/// The tool list clients see.
-pub fn definitions() -> Vec<Tool> {
-    let chat_schema = schema_for_input::<ChatArgs>().expect("ChatArgs has an object schema");
-    vec![
-        Tool::new(
-            "chat",
-            "Ask an AI model: a general chat and thinking partner. Replies carry a continuation_id; \
-             pass it back to continue the conversation with its history.",
-            chat_schema,
-        ),
-        Tool::new(
-            "listmodels",
-            "List the configured providers, their models and limits.",
-            schema_for_empty_input(),
-        ),
-        Tool::new(
-            "metrics",
-            "zen's live figures, summarised: per-tool calls, errors and p50/p99, pools, \
-             providers, the conversation store and memory. {\"detail\": true} returns the \
-             full snapshot (every counter, percentile and histogram).",
-            schema_for_input::<metrics::MetricsArgs>().expect("MetricsArgs has an object schema"),
-        ),
-        Tool::new(
-            "threads",
-            "Find earlier conversations: the most recent threads, newest first, with their id, \
-             last update, turns, model and first prompt; `query` keeps those whose prompts contain \
-             a phrase. Continue one by passing its id to chat as continuation_id.",
-            schema_for_input::<threads::ThreadsArgs>().expect("ThreadsArgs has an object schema"),
-        ),
-        Tool::new(
-            "version",
-            "zen's version, uptime and configuration summary (no network access).",
-            schema_for_empty_input(),
-        ),
-    ]
-}
-
-/// Run a tool (the caller holds the global permit).
-pub async fn run(
-    ctx: &ToolContext,
-    tool: ToolName,
-    arguments: Option<JsonObject>,
-) -> Result<ToolReply, ToolError> {
-    match tool {
-        ToolName::Chat => chat::run(ctx, parse_args(tool, arguments)?).await,
-        ToolName::ListModels => {
-            parse_args::<NoArgs>(tool, arguments)?;
-            Ok(ToolReply::json(listmodels(ctx)))
-        }
-        ToolName::Metrics => {
-            let args = parse_args(tool, arguments)?;
-            Ok(metrics::reply(&ctx.snapshot(), args))
-        }
-        ToolName::Threads => threads::run(ctx, parse_args(tool, arguments)?).await,
-        ToolName::Version => {
-            parse_args::<NoArgs>(tool, arguments)?;
-            Ok(ToolReply::json(version(ctx)))
-        }
-    }
-}
-
-fn listmodels(ctx: &ToolContext) -> Value {
-    let providers: Vec<Value> = ctx
-        .registry
-        .providers()
-        .iter()
-        .map(|p| {
-            json!({
-                "provider": p.name(),
-                "concurrency_limit": ctx.config.limits.provider_limit(p.name()),
-                "models": p.models(),
-            })
-        })
-        .collect();
-    let configured: Vec<&str> = ctx.registry.providers().iter().map(|p| p.name()).collect();
-    let unconfigured: Vec<Value> = [
-        ("openai", "OPENAI_API_KEY"),
-        ("gemini", "GEMINI_API_KEY"),
-        ("openrouter", "OPENROUTER_API_KEY"),
-        ("custom", "CUSTOM_API_URL"),
-    ]
-    .into_iter()
-    .filter(|(name, _)| !configured.contains(name))
-    .map(|(name, var)| json!({ "provider": name, "enable_with": var }))
-    .collect();
-    let default = ctx
-        .registry
-        .resolve(None)
-        .map(|r| format!("{}/{}", r.provider.name(), r.model))
-        .unwrap_or_default();
-    json!({
-        "default_model": ctx.registry.default_model(),
-        "auto_resolves_to": default,
-        "providers": providers,
-        "not_configured": unconfigured,
-    })
-}
-
-fn version(ctx: &ToolContext) -> Value {
-    let c = &ctx.config;
-    let server = ctx.server_info();
-    json!({
-        "name": "zen",
-        "version": crate::VERSION,
-        "uptime_secs": server.uptime_secs,
-        "pid": server.pid,
-        "transport": server.transport,
-        "config": {
-            "default_model": c.providers.default_model,
-            "providers": ctx.registry.providers().iter().map(|p| p.name()).collect::<Vec<_>>(),
-            "max_concurrent_requests": c.limits.max_concurrent_requests,
-            "queue_timeout_secs": c.limits.queue_timeout.as_secs_f64(),
-            "max_retries": c.providers.max_retries,
-            "conversation_timeout_hours": c.memory.conversation_timeout_hours,
-            "max_conversation_turns": c.memory.max_conversation_turns,
-            "conversation_memory_limit_mb": c.memory.conversation_memory_limit_mb,
-            "memory_limit_mb": c.memory.memory_limit_mb,
-            "telemetry": !c.transport.no_telemetry,
-        },
     })
 }

@@ -1,11 +1,13 @@
 //! The `threads` tool: find a conversation again after the client's context was cleared.
 //! Lists the store's most recent threads (newest first), optionally those whose prompts
 //! contain a phrase, and says how to continue one.
+use async_trait::async_trait;
+use rmcp::model::{JsonObject, ToolAnnotations};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ToolContext, ToolError, ToolReply};
+use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
 use crate::conversations::ThreadSummary;
 use crate::metrics::CallOutcome;
 
@@ -22,6 +24,38 @@ pub struct ThreadsArgs {
     /// Only threads with a prompt containing this text (case-insensitive).
     #[serde(default)]
     pub query: Option<String>,
+}
+
+/// The threads tool.
+pub struct Threads;
+
+#[async_trait]
+impl Tool for Threads {
+    fn name(&self) -> &'static str {
+        "threads"
+    }
+
+    fn description(&self) -> &'static str {
+        "Find earlier conversations: the most recent threads, newest first, with their id, \
+         last update, turns, model and first prompt; `query` keeps those whose prompts contain \
+         a phrase. Continue one by passing its id to chat as continuation_id."
+    }
+
+    fn input_schema(&self) -> JsonObject {
+        schema_of::<ThreadsArgs>()
+    }
+
+    fn annotations(&self) -> ToolAnnotations {
+        read_only_local("Find conversations")
+    }
+
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        arguments: Option<JsonObject>,
+    ) -> Result<ToolReply, ToolError> {
+        run(ctx, parse_args("threads", arguments)?).await
+    }
 }
 
 /// List recent threads.

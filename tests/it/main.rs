@@ -18,6 +18,9 @@ mod serve_stdio;
 mod soak;
 mod stress;
 mod tool_arguments;
+mod tools_consensus;
+mod tools_registry;
+mod tools_workflow;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;

@@ -14,7 +14,21 @@ async fn lists_its_tools() {
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
     assert_eq!(
         names,
-        ["chat", "listmodels", "metrics", "threads", "version"]
+        [
+            "chat",
+            "consensus",
+            "thinkdeep",
+            "planner",
+            "codereview",
+            "precommit",
+            "debug",
+            "challenge",
+            "apilookup",
+            "listmodels",
+            "metrics",
+            "threads",
+            "version"
+        ]
     );
     let chat = &tools[0];
     let schema = serde_json::to_value(&chat.input_schema).unwrap();

@@ -342,10 +342,12 @@ fn every_shipped_scenario_parses() {
         names,
         [
             "burst-100",
+            "consensus",
             "fifty-concurrent",
             "mixed",
             "soak-1h",
-            "thirty-concurrent"
+            "thirty-concurrent",
+            "workflow"
         ]
     );
 }

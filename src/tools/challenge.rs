@@ -1,0 +1,66 @@
+//! The `challenge` tool: no model call. It hands a statement back to the calling assistant,
+//! framed so that it re-examines the statement critically instead of agreeing by reflex.
+use async_trait::async_trait;
+use rmcp::model::{JsonObject, ToolAnnotations};
+use rmcp::schemars::{self, JsonSchema};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::conversation::check_text;
+use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+
+const FRAME: &str = include_str!("prompts/challenge.txt");
+
+/// `challenge` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeArgs {
+    /// The statement, claim or pushback to examine critically (e.g. what the user just said).
+    pub prompt: String,
+}
+
+/// The challenge tool.
+pub struct Challenge;
+
+#[async_trait]
+impl Tool for Challenge {
+    fn name(&self) -> &'static str {
+        "challenge"
+    }
+
+    fn description(&self) -> &'static str {
+        "Re-examine a statement before agreeing with it: when the user disagrees or claims \
+         something, pass their words here and get them back framed for a critical check \
+         (is it right, what is the evidence, what would change your mind). No model is called."
+    }
+
+    fn input_schema(&self) -> JsonObject {
+        schema_of::<ChallengeArgs>()
+    }
+
+    fn annotations(&self) -> ToolAnnotations {
+        read_only_local("Challenge a statement")
+    }
+
+    async fn call(
+        &self,
+        ctx: &ToolContext,
+        arguments: Option<JsonObject>,
+    ) -> Result<ToolReply, ToolError> {
+        let args: ChallengeArgs = parse_args("challenge", arguments)?;
+        check_text("challenge", "prompt", &args.prompt, &ctx.config.memory)?;
+        let text = format!(
+            "{}\n\nThe statement to examine:\n\"\"\"\n{}\n\"\"\"",
+            FRAME.trim_end(),
+            args.prompt.trim()
+        );
+        Ok(ToolReply {
+            structured: Some(json!({
+                "status": "challenge_ready",
+                "original_statement": args.prompt,
+                "challenge_prompt": text,
+            })),
+            text,
+        })
+    }
+}
