@@ -8,9 +8,11 @@ use std::time::Duration;
 use clap::Args;
 
 mod bounds;
+mod cluster;
 mod store;
 mod values;
 pub use bounds::BoundsConfig;
+pub use cluster::ClusterConfig;
 pub use store::{StoreConfig, StoreKind};
 pub use values::*;
 
@@ -31,6 +33,8 @@ pub struct ServeConfig {
     pub memory: MemoryConfig,
     #[command(flatten)]
     pub store: StoreConfig,
+    #[command(flatten)]
+    pub cluster: ClusterConfig,
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

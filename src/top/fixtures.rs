@@ -115,6 +115,7 @@ impl Timeline {
             },
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
+            limits: Default::default(),
         };
         let hist = tools
             .iter()

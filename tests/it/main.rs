@@ -5,6 +5,8 @@ mod util;
 
 mod architecture;
 mod cli_help;
+mod cluster_limits;
+mod cluster_provider;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;

@@ -60,16 +60,7 @@ pub struct RedisStore {
     clock: (u64, tokio::time::Instant),
 }
 
-/// The URL with any password replaced, for messages.
-pub fn redacted(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::human::redacted_url as redacted;
 
 impl RedisStore {
     /// Connect and check Redis answers: `Err` names the URL (zen serve exits 2).
