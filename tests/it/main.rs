@@ -7,6 +7,7 @@ mod architecture;
 mod cli_help;
 mod cluster_limits;
 mod cluster_provider;
+mod cluster_stress;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
