@@ -151,9 +151,9 @@ pub struct SoakArgs {
 /// `zen top`.
 #[derive(Debug, Clone, Args)]
 pub struct TopArgs {
-    /// Telemetry address of the server, e.g. http://127.0.0.1:40123 [default: found in the discovery directory]
+    /// Telemetry address of the server, e.g. http://127.0.0.1:40123; repeat it to watch several instances with the cluster's totals [default: found in the discovery directory]
     #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
     /// Attach to the zen serve with this pid (when several are running)
     #[arg(long, value_name = "PID", conflicts_with = "url")]
     pub pid: Option<u32>,

@@ -66,6 +66,7 @@ pub async fn with_dashboard<T>(
                     ok: recorded_ok,
                     failed,
                 }),
+                instances: Vec::new(),
             });
         }
     };
