@@ -70,6 +70,36 @@ async fn a_limit_of_10_holds_across_two_instances_under_60_calls() {
 }
 
 #[tokio::test]
+async fn a_quiet_instance_is_not_starved_by_a_busy_one() {
+    let redis = RedisServer::start().await;
+    let provider = FakeProvider::start(Duration::from_millis(200)).await;
+    let limits = [("ZEN_PROVIDER_LIMITS", "custom=2")];
+    let busy = instance(&provider, &redis.url(), &limits).await;
+    let quiet = instance(&provider, &redis.url(), &limits).await;
+    let flood = chats(&busy.client, 20); // ten waves of two
+    let one = async {
+        crate::util::wait_for(
+            "the flood to fill the limit",
+            Duration::from_secs(10),
+            async || provider.now() == 2,
+        )
+        .await;
+        let started = Instant::now();
+        let reply = call(&quiet.client, "chat", json!({ "prompt": "my turn" })).await;
+        assert!(!is_error(&reply), "{}", text(&reply));
+        started.elapsed()
+    };
+    let started = Instant::now();
+    let ((), waited) = tokio::join!(flood, one);
+    let flood_took = started.elapsed();
+    eprintln!("the quiet instance's call took {waited:?} while the flood took {flood_took:?}");
+    // Its ticket is older than the busy instance's next ones: served within about a wave.
+    assert!(waited < Duration::from_millis(900), "starved: {waited:?}");
+    assert!(flood_took >= Duration::from_millis(1900), "{flood_took:?}");
+    assert!(provider.peak() <= 2, "{}", provider.peak());
+}
+
+#[tokio::test]
 async fn a_killed_instance_gives_its_leases_back_within_the_lease_time() {
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(10)).await;
