@@ -145,6 +145,13 @@ pub fn render(r: &Report) -> String {
                 "  server     peaks below are since the server started, not only this run"
             );
         }
+        if let Some(first) = r.targets.first() {
+            let _ = writeln!(
+                w,
+                "  server     figures below are {}'s (the first --url)",
+                first.label
+            );
+        }
         for p in &s.pools {
             let _ = writeln!(
                 w,

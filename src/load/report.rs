@@ -43,7 +43,7 @@ pub struct Report {
     pub targets: Vec<super::spread::TargetShare>,
     /// Failed calls by kind: jsonrpc, tool_error, transport, timeout.
     pub errors: BTreeMap<String, ErrorBucket>,
-    /// The server's side, when the target is zen.
+    /// The server's side, when the target is zen (with several `--url`, the first instance's).
     pub server: Option<ServerSide>,
     /// The load generator's own cost.
     pub generator: Generator,
