@@ -139,6 +139,54 @@ async fn a_killed_instance_gives_its_leases_back_within_the_lease_time() {
 }
 
 #[tokio::test]
+async fn a_call_past_the_queue_timeout_in_the_cluster_queue_is_answered_busy() {
+    let redis = RedisServer::start().await;
+    let provider = FakeProvider::start(Duration::from_millis(10)).await;
+    let env = [
+        ("ZEN_PROVIDER_LIMITS", "custom=1"),
+        ("ZEN_QUEUE_TIMEOUT", "500ms"),
+    ];
+    let a = instance(&provider, &redis.url(), &env).await;
+    let b = instance(&provider, &redis.url(), &env).await;
+    let holder = a.client.peer().clone();
+    tokio::spawn(async move {
+        let args = json!({ "prompt": "HOLD" }).as_object().unwrap().clone();
+        let params = rmcp::model::CallToolRequestParams::new("chat").with_arguments(args);
+        let _ = holder.call_tool(params).await;
+    });
+    crate::util::wait_for("A to hold the lease", Duration::from_secs(10), async || {
+        provider.now() == 1
+    })
+    .await;
+    let started = Instant::now();
+    let reply = call(&b.client, "chat", json!({ "prompt": "no room" })).await;
+    let took = started.elapsed();
+    assert!(is_error(&reply), "{}", text(&reply));
+    let message = text(&reply);
+    assert!(
+        message
+            .starts_with("busy: 0 calls waiting for custom across the cluster (redis://127.0.0.1:"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(limit 1)") && message.contains("ZEN_QUEUE_TIMEOUT"),
+        "{message}"
+    );
+    assert!(
+        took >= Duration::from_millis(450) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    // B's snapshot shows A's lease once B's keeper has read the cluster (each second).
+    let held = async || {
+        let limits = snapshot(&b.client).await["limits"]["providers"][0].clone();
+        limits["held"] == json!(1) && limits["held_here"] == json!(0)
+    };
+    crate::util::wait_for("B to see A's lease", Duration::from_secs(5), held).await;
+    let snap = snapshot(&b.client).await;
+    assert_eq!(snap["tools"]["chat"]["errors"]["rejected"], json!(1));
+}
+
+#[tokio::test]
 async fn redis_stopped_mid_run_refuses_calls_clearly_and_zen_recovers_when_it_is_back() {
     let redis = RedisServer::start().await;
     let port = redis.port;
