@@ -44,9 +44,9 @@ pub struct TargetArgs {
     /// Spawn this MCP server command over stdio, e.g. "node dist/index.js stdio" [default: this zen's own `serve`]
     #[arg(long, value_name = "CMD", conflicts_with = "url")]
     pub stdio: Option<String>,
-    /// Drive a streamable HTTP MCP server, e.g. http://127.0.0.1:8931/mcp
+    /// Drive a streamable HTTP MCP server, e.g. http://127.0.0.1:8931/mcp; repeat it to spread the sessions over several instances
     #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
     /// Environment for a spawned target, KEY=VALUE (repeatable), e.g. ZEN_SIM_ERROR_RATE=0.5
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
     pub env: Vec<(String, String)>,
@@ -166,9 +166,9 @@ pub struct SoakArgs {
 /// `zen top`.
 #[derive(Debug, Clone, Args)]
 pub struct TopArgs {
-    /// Telemetry address of the server, e.g. http://127.0.0.1:40123 [default: found in the discovery directory]
+    /// Telemetry address of the server, e.g. http://127.0.0.1:40123; repeat it to watch several instances with the cluster's totals [default: found in the discovery directory]
     #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
     /// Attach to the zen serve with this pid (when several are running)
     #[arg(long, value_name = "PID", conflicts_with = "url")]
     pub pid: Option<u32>,

@@ -2,6 +2,17 @@
 
 use std::time::Duration;
 
+/// A URL with any password replaced, for messages and snapshots.
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Seconds as a person reads them: `250 ms` under a second, `5.2 s` under ten, `60 s` above,
 /// `1.8e19 s` for the absurd (a Retry-After of `1e30` saturates to Duration::MAX).
 pub fn seconds(d: Duration) -> String {

@@ -8,11 +8,13 @@ use std::time::Duration;
 use clap::Args;
 
 mod bounds;
+mod cluster;
 mod sim;
 mod store;
 mod tools;
 mod values;
 pub use bounds::BoundsConfig;
+pub use cluster::ClusterConfig;
 pub use sim::SimConfig;
 pub use store::{StoreConfig, StoreKind};
 pub use tools::ToolsConfig;
@@ -37,6 +39,8 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     #[command(flatten)]
     pub tools: ToolsConfig,
+    #[command(flatten)]
+    pub cluster: ClusterConfig,
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

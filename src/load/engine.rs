@@ -140,7 +140,7 @@ async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop) {
         let (shared, tickets) = (shared.clone(), tickets.clone());
         workers.spawn(async move {
             let mut rng = StdRng::seed_from_u64(shared.plan.seed.wrapping_add(w as u64));
-            let peer = &shared.peers[w as usize % shared.peers.len()];
+            let session = w as usize % shared.peers.len();
             loop {
                 if shared.stop.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
                     return;
@@ -151,7 +151,7 @@ async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop) {
                     return;
                 }
                 let kind = shared.pick(&mut rng);
-                shared.call(peer, kind, &mut rng, None).await;
+                shared.call(session, kind, &mut rng, None).await;
             }
         });
     }
@@ -189,10 +189,10 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64, duration: Duration, max_in_f
         let kind = shared.pick(&mut rng);
         let call_seed: u64 = rng.random();
         let shared = shared.clone();
-        let peer = shared.peers[i as usize % shared.peers.len()].clone();
+        let session = i as usize % shared.peers.len();
         calls.spawn(async move {
             let mut rng = StdRng::seed_from_u64(call_seed);
-            shared.call(&peer, kind, &mut rng, Some(intended)).await;
+            shared.call(session, kind, &mut rng, Some(intended)).await;
             drop(permit);
         });
         sent += 1;
@@ -213,14 +213,9 @@ impl Shared {
         self.cumulative.partition_point(|c| *c <= roll)
     }
 
-    /// Make one call of kind `kind` and record it.
-    async fn call(
-        &self,
-        peer: &Peer<RoleClient>,
-        kind: usize,
-        rng: &mut StdRng,
-        intended: Option<Instant>,
-    ) {
+    /// Make one call of kind `kind` on session `session` and record it.
+    async fn call(&self, session: usize, kind: usize, rng: &mut StdRng, intended: Option<Instant>) {
+        let peer = &self.peers[session];
         let spec = &self.plan.calls[kind];
         let mut args = spec.args.clone();
         let continued = if spec.continue_ratio > 0.0 && rng.random_bool(spec.continue_ratio) {
@@ -274,6 +269,9 @@ impl Shared {
                 None
             }
         };
+        if let Some(spread) = &self.recorder.spread {
+            spread.record(session, failure.is_none(), (done - sent).as_micros() as u64);
+        }
         self.recorder.record(
             kind,
             failure,

@@ -66,6 +66,7 @@ pub async fn with_dashboard<T>(
                     ok: recorded_ok,
                     failed,
                 }),
+                instances: Vec::new(),
             });
         }
     };
@@ -188,5 +189,6 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         conversations: Default::default(),
         protocol: Default::default(),
         tokens: Vec::new(),
+        limits: Default::default(),
     }
 }

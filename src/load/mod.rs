@@ -14,6 +14,7 @@ pub mod series;
 pub mod settings;
 pub mod soak_sampler;
 pub mod soak_verdict;
+pub mod spread;
 pub mod target;
 pub mod verdict;
 pub mod watchdog;

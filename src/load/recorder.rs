@@ -120,6 +120,8 @@ pub struct Recorder {
     pub started: Instant,
     /// Why the target is gone, once it is: (seconds into the run, what was seen).
     lost: Mutex<Option<(f64, String)>>,
+    /// Each instance's share of the calls, when the target is several (`--url A --url B`).
+    pub spread: Option<super::spread::Spread>,
 }
 
 /// A snapshot of a recorder's histograms and counts, for reports.
@@ -166,7 +168,14 @@ impl Recorder {
             aborted: AtomicU64::new(0),
             started: Instant::now(),
             lost: Mutex::new(None),
+            spread: None,
         }
+    }
+
+    /// Count each call against the instance its session talks to.
+    pub fn with_spread(mut self, spread: super::spread::Spread) -> Self {
+        self.spread = Some(spread);
+        self
     }
 
     /// The target is gone (its process exited, or it refuses every call): keep the first cause.

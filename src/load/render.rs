@@ -120,6 +120,13 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
+    for t in &r.targets {
+        let _ = writeln!(
+            w,
+            "  target     {} ({} sessions): {} ok, {} failed; {:.1} calls/s; p50 {:.1} ms  p99 {:.1} ms",
+            t.label, t.sessions, t.ok, t.failed, t.throughput_per_sec, t.p50_ms, t.p99_ms
+        );
+    }
     let failing: Vec<_> = r.errors.iter().filter(|(_, b)| b.count > 0).collect();
     if failing.is_empty() {
         let _ = writeln!(w, "  errors     none");
@@ -136,6 +143,13 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(
                 w,
                 "  server     peaks below are since the server started, not only this run"
+            );
+        }
+        if let Some(first) = r.targets.first() {
+            let _ = writeln!(
+                w,
+                "  server     figures below are {}'s (the first --url)",
+                first.label
             );
         }
         for p in &s.pools {

@@ -38,9 +38,12 @@ pub struct Report {
     pub latency_uncorrected: Option<LatencyReport>,
     /// Per tool.
     pub tools: BTreeMap<String, ToolReport>,
+    /// Per instance, when the run spread its sessions over several (`--url A --url B`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<super::spread::TargetShare>,
     /// Failed calls by kind: jsonrpc, tool_error, transport, timeout.
     pub errors: BTreeMap<String, ErrorBucket>,
-    /// The server's side, when the target is zen.
+    /// The server's side, when the target is zen (with several `--url`, the first instance's).
     pub server: Option<ServerSide>,
     /// The load generator's own cost.
     pub generator: Generator,

@@ -16,6 +16,7 @@ use super::report::{
 use super::series::{self, MAX_POINTS, Series};
 use super::settings::RunSettings;
 use super::soak_verdict::SoakReport;
+use super::spread::Spread;
 use super::target::Target;
 use super::verdict::{Measured, judge};
 use crate::snapshot::Snapshot;
@@ -85,7 +86,10 @@ impl Run {
         crate::signal::cancel_on_interrupt(stop.clone());
         Ok(Run {
             command,
-            recorder: Arc::new(Recorder::new(&tools, open)),
+            recorder: Arc::new(Recorder::new(&tools, open).with_spread(Spread::new(
+                target.instances.clone(),
+                target.session_instance.clone(),
+            ))),
             settings,
             target,
             stop,
@@ -271,6 +275,8 @@ impl Run {
             latency,
             latency_uncorrected: uncorrected,
             tools: tool_reports(&recorded),
+            targets: (self.recorder.spread.as_ref())
+                .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
             errors,
             server,
             generator,

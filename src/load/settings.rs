@@ -47,18 +47,19 @@ impl RunSettings {
         let s = &scenario.load;
         let target_spec = match (
             &target.stdio,
-            &target.url,
+            &target.url[..],
             &scenario.target.stdio,
             &scenario.target.url,
         ) {
             (Some(cmd), _, _, _) => TargetSpec::Stdio(cmd.clone()),
-            (_, Some(url), _, _) => TargetSpec::Url(url.clone()),
+            (_, [_, ..], _, _) => TargetSpec::Url(target.url.clone()),
             (_, _, Some(cmd), _) => TargetSpec::Stdio(cmd.clone()),
-            (_, _, _, Some(url)) => TargetSpec::Url(url.clone()),
+            (_, _, _, Some(url)) => TargetSpec::Url(vec![url.clone()]),
             _ => TargetSpec::SpawnSelf,
         };
-        if let TargetSpec::Url(url) = &target_spec
-            && !(url.starts_with("http://") || url.starts_with("https://"))
+        if let TargetSpec::Url(urls) = &target_spec
+            && let Some(url) =
+                (urls.iter()).find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
         {
             bail!(
                 "--url '{url}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8931/mcp)"
@@ -67,7 +68,8 @@ impl RunSettings {
         let mut env: Vec<(String, String)> = match &target_spec {
             // A server already running keeps the environment it was started with; a scenario
             // written for a spawned zen still drives it, so its env is set aside, not an error.
-            TargetSpec::Url(url) => {
+            TargetSpec::Url(urls) => {
+                let url = urls.join(", ");
                 if let Some((key, _)) = target.env.first() {
                     bail!(
                         "--env {key}=… would be ignored: {url} is a server that is already \

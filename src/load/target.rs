@@ -30,8 +30,8 @@ pub enum TargetSpec {
     SpawnSelf,
     /// Any MCP server command over stdio.
     Stdio(String),
-    /// A streamable HTTP endpoint.
-    Url(String),
+    /// Streamable HTTP endpoints: one, or several instances sharing the sessions.
+    Url(Vec<String>),
 }
 
 /// Lines of the target's stderr kept for error messages.
@@ -79,6 +79,10 @@ pub struct Target {
     pub pid: Option<u32>,
     /// serverInfo from initialize.
     pub server: Implementation,
+    /// The instances the sessions go to (several with `--url A --url B`; else the label).
+    pub instances: Vec<String>,
+    /// Session index → index in `instances`.
+    pub session_instance: Vec<usize>,
     /// The target offers zen's `metrics` tool (its snapshot).
     pub has_snapshot: bool,
     /// The tools it listed (names and input schemas), checked against the plan before load.
@@ -158,12 +162,15 @@ impl Target {
                 cmd.args(&words[1..]);
                 connect_stdio(cmd, line, "stdio", env).await
             }
-            TargetSpec::Url(url) => {
+            TargetSpec::Url(urls) => {
+                let spread = super::spread::sessions_for(urls, sessions);
                 let mut all = Vec::new();
-                for _ in 0..sessions {
-                    all.push(connect_http(url).await?);
+                for instance in &spread {
+                    all.push(connect_http(&urls[*instance]).await?);
                 }
-                Self::finish(url.clone(), "http", all, None, None).await
+                let mut target = Self::finish(urls.join(", "), "http", all, None, None).await?;
+                (target.instances, target.session_instance) = (urls.clone(), spread);
+                Ok(target)
             }
         }
     }
@@ -191,6 +198,8 @@ impl Target {
             .unwrap_or_default();
         let has_snapshot = server.name == "zen" && tools.iter().any(|t| t.name == "metrics");
         Ok(Target {
+            instances: vec![label.clone()],
+            session_instance: vec![0; sessions.len()],
             label,
             kind,
             sessions,

@@ -85,6 +85,13 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
                 .into(),
         );
     }
+    if reports.iter().any(|r| !r.targets.is_empty()) {
+        notes.push(
+            "the per-instance shares (--url A --url B) are per run and left out of the merge: \
+             read them in the inputs"
+                .into(),
+        );
+    }
     let merged = Report {
         schema_version: first.schema_version,
         command: first.command.clone(),
@@ -99,6 +106,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
         latency,
         latency_uncorrected,
         tools: merge_tools(&reports)?,
+        targets: Vec::new(),
         errors: merge_errors(&reports),
         server: None,
         generator: Generator {

@@ -15,7 +15,7 @@ mod window;
 
 pub use latency::decode as decode_histogram;
 pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
-pub use pools::{BreakerState, BreakerStats, PoolStats};
+pub use pools::{BreakerState, BreakerStats, ClusterPoolStats, LimitsStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
 pub use window::{WindowLatency, between as latency_between};
 
@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// Tokens used, per provider and model, as the providers reported them.
     #[serde(default)]
     pub tokens: Vec<TokenStats>,
+    /// Where the provider limits are held (local or Redis) and the cluster's figures.
+    #[serde(default)]
+    pub limits: LimitsStats,
 }
 
 /// Tokens one provider's model used since the server started.

@@ -56,3 +56,54 @@ pub struct BreakerStats {
     pub transitions_total: u64,
     pub short_circuited_total: u64,
 }
+
+/// Where the provider limits are held and, when they are shared, the cluster's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LimitsStats {
+    /// `local` (this process's pools only) or `redis` (every instance on one Redis).
+    pub backend: String,
+    /// The Redis URL without its password, when shared.
+    pub location: Option<String>,
+    /// How long a cluster lease lives unless renewed (a crashed instance's permits come back after it).
+    pub lease_secs: f64,
+    /// Redis answered the last call (always true for local limits).
+    pub healthy: bool,
+    /// The last Redis failure, so the operator sees why calls are refused.
+    pub last_error: Option<String>,
+    /// Provider calls refused because the shared limits could not be reached (they fail closed).
+    pub unavailable_total: u64,
+    /// Leases that lapsed while their call still ran (renewals failed for a whole lease time).
+    pub leases_lost_total: u64,
+    /// Per provider, across every instance on the same Redis.
+    pub providers: Vec<ClusterPoolStats>,
+}
+
+impl Default for LimitsStats {
+    fn default() -> Self {
+        LimitsStats {
+            backend: "local".to_string(),
+            location: None,
+            lease_secs: 0.0,
+            healthy: true,
+            last_error: None,
+            unavailable_total: 0,
+            leases_lost_total: 0,
+            providers: Vec::new(),
+        }
+    }
+}
+
+/// One provider's cluster-wide figures, as of the last renewal tick.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ClusterPoolStats {
+    /// The provider.
+    pub name: String,
+    /// The limit this instance enforces (every instance should set the same).
+    pub limit: u32,
+    /// Leases held by every instance together.
+    pub held: u64,
+    /// Calls queued for a lease on every instance together.
+    pub waiting: u64,
+    /// Of `held`, the leases this instance holds.
+    pub held_here: u64,
+}

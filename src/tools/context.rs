@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use super::ToolError;
 use crate::clock::unix_ms;
-use crate::concurrency::Pools;
+use crate::concurrency::{Pools, SharedLimits};
 use crate::config::ServeConfig;
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
@@ -62,7 +62,8 @@ impl ToolContext {
                 .iter()
                 .map(|n| (n.to_string(), config.limits.provider_limit(n))),
             config.limits.queue_timeout(),
-        );
+        )
+        .with_shared(open_shared_limits(&config, &names)?);
         let breakers = names
             .iter()
             .map(|n| (*n, Breaker::new(n, config.providers.breaker(n))))
@@ -124,7 +125,7 @@ impl ToolContext {
             .pools
             .acquire_provider(name)
             .await
-            .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?;
+            .map_err(|refused| ToolError::new(CallOutcome::Rejected, refused.to_string()))?;
         let recording = self.metrics.begin_provider(name);
         let policy = RetryPolicy {
             max_attempts: self.config.providers.max_retries,
@@ -163,6 +164,20 @@ impl ToolContext {
     }
 }
 
+/// The shared provider limits, when ZEN_SHARED_LIMITS names a Redis: `Err` (exit 2) when it
+/// does not answer at start.
+fn open_shared_limits(config: &ServeConfig, providers: &[&str]) -> Result<Option<SharedLimits>> {
+    let Some(url) = &config.cluster.shared_limits else {
+        return Ok(None);
+    };
+    let limits = (providers.iter()).map(|n| (n.to_string(), config.limits.provider_limit(n)));
+    let prefix = &config.store.redis_prefix;
+    let open = SharedLimits::open(url, prefix, config.cluster.lease(), limits);
+    // Connecting is async and zen serve starts on a multi-threaded runtime.
+    let handle = tokio::runtime::Handle::current();
+    Ok(Some(tokio::task::block_in_place(|| handle.block_on(open))?))
+}
+
 impl SnapshotSource for ToolContext {
     /// The one way figures leave the managers.
     fn snapshot(&self) -> Snapshot {
@@ -190,6 +205,7 @@ impl SnapshotSource for ToolContext {
             conversations: self.memory.stats(),
             protocol: self.metrics.protocol_stats(),
             tokens: self.metrics.token_stats(),
+            limits: self.pools.limits_stats(),
         }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
-use super::feed::{Connection, Feed};
+use super::feed::{Connection, Feed, Instance};
 use crate::cli::TopArgs;
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::{self, DiscoveryInfo};
@@ -17,6 +17,9 @@ use crate::telemetry::discovery::{self, DiscoveryInfo};
 pub struct Target {
     /// Telemetry base URL, e.g. http://127.0.0.1:40123.
     pub url: String,
+    /// Further instances watched with it (`--url A --url B …`): the header shows each and
+    /// the cluster's totals; the panels show the first.
+    pub others: Vec<String>,
     /// Set when found by discovery without --pid: while disconnected, the directory is read
     /// again and a single server announced there (a restarted one) is followed.
     pub rediscover: Option<PathBuf>,
@@ -24,9 +27,10 @@ pub struct Target {
 
 /// Pick the server to watch, or explain why none can be picked.
 pub fn resolve(args: &TopArgs) -> Result<Target> {
-    if let Some(url) = &args.url {
+    if let [first, others @ ..] = &args.url[..] {
         return Ok(Target {
-            url: normalize_url(url),
+            url: normalize_url(first),
+            others: others.iter().map(|u| normalize_url(u)).collect(),
             rediscover: None,
         });
     }
@@ -36,6 +40,7 @@ pub fn resolve(args: &TopArgs) -> Result<Target> {
         return match servers.iter().find(|s| s.pid == pid) {
             Some(s) => Ok(Target {
                 url: normalize_url(&s.telemetry_url),
+                others: Vec::new(),
                 rediscover: None,
             }),
             None if servers.is_empty() => bail!(
@@ -57,6 +62,7 @@ pub fn resolve(args: &TopArgs) -> Result<Target> {
         ),
         [one] => Ok(Target {
             url: normalize_url(&one.telemetry_url),
+            others: Vec::new(),
             rediscover: Some(dir),
         }),
         many => bail!(
@@ -125,10 +131,18 @@ pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed
             _ = tx.closed() => return Ok(()),
             _ = tick.tick() => {}
         }
-        let result = tokio::select! {
-            _ = tx.closed() => return Ok(()),
-            r = fetch(&client, &target.url) => r,
+        let reads = async {
+            let all = std::iter::once(&target.url).chain(&target.others);
+            futures::future::join_all(all.map(|url| fetch(&client, url))).await
         };
+        let mut results = tokio::select! {
+            _ = tx.closed() => return Ok(()),
+            r = reads => r,
+        };
+        if !target.others.is_empty() {
+            tx.send_modify(|feed| note_instances(feed, &target, &results));
+        }
+        let result = results.swap_remove(0);
         match result {
             Ok(snapshot) => tx.send_modify(|feed| {
                 feed.snapshot = Some(snapshot);
@@ -149,6 +163,31 @@ pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed
             }
         }
     }
+}
+
+/// Every instance's latest read into the feed (a failed read keeps its last snapshot).
+fn note_instances(feed: &mut Feed, target: &Target, results: &[Result<Snapshot, String>]) {
+    let urls = std::iter::once(&target.url).chain(&target.others);
+    let previous = std::mem::take(&mut feed.instances);
+    feed.instances = (urls.zip(results).enumerate())
+        .map(|(i, (url, result))| {
+            let kept = previous.get(i).and_then(|p| p.snapshot.clone());
+            let (connection, snapshot) = match result {
+                Ok(snap) => (Connection::Connected, Some(snap.clone())),
+                Err(reason) => (
+                    Connection::Disconnected {
+                        reason: reason.clone(),
+                    },
+                    kept,
+                ),
+            };
+            Instance {
+                url: url.clone(),
+                connection,
+                snapshot,
+            }
+        })
+        .collect();
 }
 
 /// One read, with a short reason on failure.
@@ -195,7 +234,7 @@ mod tests {
 
     fn args(dir: &std::path::Path, pid: Option<u32>) -> TopArgs {
         TopArgs {
-            url: None,
+            url: Vec::new(),
             pid,
             interval: Duration::from_secs(1),
             runtime_dir: Some(dir.to_path_buf()),

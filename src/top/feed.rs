@@ -16,6 +16,20 @@ pub struct Feed {
     pub connection: Connection,
     /// A load run in progress (`zen stress --tui`, `zen soak --tui`): shown in the header.
     pub run: Option<RunStatus>,
+    /// With `zen top --url A --url B …`: every instance, the first being the one `snapshot`
+    /// shows in the panels; empty when watching one server.
+    pub instances: Vec<Instance>,
+}
+
+/// One instance of several watched together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// Its telemetry base URL.
+    pub url: String,
+    /// Whether it answers.
+    pub connection: Connection,
+    /// Its latest snapshot, kept while disconnected.
+    pub snapshot: Option<Snapshot>,
 }
 
 /// The state of the link to the snapshot source.

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::feed::{Connection, Feed, RunStatus};
+use super::feed::{Connection, Feed, Instance, RunStatus};
 use super::state::State;
 use crate::snapshot::{
-    BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, Evictions, LatencySummary,
-    PoolStats, ProtocolStats, ProviderStats, ServerInfo, Snapshot, StoreStats, SystemStats,
-    TokenStats, WatchdogState, WatchdogStats, new_histogram,
+    BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, ClusterPoolStats, Evictions,
+    LatencySummary, LimitsStats, PoolStats, ProtocolStats, ProviderStats, ServerInfo, Snapshot,
+    StoreStats, SystemStats, TokenStats, WatchdogState, WatchdogStats, new_histogram,
 };
 
 /// The fixture server's start (Unix ms).
@@ -116,6 +116,7 @@ impl Timeline {
             },
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
+            limits: Default::default(),
         };
         let hist = tools
             .iter()
@@ -356,6 +357,50 @@ pub fn with_run() -> State {
             ok: 1234,
             failed: 17,
         }),
+        instances: Vec::new(),
     });
+    state
+}
+
+/// Two instances on one Redis with shared limits, the second unreachable.
+pub fn cluster() -> State {
+    let mut state = steady();
+    let mut snap = state.latest.clone().expect("steady has a snapshot");
+    snap.limits = LimitsStats {
+        backend: "redis".into(),
+        location: Some("redis://10.0.0.5:6379/".into()),
+        lease_secs: 30.0,
+        providers: vec![ClusterPoolStats {
+            name: "simulated".into(),
+            limit: 32,
+            held: 20,
+            waiting: 3,
+            held_here: 12,
+        }],
+        ..LimitsStats::default()
+    };
+    let mut other = snap.clone();
+    other.server.pid = 4343;
+    let instances = vec![
+        Instance {
+            url: "http://127.0.0.1:40123".into(),
+            connection: Connection::Connected,
+            snapshot: Some(snap.clone()),
+        },
+        Instance {
+            url: "http://10.0.0.7:40123".into(),
+            connection: Connection::Disconnected {
+                reason: "cannot connect".into(),
+            },
+            snapshot: Some(other),
+        },
+    ];
+    state.ingest(&Feed {
+        snapshot: Some(snap.clone()),
+        connection: Connection::Connected,
+        run: None,
+        instances,
+    });
+    state.latest = Some(snap); // same instant as steady's: shown, not recorded again
     state
 }

@@ -2,7 +2,7 @@
 //! settings the keys change. Drawing reads it, never writes it.
 use crate::snapshot::{CallStats, Snapshot};
 
-use super::feed::{Connection, Feed, RunStatus};
+use super::feed::{Connection, Feed, Instance, RunStatus};
 use super::history::History;
 use super::input::{Action, Mode};
 
@@ -77,6 +77,8 @@ pub struct State {
     pub latest: Option<Snapshot>,
     pub connection: Connection,
     pub run: Option<RunStatus>,
+    /// Every instance when watching several (the header's per-instance lines and totals).
+    pub instances: Vec<Instance>,
     /// Set while paused: updates keep being recorded, the view stays put.
     pub frozen: Option<Frozen>,
     pub window: usize,
@@ -104,6 +106,7 @@ impl State {
             latest: None,
             connection: Connection::Connecting,
             run: None,
+            instances: Vec::new(),
             frozen: None,
             window: DEFAULT_WINDOW,
             focus: Panel::Throughput,
@@ -122,6 +125,9 @@ impl State {
         }
         if self.run != feed.run {
             self.run = feed.run.clone();
+        }
+        if self.instances != feed.instances {
+            self.instances = feed.instances.clone();
         }
         if let Some(snap) = &feed.snapshot
             && (self.history.push(snap) || self.latest.is_none())

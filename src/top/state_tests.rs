@@ -16,6 +16,7 @@ fn pausing_freezes_the_view_while_updates_keep_coming() {
         snapshot: Some(newer.clone()),
         connection: Connection::Connected,
         run: None,
+        instances: Vec::new(),
     });
     assert_eq!(state.shown(), Some(&before));
     assert_eq!(state.end_ms(), end);

@@ -5,6 +5,9 @@ mod util;
 
 mod architecture;
 mod cli_help;
+mod cluster_limits;
+mod cluster_provider;
+mod cluster_stress;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;

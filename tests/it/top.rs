@@ -320,3 +320,51 @@ async fn stress_tui_shows_a_third_party_run_and_q_stops_it_as_incomplete() {
         "still on the alternate screen:\n{screen}"
     );
 }
+
+#[tokio::test]
+async fn top_shows_two_instances_on_one_redis_each_on_its_line_with_the_cluster_totals() {
+    if !Tmux::available() {
+        return;
+    }
+    let redis = crate::redis_util::RedisServer::start().await;
+    let url = redis.url();
+    let env = [
+        ("ZEN_STORE", url.as_str()),
+        ("ZEN_SHARED_LIMITS", url.as_str()),
+        ("ZEN_SIM_LATENCY_MS", "5"),
+    ];
+    let (a, b) = (http_zen(&[], &env).await, http_zen(&[], &env).await);
+    for zen in [&a, &b] {
+        let reply = call(
+            &http_client(&zen.url).await,
+            "chat",
+            json!({"prompt": "hi"}),
+        )
+        .await;
+        assert!(!is_error(&reply), "{}", text(&reply));
+    }
+    let (ta, tb) = (a.telemetry.clone().unwrap(), b.telemetry.clone().unwrap());
+    let tmux = Tmux::start(
+        &top_command(&format!("--url {ta} --url {tb} --interval 250ms")),
+        160,
+        48,
+    );
+    let screen = tmux
+        .wait_for(
+            "both instances and the totals",
+            Duration::from_secs(30),
+            |s| {
+                // The shared store's totals are read back after the first snapshot.
+                s.contains("Σ cluster 2/2 up")
+                    && s.contains("2 calls")
+                    && s.contains("leases simulated")
+                    && s.contains("store 2 threads")
+            },
+        )
+        .await;
+    assert!(screen.contains(&format!("▸1 {ta}")), "{screen}");
+    assert!(screen.contains(&format!(" 2 {tb}")), "{screen}");
+    assert!(screen.contains("limits redis shared"), "{screen}");
+    tmux.keys(&["q"]);
+    assert_exited_and_restored(&tmux).await;
+}

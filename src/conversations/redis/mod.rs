@@ -16,6 +16,8 @@ use super::{
 };
 use crate::snapshot::{Cause, CleanupInfo, Evictions, StoreStats};
 
+mod totals;
+
 const APPEND: &str = include_str!("append.lua");
 const CLEANUP: &str = include_str!("cleanup.lua");
 const CHECKOUT: &str = include_str!("checkout.lua");
@@ -51,8 +53,10 @@ pub struct RedisStore {
     append: redis::Script,
     cleanup: redis::Script,
     checkout: redis::Script,
-    /// The last figures the scripts returned.
-    figures: Mutex<Figures>,
+    /// The last figures the scripts returned (shared with the totals refresh).
+    figures: std::sync::Arc<Mutex<Figures>>,
+    /// When the shared totals were last read back for the snapshot (totals.rs).
+    refreshed: Mutex<Option<std::time::Instant>>,
     /// Unpins sent but not yet applied: every later operation waits for them first, so this
     /// instance never sees its own finished call's thread as still pinned.
     unpins: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -60,16 +64,7 @@ pub struct RedisStore {
     clock: (u64, tokio::time::Instant),
 }
 
-/// The URL with any password replaced, for messages.
-pub fn redacted(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::human::redacted_url as redacted;
 
 impl RedisStore {
     /// Connect and check Redis answers: `Err` names the URL (zen serve exits 2).
@@ -102,7 +97,8 @@ impl RedisStore {
             append: redis::Script::new(APPEND),
             cleanup: redis::Script::new(CLEANUP),
             checkout: redis::Script::new(CHECKOUT),
-            figures: Mutex::new(Figures::default()),
+            figures: Default::default(),
+            refreshed: Mutex::new(None),
             unpins: Mutex::new(Vec::new()),
             clock: (crate::clock::unix_ms(), tokio::time::Instant::now()),
         };
@@ -171,11 +167,16 @@ impl RedisStore {
     }
 
     fn note_totals(&self, bytes: i64, threads: i64, peak: i64) {
-        let mut f = self.figures();
-        f.bytes = bytes.max(0) as u64;
-        f.threads = threads.max(0) as u64;
-        f.peak = f.peak.max(peak.max(0) as u64);
+        note_totals(&self.figures, bytes, threads, peak);
     }
+}
+
+/// Redis's totals into this instance's figures.
+fn note_totals(figures: &Mutex<Figures>, bytes: i64, threads: i64, peak: i64) {
+    let mut f = figures.lock().unwrap_or_else(|p| p.into_inner());
+    f.bytes = bytes.max(0) as u64;
+    f.threads = threads.max(0) as u64;
+    f.peak = f.peak.max(peak.max(0) as u64);
 }
 
 #[async_trait]
@@ -381,6 +382,7 @@ impl ConversationStore for RedisStore {
     }
 
     fn stats(&self) -> StoreStats {
+        self.refresh_totals_soon();
         let f = self.figures().clone();
         StoreStats {
             kind: "redis".to_string(),

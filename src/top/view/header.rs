@@ -13,7 +13,7 @@ use crate::top::state::State;
 
 /// Rows the header needs.
 pub fn height(state: &State) -> u16 {
-    2 + u16::from(state.run.is_some())
+    2 + u16::from(state.run.is_some()) + super::cluster::height(state)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -93,6 +93,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         };
         second.extend([sep(), Span::styled(text, style)]);
     }
+    if let Some(limits) = state
+        .shown()
+        .and_then(|s| super::cluster::limits_span(&s.limits))
+    {
+        second.extend([sep(), limits]);
+    }
     // Tokens since the server started, all providers and models (the snapshot has the split).
     if let Some(s) = state.shown().filter(|s| !s.tokens.is_empty()) {
         let (prompt, completion) = token_totals(&s.tokens);
@@ -123,6 +129,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(run) = &state.run {
         lines.push(run_line(run));
     }
+    lines.extend(super::cluster::lines(state, area.width));
     frame.render_widget(Paragraph::new(lines), area);
 }
 

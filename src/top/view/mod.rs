@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline, Wrap};
 use super::feed::Connection;
 use super::state::{Panel, State};
 
+pub mod cluster;
 pub mod header;
 pub mod help;
 pub mod latency;

@@ -110,6 +110,18 @@ fn panel_header() {
 }
 
 #[test]
+fn panel_header_of_two_instances_shows_each_and_the_cluster_totals() {
+    let state = fixtures::cluster();
+    assert_eq!(header::height(&state), 5);
+    let text = panel(&state, 120, 5, header::render);
+    assert!(
+        text.contains("limits redis shared: 20 leases in cluster, 12 here"),
+        "{text}"
+    );
+    insta::assert_snapshot!("header_cluster", text);
+}
+
+#[test]
 fn panel_throughput() {
     insta::assert_snapshot!(
         "throughput_steady",

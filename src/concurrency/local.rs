@@ -1,8 +1,6 @@
-//! The concurrency manager: one global pool around every tool call and one pool per provider,
-//! held for the whole provider request. Permits are owned values moved into the work, so they
+//! A pool of permits in this process. Permits are owned values moved into the work, so they
 //! come back on success, error, timeout, cancellation and panic alike; waiters are served in
 //! order (tokio's semaphore is fair) and give up after the queue timeout.
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,10 +9,8 @@ use hdrhistogram::Histogram;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::Busy;
 use crate::snapshot::{LatencySummary, PoolStats, new_histogram};
-
-/// The global pool's name in snapshots and errors.
-pub const GLOBAL: &str = "global";
 
 /// A bounded pool of permits with the figures the snapshot reports.
 #[derive(Debug)]
@@ -56,19 +52,6 @@ impl Drop for Permit {
     fn drop(&mut self) {
         self.pool.in_use.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-/// A call that waited longer than the queue timeout.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "busy: {waiting} calls waiting for {pool} (limit {limit}); this call gave up after {}. Retry later, or raise the limit (MAX_CONCURRENT_REQUESTS, ZEN_PROVIDER_LIMITS) or ZEN_QUEUE_TIMEOUT",
-    crate::human::seconds(*.waited)
-)]
-pub struct Busy {
-    pub pool: String,
-    pub limit: u32,
-    pub waiting: u64,
-    pub waited: Duration,
 }
 
 /// Keeps `waiting` right even when the waiting future is dropped (client cancellation).
@@ -164,58 +147,6 @@ impl Pool {
             rejected_shutting_down: self.rejected_shutting_down.load(Ordering::Relaxed),
             queue_wait,
         }
-    }
-}
-
-/// The global pool and one pool per provider.
-#[derive(Debug)]
-pub struct Pools {
-    /// Around every tools/call.
-    pub global: Arc<Pool>,
-    /// Around every provider request, retries included; fixed at start.
-    providers: BTreeMap<String, Arc<Pool>>,
-    /// How long a call may wait for any pool.
-    queue_timeout: Option<Duration>,
-}
-
-impl Pools {
-    pub fn new(
-        global_limit: u32,
-        providers: impl IntoIterator<Item = (String, u32)>,
-        queue_timeout: Option<Duration>,
-    ) -> Self {
-        Pools {
-            global: Pool::new(GLOBAL, global_limit),
-            providers: providers
-                .into_iter()
-                .map(|(name, limit)| {
-                    let pool = Pool::new(name.clone(), limit);
-                    (name, pool)
-                })
-                .collect(),
-            queue_timeout,
-        }
-    }
-
-    /// A global permit, for one tool call.
-    pub async fn acquire_global(&self) -> Result<Permit, Busy> {
-        self.global.acquire(self.queue_timeout).await
-    }
-
-    /// A provider permit, for one provider request.
-    pub async fn acquire_provider(&self, provider: &str) -> Result<Permit, Busy> {
-        let pool = self.providers.get(provider).unwrap_or_else(|| {
-            panic!("no pool for provider {provider}: pools are made for every configured provider")
-        });
-        pool.acquire(self.queue_timeout).await
-    }
-
-    /// Every pool's figures, global first.
-    pub fn stats(&self) -> Vec<PoolStats> {
-        std::iter::once(&self.global)
-            .chain(self.providers.values())
-            .map(|p| p.stats())
-            .collect()
     }
 }
 

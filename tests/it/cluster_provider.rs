@@ -1,0 +1,90 @@
+//! A fake OpenAI-compatible provider on 127.0.0.1:0 that counts what the provider side sees:
+//! requests in flight now and at most. Every reply takes `delay`; a prompt containing `HOLD`
+//! is held for a minute (to keep a permit busy until the test kills its holder).
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// Requests in flight, as the provider counts them.
+#[derive(Default)]
+pub struct Counts {
+    /// Requests being answered now.
+    now: AtomicU64,
+    /// Most requests ever answered at once.
+    peak: AtomicU64,
+    /// Requests answered or started in all.
+    total: AtomicU64,
+}
+
+/// Decrements `now` however a request ends (including the client going away).
+struct InFlight(Arc<Counts>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The running fake; dropping it stops the server.
+pub struct FakeProvider {
+    /// Base URL for CUSTOM_API_URL, e.g. http://127.0.0.1:PORT/v1.
+    pub url: String,
+    /// What it counted.
+    counts: Arc<Counts>,
+    /// The server task.
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeProvider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeProvider {
+    pub async fn start(delay: Duration) -> FakeProvider {
+        let counts = Arc::new(Counts::default());
+        let shared = counts.clone();
+        let handler = move |body: axum::Json<Value>| {
+            let counts = shared.clone();
+            async move {
+                let now = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
+                counts.peak.fetch_max(now, Ordering::SeqCst);
+                counts.total.fetch_add(1, Ordering::SeqCst);
+                let _in_flight = InFlight(counts);
+                let held = body.0.to_string().contains("HOLD");
+                let wait = if held { Duration::from_secs(60) } else { delay };
+                tokio::time::sleep(wait).await;
+                axum::Json(json!({
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1}
+                }))
+            }
+        };
+        let app = axum::Router::new().route("/v1/chat/completions", post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeProvider { url, counts, task }
+    }
+
+    /// Requests in flight now.
+    pub fn now(&self) -> u64 {
+        self.counts.now.load(Ordering::SeqCst)
+    }
+
+    /// Most requests in flight at once so far.
+    pub fn peak(&self) -> u64 {
+        self.counts.peak.load(Ordering::SeqCst)
+    }
+
+    /// Requests received in all.
+    pub fn total(&self) -> u64 {
+        self.counts.total.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,62 @@
+//! `zen stress --url A --url B`: the sessions are spread over two real zen serve instances on
+//! one real redis-server (shared conversations and shared limits), and the report gives each
+//! instance's share and the total.
+use crate::redis_util::RedisServer;
+use crate::util::{http_zen, telemetry_snapshot, zen_output};
+
+#[tokio::test]
+async fn stress_spreads_its_sessions_over_two_instances_and_reports_each_and_the_total() {
+    let redis = RedisServer::start().await;
+    let url = redis.url();
+    let env = [
+        ("ZEN_STORE", url.as_str()),
+        ("ZEN_SHARED_LIMITS", url.as_str()),
+        ("ZEN_PROVIDER_LIMITS", "simulated=4"),
+        ("ZEN_SIM_LATENCY_MS", "20"),
+    ];
+    let a = http_zen(&[], &env).await;
+    let b = http_zen(&[], &env).await;
+    let args = [
+        "stress",
+        "--url",
+        &a.url,
+        "--url",
+        &b.url,
+        "--sessions",
+        "4",
+        "-c",
+        "8",
+        "-n",
+        "80",
+        "--json",
+    ];
+    let (code, out, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(r["calls"]["ok"], 80, "{}", r["calls"]);
+    let targets = r["targets"].as_array().expect("per-target shares");
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    let mut total = 0;
+    for (t, zen) in targets.iter().zip([&a, &b]) {
+        assert_eq!(t["label"], zen.url.as_str());
+        assert_eq!(t["sessions"], 2);
+        // Workers take calls from one counter: each instance gets about half, never none.
+        let ok = t["ok"].as_u64().unwrap();
+        assert!(ok >= 20, "calls are spread over both: {t}");
+        assert_eq!(t["failed"], 0);
+        // Each instance served what the report says it did, under the cluster's limit of 4.
+        let snap = telemetry_snapshot(zen.telemetry.as_deref().unwrap()).await;
+        assert_eq!(snap["tools"]["chat"]["total_operations"], ok);
+        total += ok;
+        assert_eq!(snap["limits"]["backend"], "redis");
+        assert!(snap["pools"][1]["peak_in_use"].as_u64().unwrap() <= 4);
+    }
+    assert_eq!(total, 80);
+    let (code, text, err) = zen_output(&args[..args.len() - 1], &[]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        text.matches("  target     http://127.0.0.1:").count(),
+        2,
+        "{text}"
+    );
+}
