@@ -12,6 +12,7 @@ mod provider_openai;
 mod serve_bounds;
 mod serve_bounds_stdio;
 mod serve_http;
+mod serve_http_json;
 mod serve_stdio;
 mod soak;
 mod stress;
