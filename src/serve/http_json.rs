@@ -9,7 +9,9 @@
 //!   `application/json` with rmcp's headers (the session id among them);
 //! - streams only when there is something to stream: if the handler sends a notification or a
 //!   request before its reply, and the client accepts SSE, the reply stays the SSE stream (the
-//!   events read so far, then the rest). A client that accepts only JSON gets the reply alone.
+//!   events read so far, then the rest); likewise when the reply takes longer than 5 s, so a
+//!   slow tool's client sees headers and keep-alive pings. A client that accepts only JSON gets
+//!   the reply alone, whenever it comes.
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -19,6 +21,9 @@ use http_body_util::BodyExt;
 /// Most bytes of SSE read while looking for the reply; past it the stream is passed on as it is
 /// (or, to a JSON-only client, refused), so a huge reply is never buffered twice.
 const MAX_BUFFERED: usize = 16 * 1024 * 1024;
+
+/// How long a client that accepts SSE waits for a JSON reply before it gets the stream instead.
+const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a request's `Accept` header allows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +81,7 @@ pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
     if !is_sse {
         return response;
     }
+    let switch_at = tokio::time::Instant::now() + STREAM_AFTER;
     let (mut parts, mut body) = response.into_parts();
     let mut buffered = Vec::new();
     let mut scanned = 0;
@@ -105,7 +111,16 @@ pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
                 ),
             };
         }
-        match body.frame().await {
+        let frame = match sse_allowed {
+            // A slow reply streams after all: its headers and rmcp's keep-alive pings then
+            // reach the client before a read timeout would (Python's SDK waits 30 s).
+            true => match tokio::time::timeout_at(switch_at, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => return resume_sse(parts, buffered, body),
+            },
+            false => body.frame().await,
+        };
+        match frame {
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     buffered.extend_from_slice(&data);

@@ -134,3 +134,28 @@ async fn project_clients_work_over_http_in_both_response_modes() {
         assert!(report["generator"]["cpu_us_per_call"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[tokio::test]
+async fn a_reply_slower_than_five_seconds_streams_to_a_client_that_accepts_sse() {
+    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "5500")]).await;
+    let both = "application/json, text/event-stream";
+    let (mut raw, _) = Raw::open(&zen.url, both).await;
+    let chat = |id: u64| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "chat", "arguments": {"prompt": "slow"}}})
+    };
+    let (status, kind, body) = raw.post(both, chat(2)).await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (200, "text/event-stream"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\"id\":2") && body.contains("data:"),
+        "{body}"
+    );
+    // A JSON-only client has no stream to fall back to: it waits and gets JSON.
+    let (status, kind, body) = raw.post("application/json", chat(3)).await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["id"], 3);
+}
