@@ -376,7 +376,7 @@ impl Metrics {
         }
     }
 
-    /// The latest process sample, with uptime filled in now.
+    /// The latest process sample, with uptime and CPU time filled in now.
     pub fn system(&self) -> SystemStats {
         let mut s = self
             .system
@@ -384,6 +384,7 @@ impl Metrics {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         s.uptime_minutes = self.uptime().as_secs_f64() / 60.0;
+        s.cpu_secs = crate::process::cpu_secs();
         s
     }
 

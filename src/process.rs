@@ -69,6 +69,20 @@ impl CpuMeter {
     }
 }
 
+/// CPU seconds (user + system) this process has used.
+pub fn cpu_secs() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes into the struct we pass.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+            return t(usage.ru_utime) + t(usage.ru_stime);
+        }
+    }
+    0.0
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

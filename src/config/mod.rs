@@ -86,6 +86,9 @@ pub struct TransportConfig {
     /// Largest request accepted: an HTTP body (413 above it) or one stdio line (a JSON-RPC error)
     #[arg(long, env = "ZEN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
     pub max_message_bytes: usize,
+    /// Answer HTTP requests with an SSE stream even when the reply is one message and the client accepts JSON
+    #[arg(long, env = "ZEN_SSE_REPLIES")]
+    pub sse_replies: bool,
     /// Telemetry listener (GET /snapshot and /metrics); must be a loopback address
     #[arg(long, env = "ZEN_TELEMETRY", default_value = "127.0.0.1:0", value_parser = parse_bind_addr, value_name = "ADDR")]
     pub telemetry: SocketAddr,

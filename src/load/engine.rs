@@ -56,6 +56,14 @@ impl Model {
             Model::Closed { .. } => None,
         }
     }
+
+    /// The most calls in flight at once (what an HTTP connection pool is sized to).
+    pub fn in_flight(&self) -> usize {
+        match *self {
+            Model::Closed { concurrency, .. } => concurrency as usize,
+            Model::Open { max_in_flight, .. } => max_in_flight as usize,
+        }
+    }
 }
 
 /// Everything a run needs besides the target.

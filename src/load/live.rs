@@ -160,6 +160,7 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
             cpu_percent: 0.0,
             threads: p.threads.unwrap_or(0),
             uptime_minutes: started.elapsed().as_secs_f64() / 60.0,
+            cpu_secs: 0.0,
         })
         .unwrap_or_default();
     Snapshot {

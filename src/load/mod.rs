@@ -2,6 +2,7 @@
 //! engine, scenarios, the recorder, reports and the soak verdict.
 pub mod engine;
 pub mod hdr;
+mod http_target;
 pub mod live;
 pub mod preflight;
 pub mod progress;

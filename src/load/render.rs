@@ -192,6 +192,13 @@ pub fn render(r: &Report) -> String {
             "  server     tokens {} prompt, {} completion during the run",
             s.prompt_tokens_during_run, s.completion_tokens_during_run
         );
+        if s.cpu_secs_during_run > 0.0 {
+            let _ = writeln!(
+                w,
+                "  server     CPU {:.2} s ({:.1} µs per call)",
+                s.cpu_secs_during_run, s.cpu_us_per_call
+            );
+        }
     }
     let g = &r.generator;
     let _ = writeln!(

@@ -165,6 +165,13 @@ pub struct ServerSide {
     /// Completion tokens the providers reported during the run.
     #[serde(default)]
     pub completion_tokens_during_run: u64,
+    /// CPU time (user + system) the server process used during the run (0 from a zen that
+    /// does not report it).
+    #[serde(default)]
+    pub cpu_secs_during_run: f64,
+    /// That CPU time per call of the run (its own snapshot calls included, which are two).
+    #[serde(default)]
+    pub cpu_us_per_call: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -190,7 +197,7 @@ pub struct ProviderSide {
 
 impl ServerSide {
     /// The difference between two snapshots of the same server.
-    pub fn between(before: &Snapshot, after: &Snapshot) -> Self {
+    pub fn between(before: &Snapshot, after: &Snapshot, calls: u64) -> Self {
         let pools = after
             .pools
             .iter()
@@ -233,6 +240,7 @@ impl ServerSide {
             let e = &s.conversations.evictions;
             e.pressure + e.expiry
         };
+        let cpu = (after.system.cpu_secs - before.system.cpu_secs).max(0.0);
         let tokens_before = crate::snapshot::token_totals(&before.tokens);
         let tokens_after = crate::snapshot::token_totals(&after.tokens);
         ServerSide {
@@ -247,6 +255,12 @@ impl ServerSide {
             evictions_during_run: ev(after) - ev(before),
             prompt_tokens_during_run: tokens_after.0.saturating_sub(tokens_before.0),
             completion_tokens_during_run: tokens_after.1.saturating_sub(tokens_before.1),
+            cpu_secs_during_run: cpu,
+            cpu_us_per_call: if calls == 0 {
+                0.0
+            } else {
+                cpu * 1e6 / calls as f64
+            },
         }
     }
 }
@@ -284,20 +298,6 @@ pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
             )
         })
         .collect()
-}
-
-/// CPU seconds (user + system) this process has used.
-pub fn cpu_secs() -> f64 {
-    #[cfg(unix)]
-    {
-        // SAFETY: getrusage only writes into the struct we pass.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
-            let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-            return t(usage.ru_utime) + t(usage.ru_stime);
-        }
-    }
-    0.0
 }
 
 /// The JSON Schema of [`Report`] (committed as tests/report.schema.json).

@@ -71,6 +71,7 @@ impl Run {
             &settings.target,
             &settings.env,
             settings.sessions,
+            settings.plan.model.in_flight(),
             settings.startup_timeout,
         )
         .await?;
@@ -101,7 +102,7 @@ impl Run {
     /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
     /// generator CPU secs).
     pub async fn drive(&self, ui: Ui) -> (Duration, f64) {
-        let cpu_before = super::report::cpu_secs();
+        let cpu_before = crate::process::cpu_secs();
         let done = CancellationToken::new();
         let watchdog = super::watchdog::spawn(
             self.target.peers(),
@@ -122,7 +123,7 @@ impl Run {
         };
         let (elapsed, ()) = tokio::join!(load, sampler);
         let _ = watchdog.await;
-        (elapsed, super::report::cpu_secs() - cpu_before)
+        (elapsed, crate::process::cpu_secs() - cpu_before)
     }
 
     /// The engine, shown by the chosen UI.
@@ -241,7 +242,7 @@ impl Run {
             .map(|(k, b)| (k.label().to_string(), b.clone()))
             .collect();
         let server = match (&self.before, &after) {
-            (Some(before), Some(after)) => Some(ServerSide::between(before, after)),
+            (Some(before), Some(after)) => Some(ServerSide::between(before, after, total)),
             _ => None,
         };
         let generator = Generator {

@@ -11,12 +11,12 @@ use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
 use rmcp::service::{Peer, RunningService};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
+use super::http_target::{connect_http, pooled_client};
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::DiscoveryInfo;
 
@@ -119,15 +119,16 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Target {
     /// Start (if needed) and connect to the target with `sessions` MCP sessions, allowing it
-    /// `startup` to come up.
+    /// `startup` to come up; an HTTP target gets a connection pool for `in_flight` calls.
     pub async fn connect(
         spec: &TargetSpec,
         env: &[(String, String)],
         sessions: u32,
+        in_flight: usize,
         startup: Duration,
     ) -> Result<Self> {
         STARTUP_TIMEOUT
-            .scope(startup, Self::connect_to(spec, env, sessions))
+            .scope(startup, Self::connect_to(spec, env, sessions, in_flight))
             .await
     }
 
@@ -135,9 +136,12 @@ impl Target {
         spec: &TargetSpec,
         env: &[(String, String)],
         sessions: u32,
+        in_flight: usize,
     ) -> Result<Self> {
         match spec {
-            TargetSpec::SpawnSelf if sessions > 1 => spawn_self_http(env, sessions).await,
+            TargetSpec::SpawnSelf if sessions > 1 => {
+                spawn_self_http(env, sessions, in_flight).await
+            }
             TargetSpec::SpawnSelf => {
                 let (scratch, env) = scratch_data_dir(env)?;
                 let exe = std::env::current_exe().context("cannot find this zen binary")?;
@@ -164,9 +168,18 @@ impl Target {
             }
             TargetSpec::Url(urls) => {
                 let spread = super::spread::sessions_for(urls, sessions);
+                let client = pooled_client(in_flight)?;
                 let mut all = Vec::new();
                 for instance in &spread {
-                    all.push(connect_http(&urls[*instance]).await?);
+                    all.push(
+                        connect_http(
+                            &client,
+                            &urls[*instance],
+                            client_config(),
+                            startup_timeout(),
+                        )
+                        .await?,
+                    );
                 }
                 let mut target = Self::finish(urls.join(", "), "http", all, None, None).await?;
                 (target.instances, target.session_instance) = (urls.clone(), spread);
@@ -313,49 +326,13 @@ fn tail_section(tail: &StderrTail) -> String {
     }
 }
 
-async fn connect_http(url: &str) -> Result<Session> {
-    // The default client allows 16 POSTs in flight: raise it, or we measure our own queue.
-    let transport = StreamableHttpClientTransport::from_config(
-        StreamableHttpClientTransportConfig::with_uri(url.to_string())
-            .max_concurrent_requests(4096),
-    );
-    match tokio::time::timeout(startup_timeout(), client_config().serve(transport)).await {
-        Ok(Ok(session)) => Ok(session),
-        Ok(Err(e)) => {
-            let text = e.to_string();
-            // rmcp's error keeps the io cause to itself: ask the socket what went wrong.
-            let hint = match reachable(url).await {
-                Some(false) => "nothing is listening there: is the server running, on that port?",
-                _ if text.contains("404") => {
-                    "the server has no MCP endpoint at that path (zen serves /mcp)"
-                }
-                _ => "is it a streamable HTTP MCP endpoint?",
-            };
-            bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
-        }
-        Err(_) => bail!(
-            "{url} gave no initialize reply within {:.1}s",
-            startup_timeout().as_secs_f64()
-        ),
-    }
-}
-
-/// Whether anything accepts TCP connections at the URL's host and port (`None`: cannot tell).
-async fn reachable(url: &str) -> Option<bool> {
-    let url = reqwest::Url::parse(url).ok()?;
-    let host = url.host_str()?.trim_matches(['[', ']']).to_string();
-    let port = url.port_or_known_default()?;
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    match tokio::time::timeout(Duration::from_secs(3), connect).await {
-        Ok(Ok(_)) => Some(true),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(false),
-        _ => None,
-    }
-}
-
 /// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0` and find its
 /// endpoint in the discovery file it writes into a scratch runtime directory of ours.
-async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Target> {
+async fn spawn_self_http(
+    env: &[(String, String)],
+    sessions: u32,
+    in_flight: usize,
+) -> Result<Target> {
     let (scratch, env) = scratch_data_dir(env)?;
     let env = &env[..];
     let exe = std::env::current_exe().context("cannot find this zen binary")?;
@@ -377,9 +354,10 @@ async fn spawn_self_http(env: &[(String, String)], sessions: u32) -> Result<Targ
     let endpoint = await_discovery(&mut child, scratch.path(), pid)
         .await
         .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
+    let client = pooled_client(in_flight)?;
     let mut all = Vec::new();
     for _ in 0..sessions {
-        all.push(connect_http(&endpoint).await?);
+        all.push(connect_http(&client, &endpoint, client_config(), startup_timeout()).await?);
     }
     let label = format!("zen serve (spawned, http {endpoint})");
     let mut target = Target::finish(label, "spawned", all, pid, Some(child)).await?;

@@ -5,7 +5,8 @@
 //!   descriptor limit): past the cap new clients wait in the kernel's backlog while accepted
 //!   ones keep working;
 //! - a request's headers must arrive within ZEN_HEADER_TIMEOUT (hyper closes it otherwise);
-//! - a kept-alive connection with no request in flight for ZEN_HTTP_IDLE_TIMEOUT is closed.
+//! - a kept-alive connection with no request in flight for ZEN_HTTP_IDLE_TIMEOUT is closed;
+//! - connections are kept alive (HTTP/1.1's default) and written without Nagle's delay.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -128,6 +129,11 @@ async fn serve_connection(
     stop: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
+    // Replies are small writes: without this, Nagle holds the second one back until the
+    // client's delayed ACK (~40 ms), which is why rmcp's client turns keep-alive off.
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(%err, "could not set TCP_NODELAY on an HTTP connection");
+    }
     let activity = Arc::new(Activity::new());
     let tracked = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {

@@ -127,6 +127,7 @@ fn router(
         sessions,
         max_sessions: cfg.bounds.max_sessions,
         max_body: cfg.transport.max_message_bytes,
+        json_replies: !cfg.transport.sse_replies,
     });
     let mut router = axum::Router::new()
         .nest_service("/mcp", service)

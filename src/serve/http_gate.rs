@@ -4,7 +4,9 @@
 //! - reads the body once under ZEN_MAX_MESSAGE_BYTES (413 above it, counted as oversized),
 //! - answers a malformed body with 400 and a JSON-RPC parse or invalid-request error, counted,
 //! - refuses an `initialize` with 503 while ZEN_MAX_SESSIONS sessions are open, counted,
-//! - answers a session DELETE with 200 instead of 202, which clients warn about.
+//! - answers a session DELETE with 200 instead of 202, which clients warn about,
+//! - answers a request with one `application/json` message when the client accepts it
+//!   (unless ZEN_SSE_REPLIES), see [`super::http_json`].
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -17,6 +19,7 @@ use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, JsonRpcMessage
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
 
+use super::http_json::{self, Accepts};
 use super::server::Server;
 
 /// The header that names an existing session.
@@ -32,6 +35,8 @@ pub struct Gate {
     pub max_sessions: usize,
     /// ZEN_MAX_MESSAGE_BYTES.
     pub max_body: usize,
+    /// Answer a one-message reply as JSON when the client accepts it (not ZEN_SSE_REPLIES).
+    pub json_replies: bool,
 }
 
 /// The middleware: checks POST bodies and the session cap, fixes DELETE's status.
@@ -52,7 +57,7 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
 
 impl Gate {
     async fn post(&self, request: Request, next: Next) -> Response {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let bytes = match self.read_body(body).await {
             Ok(bytes) => bytes,
             Err(response) => return response,
@@ -65,8 +70,24 @@ impl Gate {
         if new_session && let Some(refusal) = self.session_refusal(&message).await {
             return refusal;
         }
-        next.run(Request::from_parts(parts, Body::from(bytes)))
-            .await
+        let accepts = Accepts::of(&parts.headers);
+        if !self.json_replies || !accepts.json {
+            return next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+        }
+        if !accepts.sse {
+            // rmcp refuses a client that does not list SSE; zen answers it with JSON instead.
+            parts.headers.insert(header::ACCEPT, http_json::both());
+        }
+        let is_request = matches!(message, JsonRpcMessage::Request(_));
+        let response = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        match is_request {
+            true => http_json::reply_as_json(response, accepts.sse).await,
+            false => response,
+        }
     }
 
     /// The whole body, or the reply to a body over the limit or cut short.

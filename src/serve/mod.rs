@@ -11,6 +11,7 @@ mod accept;
 pub mod handler;
 pub mod http;
 mod http_gate;
+mod http_json;
 pub mod server;
 pub mod stdio;
 

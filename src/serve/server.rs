@@ -208,6 +208,7 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
             cpu_percent,
             threads: proc.and_then(|p| p.threads).unwrap_or(0),
             uptime_minutes: 0.0, // filled in when read
+            cpu_secs: 0.0,       // likewise
         });
         context.memory.observe_rss(rss_bytes).await;
     }

@@ -151,6 +151,10 @@ pub struct SystemStats {
     pub cpu_percent: f64,
     pub threads: u64,
     pub uptime_minutes: f64,
+    /// CPU time (user + system) the process has used since it started, read with the
+    /// snapshot: two snapshots give a load run the server's CPU per call.
+    #[serde(default)]
+    pub cpu_secs: f64,
 }
 
 /// Traffic that never became a tool call, counted rather than lost.

@@ -17,6 +17,7 @@ mod report_html;
 mod serve_bounds;
 mod serve_bounds_stdio;
 mod serve_http;
+mod serve_http_json;
 mod serve_stdio;
 mod soak;
 mod stress;

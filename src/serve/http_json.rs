@@ -1,0 +1,248 @@
+//! One JSON reply instead of an SSE stream. rmcp's session mode answers every request with
+//! `text/event-stream` (an empty priming event, the reply, the stream's end) and refuses a client
+//! that accepts only `application/json` (406). The spec lets a server answer a request with a
+//! single `application/json` message, and for a request whose reply is one message that is
+//! cheaper on both sides (one write, no chunked stream) and readable by clients whose SSE parser
+//! chokes on the empty priming event. So, when the client accepts JSON, the gate
+//! - tells rmcp the client accepts both (rmcp keeps its session, header and Origin checks),
+//! - reads rmcp's SSE stream up to the first JSON-RPC response or error, and answers with it as
+//!   `application/json` with rmcp's headers (the session id among them);
+//! - streams only when there is something to stream: if the handler sends a notification or a
+//!   request before its reply, and the client accepts SSE, the reply stays the SSE stream (the
+//!   events read so far, then the rest); likewise when the reply takes longer than 5 s, so a
+//!   slow tool's client sees headers and keep-alive pings. A client that accepts only JSON gets
+//!   the reply alone, whenever it comes.
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use futures::StreamExt;
+use http_body_util::BodyExt;
+
+/// Most bytes of SSE read while looking for the reply; past it the stream is passed on as it is
+/// (or, to a JSON-only client, refused), so a huge reply is never buffered twice.
+const MAX_BUFFERED: usize = 16 * 1024 * 1024;
+
+/// How long a client that accepts SSE waits for a JSON reply before it gets the stream instead.
+const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What a request's `Accept` header allows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accepts {
+    /// `application/json` (or `*/*`, `application/*`) with a non-zero weight.
+    pub json: bool,
+    /// `text/event-stream` (or `*/*`, `text/*`) with a non-zero weight.
+    pub sse: bool,
+}
+
+impl Accepts {
+    /// Parse every `Accept` header of a request.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let mut accepts = Accepts {
+            json: false,
+            sse: false,
+        };
+        for range in headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+        {
+            let mut parts = range.split(';');
+            let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            if refused {
+                continue;
+            }
+            let any = essence == "*/*";
+            accepts.json |= any || essence == "application/json" || essence == "application/*";
+            accepts.sse |= any || essence == "text/event-stream" || essence == "text/*";
+        }
+        accepts
+    }
+}
+
+/// The `Accept` value rmcp requires of a POST.
+pub fn both() -> HeaderValue {
+    HeaderValue::from_static("application/json, text/event-stream")
+}
+
+/// rmcp's reply, as one JSON message when it is one (see the module's comment).
+pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
+    let is_sse = response.status() == StatusCode::OK
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !is_sse {
+        return response;
+    }
+    let switch_at = tokio::time::Instant::now() + STREAM_AFTER;
+    let (mut parts, mut body) = response.into_parts();
+    let mut buffered = Vec::new();
+    let mut scanned = 0;
+    loop {
+        // Complete events so far: look for the reply among them.
+        while let Some(end) = find_event_end(&buffered[scanned..]) {
+            let event = &buffered[scanned..scanned + end];
+            scanned += end;
+            match classify(event) {
+                Event::Reply(data) => {
+                    parts.headers.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                    parts.headers.remove(header::CACHE_CONTROL);
+                    return Response::from_parts(parts, Body::from(data));
+                }
+                Event::Message if sse_allowed => return resume_sse(parts, buffered, body),
+                Event::Message | Event::Nothing => {}
+            }
+        }
+        if buffered.len() > MAX_BUFFERED {
+            return match sse_allowed {
+                true => resume_sse(parts, buffered, body),
+                false => unavailable(
+                    "the reply is larger than zen buffers for a JSON answer; accept text/event-stream",
+                ),
+            };
+        }
+        let frame = match sse_allowed {
+            // A slow reply streams after all: its headers and rmcp's keep-alive pings then
+            // reach the client before a read timeout would (Python's SDK waits 30 s).
+            true => match tokio::time::timeout_at(switch_at, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => return resume_sse(parts, buffered, body),
+            },
+            false => body.frame().await,
+        };
+        match frame {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    buffered.extend_from_slice(&data);
+                }
+            }
+            Some(Err(err)) => {
+                tracing::debug!(%err, "an SSE reply failed before its message");
+                return unavailable("the reply stream failed before its message");
+            }
+            None if sse_allowed => return resume_sse(parts, buffered, Body::empty()),
+            None => return unavailable("the reply stream ended without a message"),
+        }
+    }
+}
+
+/// The SSE stream as rmcp sent it: the bytes read so far, then the rest of the body.
+fn resume_sse(parts: axum::http::response::Parts, read: Vec<u8>, rest: Body) -> Response {
+    let head = futures::stream::once(async move { Ok::<_, axum::Error>(Bytes::from(read)) });
+    let stream = head.chain(rest.into_data_stream());
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+fn unavailable(why: &str) -> Response {
+    let mut response = Response::new(Body::from(format!("zen: {why}\n")));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+/// Length of the first complete event (through its blank line) in `buf`, if there is one.
+fn find_event_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < buf.len() {
+        let rest = &buf[i..];
+        if rest.starts_with(b"\n\n") {
+            return Some(i + 2);
+        }
+        if rest.starts_with(b"\r\n\r\n") {
+            return Some(i + 4);
+        }
+        if rest.starts_with(b"\r\r") {
+            return Some(i + 2);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// What one SSE event carries.
+#[derive(Debug, PartialEq)]
+enum Event {
+    /// A JSON-RPC response or error: the reply.
+    Reply(Vec<u8>),
+    /// A notification or request from the server.
+    Message,
+    /// No data (a priming event, a keep-alive comment).
+    Nothing,
+}
+
+fn classify(event: &[u8]) -> Event {
+    let mut data: Vec<u8> = Vec::new();
+    let mut lines = 0;
+    for line in event.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(value) = line.strip_prefix(b"data:") else {
+            continue;
+        };
+        let value = value.strip_prefix(b" ").unwrap_or(value);
+        if lines > 0 {
+            data.push(b'\n');
+        }
+        data.extend_from_slice(value);
+        lines += 1;
+    }
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Event::Nothing;
+    }
+    /// Only whether the message names a method (a request or notification) matters.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        /// Present on requests and notifications, absent on replies.
+        method: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Probe>(&data) {
+        Ok(Probe { method: None }) => Event::Reply(data),
+        _ => Event::Message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(value: &str) -> Accepts {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        Accepts::of(&headers)
+    }
+
+    #[test]
+    fn accept_headers_are_read_with_their_weights() {
+        let both = accepts("application/json, text/event-stream");
+        assert!(both.json && both.sse);
+        let json = accepts("application/json");
+        assert!(json.json && !json.sse);
+        let refused = accepts("application/json;q=0, text/event-stream");
+        assert!(!refused.json && refused.sse);
+        assert!(accepts("*/*").json && accepts("*/*").sse);
+    }
+
+    #[test]
+    fn events_are_split_and_classified() {
+        let stream = b"data: \nid: 0\nretry: 3000\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\nid: 1\n\n";
+        let first = find_event_end(stream).unwrap();
+        assert_eq!(classify(&stream[..first]), Event::Nothing);
+        let second = find_event_end(&stream[first..]).unwrap();
+        assert_eq!(
+            classify(&stream[first..first + second]),
+            Event::Reply(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#.to_vec())
+        );
+        let note = b"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n";
+        assert_eq!(classify(note), Event::Message);
+        assert_eq!(classify(b": ping\n\n"), Event::Nothing);
+        assert_eq!(find_event_end(b"data: {\"partial\""), None);
+    }
+}
