@@ -66,9 +66,12 @@ pub struct LoadArgs {
     /// Run for this long instead of a call count (e.g. 30s, 10m, 1h)
     #[arg(long, short = 'd', value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
-    /// Open loop: calls started per second, on schedule whatever the replies do
-    #[arg(long, value_name = "PER_SEC")]
-    pub rate: Option<f64>,
+    /// Open loop: calls started per second, on schedule whatever the replies do (with --stages: no value, the stage targets are the rates)
+    #[arg(long, value_name = "PER_SEC", num_args = 0..=1)]
+    pub rate: Option<Option<f64>>,
+    /// Load shape: DURATION:TARGET stages ramping linearly from 0, e.g. "30s:10,1m:50,30s:0"; the target is calls in flight, or calls/s with --rate
+    #[arg(long, value_name = "STAGES", conflicts_with_all = ["concurrency", "requests", "duration"])]
+    pub stages: Option<String>,
     /// Open loop: most calls outstanding at once; sends that cannot go out on time are counted late
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: Option<u32>,

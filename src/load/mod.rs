@@ -13,6 +13,7 @@ pub mod scenario;
 pub mod series;
 pub mod settings;
 pub mod soak_verdict;
+pub mod stages;
 pub mod target;
 pub mod verdict;
 pub mod watchdog;

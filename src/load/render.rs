@@ -53,8 +53,17 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let w = &mut out;
     let load = &r.load;
-    let model = match load.model.as_str() {
-        "open" => format!(
+    let stages = load.stages.as_ref().map(|stages| {
+        let list: Vec<String> = stages
+            .iter()
+            .map(|s| format!("{}s:{}", s.duration_secs, s.target))
+            .collect();
+        list.join(",")
+    });
+    let model = match (load.model.as_str(), stages) {
+        ("open", Some(stages)) => format!("open loop, stages {stages} calls/s"),
+        (_, Some(stages)) => format!("closed loop, stages {stages} in flight"),
+        ("open", None) => format!(
             "open loop, {:.1} calls/s for {:.0}s (max {} in flight)",
             load.rate_per_sec.unwrap_or(0.0),
             load.duration_secs.unwrap_or(0.0),

@@ -74,6 +74,19 @@ pub struct LoadReport {
     pub duration_secs: Option<f64>,
     pub sessions: u32,
     pub timeout_secs: f64,
+    /// `--stages`: each ramps linearly from the previous target (the first from 0); the model's
+    /// concurrency or rate is then the peak.
+    #[serde(default)]
+    pub stages: Option<Vec<StageReport>>,
+}
+
+/// One stage of a load shape.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StageReport {
+    /// Length of the ramp to `target`.
+    pub duration_secs: f64,
+    /// Calls in flight (closed loop) or calls per second (open loop) at the end of the stage.
+    pub target: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

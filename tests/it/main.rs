@@ -13,6 +13,7 @@ mod serve_bounds;
 mod serve_bounds_stdio;
 mod serve_http;
 mod serve_stdio;
+mod shapes;
 mod soak;
 mod stress;
 mod tool_arguments;
