@@ -114,6 +114,28 @@ pub struct StressArgs {
     /// Show the live dashboard while the run goes
     #[arg(long, help_heading = "Output", conflicts_with = "json")]
     pub tui: bool,
+    #[command(flatten)]
+    pub ceiling: CeilingArgs,
+}
+
+/// `zen stress --find-ceiling` and its pace.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Find the ceiling")]
+pub struct CeilingArgs {
+    /// Search for the highest constant rate (open loop) that stays within --max-p99 and --max-error-rate [default for it: 0.01]
+    #[arg(long, requires = "max_p99", conflicts_with_all = ["rate", "stages", "concurrency", "requests", "duration", "tui", "min_throughput"])]
+    pub find_ceiling: bool,
+    /// How long each step of the search sends at its rate
+    #[arg(long, default_value = "10s", value_parser = parse_step, value_name = "DURATION", requires = "find_ceiling")]
+    pub step_duration: Duration,
+    /// The first rate the search tries, calls per second; it doubles from there until a step breaks the limits
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "PER_SEC",
+        requires = "find_ceiling"
+    )]
+    pub start_rate: f64,
 }
 
 /// `zen soak`.
@@ -175,6 +197,16 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d < Duration::from_millis(250) {
         return Err(format!("'{s}' is below the 250ms minimum"));
+    }
+    Ok(d)
+}
+
+fn parse_step(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(500) {
+        return Err(format!(
+            "'{s}' is too short to measure a rate; 500ms or more (10s is steadier)"
+        ));
     }
     Ok(d)
 }

@@ -1,5 +1,7 @@
 //! The load engine shared by `zen stress` and `zen soak`: targets, the closed and open loop
 //! engine, scenarios, the recorder, reports and the soak verdict.
+pub mod ceiling;
+pub mod ceiling_report;
 pub mod engine;
 pub mod hdr;
 pub mod live;

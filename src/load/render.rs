@@ -264,6 +264,10 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(w, "  series     {file}");
         }
     }
+    if let Some(ceiling) = &r.ceiling {
+        let _ = writeln!(w, "  (the figures above are the step at the ceiling)");
+        w.push_str(&ceiling.render());
+    }
     for check in &r.verdict.checks {
         let _ = writeln!(w, "  check      {}", check.line());
     }

@@ -48,6 +48,10 @@ pub struct Report {
     pub verdict: Verdict,
     /// Soak runs: the memory time series verdict.
     pub soak: Option<super::soak_verdict::SoakReport>,
+    /// `--find-ceiling`: the highest rate that held and every step of the search; the rest of
+    /// the report is the step at that rate (or the first step when none held).
+    #[serde(default)]
+    pub ceiling: Option<super::ceiling_report::CeilingReport>,
     /// One point per second of the run (merged pairwise past 1200 points).
     pub series: Vec<super::series::Point>,
 }

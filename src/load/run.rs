@@ -60,6 +60,8 @@ pub struct Run {
     pub stop: CancellationToken,
     /// zen's snapshot before the load.
     before: Option<Snapshot>,
+    /// zen's snapshot after the load, when a step search took it already (else read at finish).
+    after: Option<Snapshot>,
     /// The per-second time series, filled while the load runs.
     series: Arc<std::sync::Mutex<Series>>,
 }
@@ -91,8 +93,53 @@ impl Run {
             target,
             stop,
             before,
+            after: None,
             series: Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS))),
         })
+    }
+
+    /// Start a fresh step of a search with `model`: new recorder, series and before-snapshot
+    /// on the same target.
+    pub async fn begin_step(&mut self, model: Model) {
+        let tools: Vec<String> = self
+            .settings
+            .plan
+            .calls
+            .iter()
+            .map(|c| c.tool.clone())
+            .collect();
+        self.settings.plan.model = model;
+        self.recorder = Arc::new(Recorder::new(&tools, matches!(model, Model::Open { .. })));
+        self.series = Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS)));
+        self.before = self.target.snapshot().await;
+        self.after = None;
+    }
+
+    /// What the step just driven measured, kept whole so it can become the report.
+    pub async fn end_step(&mut self, elapsed: Duration, cpu_secs: f64) -> Step {
+        if self.recorder.lost().is_none() {
+            self.after = self.target.snapshot().await;
+        }
+        Step {
+            model: self.settings.plan.model,
+            recorder: self.recorder.clone(),
+            series: self.series.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            elapsed,
+            cpu_secs,
+        }
+    }
+
+    /// Make a step kept by `end_step` the one the report describes. Returns its (wall time,
+    /// generator CPU secs) for `finish`.
+    pub fn restore(&mut self, step: Step) -> (Duration, f64) {
+        self.settings.plan.model = step.model;
+        self.recorder = step.recorder;
+        self.series = step.series;
+        self.before = step.before;
+        self.after = step.after;
+        (step.elapsed, step.cpu_secs)
     }
 
     /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
@@ -187,15 +234,16 @@ impl Run {
 
     /// Read the server's side, close the target and build the report.
     pub async fn finish(
-        self,
+        mut self,
         elapsed: Duration,
         cpu_secs: f64,
         soak: Option<SoakReport>,
     ) -> Report {
         let ended_early = self.ended_early(elapsed);
-        let after = match self.recorder.lost() {
-            Some(_) => None,
-            None => self.target.snapshot().await,
+        let after = match (self.recorder.lost(), self.after.take()) {
+            (_, Some(after)) => Some(after),
+            (Some(_), None) => None,
+            (None, None) => self.target.snapshot().await,
         };
         let partial = ended_early.is_some();
         let recorded = self.recorder.recorded();
@@ -278,6 +326,7 @@ impl Run {
             thresholds: self.settings.thresholds.clone(),
             verdict,
             soak,
+            ceiling: None,
             series: self
                 .series
                 .lock()
@@ -288,6 +337,22 @@ impl Run {
         self.target.close().await;
         report
     }
+}
+
+/// One step of a search, as driven: enough to build the report from it later.
+pub struct Step {
+    /// The step's load model (its rate).
+    pub model: Model,
+    /// The step's measurements.
+    pub recorder: Arc<Recorder>,
+    /// The step's per-second series.
+    series: Arc<std::sync::Mutex<Series>>,
+    /// zen's snapshot before and after the step (None for other servers).
+    before: Option<Snapshot>,
+    after: Option<Snapshot>,
+    /// The step's wall time and the generator's CPU over it.
+    elapsed: Duration,
+    cpu_secs: f64,
 }
 
 /// Print the report (JSON or text) to stdout.

@@ -36,7 +36,8 @@ pub struct RunSettings {
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
+/// Open loop: calls outstanding at once unless --max-in-flight says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
 
 impl RunSettings {
     /// Merge flags over the scenario (if any) over the defaults.

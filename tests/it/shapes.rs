@@ -105,3 +105,48 @@ async fn scenario_stages_run_and_bad_stage_flags_are_refused_with_exit_2() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[tokio::test]
+async fn find_ceiling_against_zen_lands_near_its_known_capacity() {
+    // 20 calls served at once, each taking 100 ms at the provider: 200 calls/s at most. Past it
+    // the queue grows and the open loop's p99 (from intended send times) breaks 300 ms.
+    let started = std::time::Instant::now();
+    let (code, out, err) = zen_output(
+        &[
+            "stress",
+            "--find-ceiling",
+            "--max-p99",
+            "300ms",
+            "--step-duration",
+            "2s",
+            "--start-rate",
+            "25",
+            "--json",
+        ],
+        &[
+            ("ZEN_SIM_LATENCY_MS", "100"),
+            ("MAX_CONCURRENT_REQUESTS", "20"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let r = report(&out);
+    let ceiling = &r["ceiling"];
+    let rate = ceiling["calls_per_s"].as_f64().unwrap();
+    assert!((140.0..=260.0).contains(&rate), "{rate}: {ceiling:#}");
+    let steps = ceiling["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["ok"] == false),
+        "a step broke the limits"
+    );
+    assert!(steps.iter().any(|s| s["phase"] == "bisect"), "{ceiling:#}");
+    // Every step was printed as it ran, and the report is the step at the answer.
+    assert_eq!(err.matches("calls/s  p99").count(), steps.len(), "{err}");
+    assert_eq!(r["load"]["rate_per_sec"], rate);
+    assert_eq!(r["verdict"]["status"], "pass");
+    // Without --max-p99 there is nothing to search for.
+    let (code, _, err) = zen_output(&["stress", "--find-ceiling"], &[]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-p99"), "{err}");
+}
