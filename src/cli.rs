@@ -145,10 +145,10 @@ pub struct SoakArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Sample the target's memory this often
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
-    pub sample_interval: Duration,
-    /// Samples to ignore at the start [default: the larger of 60s and 10% of the run]
+    /// Sample the target's memory this often (100ms or more) [default: about 60 samples after the warm-up, 250ms to 10s]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
+    pub sample_interval: Option<Duration>,
+    /// Samples to ignore at the start [default: the larger of 10% of the run and the lesser of 60s and a quarter of it]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
     pub warmup: Option<Duration>,
     /// Pass when the RSS slope and the growth over one hour are at most this many MB

@@ -15,6 +15,7 @@ use crate::cli::SoakArgs;
 use crate::exit::ExitOutcome;
 use crate::load::run::{Run, Ui, print};
 use crate::load::settings::{Defaults, RunSettings};
+use crate::load::soak_plan::SoakPlan;
 use crate::load::soak_verdict::{SoakReport, StoreSummary, Trend, judge, store_filling_note};
 use crate::load::verdict::Check;
 
@@ -103,9 +104,6 @@ impl SeriesFile {
 
 pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     crate::load::run::prepare_terminal(args.tui)?;
-    if args.sample_interval < Duration::from_millis(100) {
-        bail!("--sample-interval must be 100ms or more");
-    }
     let settings = RunSettings::merge(
         &args.target,
         &args.load,
@@ -118,17 +116,11 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         settings.plan.model.duration().context(
             "a soak runs for a time: use --duration (e.g. --duration 1h), not --requests",
         )?;
-    let warmup = args
-        .warmup
-        .unwrap_or_else(|| Duration::from_secs(60).max(planned / 10));
-    if planned <= warmup {
-        bail!(
-            "the run ({}) is not longer than its warm-up ({}), so no verdict is possible: \
-             lengthen --duration or shorten --warmup",
-            humantime::format_duration(planned),
-            humantime::format_duration(warmup)
-        );
-    }
+    // Refused here, before the target starts, when no verdict could come of it.
+    let SoakPlan {
+        warmup,
+        interval: sample_interval,
+    } = crate::load::soak_plan::plan(planned, args.warmup, args.sample_interval)?;
     if let Some(pid) = args.pid
         && crate::process::sample(pid).is_none()
     {
@@ -156,7 +148,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         let mut conv_trend = Trend::default();
         let mut rest_trend = Trend::default();
         let mut taken = 0u64;
-        let mut tick = tokio::time::interval(args.sample_interval);
+        let mut tick = tokio::time::interval(sample_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_conv = None;
         loop {
@@ -273,7 +265,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     let mut reasons: Vec<String> = checks.iter().map(Check::line).collect();
     reasons.extend(note.clone());
     let soak = SoakReport {
-        sample_interval_secs: args.sample_interval.as_secs_f64(),
+        sample_interval_secs: sample_interval.as_secs_f64(),
         warmup_secs: warmup.as_secs_f64(),
         samples_total: taken,
         rss_source: rss_source.to_string(),

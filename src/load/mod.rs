@@ -14,6 +14,7 @@ pub mod run;
 pub mod scenario;
 pub mod series;
 pub mod settings;
+pub mod soak_plan;
 pub mod soak_verdict;
 pub mod stages;
 pub mod target;
