@@ -18,16 +18,66 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the MCP tool host: stdio by default, streamable HTTP with --http
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(Box<ServeConfig>),
     /// Put concurrent load on an MCP server and judge it against thresholds
-    #[command(allow_negative_numbers = true)]
+    #[command(allow_negative_numbers = true, after_help = STRESS_EXAMPLES)]
     Stress(StressArgs),
     /// Run sustained load (one hour unless --duration) and judge the server's memory growth
-    #[command(allow_negative_numbers = true)]
+    #[command(allow_negative_numbers = true, after_help = SOAK_EXAMPLES)]
     Soak(SoakArgs),
     /// Live dashboard of a running zen serve: latency, errors, pools, memory
+    #[command(after_help = TOP_EXAMPLES)]
     Top(TopArgs),
+    /// Print a shell completion script to stdout
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
 }
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  zen serve                                  stdio, as a desktop client spawns it
+  zen serve --http 127.0.0.1:8931            streamable HTTP at /mcp
+  MAX_CONCURRENT_REQUESTS=20 zen serve --http 127.0.0.1:8931";
+
+const STRESS_EXAMPLES: &str = "\
+Examples:
+  zen stress -c 30                           spawn zen serve, 30 calls at once, 0 errors allowed
+  zen stress --rate 500 -d 60s --tool version   open loop: latency from intended send times
+  zen stress --stages \"30s:10,1m:50,30s:0\"   ramp the calls in flight up and down
+  zen stress --find-ceiling --max-p99 300ms  the highest calls/s within p99 300 ms
+  zen stress --url http://127.0.0.1:8931/mcp -c 64 -d 30s --max-p99 500ms
+  zen stress --stdio \"node dist/index.js\" --tool echo --args '{\"message\":\"hi\"}'
+  zen stress --scenario scenarios/mixed.toml --json > report.json";
+
+const SOAK_EXAMPLES: &str = "\
+Examples:
+  zen soak -d 60s                            a quick one: warm-up 15s, a sample every 750ms
+  zen soak --scenario scenarios/soak-1h.toml --out series.csv
+  zen soak --url http://127.0.0.1:8931/mcp --pid 4242 -d 2h";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  zen top                                    attach to the zen serve found in the discovery directory
+  zen top --pid 4242 --interval 500ms";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  zen completions bash > ~/.local/share/bash-completion/completions/zen
+  zen completions zsh > ~/.zfunc/_zen
+  zen completions fish > ~/.config/fish/completions/zen.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  zen man > ~/.local/share/man/man1/zen.1 && man zen
+  zen man | man -l -";
 
 /// Read `.env` (without overriding the environment), then parse the command line.
 pub fn parse() -> Result<Cli, clap::Error> {
@@ -114,6 +164,9 @@ pub struct StressArgs {
     /// Show the live dashboard while the run goes
     #[arg(long, help_heading = "Output", conflicts_with = "json")]
     pub tui: bool,
+    /// Print only the verdict line (no progress, no steps, no report); errors still go to stderr
+    #[arg(long, short = 'q', help_heading = "Output", conflicts_with_all = ["json", "tui"])]
+    pub quiet: bool,
     #[command(flatten)]
     pub ceiling: CeilingArgs,
 }
@@ -171,6 +224,9 @@ pub struct SoakArgs {
     /// Show the live dashboard while the run goes
     #[arg(long, help_heading = "Output", conflicts_with = "json")]
     pub tui: bool,
+    /// Print only the verdict line (no progress, no report); errors still go to stderr
+    #[arg(long, short = 'q', help_heading = "Output", conflicts_with_all = ["json", "tui"])]
+    pub quiet: bool,
 }
 
 /// `zen top`.

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod process;
 pub mod providers;
 pub mod serve;
+pub mod shell;
 pub mod signal;
 pub mod snapshot;
 pub mod soak;
@@ -48,6 +49,8 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
             Command::Stress(args) => stress::run(args).await,
             Command::Soak(args) => soak::run(args).await,
             Command::Top(args) => top::run(args).await,
+            Command::Completions { shell } => shell::completions(shell),
+            Command::Man => shell::man(),
         }
     });
     // Don't wait for blocked reads: a stdin read left pending by SIGTERM would hang a plain drop.

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::SoakArgs;
 use crate::exit::ExitOutcome;
-use crate::load::run::{Run, Ui, print};
+use crate::load::run::{Run, Ui, print, print_verdict};
 use crate::load::settings::{Defaults, RunSettings};
 use crate::load::soak_plan::SoakPlan;
 use crate::load::soak_verdict::{SoakReport, StoreSummary, Trend, judge, store_filling_note};
@@ -238,6 +238,8 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     let load = async {
         let ui = if args.tui {
             Ui::Dashboard
+        } else if args.quiet {
+            Ui::Quiet
         } else {
             Ui::Progress(Some(live.clone()))
         };
@@ -290,6 +292,10 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         .verdict
         .checks
         .extend(note.map(|n| Check::named("note", true, n)));
-    print(&report, args.json)?;
+    if args.quiet {
+        print_verdict(&report)?;
+    } else {
+        print(&report, args.json)?;
+    }
     Ok(report.verdict.status.exit_outcome())
 }

@@ -6,7 +6,7 @@ use crate::cli::StressArgs;
 use crate::exit::ExitOutcome;
 use crate::load::ceiling::Search;
 use crate::load::engine::Model;
-use crate::load::run::{Run, Ui, print};
+use crate::load::run::{Run, Ui, print, print_verdict};
 use crate::load::settings::{DEFAULT_MAX_IN_FLIGHT, Defaults, RunSettings};
 
 /// The seed plan's Test 1: 30 calls at once.
@@ -44,12 +44,14 @@ pub async fn run(args: StressArgs) -> Result<ExitOutcome> {
     let run = Run::start("stress", settings).await?;
     let ui = if args.tui {
         Ui::Dashboard
+    } else if args.quiet {
+        Ui::Quiet
     } else {
         Ui::Progress(None)
     };
     let (elapsed, cpu) = run.drive(ui).await;
     let report = run.finish(elapsed, cpu, None).await;
-    print(&report, args.json)?;
+    show(&report, &args)?;
     Ok(report.verdict.status.exit_outcome())
 }
 
@@ -86,7 +88,16 @@ async fn find_ceiling(args: StressArgs, mut settings: RunSettings) -> Result<Exi
         max_in_flight,
     };
     let run = Run::start("stress", settings).await?;
-    let report = crate::load::ceiling::find(run, search, false).await;
-    print(&report, args.json)?;
+    let report = crate::load::ceiling::find(run, search, args.quiet).await;
+    show(&report, &args)?;
     Ok(report.verdict.status.exit_outcome())
+}
+
+/// The report as the output flags ask.
+fn show(report: &crate::load::report::Report, args: &StressArgs) -> Result<()> {
+    if args.quiet {
+        print_verdict(report)
+    } else {
+        print(report, args.json)
+    }
 }

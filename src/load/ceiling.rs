@@ -92,7 +92,9 @@ async fn run_step(
         max_in_flight: search.max_in_flight,
     })
     .await;
-    let (elapsed, cpu) = run.drive(Ui::Progress(None)).await;
+    let (elapsed, cpu) = run
+        .drive(if quiet { Ui::Quiet } else { Ui::Progress(None) })
+        .await;
     let step = run.end_step(elapsed, cpu).await;
     let judged = judge(&step, phase, rate, search);
     // Stopped or died mid-step: the step is kept but says nothing about the rate.

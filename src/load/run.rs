@@ -47,6 +47,8 @@ pub enum Ui {
     Progress(Option<Arc<std::sync::Mutex<String>>>),
     /// The `zen top` dashboard.
     Dashboard,
+    /// Nothing at all (`--quiet`).
+    Quiet,
 }
 
 /// A connected run, ready to load.
@@ -193,6 +195,7 @@ impl Run {
                 }
                 elapsed
             }
+            Ui::Quiet => load.await,
             Ui::Dashboard => {
                 super::live::with_dashboard(self.live(), self.planned_duration(), load).await
             }
@@ -363,10 +366,21 @@ pub fn print(report: &Report, json: bool) -> Result<()> {
         s.push('\n');
         s
     } else {
-        super::render::render(report)
+        // Coloured for a terminal; anstream strips the colour for pipes, files and NO_COLOR.
+        super::render::paint(&super::render::render(report))
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
+pub fn print_verdict(report: &Report) -> Result<()> {
+    use std::io::Write;
+    let line = super::render::paint(&super::render::verdict_line(report));
+    let mut out = anstream::stdout().lock();
+    writeln!(out, "{line}")?;
     out.flush()?;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod util;
 
 mod architecture;
 mod cli_help;
+mod cli_output;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
