@@ -350,11 +350,13 @@ pub struct Step {
     pub recorder: Arc<Recorder>,
     /// The step's per-second series.
     series: Arc<std::sync::Mutex<Series>>,
-    /// zen's snapshot before and after the step (None for other servers).
+    /// zen's snapshot before the step (None for other servers).
     before: Option<Snapshot>,
+    /// zen's snapshot after the step (None for other servers).
     after: Option<Snapshot>,
-    /// The step's wall time and the generator's CPU over it.
+    /// The step's wall time.
     elapsed: Duration,
+    /// The generator's CPU over the step, seconds.
     cpu_secs: f64,
 }
 
