@@ -18,18 +18,78 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the MCP tool host: stdio by default, streamable HTTP with --http
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(Box<ServeConfig>),
     /// Put concurrent load on an MCP server and judge it against thresholds
-    #[command(allow_negative_numbers = true)]
+    #[command(allow_negative_numbers = true, after_help = STRESS_EXAMPLES)]
     Stress(StressArgs),
     /// Run sustained load (one hour unless --duration) and judge the server's memory growth
-    #[command(allow_negative_numbers = true)]
+    #[command(allow_negative_numbers = true, after_help = SOAK_EXAMPLES)]
     Soak(SoakArgs),
     /// Live dashboard of a running zen serve: latency, errors, pools, memory
+    #[command(after_help = TOP_EXAMPLES)]
     Top(TopArgs),
     /// Show, chart (HTML), export (JUnit), compare or merge JSON reports of stress runs
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(crate::report::args::ReportArgs),
+    /// Print a shell completion script to stdout
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
 }
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  zen serve                                  stdio, as a desktop client spawns it
+  zen serve --http 127.0.0.1:8931            streamable HTTP at /mcp
+  MAX_CONCURRENT_REQUESTS=20 zen serve --http 127.0.0.1:8931";
+
+const STRESS_EXAMPLES: &str = "\
+Examples:
+  zen stress -c 30                           spawn zen serve, 30 calls at once, 0 errors allowed
+  zen stress --rate 500 -d 60s --tool version   open loop: latency from intended send times
+  zen stress --stages \"30s:10,1m:50,30s:0\"   ramp the calls in flight up and down
+  zen stress --find-ceiling --max-p99 300ms  the highest calls/s within p99 300 ms
+  zen stress --url http://127.0.0.1:8931/mcp -c 64 -d 30s --max-p99 500ms
+  zen stress --stdio \"node dist/index.js\" --tool echo --args '{\"message\":\"hi\"}'
+  zen stress --scenario scenarios/mixed.toml --json > report.json";
+
+const SOAK_EXAMPLES: &str = "\
+Examples:
+  zen soak -d 60s                            a quick one: warm-up 15s, a sample every 750ms
+  zen soak --scenario scenarios/soak-1h.toml --out series.csv
+  zen soak --url http://127.0.0.1:8931/mcp --pid 4242 -d 2h";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  zen top                                    attach to the zen serve found in the discovery directory
+  zen top --pid 4242 --interval 500ms";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  zen stress -c 30 -d 30s --out run.json     keep the report of a run
+  zen report show run.json                   its text report again
+  zen report html run.json -o run.html       charts in one offline HTML page
+  zen report junit run.json -o junit.xml     one test case per threshold, for CI
+  zen report compare base.json run.json --tolerance 10%   exit 1 when run.json is worse
+  zen report merge a.json b.json -o all.json   runs made in parallel, combined exactly";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  zen completions bash > ~/.local/share/bash-completion/completions/zen
+  zen completions zsh > ~/.zfunc/_zen
+  zen completions fish > ~/.config/fish/completions/zen.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  zen man > ~/.local/share/man/man1/zen.1 && man zen
+  zen man | man -l -";
 
 /// Read `.env` (without overriding the environment), then parse the command line.
 pub fn parse() -> Result<Cli, clap::Error> {
@@ -68,9 +128,12 @@ pub struct LoadArgs {
     /// Run for this long instead of a call count (e.g. 30s, 10m, 1h)
     #[arg(long, short = 'd', value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
-    /// Open loop: calls started per second, on schedule whatever the replies do
-    #[arg(long, value_name = "PER_SEC")]
-    pub rate: Option<f64>,
+    /// Open loop: calls started per second, on schedule whatever the replies do (with --stages: no value, the stage targets are the rates)
+    #[arg(long, value_name = "PER_SEC", num_args = 0..=1)]
+    pub rate: Option<Option<f64>>,
+    /// Load shape: DURATION:TARGET stages ramping linearly from 0, e.g. "30s:10,1m:50,30s:0"; the target is calls in flight, or calls/s with --rate
+    #[arg(long, value_name = "STAGES", conflicts_with_all = ["concurrency", "requests", "duration"])]
+    pub stages: Option<String>,
     /// Open loop: most calls outstanding at once; sends that cannot go out on time are counted late
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_in_flight: Option<u32>,
@@ -121,6 +184,31 @@ pub struct StressArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub files: crate::report::args::ReportFiles,
+    /// Print only the verdict line (no progress, no steps, no report); errors still go to stderr
+    #[arg(long, short = 'q', help_heading = "Output", conflicts_with_all = ["json", "tui"])]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub ceiling: CeilingArgs,
+}
+
+/// `zen stress --find-ceiling` and its pace.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Find the ceiling")]
+pub struct CeilingArgs {
+    /// Search for the highest constant rate (open loop) that stays within --max-p99 and --max-error-rate [default for it: 0.01]
+    #[arg(long, requires = "max_p99", conflicts_with_all = ["rate", "stages", "concurrency", "requests", "duration", "tui", "min_throughput"])]
+    pub find_ceiling: bool,
+    /// How long each step of the search sends at its rate
+    #[arg(long, default_value = "10s", value_parser = parse_step, value_name = "DURATION", requires = "find_ceiling")]
+    pub step_duration: Duration,
+    /// The first rate the search tries, calls per second; it doubles from there until a step breaks the limits
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "PER_SEC",
+        requires = "find_ceiling"
+    )]
+    pub start_rate: f64,
 }
 
 /// `zen soak`.
@@ -130,10 +218,10 @@ pub struct SoakArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Sample the target's memory this often
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
-    pub sample_interval: Duration,
-    /// Samples to ignore at the start [default: the larger of 60s and 10% of the run]
+    /// Sample the target's memory this often (100ms or more) [default: about 60 samples after the warm-up, 250ms to 10s]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
+    pub sample_interval: Option<Duration>,
+    /// Samples to ignore at the start [default: the larger of 10% of the run and the lesser of 60s and a quarter of it]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
     pub warmup: Option<Duration>,
     /// Pass when the RSS slope and the growth over one hour are at most this many MB
@@ -161,6 +249,9 @@ pub struct SoakArgs {
     pub log_level: Option<String>,
     #[command(flatten)]
     pub files: crate::report::args::ReportFiles,
+    /// Print only the verdict line (no progress, no report); errors still go to stderr
+    #[arg(long, short = 'q', help_heading = "Output", conflicts_with_all = ["json", "tui"])]
+    pub quiet: bool,
 }
 
 /// `zen top`.
@@ -190,6 +281,16 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d < Duration::from_millis(250) {
         return Err(format!("'{s}' is below the 250ms minimum"));
+    }
+    Ok(d)
+}
+
+fn parse_step(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(500) {
+        return Err(format!(
+            "'{s}' is too short to measure a rate; 500ms or more (10s is steadier)"
+        ));
     }
     Ok(d)
 }

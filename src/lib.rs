@@ -17,6 +17,7 @@ pub mod process;
 pub mod providers;
 pub mod report;
 pub mod serve;
+pub mod shell;
 pub mod signal;
 pub mod snapshot;
 pub mod soak;
@@ -50,6 +51,8 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
             Command::Soak(args) => soak::run(args).await,
             Command::Top(args) => top::run(args).await,
             Command::Report(args) => report::run(args),
+            Command::Completions { shell } => shell::completions(shell),
+            Command::Man => shell::man(),
         }
     });
     // Don't wait for blocked reads: a stdin read left pending by SIGTERM would hang a plain drop.

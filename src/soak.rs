@@ -9,17 +9,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::SoakArgs;
 use crate::exit::ExitOutcome;
-use crate::load::run::{Run, Ui, print};
+use crate::load::run::{Run, Ui, print, print_verdict};
 use crate::load::settings::{Defaults, RunSettings};
+use crate::load::soak_plan::SoakPlan;
 use crate::load::soak_sampler::{COLUMNS, RssSource, Sampled, Sampler, SeriesFile};
 use crate::load::soak_verdict::{SoakReport, judge, store_filling_note};
 use crate::load::verdict::Check;
 
 pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     crate::load::run::prepare_terminal(args.tui, args.log_level.as_deref())?;
-    if args.sample_interval < Duration::from_millis(100) {
-        bail!("--sample-interval must be 100ms or more");
-    }
     let settings = RunSettings::merge(
         &args.target,
         &args.load,
@@ -32,17 +30,11 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         settings.plan.model.duration().context(
             "a soak runs for a time: use --duration (e.g. --duration 1h), not --requests",
         )?;
-    let warmup = args
-        .warmup
-        .unwrap_or_else(|| Duration::from_secs(60).max(planned / 10));
-    if planned <= warmup {
-        bail!(
-            "the run ({}) is not longer than its warm-up ({}), so no verdict is possible: \
-             lengthen --duration or shorten --warmup",
-            humantime::format_duration(planned),
-            humantime::format_duration(warmup)
-        );
-    }
+    // Refused here, before the target starts, when no verdict could come of it.
+    let SoakPlan {
+        warmup,
+        interval: sample_interval,
+    } = crate::load::soak_plan::plan(planned, args.warmup, args.sample_interval)?;
     if let Some(pid) = args.pid
         && crate::process::sample(pid).is_none()
     {
@@ -62,10 +54,12 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     let live = Arc::new(Mutex::new(String::new()));
     let done = CancellationToken::new();
     let sampler =
-        Sampler::new(&run, source, warmup, series, &live).run_until(args.sample_interval, &done);
+        Sampler::new(&run, source, warmup, series, &live).run_until(sample_interval, &done);
     let load = async {
         let ui = if args.tui {
             Ui::Dashboard
+        } else if args.quiet {
+            Ui::Quiet
         } else {
             Ui::Progress(Some(live.clone()))
         };
@@ -100,7 +94,7 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
     let mut reasons: Vec<String> = checks.iter().map(Check::line).collect();
     reasons.extend(note.clone());
     let soak = SoakReport {
-        sample_interval_secs: args.sample_interval.as_secs_f64(),
+        sample_interval_secs: sample_interval.as_secs_f64(),
         warmup_secs: warmup.as_secs_f64(),
         samples_total: taken,
         rss_source: source.as_str().to_string(),
@@ -125,7 +119,11 @@ pub async fn run(args: SoakArgs) -> Result<ExitOutcome> {
         .verdict
         .checks
         .extend(note.map(|n| Check::named("note", true, n)));
-    print(&report, args.json)?;
+    if args.quiet {
+        print_verdict(&report)?;
+    } else {
+        print(&report, args.json)?;
+    }
     crate::report::write_files(&report, None, &args.files)?;
     Ok(report.verdict.status.exit_outcome())
 }

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::recorder::{ErrorKind, Recorder};
 use super::scenario::CallSpec;
+use super::stages::Profile;
 
 /// When a closed loop stops.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +77,8 @@ pub struct Plan {
     pub calls: Vec<CallSpec>,
     /// Seeds the mix and continuation choices.
     pub seed: u64,
+    /// `--stages`: the target over time (the model then holds its peak and total length).
+    pub shape: Option<Profile>,
 }
 
 /// A sent call later than this behind schedule counts as late.
@@ -114,6 +117,7 @@ pub async fn run(
         })
         .collect();
     let threads = plan.calls.iter().map(|_| Threads::default()).collect();
+    let shape = plan.shape.clone();
     let shared = Arc::new(Shared {
         plan,
         peers,
@@ -124,17 +128,24 @@ pub async fn run(
     });
     let started = Instant::now();
     match shared.plan.model {
-        Model::Closed { concurrency, stop } => closed_loop(&shared, concurrency, stop).await,
+        Model::Closed { concurrency, stop } => closed_loop(&shared, concurrency, stop, shape).await,
         Model::Open {
             rate,
             duration,
             max_in_flight,
-        } => open_loop(&shared, rate, duration, max_in_flight).await,
+        } => {
+            let shape = shape.unwrap_or_else(|| Profile::constant(rate, duration));
+            open_loop(&shared, &shape, max_in_flight).await
+        }
     }
     started.elapsed()
 }
 
-async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop) {
+/// `concurrency` workers; with a shape, worker `w` works only while the shape is above `w`, so
+/// the calls in flight follow the stages.
+async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop, shape: Option<Profile>) {
+    let shape = shape.map(Arc::new);
+    let start = Instant::now();
     let tickets = Arc::new(AtomicU64::new(match stop {
         Stop::Requests(n) => n,
         Stop::Duration(_) => u64::MAX,
@@ -145,12 +156,17 @@ async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop) {
     };
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..concurrency {
-        let (shared, tickets) = (shared.clone(), tickets.clone());
+        let (shared, tickets, shape) = (shared.clone(), tickets.clone(), shape.clone());
         workers.spawn(async move {
             let mut rng = StdRng::seed_from_u64(shared.plan.seed.wrapping_add(w as u64));
             let session = w as usize % shared.peers.len();
             loop {
                 if shared.stop.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
+                    return;
+                }
+                if let Some(shape) = &shape
+                    && !shared.wait_for_turn(shape, w, start).await
+                {
                     return;
                 }
                 let claimed = tickets
@@ -166,8 +182,10 @@ async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop) {
     while workers.join_next().await.is_some() {}
 }
 
-async fn open_loop(shared: &Arc<Shared>, rate: f64, duration: Duration, max_in_flight: u32) {
-    let planned = (duration.as_secs_f64() * rate).floor() as u64;
+/// Calls sent at the times the shape's rate gives, whatever the replies do.
+async fn open_loop(shared: &Arc<Shared>, shape: &Profile, max_in_flight: u32) {
+    let planned = (shape.total_calls() + 1e-9).floor() as u64;
+    let duration = shape.duration();
     let slots = Arc::new(Semaphore::new(max_in_flight as usize));
     let mut rng = StdRng::seed_from_u64(shared.plan.seed);
     let start = Instant::now();
@@ -175,7 +193,10 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64, duration: Duration, max_in_f
     let mut calls = tokio::task::JoinSet::new();
     let mut sent = 0;
     for i in 0..planned {
-        let intended = start + Duration::from_secs_f64(i as f64 / rate);
+        let Some(due) = shape.send_time(i as f64) else {
+            break;
+        };
+        let intended = start + Duration::from_secs_f64(due);
         tokio::select! {
             _ = tokio::time::sleep_until(intended) => {}
             _ = shared.stop.cancelled() => break,
@@ -215,6 +236,22 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64, duration: Duration, max_in_f
 }
 
 impl Shared {
+    /// Wait until the shape is above worker `w`'s number; false when it never will be again
+    /// (or the run is stopped).
+    async fn wait_for_turn(&self, shape: &Profile, w: u32, start: Instant) -> bool {
+        let now = start.elapsed().as_secs_f64();
+        let Some(at) = shape.next_above(f64::from(w), now) else {
+            return false;
+        };
+        if at > now {
+            tokio::select! {
+                _ = tokio::time::sleep_until(start + Duration::from_secs_f64(at)) => {}
+                _ = self.stop.cancelled() => return false,
+            }
+        }
+        true
+    }
+
     fn pick(&self, rng: &mut StdRng) -> usize {
         let total = *self.cumulative.last().expect("at least one call kind");
         let roll = rng.random_range(0..total);

@@ -1,5 +1,7 @@
 //! The load engine shared by `zen stress` and `zen soak`: targets, the closed and open loop
 //! engine, scenarios, the recorder, reports and the soak verdict.
+pub mod ceiling;
+pub mod ceiling_report;
 pub mod engine;
 pub mod hdr;
 mod http_target;
@@ -13,9 +15,11 @@ pub mod run;
 pub mod scenario;
 pub mod series;
 pub mod settings;
+pub mod soak_plan;
 pub mod soak_sampler;
 pub mod soak_verdict;
 pub mod spread;
+pub mod stages;
 pub mod target;
 pub mod verdict;
 pub mod watchdog;

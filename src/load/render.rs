@@ -53,8 +53,17 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let w = &mut out;
     let load = &r.load;
-    let model = match load.model.as_str() {
-        "open" => format!(
+    let stages = load.stages.as_ref().map(|stages| {
+        let list: Vec<String> = stages
+            .iter()
+            .map(|s| format!("{}s:{}", s.duration_secs, s.target))
+            .collect();
+        list.join(",")
+    });
+    let model = match (load.model.as_str(), stages) {
+        ("open", Some(stages)) => format!("open loop, stages {stages} calls/s"),
+        (_, Some(stages)) => format!("closed loop, stages {stages} in flight"),
+        ("open", None) => format!(
             "open loop, {:.1} calls/s for {:.0}s (max {} in flight)",
             load.rate_per_sec.unwrap_or(0.0),
             load.duration_secs.unwrap_or(0.0),
@@ -276,13 +285,80 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(w, "  series     {file}");
         }
     }
+    if let Some(ceiling) = &r.ceiling {
+        let _ = writeln!(w, "  (the figures above are the step at the ceiling)");
+        w.push_str(&ceiling.render());
+    }
     for check in &r.verdict.checks {
         let _ = writeln!(w, "  check      {}", check.line());
     }
-    let _ = writeln!(
-        w,
-        "  verdict    {}",
-        r.verdict.status.as_str().to_uppercase()
+    let _ = writeln!(w, "  verdict    {}", status_word(r));
+    out
+}
+
+/// PASS, FAIL, INCOMPLETE or INCONCLUSIVE.
+fn status_word(r: &Report) -> String {
+    r.verdict.status.as_str().to_uppercase()
+}
+
+/// The one line `--quiet` prints: the verdict and the figures that decided it, e.g.
+/// "verdict PASS: 30 calls, 0.00% errors, p99 205.1 ms, 145.2 calls/s".
+pub fn verdict_line(r: &Report) -> String {
+    let mut line = format!(
+        "verdict {}: {} calls, {:.2}% errors, p99 {:.1} ms, {:.1} calls/s",
+        status_word(r),
+        r.calls.total,
+        r.calls.error_rate * 100.0,
+        r.latency.p99_ms,
+        r.throughput_per_sec
     );
+    if let Some(c) = &r.ceiling {
+        match c.calls_per_s {
+            Some(rate) => {
+                let _ = write!(line, "; ceiling {rate:.1} calls/s");
+            }
+            None => line.push_str("; no ceiling found"),
+        }
+    }
+    if let Some(why) = &r.ended_early {
+        let _ = write!(line, " ({why})");
+    }
+    line
+}
+
+/// Colour the verdict and the checks of a rendered report: PASS and ok green, FAIL red,
+/// INCOMPLETE and INCONCLUSIVE yellow. Always ANSI; the writer decides whether it shows.
+pub fn paint(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let style = |c: AnsiColor| Style::new().fg_color(Some(c.into())).bold();
+    let words = [
+        ("INCONCLUSIVE", style(AnsiColor::Yellow)),
+        ("INCOMPLETE", style(AnsiColor::Yellow)),
+        ("PASS", style(AnsiColor::Green)),
+        ("FAIL", style(AnsiColor::Red)),
+        ("ok", style(AnsiColor::Green)),
+    ];
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        // Only the verdict and check lines (and the title's "(INCOMPLETE)") carry a status word.
+        let marked = ["verdict ", "  verdict ", "  check      "]
+            .iter()
+            .find(|p| line.starts_with(**p))
+            .map(|p| p.len())
+            .or_else(|| {
+                line.starts_with("zen ")
+                    .then(|| line.find("(INCOMPLETE)").map(|i| i + 1))
+                    .flatten()
+            });
+        let painted = marked.and_then(|at| {
+            let rest = line[at..].trim_start();
+            let at = line.len() - rest.len();
+            words
+                .iter()
+                .find(|(w, _)| rest.starts_with(w))
+                .map(|(w, s)| format!("{}{s}{w}{s:#}{}", &line[..at], &line[at + w.len()..]))
+        });
+        out.push_str(painted.as_deref().unwrap_or(line));
+    }
     out
 }

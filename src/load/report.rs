@@ -51,6 +51,10 @@ pub struct Report {
     pub verdict: Verdict,
     /// Soak runs: the memory time series verdict.
     pub soak: Option<super::soak_verdict::SoakReport>,
+    /// `--find-ceiling`: the highest rate that held and every step of the search; the rest of
+    /// the report is the step at that rate (or the first step when none held).
+    #[serde(default)]
+    pub ceiling: Option<super::ceiling_report::CeilingReport>,
     /// One point per second of the run (merged pairwise past 1200 points).
     pub series: Vec<super::series::Point>,
 }
@@ -77,6 +81,19 @@ pub struct LoadReport {
     pub duration_secs: Option<f64>,
     pub sessions: u32,
     pub timeout_secs: f64,
+    /// `--stages`: each ramps linearly from the previous target (the first from 0); the model's
+    /// concurrency or rate is then the peak.
+    #[serde(default)]
+    pub stages: Option<Vec<StageReport>>,
+}
+
+/// One stage of a load shape.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StageReport {
+    /// Length of the ramp to `target`.
+    pub duration_secs: f64,
+    /// Calls in flight (closed loop) or calls per second (open loop) at the end of the stage.
+    pub target: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -47,6 +47,8 @@ pub enum Ui {
     Progress(Option<Arc<std::sync::Mutex<String>>>),
     /// The `zen top` dashboard.
     Dashboard,
+    /// Nothing at all (`--quiet`).
+    Quiet,
 }
 
 /// A connected run, ready to load.
@@ -60,6 +62,8 @@ pub struct Run {
     pub stop: CancellationToken,
     /// zen's snapshot before the load.
     before: Option<Snapshot>,
+    /// zen's snapshot after the load, when a step search took it already (else read at finish).
+    after: Option<Snapshot>,
     /// The per-second time series, filled while the load runs.
     series: Arc<std::sync::Mutex<Series>>,
 }
@@ -95,8 +99,53 @@ impl Run {
             target,
             stop,
             before,
+            after: None,
             series: Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS))),
         })
+    }
+
+    /// Start a fresh step of a search with `model`: new recorder, series and before-snapshot
+    /// on the same target.
+    pub async fn begin_step(&mut self, model: Model) {
+        let tools: Vec<String> = self
+            .settings
+            .plan
+            .calls
+            .iter()
+            .map(|c| c.tool.clone())
+            .collect();
+        self.settings.plan.model = model;
+        self.recorder = Arc::new(Recorder::new(&tools, matches!(model, Model::Open { .. })));
+        self.series = Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS)));
+        self.before = self.target.snapshot().await;
+        self.after = None;
+    }
+
+    /// What the step just driven measured, kept whole so it can become the report.
+    pub async fn end_step(&mut self, elapsed: Duration, cpu_secs: f64) -> Step {
+        if self.recorder.lost().is_none() {
+            self.after = self.target.snapshot().await;
+        }
+        Step {
+            model: self.settings.plan.model,
+            recorder: self.recorder.clone(),
+            series: self.series.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            elapsed,
+            cpu_secs,
+        }
+    }
+
+    /// Make a step kept by `end_step` the one the report describes. Returns its (wall time,
+    /// generator CPU secs) for `finish`.
+    pub fn restore(&mut self, step: Step) -> (Duration, f64) {
+        self.settings.plan.model = step.model;
+        self.recorder = step.recorder;
+        self.series = step.series;
+        self.before = step.before;
+        self.after = step.after;
+        (step.elapsed, step.cpu_secs)
     }
 
     /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
@@ -150,6 +199,7 @@ impl Run {
                 }
                 elapsed
             }
+            Ui::Quiet => load.await,
             Ui::Dashboard => {
                 super::live::with_dashboard(self.live(), self.planned_duration(), load).await
             }
@@ -191,15 +241,16 @@ impl Run {
 
     /// Read the server's side, close the target and build the report.
     pub async fn finish(
-        self,
+        mut self,
         elapsed: Duration,
         cpu_secs: f64,
         soak: Option<SoakReport>,
     ) -> Report {
         let ended_early = self.ended_early(elapsed);
-        let after = match self.recorder.lost() {
-            Some(_) => None,
-            None => self.target.snapshot().await,
+        let after = match (self.recorder.lost(), self.after.take()) {
+            (_, Some(after)) => Some(after),
+            (Some(_), None) => None,
+            (None, None) => self.target.snapshot().await,
         };
         let partial = ended_early.is_some();
         let recorded = self.recorder.recorded();
@@ -284,6 +335,7 @@ impl Run {
             thresholds: self.settings.thresholds.clone(),
             verdict,
             soak,
+            ceiling: None,
             series: self
                 .series
                 .lock()
@@ -296,6 +348,24 @@ impl Run {
     }
 }
 
+/// One step of a search, as driven: enough to build the report from it later.
+pub struct Step {
+    /// The step's load model (its rate).
+    pub model: Model,
+    /// The step's measurements.
+    pub recorder: Arc<Recorder>,
+    /// The step's per-second series.
+    series: Arc<std::sync::Mutex<Series>>,
+    /// zen's snapshot before the step (None for other servers).
+    before: Option<Snapshot>,
+    /// zen's snapshot after the step (None for other servers).
+    after: Option<Snapshot>,
+    /// The step's wall time.
+    elapsed: Duration,
+    /// The generator's CPU over the step, seconds.
+    cpu_secs: f64,
+}
+
 /// Print the report (JSON or text) to stdout.
 pub fn print(report: &Report, json: bool) -> Result<()> {
     use std::io::Write;
@@ -304,10 +374,21 @@ pub fn print(report: &Report, json: bool) -> Result<()> {
         s.push('\n');
         s
     } else {
-        super::render::render(report)
+        // Coloured for a terminal; anstream strips the colour for pipes, files and NO_COLOR.
+        super::render::paint(&super::render::render(report))
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
+pub fn print_verdict(report: &Report) -> Result<()> {
+    use std::io::Write;
+    let line = super::render::paint(&super::render::verdict_line(report));
+    let mut out = anstream::stdout().lock();
+    writeln!(out, "{line}")?;
     out.flush()?;
     Ok(())
 }

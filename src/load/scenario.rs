@@ -26,6 +26,9 @@ pub struct Scenario {
     pub calls: Vec<CallSpec>,
     #[serde(default)]
     pub thresholds: Thresholds,
+    /// `[[stages]]`: the load over time (concurrency, or calls/s with `[load] open_loop`).
+    #[serde(default)]
+    pub stages: Vec<super::stages::Stage>,
 }
 
 /// Which server to drive.
@@ -54,6 +57,9 @@ pub struct LoadSection {
     pub sessions: Option<u32>,
     #[serde(default, deserialize_with = "opt_duration")]
     pub timeout: Option<Duration>,
+    /// With `[[stages]]`: their targets are calls per second (open loop), not calls in flight.
+    #[serde(default)]
+    pub open_loop: bool,
 }
 
 /// One kind of call in the mix.
@@ -181,6 +187,14 @@ impl Scenario {
                     call.steps.len()
                 );
             }
+        }
+        if !self.stages.is_empty() {
+            super::stages::check(&self.stages).context("[[stages]]")?;
+        }
+        if self.load.open_loop && self.stages.is_empty() {
+            bail!(
+                "[load] open_loop applies to [[stages]]; for a constant open loop set [load] rate"
+            );
         }
         let t = &self.thresholds;
         if let Some(r) = t.max_error_rate

@@ -6,8 +6,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use super::engine::{Model, Plan, Stop};
-use super::report::LoadReport;
-use super::scenario::{CallSpec, Scenario};
+use super::report::{LoadReport, StageReport};
+use super::scenario::{CallSpec, LoadSection, Scenario};
+use super::stages::{Profile, parse_stages};
 use super::target::TargetSpec;
 use super::verdict::Thresholds;
 use crate::cli::{LoadArgs, TargetArgs};
@@ -35,7 +36,8 @@ pub struct RunSettings {
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
+/// Open loop: calls outstanding at once unless --max-in-flight says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
 
 impl RunSettings {
     /// Merge flags over the scenario (if any) over the defaults.
@@ -105,65 +107,9 @@ impl RunSettings {
             }
         }
 
-        let rate = load.rate.or(s.rate);
-        let duration = load.duration.or(s.duration);
-        let requests = load.requests.or(s.requests);
-        let concurrency = load.concurrency.or(s.concurrency);
-        let model = match rate {
-            Some(rate) => {
-                if !(rate > 0.0 && rate.is_finite()) {
-                    bail!("--rate {rate}: expected calls per second above 0");
-                }
-                if requests.is_some() || concurrency.is_some() {
-                    bail!(
-                        "--rate is an open loop: use it with --duration and --max-in-flight, not --requests or --concurrency"
-                    );
-                }
-                let duration = duration.or(defaults.duration).context(
-                    "--rate needs --duration (how long to keep the schedule going), e.g. --rate 100 --duration 30s",
-                )?;
-                Model::Open {
-                    rate,
-                    duration,
-                    max_in_flight: load
-                        .max_in_flight
-                        .or(s.max_in_flight)
-                        .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-                }
-            }
-            None => {
-                if load.max_in_flight.is_some() {
-                    bail!(
-                        "--max-in-flight applies to the open loop (--rate); in a closed loop use --concurrency"
-                    );
-                }
-                let concurrency = concurrency.unwrap_or(defaults.concurrency);
-                let stop = match (requests, duration) {
-                    (Some(_), Some(_)) if load.requests.is_some() && load.duration.is_some() => {
-                        bail!("give --requests or --duration, not both")
-                    }
-                    // A flag beats the scenario's other stop condition.
-                    (Some(n), Some(d)) => {
-                        if load.duration.is_some() {
-                            Stop::Duration(d)
-                        } else {
-                            Stop::Requests(n)
-                        }
-                    }
-                    (Some(n), None) => Stop::Requests(n),
-                    (None, Some(d)) => Stop::Duration(d),
-                    (None, None) => match defaults.duration {
-                        Some(d) => Stop::Duration(d),
-                        None => Stop::Requests(concurrency as u64),
-                    },
-                };
-                // No more callers than calls: the report's concurrency is what really ran.
-                let concurrency = match stop {
-                    Stop::Requests(n) => concurrency.min(u32::try_from(n).unwrap_or(u32::MAX)),
-                    Stop::Duration(_) => concurrency,
-                };
-                Model::Closed { concurrency, stop }
-            }
+        let (model, shape) = match shape(load, &scenario)? {
+            Some((profile, open)) => (staged_model(&profile, open, load, s)?, Some(profile)),
+            None => (constant_model(load, s, defaults)?, None),
         };
 
         let calls = match (&load.tool, &load.args) {
@@ -206,6 +152,7 @@ impl RunSettings {
                 timeout: load.timeout.or(s.timeout).unwrap_or(DEFAULT_TIMEOUT),
                 calls,
                 seed: rand::random(),
+                shape,
             },
             thresholds,
         })
@@ -247,8 +194,136 @@ impl RunSettings {
             duration_secs: duration,
             sessions: self.sessions,
             timeout_secs: self.plan.timeout.as_secs_f64(),
+            stages: self.plan.shape.as_ref().map(|p| {
+                p.stages()
+                    .into_iter()
+                    .map(|(duration_secs, target)| StageReport {
+                        duration_secs,
+                        target,
+                    })
+                    .collect()
+            }),
         }
     }
+}
+
+/// The load model without stages: closed (concurrency, count or duration) or open (`--rate`).
+fn constant_model(load: &LoadArgs, s: &LoadSection, defaults: Defaults) -> Result<Model> {
+    let rate = match load.rate {
+        Some(Some(rate)) => Some(rate),
+        Some(None) => bail!(
+            "--rate without a value goes with --stages; give calls per second, e.g. --rate 100"
+        ),
+        None => s.rate,
+    };
+    let duration = load.duration.or(s.duration);
+    let requests = load.requests.or(s.requests);
+    let concurrency = load.concurrency.or(s.concurrency);
+    Ok(match rate {
+        Some(rate) => {
+            if !(rate > 0.0 && rate.is_finite()) {
+                bail!("--rate {rate}: expected calls per second above 0");
+            }
+            if requests.is_some() || concurrency.is_some() {
+                bail!(
+                    "--rate is an open loop: use it with --duration and --max-in-flight, not --requests or --concurrency"
+                );
+            }
+            let duration = duration.or(defaults.duration).context(
+                "--rate needs --duration (how long to keep the schedule going), e.g. --rate 100 --duration 30s",
+            )?;
+            Model::Open {
+                rate,
+                duration,
+                max_in_flight: load
+                    .max_in_flight
+                    .or(s.max_in_flight)
+                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            }
+        }
+        None => {
+            if load.max_in_flight.is_some() {
+                bail!(
+                    "--max-in-flight applies to the open loop (--rate); in a closed loop use --concurrency"
+                );
+            }
+            let concurrency = concurrency.unwrap_or(defaults.concurrency);
+            let stop = match (requests, duration) {
+                (Some(_), Some(_)) if load.requests.is_some() && load.duration.is_some() => {
+                    bail!("give --requests or --duration, not both")
+                }
+                // A flag beats the scenario's other stop condition.
+                (Some(n), Some(d)) => {
+                    if load.duration.is_some() {
+                        Stop::Duration(d)
+                    } else {
+                        Stop::Requests(n)
+                    }
+                }
+                (Some(n), None) => Stop::Requests(n),
+                (None, Some(d)) => Stop::Duration(d),
+                (None, None) => match defaults.duration {
+                    Some(d) => Stop::Duration(d),
+                    None => Stop::Requests(concurrency as u64),
+                },
+            };
+            // No more callers than calls: the report's concurrency is what really ran.
+            let concurrency = match stop {
+                Stop::Requests(n) => concurrency.min(u32::try_from(n).unwrap_or(u32::MAX)),
+                Stop::Duration(_) => concurrency,
+            };
+            Model::Closed { concurrency, stop }
+        }
+    })
+}
+
+/// The stages to run, if any, and whether their targets are rates (open loop).
+fn shape(load: &LoadArgs, scenario: &Scenario) -> Result<Option<(Profile, bool)>> {
+    let stages = match &load.stages {
+        Some(text) => parse_stages(text).map_err(|e| anyhow::anyhow!("--stages: {e}"))?,
+        // A flag that sets the load model beats the scenario's stages.
+        None if !scenario.stages.is_empty()
+            && load.concurrency.is_none()
+            && load.requests.is_none()
+            && load.duration.is_none()
+            && !matches!(load.rate, Some(Some(_))) =>
+        {
+            scenario.stages.clone()
+        }
+        None => return Ok(None),
+    };
+    let open = match load.rate {
+        Some(Some(rate)) => bail!(
+            "--rate {rate} with --stages: the stage targets are the rates; give --rate without a value"
+        ),
+        Some(None) => true,
+        None => scenario.load.open_loop,
+    };
+    Ok(Some((Profile::from_stages(&stages), open)))
+}
+
+/// The model that holds a shape: its peak and its total length.
+fn staged_model(profile: &Profile, open: bool, load: &LoadArgs, s: &LoadSection) -> Result<Model> {
+    let duration = profile.duration();
+    if open {
+        return Ok(Model::Open {
+            rate: profile.peak(),
+            duration,
+            max_in_flight: load
+                .max_in_flight
+                .or(s.max_in_flight)
+                .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        });
+    }
+    if load.max_in_flight.is_some() {
+        bail!(
+            "--max-in-flight applies to the open loop (--stages … --rate); closed-loop stages set the calls in flight"
+        );
+    }
+    Ok(Model::Closed {
+        concurrency: (profile.peak().ceil() as u32).max(1),
+        stop: Stop::Duration(duration),
+    })
 }
 
 fn parse_args(json: &str) -> Result<Map<String, Value>> {

@@ -85,6 +85,11 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
                 .into(),
         );
     }
+    if reports.iter().any(|r| r.ceiling.is_some()) {
+        notes.push(
+            "a --find-ceiling search is one run's answer and is left out of the merge".into(),
+        );
+    }
     if reports.iter().any(|r| !r.targets.is_empty()) {
         notes.push(
             "the per-instance shares (--url A --url B) are per run and left out of the merge: \
@@ -107,6 +112,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
         latency_uncorrected,
         tools: merge_tools(&reports)?,
         targets: Vec::new(),
+        ceiling: None,
         errors: merge_errors(&reports),
         server: None,
         generator: Generator {
@@ -214,6 +220,8 @@ fn merged_load(reports: &[&Report]) -> LoadReport {
         duration_secs: max_f64(|l| l.duration_secs),
         sessions: loads.iter().map(|l| l.sessions).sum(),
         timeout_secs: max_f64(|l| Some(l.timeout_secs)).unwrap_or(0.0),
+        // Each run's stages are its own shape; the merged series shows what they made together.
+        stages: None,
     }
 }
 

@@ -60,3 +60,61 @@ fn report_verbs_help() {
         insta::assert_snapshot!(format!("report_{verb}_help"), help(&["report", verb]));
     }
 }
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for sub in [
+        "serve",
+        "stress",
+        "soak",
+        "top",
+        "report",
+        "completions",
+        "man",
+    ] {
+        let text = help(&[sub]);
+        assert!(text.contains("\nExamples:\n  zen "), "{sub}: {text}");
+    }
+}
+
+#[test]
+fn completions_and_man_page_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = assert_cmd::Command::new(crate::util::zen_bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for sub in ["serve", "stress", "soak", "top"] {
+            assert!(script.contains(sub), "{shell} completions lack {sub}");
+        }
+        assert!(script.contains("find-ceiling"), "{shell}: flags too");
+    }
+    let out = assert_cmd::Command::new(crate::util::zen_bin())
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH zen 1"),
+        "{page}"
+    );
+    for section in [
+        ".SH \"ZEN SERVE\"",
+        ".SH \"ZEN STRESS\"",
+        ".SH \"ZEN SOAK\"",
+    ] {
+        assert!(page.contains(section), "man page lacks {section}");
+    }
+    assert!(
+        page.contains("find\\-ceiling"),
+        "the man page documents the flags"
+    );
+    let bad = assert_cmd::Command::new(crate::util::zen_bin())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -5,6 +5,7 @@ mod util;
 
 mod architecture;
 mod cli_help;
+mod cli_output;
 mod cluster_limits;
 mod cluster_provider;
 mod cluster_stress;
@@ -19,6 +20,7 @@ mod serve_bounds_stdio;
 mod serve_http;
 mod serve_http_json;
 mod serve_stdio;
+mod shapes;
 mod soak;
 mod stress;
 mod tool_arguments;

@@ -98,7 +98,8 @@ async fn a_leaking_server_fails_the_verdict() {
 }
 
 #[tokio::test]
-async fn too_few_samples_is_inconclusive_with_exit_2() {
+async fn a_soak_too_short_for_enough_samples_is_refused_before_it_starts() {
+    let started = std::time::Instant::now();
     let (code, out, err) = zen_output(
         &[
             "soak",
@@ -109,21 +110,48 @@ async fn too_few_samples_is_inconclusive_with_exit_2() {
             "--warmup",
             "1s",
             "--json",
-            "--env",
-            "ZEN_SIM_LATENCY_MS=5",
         ],
         &[],
     )
     .await;
     assert_eq!(code, 2, "{err}\n{out}");
-    let r = report(&out);
-    assert_eq!(r["verdict"]["status"], "inconclusive");
-    assert!(
-        r["soak"]["reasons"][0]
-            .as_str()
-            .unwrap()
-            .contains("samples after the warm-up")
-    );
+    assert!(out.is_empty(), "no run, so no report: {out}");
+    assert!(err.contains("a verdict needs 20"), "{err}");
+    // 1 s of judged run cannot hold 20 samples at the 100 ms minimum: only the length helps.
+    assert!(!err.contains("--sample-interval 50ms"), "{err}");
+    assert!(err.contains("run at least 11s"), "{err}");
+    // Refused before the target was started, let alone loaded.
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_short_soak_with_the_default_warmup_and_interval_reaches_a_verdict() {
+    // The defaults scale with --duration: 20 s gives a 5 s warm-up and a sample every 250 ms.
+    let (code, out, err) = zen_output(
+        &[
+            "soak",
+            "--duration",
+            "20s",
+            "--max-growth-mb",
+            "1000",
+            "-c",
+            "4",
+            "--json",
+            "--env",
+            "ZEN_SIM_LATENCY_MS=5",
+            // The store filling toward its budget is growth by design; keep it out of the slope.
+            "--env",
+            "CONVERSATION_MEMORY_LIMIT_MB=1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let soak = &report(&out)["soak"];
+    assert_eq!(soak["status"], "pass", "{soak}");
+    assert_eq!(soak["warmup_secs"], 5.0);
+    assert_eq!(soak["sample_interval_secs"], 0.25);
+    assert!(soak["target"]["samples"].as_u64().unwrap() >= 40, "{soak}");
 }
 
 #[tokio::test]

@@ -303,7 +303,8 @@ async fn setup_errors_exit_2_with_the_cause() {
     let (code, _, err) = zen_output(&["soak", "-d", "5m", "--pid", "4000000000"], &[]).await;
     assert_eq!(code, 2);
     assert!(err.contains("no such process"), "{err}");
-    let (code, _, err) = zen_output(&["soak", "-d", "30s"], &[]).await;
+    // (A 30 s soak now scales its warm-up to fit; one set as long as the run cannot.)
+    let (code, _, err) = zen_output(&["soak", "-d", "30s", "--warmup", "30s"], &[]).await;
     assert_eq!(code, 2);
     assert!(err.contains("not longer than its warm-up"), "{err}");
     let (code, _, err) = zen_output(&["stress", "--concurency", "3"], &[]).await;
