@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+#[path = "metrics_tokens.rs"]
+mod tokens;
+pub use tokens::{MAX_TOKEN_SERIES, Tokens};
+
 use crate::snapshot::{
     CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, TokenStats,
     new_histogram,
@@ -22,6 +26,19 @@ pub enum CallOutcome {
     ProviderError,
     Timeout,
     Rejected,
+}
+
+impl CallOutcome {
+    /// The snapshot's name of the outcome (`ok`, `tool_error`, …), also OTel's error.type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::ToolError => "tool_error",
+            CallOutcome::ProviderError => "provider_error",
+            CallOutcome::Timeout => "timeout",
+            CallOutcome::Rejected => "rejected",
+        }
+    }
 }
 
 const RING: usize = 64;
@@ -221,16 +238,9 @@ pub struct Metrics {
     refused_sessions: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
-    /// (provider, model) → (prompt, completion) tokens; at most [`MAX_TOKEN_SERIES`] entries.
-    tokens: Mutex<TokenMap>,
+    /// Tokens per provider and model; at most [`MAX_TOKEN_SERIES`] pairs.
+    tokens: Tokens,
 }
-
-/// (provider, model) → (prompt tokens, completion tokens).
-type TokenMap = BTreeMap<(&'static str, String), (u64, u64)>;
-
-/// Models are named by callers, so the token map is capped: past this many (provider, model)
-/// pairs, further models are counted under `other`.
-pub const MAX_TOKEN_SERIES: usize = 64;
 
 impl Metrics {
     pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
@@ -248,7 +258,7 @@ impl Metrics {
             refused_sessions: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
-            tokens: Mutex::new(BTreeMap::new()),
+            tokens: Tokens::default(),
         }
     }
 
@@ -306,27 +316,12 @@ impl Metrics {
 
     /// Tokens a provider reported for one completion of `model`.
     pub fn record_tokens(&self, provider: &'static str, model: &str, prompt: u64, completion: u64) {
-        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        let mut key = (provider, model.to_string());
-        if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
-            key.1 = "other".to_string();
-        }
-        let entry = map.entry(key).or_default();
-        entry.0 += prompt;
-        entry.1 += completion;
+        self.tokens.record(provider, model, prompt, completion);
     }
 
     /// Tokens per provider and model, for the snapshot.
     pub fn token_stats(&self) -> Vec<TokenStats> {
-        let map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        (map.iter())
-            .map(|((provider, model), (p, c))| TokenStats {
-                provider: provider.to_string(),
-                model: model.clone(),
-                prompt_tokens: *p,
-                completion_tokens: *c,
-            })
-            .collect()
+        self.tokens.stats()
     }
 
     pub fn count_malformed(&self) {

@@ -188,5 +188,6 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         conversations: Default::default(),
         protocol: Default::default(),
         tokens: Vec::new(),
+        otel: None,
     }
 }

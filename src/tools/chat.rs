@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::json;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::files::FilePolicy;
@@ -14,6 +15,7 @@ use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
 use crate::providers::{CompletionRequest, Message};
+use crate::telemetry::otel::spans as otel_spans;
 
 /// Largest file embedded into a prompt.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -76,6 +78,7 @@ pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolErr
         .memory
         .store
         .append_within(thread_id, turns, mem.max_conversation_turns)
+        .instrument(otel_spans::store("append"))
         .await
         .map_err(|e| {
             ToolError::new(
@@ -160,7 +163,8 @@ async fn open_thread(
              (a UUID from an earlier chat reply)"
         ))
     })?;
-    let found = (store.checkout(id).await)
+    let checkout = store.checkout(id);
+    let found = (checkout.instrument(otel_spans::store("checkout")).await)
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
     let thread = found.ok_or_else(|| {
         ToolError::bad_input(format!(

@@ -4,6 +4,7 @@
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::json;
+use tracing::Instrument;
 
 use super::{ToolContext, ToolError, ToolReply};
 use crate::conversations::ThreadSummary;
@@ -37,7 +38,9 @@ pub async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolReply, Tool
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty());
-    let threads = (ctx.memory.store.recent(limit, query).await)
+    let threads = (ctx.memory.store.recent(limit, query))
+        .instrument(crate::telemetry::otel::spans::store("recent"))
+        .await
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
     Ok(ToolReply {
         text: listing(&threads, query, ctx.config.memory.max_conversation_turns),

@@ -115,6 +115,7 @@ impl Timeline {
             },
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
+            otel: None,
         };
         let hist = tools
             .iter()
@@ -242,6 +243,7 @@ pub fn steady_timeline() -> Vec<Snapshot> {
                 model: "simulated".into(),
                 prompt_tokens: 1200 * (i + 1),
                 completion_tokens: 130 * (i + 1),
+                ..Default::default()
             }];
             tl.tick(1000)
         })

@@ -8,6 +8,8 @@ mod cli_help;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
+mod otel_export;
+mod otlp_receiver;
 mod provider_openai;
 mod serve_bounds;
 mod serve_bounds_stdio;
