@@ -7,7 +7,7 @@ use rmcp::model::{CallToolRequestParams, MetaObject, RequestMetaObject};
 use serde_json::json;
 
 use crate::otlp_receiver::{self, Received, Shared, attrs};
-use crate::util::{call, http_client, http_zen, is_error, telemetry_snapshot};
+use crate::util::{call, http_client, http_zen, is_error, telemetry_get, telemetry_snapshot};
 
 /// The client's trace: trace id and the client span zen's span must hang under.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -225,6 +225,11 @@ async fn exports_over(protocol: &str) {
         snap["otel"]
     );
     assert_eq!(snap["otel"]["spans_dropped"], 0);
+    let text = telemetry_get(zen.telemetry.as_deref().unwrap(), "/metrics").await;
+    assert!(
+        text.contains("zen_otel_spans_total{outcome=\"dropped\"} 0"),
+        "/metrics shows the exporter's drops:\n{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -247,4 +252,50 @@ async fn without_otel_variables_nothing_is_exported_and_the_snapshot_says_so() {
     let snap = telemetry_snapshot(zen.telemetry.as_deref().unwrap()).await;
     assert!(snap.get("otel").is_none(), "{}", snap["otel"]);
     assert!(!zen.stderr.text().contains("OpenTelemetry export on"));
+}
+
+/// A collector that accepts connections and never answers (a hung collector).
+async fn silent_collector() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            // Held open, never read: at most a few, the exporter sends one export at a time.
+            if held.len() < 64 {
+                held.push(socket);
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_collector_that_never_answers_costs_calls_nothing_and_dropped_spans_are_counted() {
+    let endpoint = silent_collector().await;
+    let zen = http_zen(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "4"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "10"),
+        ],
+    )
+    .await;
+    let client = http_client(&zen.url).await;
+    let started = std::time::Instant::now();
+    for _ in 0..40 {
+        let r = call(&client, "version", json!({})).await;
+        assert!(!is_error(&r), "{r:?}");
+    }
+    // The export is stuck on the hung collector (its timeout is 10 s): the calls did not wait.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "40 calls took {took:?}");
+    let snap = telemetry_snapshot(zen.telemetry.as_deref().unwrap()).await;
+    let otel = &snap["otel"];
+    assert!(otel["spans_dropped"].as_u64().unwrap() >= 30, "{otel}");
+    assert!(otel["spans_queued"].as_u64().unwrap() <= 4, "{otel}");
+    let warned = zen.stderr.text();
+    assert!(warned.contains("span queue full"), "{warned}");
 }

@@ -35,6 +35,9 @@ pub const SPAN_TARGET: &str = "zen_otel";
 /// OTEL_BSP_MAX_QUEUE_SIZE sets it (the SDK's own queue is made larger, so only ours drops).
 const DEFAULT_MAX_QUEUE: usize = 2048;
 
+/// The longest zen's exit waits for the last export.
+const FLUSH_DEADLINE: Duration = Duration::from_secs(3);
+
 /// The variables that switch export on: any one of them set and non-empty.
 const SWITCHES: [&str; 9] = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -151,16 +154,22 @@ impl Otel {
         if let Some(replay) = self.replay.take() {
             let _ = replay.await;
         }
-        let flushed = tokio::task::spawn_blocking(move || {
+        let flush = tokio::task::spawn_blocking(move || {
             let metrics = self.meter_provider.shutdown();
             let spans = self.tracer_provider.shutdown();
             (metrics, spans)
-        })
-        .await;
-        if let Ok((metrics, spans)) = flushed
-            && let Err(err) = metrics.and(spans)
-        {
-            tracing::warn!(%err, "OpenTelemetry export did not flush at exit");
+        });
+        // A hung collector must not hold zen's exit: past the deadline the flush is abandoned.
+        match tokio::time::timeout(FLUSH_DEADLINE, flush).await {
+            Ok(Ok((metrics, spans))) => {
+                if let Err(err) = metrics.and(spans) {
+                    tracing::warn!(%err, "OpenTelemetry export did not flush at exit");
+                }
+            }
+            _ => tracing::warn!(
+                "OpenTelemetry export did not flush within {FLUSH_DEADLINE:?} at exit; the last \
+                 spans and figures are lost"
+            ),
         }
         let stats = export_stats();
         if stats.spans_dropped > 0 {
