@@ -13,6 +13,7 @@ pub mod load;
 pub mod logging;
 pub mod memory;
 pub mod metrics;
+pub mod otel;
 pub mod process;
 pub mod providers;
 pub mod serve;
@@ -40,7 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
         match cli.command {
             Command::Serve(config) => {
                 // Before logging, which carries its span layer; a bad OTEL_* setting is exit 2.
-                let (otel, spans) = telemetry::otel::Otel::from_env()?.unzip();
+                let (otel, spans) = otel::Otel::from_env()?.unzip();
                 logging::init_stderr_with(&config.log_level, spans)?;
                 let shutdown = tokio_util::sync::CancellationToken::new();
                 signal::cancel_on_interrupt(shutdown.clone());

@@ -62,7 +62,7 @@ impl ServerHandler for SessionHandler {
         let metas = [request.meta.as_ref().map(|m| &m.0), Some(&context.meta.0)];
         let traceparent = metas.iter().flatten().find_map(|m| m.get_traceparent());
         let tracestate = metas.iter().flatten().find_map(|m| m.get_tracestate());
-        let span = crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate);
+        let span = crate::otel::spans::tool_call(&request.name, traceparent, tracestate);
         let call = self.server.call_tool_in(
             &request.name,
             request.arguments,

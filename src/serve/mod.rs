@@ -24,7 +24,7 @@ use crate::config::ServeConfig;
 pub async fn run(
     config: ServeConfig,
     shutdown: CancellationToken,
-    otel: Option<crate::telemetry::otel::Otel>,
+    otel: Option<crate::otel::Otel>,
 ) -> Result<()> {
     let http_addr = config.transport.http;
     if let Some(addr) = http_addr {

@@ -14,8 +14,8 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use crate::config::ServeConfig;
 use crate::memory::monitor::run_monitor;
 use crate::metrics::CallOutcome;
+use crate::otel;
 use crate::snapshot::{Snapshot, SnapshotSource};
-use crate::telemetry::otel;
 use crate::tools::{self, ToolContext, ToolError, ToolName, ToolReply};
 use tracing::Instrument;
 

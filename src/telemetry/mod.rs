@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub mod discovery;
-pub mod otel;
 pub mod prometheus;
 
 use crate::snapshot::SnapshotSource;

@@ -14,8 +14,8 @@ use crate::clock::unix_ms;
 use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
+use crate::otel::spans as otel_spans;
 use crate::providers::{CompletionRequest, Message};
-use crate::telemetry::otel::spans as otel_spans;
 
 /// Largest file embedded into a prompt.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

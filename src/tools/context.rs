@@ -154,7 +154,7 @@ impl ToolContext {
         };
         recording.finish(outcome);
         if outcome != CallOutcome::Ok {
-            crate::telemetry::otel::spans::fail(&span, outcome.as_str());
+            crate::otel::spans::fail(&span, outcome.as_str());
         }
         if let Ok(Completion { usage: Some(u), .. }) = &result {
             span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
@@ -214,7 +214,7 @@ impl SnapshotSource for ToolContext {
             conversations: self.memory.stats(),
             protocol: self.metrics.protocol_stats(),
             tokens: self.metrics.token_stats(),
-            otel: crate::telemetry::otel::export::export_stats_if_on(),
+            otel: crate::otel::export::export_stats_if_on(),
         }
     }
 }

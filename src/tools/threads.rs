@@ -39,7 +39,7 @@ pub async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolReply, Tool
         .map(str::trim)
         .filter(|q| !q.is_empty());
     let threads = (ctx.memory.store.recent(limit, query))
-        .instrument(crate::telemetry::otel::spans::store("recent"))
+        .instrument(crate::otel::spans::store("recent"))
         .await
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
     Ok(ToolReply {

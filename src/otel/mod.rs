@@ -25,8 +25,11 @@ pub mod export;
 pub mod replay;
 pub mod spans;
 
-use super::Source;
+use crate::snapshot::SnapshotSource;
 pub use export::export_stats;
+
+/// Whatever produces the snapshot the metrics are read from (the server's tool context).
+pub type Source = std::sync::Arc<dyn SnapshotSource>;
 
 /// The tracing target of every span zen exports; the log output never shows it.
 pub const SPAN_TARGET: &str = "zen_otel";

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::snapshot::{LatencySummary, Snapshot, decode_histogram, latency_between};
 
-use super::super::Source;
+use super::Source;
 
 /// Semantic-convention boundaries (seconds) for MCP and GenAI operation durations.
 const DURATION_BOUNDS_S: [f64; 14] = [
