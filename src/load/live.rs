@@ -104,6 +104,7 @@ fn call_stats(
         errors,
         latency,
         rates: Default::default(),
+        failed_hdr: Default::default(),
     }
 }
 

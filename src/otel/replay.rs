@@ -8,7 +8,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 use tokio_util::sync::CancellationToken;
 
-use crate::snapshot::{LatencySummary, Snapshot, decode_histogram, latency_between};
+use crate::snapshot::{CallStats, LatencySummary, Snapshot, decode_histogram, latency_between};
 
 use super::Source;
 
@@ -59,12 +59,7 @@ struct Replay {
 }
 
 /// Counters: name, unit, description.
-const COUNTERS: [(&str, &str, &str); 6] = [
-    (
-        "zen.tool.errors",
-        "{call}",
-        "Failed tool calls by error.type",
-    ),
+const COUNTERS: [(&str, &str, &str); 5] = [
     ("zen.pool.rejected", "{call}", "Calls turned away by a pool"),
     (
         "zen.provider.retries",
@@ -168,29 +163,7 @@ impl Replay {
                 kv("gen_ai.operation.name", "execute_tool"),
             ];
             let before = prev.and_then(|p| p.tools.get(tool));
-            replay_latency(
-                &self.tool_duration,
-                before.map(|b| &b.latency),
-                &stats.latency,
-                &attrs,
-            );
-            let errors = |s: Option<&crate::snapshot::CallStats>| {
-                s.map_or([0; 4], |s| {
-                    let e = &s.errors;
-                    [e.tool_error, e.provider_error, e.timeout, e.rejected]
-                })
-            };
-            let (now, was) = (errors(Some(stats)), errors(before));
-            for (i, kind) in ["tool_error", "provider_error", "timeout", "rejected"]
-                .iter()
-                .enumerate()
-            {
-                let attrs = [
-                    kv("gen_ai.tool.name", tool.clone()),
-                    kv("error.type", *kind),
-                ];
-                self.add("zen.tool.errors", now[i].saturating_sub(was[i]), &attrs);
-            }
+            replay_calls(&self.tool_duration, before, stats, &attrs);
         }
         for (name, stats) in &snap.providers {
             let attrs = [
@@ -198,13 +171,8 @@ impl Replay {
                 kv("gen_ai.operation.name", "chat"),
             ];
             let before = prev.and_then(|p| p.providers.get(name));
-            let latency = before.map(|b| &b.calls.latency);
-            replay_latency(
-                &self.provider_duration,
-                latency,
-                &stats.calls.latency,
-                &attrs,
-            );
+            let calls = before.map(|b| &b.calls);
+            replay_calls(&self.provider_duration, calls, &stats.calls, &attrs);
             let provider = [kv("gen_ai.provider.name", name.clone())];
             let retries = before.map_or(0, |b| b.retries_total);
             self.add(
@@ -345,6 +313,37 @@ impl Replay {
     }
 }
 
+/// Record into `into` the calls `now` holds beyond `before`: the failed ones with their
+/// error.type, the rest without.
+fn replay_calls(
+    into: &Histogram<f64>,
+    before: Option<&CallStats>,
+    now: &CallStats,
+    attrs: &[KeyValue],
+) {
+    let (old, new) = (before.map(|b| &b.latency), &now.latency);
+    if old.is_some_and(|b| b.count == new.count) || new.count == 0 {
+        return;
+    }
+    let Some(mut ok) = latency_between(old, new) else {
+        return;
+    };
+    for (kind, hdr) in &now.failed_hdr {
+        let Some(mut failed) = decode_histogram(hdr) else {
+            continue;
+        };
+        let earlier = before.and_then(|b| b.failed_hdr.get(kind));
+        if let Some(earlier) = earlier.and_then(|h| decode_histogram(h)) {
+            let _ = failed.subtract(earlier);
+        }
+        let _ = ok.subtract(&failed);
+        let mut with_error = attrs.to_vec();
+        with_error.push(kv("error.type", kind.clone()));
+        record_seconds(into, &failed, &with_error);
+    }
+    record_seconds(into, &ok, attrs);
+}
+
 /// Record into `into` (seconds) the calls `now` holds beyond `before`.
 fn replay_latency(
     into: &Histogram<f64>,
@@ -355,10 +354,14 @@ fn replay_latency(
     if before.is_some_and(|b| b.count == now.count) || now.count == 0 {
         return;
     }
-    let Some(added) = latency_between(before, now) else {
-        return;
-    };
-    for v in added.iter_recorded() {
+    if let Some(added) = latency_between(before, now) {
+        record_seconds(into, &added, attrs);
+    }
+}
+
+/// Every call in `h` (µs) into `into`, in seconds.
+fn record_seconds(into: &Histogram<f64>, h: &hdrhistogram::Histogram<u64>, attrs: &[KeyValue]) {
+    for v in h.iter_recorded() {
         let seconds = v.value_iterated_to() as f64 / 1e6;
         for _ in 0..v.count_at_value() {
             into.record(seconds, attrs);

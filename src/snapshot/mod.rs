@@ -129,6 +129,10 @@ pub struct CallStats {
     pub latency: LatencySummary,
     /// Recent throughput, for live views.
     pub rates: Rates,
+    /// Latency of the failed calls per error kind (`tool_error`, …), encoded like
+    /// `latency.hdr`: the ok calls' are `latency` minus these. Kinds without failures absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_hdr: BTreeMap<String, String>,
 }
 
 /// Failures split by kind.
