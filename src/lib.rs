@@ -13,6 +13,7 @@ pub mod load;
 pub mod logging;
 pub mod memory;
 pub mod metrics;
+pub mod otel;
 pub mod process;
 pub mod providers;
 pub mod report;
@@ -41,10 +42,12 @@ pub fn run(cli: Cli) -> Result<ExitOutcome> {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(config) => {
-                logging::init_stderr(&config.log_level)?;
+                // Before logging, which carries its span layer; a bad OTEL_* setting is exit 2.
+                let (otel, spans) = otel::Otel::from_env()?.unzip();
+                logging::init_stderr_with(&config.log_level, spans)?;
                 let shutdown = tokio_util::sync::CancellationToken::new();
                 signal::cancel_on_interrupt(shutdown.clone());
-                serve::run(*config, shutdown).await?;
+                serve::run(*config, shutdown, otel).await?;
                 Ok(ExitOutcome::Success)
             }
             Command::Stress(args) => stress::run(args).await,

@@ -2,14 +2,24 @@
 use anyhow::{Context, Result};
 use tracing_subscriber::EnvFilter;
 
+use crate::otel::{SPAN_TARGET, SpanLayer};
+
 /// Log to stderr at `level` (LOG_LEVEL: `info`, `debug`, or a full filter like `zen=debug,rmcp=warn`).
 pub fn init_stderr(level: &str) -> Result<()> {
-    let filter = filter(level)?;
-    // A second init (tests calling the library twice) is harmless: keep the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    init_stderr_with(level, None)
+}
+
+/// Log to stderr, and hand zen's trace spans to `spans` (OpenTelemetry export) when given.
+pub fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<()> {
+    use tracing_subscriber::prelude::*;
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        .with_filter(filter(level)?);
+    // A second init (tests calling the library twice) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(spans)
+        .with(log)
         .try_init();
     Ok(())
 }
@@ -52,6 +62,9 @@ fn filter(level: &str) -> Result<EnvFilter> {
              (or a filter like zen=debug,rmcp=warn)"
         );
     };
+    // The spans exported to OpenTelemetry are not log lines: with export off, nothing enables
+    // them, so they cost nothing.
+    let directive = format!("{directive},{SPAN_TARGET}=off");
     EnvFilter::try_new(&directive).with_context(|| {
         format!("LOG_LEVEL '{level}' is not a log level: use error, warn, info, debug or trace")
     })

@@ -7,12 +7,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
+#[path = "metrics_series.rs"]
+mod series;
+#[path = "metrics_tokens.rs"]
+mod tokens;
+#[cfg(test)]
+use series::RateRing;
+use series::Series;
+pub use tokens::{MAX_TOKEN_SERIES, Tokens};
 
-use crate::snapshot::{
-    CallStats, ErrorCounts, LatencySummary, ProtocolStats, Rates, SystemStats, TokenStats,
-    new_histogram,
-};
+use crate::snapshot::{CallStats, ProtocolStats, SystemStats, TokenStats};
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,66 +28,17 @@ pub enum CallOutcome {
     Rejected,
 }
 
-const RING: usize = 64;
-
-/// Calls and errors per whole second, for the last 64 seconds.
-#[derive(Debug)]
-struct RateRing {
-    /// (second since start, calls, errors); a slot is reused when its second is stale.
-    slots: [(u64, u64, u64); RING],
-}
-
-impl RateRing {
-    fn new() -> Self {
-        RateRing {
-            slots: [(u64::MAX, 0, 0); RING],
+impl CallOutcome {
+    /// The snapshot's name of the outcome (`ok`, `tool_error`, …), also OTel's error.type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::ToolError => "tool_error",
+            CallOutcome::ProviderError => "provider_error",
+            CallOutcome::Timeout => "timeout",
+            CallOutcome::Rejected => "rejected",
         }
     }
-
-    fn add(&mut self, sec: u64, error: bool) {
-        let slot = &mut self.slots[(sec as usize) % RING];
-        if slot.0 != sec {
-            *slot = (sec, 0, 0);
-        }
-        slot.1 += 1;
-        slot.2 += error as u64;
-    }
-
-    /// Mean calls/s and errors/s over the `window` whole seconds before `now_sec`.
-    fn rate(&self, now_sec: u64, window: u64) -> (f64, f64) {
-        let span = window.min(now_sec);
-        if span == 0 {
-            return (0.0, 0.0);
-        }
-        let from = now_sec - span;
-        let (calls, errors) = self
-            .slots
-            .iter()
-            .filter(|s| s.0 >= from && s.0 < now_sec)
-            .fold((0, 0), |acc, s| (acc.0 + s.1, acc.1 + s.2));
-        (calls as f64 / span as f64, errors as f64 / span as f64)
-    }
-}
-
-#[derive(Debug)]
-struct SeriesInner {
-    latency_us: Histogram<u64>,
-    ring: RateRing,
-}
-
-/// One series of calls (a tool, a provider, or all tools together).
-#[derive(Debug)]
-pub struct Series {
-    /// Calls finished.
-    calls: AtomicU64,
-    /// Failures by kind: tool, provider, timeout, rejected.
-    errors: [AtomicU64; 4],
-    /// Calls running now.
-    in_flight: AtomicU64,
-    /// Most calls running at once.
-    peak_in_flight: AtomicU64,
-    /// Histogram and rate ring under one lock: one lock per recorded call.
-    inner: Mutex<SeriesInner>,
 }
 
 /// One call being timed. `finish` records its outcome; dropping it unfinished records a
@@ -121,85 +76,6 @@ impl Drop for Recording<'_> {
     }
 }
 
-impl Series {
-    fn new() -> Self {
-        Series {
-            calls: AtomicU64::new(0),
-            errors: Default::default(),
-            in_flight: AtomicU64::new(0),
-            peak_in_flight: AtomicU64::new(0),
-            inner: Mutex::new(SeriesInner {
-                latency_us: new_histogram(),
-                ring: RateRing::new(),
-            }),
-        }
-    }
-
-    fn start_raw(&self) {
-        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
-    }
-
-    fn record(&self, outcome: CallOutcome, elapsed: Duration, now_sec: u64) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let error_index = match outcome {
-            CallOutcome::Ok => None,
-            CallOutcome::ToolError => Some(0),
-            CallOutcome::ProviderError => Some(1),
-            CallOutcome::Timeout => Some(2),
-            CallOutcome::Rejected => Some(3),
-        };
-        if let Some(i) = error_index {
-            self.errors[i].fetch_add(1, Ordering::Relaxed);
-        }
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner
-            .latency_us
-            .saturating_record(elapsed.as_micros().max(1) as u64);
-        inner.ring.add(now_sec, error_index.is_some());
-    }
-
-    fn stats(&self, now_sec: u64) -> CallStats {
-        let (latency, rates) = {
-            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let rate = |w| inner.ring.rate(now_sec, w);
-            let ((c1, e1), (c10, e10), (c60, e60)) = (rate(1), rate(10), rate(60));
-            (
-                LatencySummary::from_histogram(&inner.latency_us),
-                Rates {
-                    calls_per_sec_1s: c1,
-                    calls_per_sec_10s: c10,
-                    calls_per_sec_60s: c60,
-                    errors_per_sec_1s: e1,
-                    errors_per_sec_10s: e10,
-                    errors_per_sec_60s: e60,
-                },
-            )
-        };
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let errors = ErrorCounts {
-            tool_error: load(&self.errors[0]),
-            provider_error: load(&self.errors[1]),
-            timeout: load(&self.errors[2]),
-            rejected: load(&self.errors[3]),
-        };
-        let calls = load(&self.calls);
-        let total_errors =
-            errors.tool_error + errors.provider_error + errors.timeout + errors.rejected;
-        CallStats {
-            total_operations: calls,
-            total_errors,
-            error_rate: crate::snapshot::error_rate(total_errors, calls),
-            average_duration_ms: latency.mean_ms,
-            in_flight: load(&self.in_flight),
-            peak_in_flight: load(&self.peak_in_flight),
-            errors,
-            latency,
-            rates,
-        }
-    }
-}
-
 /// All series, fixed at start: tools and providers are known, so no map ever grows.
 #[derive(Debug)]
 pub struct Metrics {
@@ -221,16 +97,9 @@ pub struct Metrics {
     refused_sessions: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
-    /// (provider, model) → (prompt, completion) tokens; at most [`MAX_TOKEN_SERIES`] entries.
-    tokens: Mutex<TokenMap>,
+    /// Tokens per provider and model; at most [`MAX_TOKEN_SERIES`] pairs.
+    tokens: Tokens,
 }
-
-/// (provider, model) → (prompt tokens, completion tokens).
-type TokenMap = BTreeMap<(&'static str, String), (u64, u64)>;
-
-/// Models are named by callers, so the token map is capped: past this many (provider, model)
-/// pairs, further models are counted under `other`.
-pub const MAX_TOKEN_SERIES: usize = 64;
 
 impl Metrics {
     pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
@@ -248,7 +117,7 @@ impl Metrics {
             refused_sessions: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
-            tokens: Mutex::new(BTreeMap::new()),
+            tokens: Tokens::default(),
         }
     }
 
@@ -306,27 +175,12 @@ impl Metrics {
 
     /// Tokens a provider reported for one completion of `model`.
     pub fn record_tokens(&self, provider: &'static str, model: &str, prompt: u64, completion: u64) {
-        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        let mut key = (provider, model.to_string());
-        if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
-            key.1 = "other".to_string();
-        }
-        let entry = map.entry(key).or_default();
-        entry.0 += prompt;
-        entry.1 += completion;
+        self.tokens.record(provider, model, prompt, completion);
     }
 
     /// Tokens per provider and model, for the snapshot.
     pub fn token_stats(&self) -> Vec<TokenStats> {
-        let map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        (map.iter())
-            .map(|((provider, model), (p, c))| TokenStats {
-                provider: provider.to_string(),
-                model: model.clone(),
-                prompt_tokens: *p,
-                completion_tokens: *c,
-            })
-            .collect()
+        self.tokens.stats()
     }
 
     pub fn count_malformed(&self) {

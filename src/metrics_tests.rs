@@ -28,6 +28,11 @@ fn series_count_errors_by_kind() {
     let s = &m.tool_stats()["chat"];
     assert_eq!((s.total_operations, s.total_errors), (3, 2));
     assert_eq!((s.errors.rejected, s.errors.timeout), (1, 1));
+    // The failed calls' latency is kept per kind, so an export can give durations an error.type.
+    let kinds: Vec<&str> = s.failed_hdr.keys().map(String::as_str).collect();
+    assert_eq!(kinds, ["rejected", "timeout"]);
+    let rejected = crate::snapshot::decode_histogram(&s.failed_hdr["rejected"]).unwrap();
+    assert_eq!(rejected.len(), 1);
     assert_eq!((s.in_flight, s.peak_in_flight), (0, 1));
     assert!((s.error_rate - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(m.total_stats().total_operations, 3);

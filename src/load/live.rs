@@ -105,6 +105,7 @@ fn call_stats(
         errors,
         latency,
         rates: Default::default(),
+        failed_hdr: Default::default(),
     }
 }
 
@@ -191,5 +192,6 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         protocol: Default::default(),
         tokens: Vec::new(),
         limits: Default::default(),
+        otel: None,
     }
 }

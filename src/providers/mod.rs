@@ -147,6 +147,18 @@ impl ProviderError {
         self.is_retryable() || matches!(self, ProviderError::BadReply { .. })
     }
 
+    /// A low-cardinality name of the failure (OpenTelemetry's error.type).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ProviderError::Status { .. } => "http_status",
+            ProviderError::Timeout { .. } => "timeout",
+            ProviderError::Connect { .. } => "connect",
+            ProviderError::BadReply { .. } => "bad_reply",
+            ProviderError::CircuitOpen { .. } => "circuit_open",
+            ProviderError::RetryTooLong { .. } => "retry_too_long",
+        }
+    }
+
     /// How long the provider asked us to wait.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
+use tracing::Instrument;
+
 use super::resilience::{Breaker, attempt};
 use super::{Completion, CompletionRequest, Provider, ProviderError};
 
@@ -83,15 +85,29 @@ pub async fn call_with_retries(
         .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
         .with_jitter()
         .build();
+    let mut number: u32 = 0;
     loop {
-        let err = match attempt(provider, breaker, request, policy.attempt_timeout).await {
+        number += 1;
+        // A span per attempt and per backoff sleep, so a trace shows where the time went.
+        let span = tracing::info_span!(
+            target: "zen_otel",
+            "attempt",
+            zen.attempt = number,
+            error.type = tracing::field::Empty,
+        );
+        let tried = attempt(provider, breaker, request, policy.attempt_timeout);
+        let err = match tried.instrument(span.clone()).await {
             Ok(completion) => return Ok(completion),
             Err(err) => err,
         };
+        span.record("error.type", err.kind_name());
         match plan(err, schedule.next(), &policy, Instant::now()) {
             Next::Retry(wait, err) => {
                 on_retry(&err);
-                tokio::time::sleep(wait).await;
+                let ms = wait.as_millis() as u64;
+                let backoff =
+                    tracing::info_span!(target: "zen_otel", "backoff", zen.backoff_ms = ms);
+                tokio::time::sleep(wait).instrument(backoff).await;
             }
             Next::GiveUp(err) => return Err(err),
         }

@@ -8,6 +8,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tracing::Instrument;
 
 use super::server::{Admitted, Server};
 
@@ -56,15 +57,19 @@ impl ServerHandler for SessionHandler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.server
-            .call_tool(
-                &request.name,
-                request.arguments,
-                context.extensions.get::<Admitted>().cloned(),
-                context.ct,
-            )
-            .await
-            .map(Into::into)
+        // The client's trace context: in the params' _meta, or wherever rmcp put it.
+        let metas = [request.meta.as_ref().map(|m| &m.0), Some(&context.meta.0)];
+        let traceparent = metas.iter().flatten().find_map(|m| m.get_traceparent());
+        let tracestate = metas.iter().flatten().find_map(|m| m.get_tracestate());
+        let span = crate::otel::spans::tool_call(&request.name, traceparent, tracestate);
+        let call = self.server.call_tool_in(
+            &request.name,
+            request.arguments,
+            context.extensions.get::<Admitted>().cloned(),
+            context.ct,
+            &span,
+        );
+        call.instrument(span.clone()).await.map(Into::into)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

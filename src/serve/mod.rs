@@ -22,7 +22,11 @@ pub use server::Server;
 use crate::config::ServeConfig;
 
 /// Run the host until stdin closes or `shutdown` fires, then drain in-flight calls.
-pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()> {
+pub async fn run(
+    config: ServeConfig,
+    shutdown: CancellationToken,
+    otel: Option<crate::otel::Otel>,
+) -> Result<()> {
     let http_addr = config.transport.http;
     if let Some(addr) = http_addr {
         http::check_bind(
@@ -58,10 +62,19 @@ pub async fn run(config: ServeConfig, shutdown: CancellationToken) -> Result<()>
     let _stop_background = background.clone().drop_guard();
     server.spawn_background(&background);
     let _telemetry = start_telemetry(&server, &background).await?;
-    match listener {
+    let otel = otel.map(|mut otel| {
+        otel.start_metrics(server.context.clone());
+        otel
+    });
+    let served = match listener {
         Some(listener) => http::serve(listener, server, shutdown).await,
         None => serve_stdio(server, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+    };
+    // After the drain: the last calls' spans and figures go out before zen exits.
+    if let Some(otel) = otel {
+        otel.shutdown().await;
     }
+    served
 }
 
 /// A file-size limit (RLIMIT_FSIZE) must fail a write, not kill zen: with SIGXFSZ ignored the

@@ -14,8 +14,10 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use crate::config::ServeConfig;
 use crate::memory::monitor::run_monitor;
 use crate::metrics::CallOutcome;
+use crate::otel;
 use crate::snapshot::{Snapshot, SnapshotSource};
 use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, ToolReply};
+use tracing::Instrument;
 
 /// The reply of a call still running when the drain deadline passes.
 const DRAIN_DEADLINE_PASSED: &str = "cancelled: zen is shutting down and this call did not finish \
@@ -88,8 +90,23 @@ impl Server {
         admitted: Option<Admitted>,
         ct: CancellationToken,
     ) -> Result<CallToolResult, McpError> {
+        let span = tracing::Span::none();
+        self.call_tool_in(name, arguments, admitted, ct, &span)
+            .await
+    }
+
+    /// [`Server::call_tool`] inside the call's trace `span`, which learns how the call failed.
+    pub async fn call_tool_in(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+        admitted: Option<Admitted>,
+        ct: CancellationToken,
+        span: &tracing::Span,
+    ) -> Result<CallToolResult, McpError> {
         let Some(tool) = self.tools.get(name) else {
             self.context.metrics.count_unknown_tool();
+            otel::spans::fail(span, "unknown_tool");
             return Err(self.unknown_tool(name));
         };
         let recording = self.context.metrics.begin_tool(tool.name());
@@ -107,6 +124,7 @@ impl Server {
                 Ok(reply.into_result())
             }
             Err(err) => {
+                otel::spans::fail(span, err.outcome.as_str());
                 recording.finish(err.outcome);
                 Ok(CallToolResult::error(vec![ContentBlock::text(err.message)]))
             }
@@ -151,6 +169,7 @@ impl Server {
                 self.context
                     .pools
                     .acquire_global()
+                    .instrument(tracing::info_span!(target: "zen_otel", "wait global permit"))
                     .await
                     .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?,
             ),

@@ -13,8 +13,8 @@ mod pools;
 mod store;
 mod window;
 
-pub use latency::decode as decode_histogram;
 pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
+pub use latency::{decode as decode_histogram, encode as encode_histogram};
 pub use pools::{BreakerState, BreakerStats, ClusterPoolStats, LimitsStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
 pub use window::{WindowLatency, between as latency_between};
@@ -46,6 +46,27 @@ pub struct Snapshot {
     /// Where the provider limits are held (local or Redis) and the cluster's figures.
     #[serde(default)]
     pub limits: LimitsStats,
+    /// The OpenTelemetry exporter's own figures; absent when export is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otel: Option<OtelStats>,
+}
+
+/// What the OpenTelemetry exporter sent and lost: export never slows a call, so what it cannot
+/// queue it drops, and counts here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct OtelStats {
+    /// Spans waiting for export now (bounded by OTEL_BSP_MAX_QUEUE_SIZE).
+    pub spans_queued: u64,
+    /// Spans dropped because the queue was full.
+    pub spans_dropped: u64,
+    /// Spans the collector accepted.
+    pub spans_exported: u64,
+    /// Spans in exports that failed (collector down or refusing).
+    pub spans_failed: u64,
+    /// Metric exports that reached the collector.
+    pub metric_exports: u64,
+    /// Metric exports that failed (the next one carries the cumulative totals again).
+    pub metric_exports_failed: u64,
 }
 
 /// Tokens one provider's model used since the server started.
@@ -59,6 +80,12 @@ pub struct TokenStats {
     pub prompt_tokens: u64,
     /// Tokens received (the replies).
     pub completion_tokens: u64,
+    /// Tokens sent per call (HdrHistogram V2 deflate, base64; empty without calls).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prompt_per_call: String,
+    /// Tokens received per call (same encoding).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub completion_per_call: String,
 }
 
 /// Prompt and completion tokens summed over every provider and model.
@@ -105,6 +132,10 @@ pub struct CallStats {
     pub latency: LatencySummary,
     /// Recent throughput, for live views.
     pub rates: Rates,
+    /// Latency of the failed calls per error kind (`tool_error`, …), encoded like
+    /// `latency.hdr`: the ok calls' are `latency` minus these. Kinds without failures absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_hdr: BTreeMap<String, String>,
 }
 
 /// Failures split by kind.

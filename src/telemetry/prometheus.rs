@@ -1,14 +1,18 @@
 //! `/metrics`: the Snapshot in Prometheus text exposition (0.0.4), encoded by prometheus-client
 //! from a collector that reads the snapshot at scrape time (no second set of counters).
+#[path = "prometheus_families.rs"]
+mod families;
+
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::snapshot::{
-    BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, TokenStats,
-    WatchdogState, per_bucket,
+    BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
+    per_bucket,
 };
+use families::{otel_families, token_counters};
 
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -26,9 +30,9 @@ pub fn render(snapshot: &Snapshot) -> String {
 #[derive(Debug)]
 struct SnapshotCollector(Snapshot);
 
-type Labels<'a> = Vec<(&'a str, &'a str)>;
+pub(super) type Labels<'a> = Vec<(&'a str, &'a str)>;
 
-fn counter(
+pub(super) fn counter(
     enc: &mut DescriptorEncoder,
     name: &str,
     help: &str,
@@ -42,7 +46,7 @@ fn counter(
     Ok(())
 }
 
-fn gauge(
+pub(super) fn gauge(
     enc: &mut DescriptorEncoder,
     name: &str,
     help: &str,
@@ -80,31 +84,6 @@ fn histogram(
     Ok(())
 }
 
-/// `zen_tokens_total{provider,model,type}`: prompt and completion tokens as providers reported.
-fn token_counters(enc: &mut DescriptorEncoder, tokens: &[TokenStats]) -> std::fmt::Result {
-    let rows: Vec<_> = (tokens.iter())
-        .flat_map(|t| {
-            let labels = |kind| {
-                vec![
-                    ("provider", t.provider.as_str()),
-                    ("model", t.model.as_str()),
-                    ("type", kind),
-                ]
-            };
-            [
-                (labels("prompt"), t.prompt_tokens),
-                (labels("completion"), t.completion_tokens),
-            ]
-        })
-        .collect();
-    counter(
-        enc,
-        "zen_tokens",
-        "Tokens used, as the providers reported them: prompt (sent) and completion (received).",
-        &rows,
-    )
-}
-
 fn outcome_rows<'a>(key: &'a str, name: &'a str, c: &CallStats) -> Vec<(Labels<'a>, u64)> {
     let e = &c.errors;
     let ok = c.total_operations - c.total_errors;
@@ -128,7 +107,11 @@ impl Collector for SnapshotCollector {
         encode_pools(&mut enc, s)?;
         encode_process(&mut enc, s)?;
         encode_conversations(&mut enc, s)?;
-        encode_protocol(&mut enc, s)
+        encode_protocol(&mut enc, s)?;
+        if let Some(otel) = &s.otel {
+            otel_families(&mut enc, otel)?;
+        }
+        Ok(())
     }
 }
 

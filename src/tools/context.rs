@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
+use tracing::Instrument;
 
 use super::ToolError;
 use crate::clock::unix_ms;
@@ -121,9 +122,8 @@ impl ToolContext {
         request: CompletionRequest,
     ) -> Result<Completion, ToolError> {
         let name = route.provider.name();
-        let _permit = self
-            .pools
-            .acquire_provider(name)
+        let _permit = (self.pools.acquire_provider(name))
+            .instrument(tracing::info_span!(target: "zen_otel", "wait provider permit", zen.pool.name = name))
             .await
             .map_err(|refused| ToolError::new(CallOutcome::Rejected, refused.to_string()))?;
         let recording = self.metrics.begin_provider(name);
@@ -135,6 +135,7 @@ impl ToolContext {
             // A tool call has no deadline of its own yet; each attempt has its timeout.
             deadline: None,
         };
+        let span = provider_span(name, &request.model);
         let result = call_with_retries(
             route.provider.as_ref(),
             &self.breakers[name],
@@ -145,6 +146,7 @@ impl ToolContext {
                 tracing::debug!(provider = name, error = %err, "retrying provider request");
             },
         )
+        .instrument(span.clone())
         .await;
         let outcome = match &result {
             Ok(_) => CallOutcome::Ok,
@@ -152,7 +154,12 @@ impl ToolContext {
             Err(_) => CallOutcome::ProviderError,
         };
         recording.finish(outcome);
+        if outcome != CallOutcome::Ok {
+            crate::otel::spans::fail(&span, outcome.as_str());
+        }
         if let Ok(Completion { usage: Some(u), .. }) = &result {
+            span.record("gen_ai.usage.input_tokens", u.prompt_tokens);
+            span.record("gen_ai.usage.output_tokens", u.completion_tokens);
             (self.metrics).record_tokens(
                 name,
                 &request.model,
@@ -176,6 +183,23 @@ fn open_shared_limits(config: &ServeConfig, providers: &[&str]) -> Result<Option
     // Connecting is async and zen serve starts on a multi-threaded runtime.
     let handle = tokio::runtime::Handle::current();
     Ok(Some(tokio::task::block_in_place(|| handle.block_on(open))?))
+}
+
+/// The span of one provider request (`chat <model>`, kind client), retries inside.
+fn provider_span(provider: &str, model: &str) -> tracing::Span {
+    tracing::info_span!(
+        target: "zen_otel",
+        "chat",
+        otel.name = format!("chat {model}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = provider,
+        gen_ai.request.model = model,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    )
 }
 
 impl SnapshotSource for ToolContext {
@@ -206,6 +230,7 @@ impl SnapshotSource for ToolContext {
             protocol: self.metrics.protocol_stats(),
             tokens: self.metrics.token_stats(),
             limits: self.pools.limits_stats(),
+            otel: crate::otel::export::export_stats_if_on(),
         }
     }
 }

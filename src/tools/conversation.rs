@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::embed::embed_files;
@@ -14,6 +15,7 @@ use crate::clock::unix_ms;
 use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
+use crate::otel::spans as otel_spans;
 use crate::providers::Message;
 
 /// Unpins a continued thread when the call ends, however it ends.
@@ -93,7 +95,8 @@ impl Conversation {
                 format!("'{raw}' is not a thread id (a UUID from an earlier zen reply)"),
             )
         })?;
-        let found = (store.checkout(id).await)
+        let checkout = store.checkout(id);
+        let found = (checkout.instrument(otel_spans::store("checkout")).await)
             .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
         let thread = found.ok_or_else(|| {
             ToolError::bad_input(format!(
@@ -185,6 +188,7 @@ impl Conversation {
         let continuing = self.is_continuing();
         let report = (ctx.memory.store)
             .append_within(self.id, turns, mem.max_conversation_turns)
+            .instrument(otel_spans::store("append"))
             .await
             .map_err(|e| {
                 ToolError::new(

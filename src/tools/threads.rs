@@ -6,6 +6,7 @@ use rmcp::model::{JsonObject, ToolAnnotations};
 use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::json;
+use tracing::Instrument;
 
 use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
 use crate::conversations::ThreadSummary;
@@ -71,7 +72,9 @@ pub async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolReply, Tool
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty());
-    let threads = (ctx.memory.store.recent(limit, query).await)
+    let threads = (ctx.memory.store.recent(limit, query))
+        .instrument(crate::otel::spans::store("recent"))
+        .await
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
     Ok(ToolReply {
         text: listing(&threads, query, ctx.config.memory.max_conversation_turns),

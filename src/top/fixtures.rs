@@ -117,6 +117,7 @@ impl Timeline {
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
             limits: Default::default(),
+            otel: None,
         };
         let hist = tools
             .iter()
@@ -244,6 +245,7 @@ pub fn steady_timeline() -> Vec<Snapshot> {
                 model: "simulated".into(),
                 prompt_tokens: 1200 * (i + 1),
                 completion_tokens: 130 * (i + 1),
+                ..Default::default()
             }];
             tl.tick(1000)
         })

@@ -12,6 +12,8 @@ mod cluster_stress;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
+mod otel_export;
+mod otlp_receiver;
 mod provider_openai;
 mod report;
 mod report_html;

@@ -37,6 +37,17 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
         "CUSTOM_API_KEY",
         "DEFAULT_MODEL",
         "XDG_RUNTIME_DIR",
+        // The developer's own OpenTelemetry settings must not switch export on in tests.
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_METRIC_EXPORT_INTERVAL",
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "OTEL_SDK_DISABLED",
     ] {
         cmd.env_remove(key);
     }
