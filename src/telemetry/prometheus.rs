@@ -12,7 +12,7 @@ use crate::snapshot::{
     BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
     per_bucket,
 };
-use families::{otel_families, token_counters};
+use families::{limits_families, otel_families, token_counters};
 
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -108,6 +108,7 @@ impl Collector for SnapshotCollector {
         encode_process(&mut enc, s)?;
         encode_conversations(&mut enc, s)?;
         encode_protocol(&mut enc, s)?;
+        limits_families(&mut enc, &s.limits)?;
         if let Some(otel) = &s.otel {
             otel_families(&mut enc, otel)?;
         }

@@ -1,9 +1,10 @@
-//! Families rendered from optional parts of the snapshot: tokens, and the OpenTelemetry
-//! exporter's own figures (present only when export is on).
+//! Families rendered from optional parts of the snapshot: tokens, the shared provider limits
+//! (only when they are on Redis), and the OpenTelemetry exporter's own figures (only when export
+//! is on).
 use prometheus_client::encoding::DescriptorEncoder;
 
 use super::{counter, gauge};
-use crate::snapshot::{OtelStats, TokenStats};
+use crate::snapshot::{ClusterPoolStats, LimitsStats, OtelStats, TokenStats};
 
 /// `zen_tokens_total{provider,model,type}`: prompt and completion tokens as providers reported.
 pub(super) fn token_counters(
@@ -63,4 +64,60 @@ pub(super) fn otel_families(enc: &mut DescriptorEncoder, o: &OtelStats) -> std::
         "OTLP metric exports, by outcome.",
         &rows,
     )
+}
+
+/// The provider limits shared on Redis: health, refusals, lost leases, and per provider the
+/// leases held and calls queued across every instance. Nothing for local limits (the pools
+/// families already say it all).
+pub(super) fn limits_families(enc: &mut DescriptorEncoder, l: &LimitsStats) -> std::fmt::Result {
+    if l.backend == "local" {
+        return Ok(());
+    }
+    gauge(
+        enc,
+        "zen_limits_healthy",
+        "1 while the shared provider limits' Redis answers; 0 while calls are refused (they fail closed).",
+        &[(
+            vec![("backend", l.backend.as_str())],
+            l.healthy as u8 as f64,
+        )],
+    )?;
+    let rows = [
+        (vec![("reason", "unavailable")], l.unavailable_total),
+        (vec![("reason", "lease_lost")], l.leases_lost_total),
+    ];
+    counter(
+        enc,
+        "zen_limits_failures",
+        "Provider calls refused because Redis could not be reached, and leases lost while their call ran.",
+        &rows,
+    )?;
+    for (name, help, value) in [
+        (
+            "zen_cluster_limit",
+            "The provider limit this instance enforces against the cluster's leases.",
+            (|p: &ClusterPoolStats| p.limit as f64) as fn(&_) -> f64,
+        ),
+        (
+            "zen_cluster_leases_held",
+            "Leases held by every instance together.",
+            |p| p.held as f64,
+        ),
+        (
+            "zen_cluster_leases_held_here",
+            "Of the cluster's leases, those this instance holds.",
+            |p| p.held_here as f64,
+        ),
+        (
+            "zen_cluster_waiting",
+            "Calls queued for a lease on every instance together.",
+            |p| p.waiting as f64,
+        ),
+    ] {
+        let rows: Vec<_> = (l.providers.iter())
+            .map(|p| (vec![("provider", p.name.as_str())], value(p)))
+            .collect();
+        gauge(enc, name, help, &rows)?;
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! one real redis-server (shared conversations and shared limits), and the report gives each
 //! instance's share and the total.
 use crate::redis_util::RedisServer;
-use crate::util::{http_zen, telemetry_snapshot, zen_output};
+use crate::util::{http_zen, telemetry_get, telemetry_snapshot, zen_output};
 
 #[tokio::test]
 async fn stress_spreads_its_sessions_over_two_instances_and_reports_each_and_the_total() {
@@ -50,6 +50,16 @@ async fn stress_spreads_its_sessions_over_two_instances_and_reports_each_and_the
         total += ok;
         assert_eq!(snap["limits"]["backend"], "redis");
         assert!(snap["pools"][1]["peak_in_use"].as_u64().unwrap() <= 4);
+        // /metrics carries the cluster's figures too, from the same snapshot.
+        let metrics = telemetry_get(zen.telemetry.as_deref().unwrap(), "/metrics").await;
+        for series in [
+            "zen_limits_healthy{backend=\"redis\"} 1",
+            "zen_cluster_limit{provider=\"simulated\"} 4",
+            "zen_cluster_leases_held{provider=\"simulated\"} 0",
+            "zen_limits_failures_total{reason=\"unavailable\"} 0",
+        ] {
+            assert!(metrics.contains(series), "{series} missing:\n{metrics}");
+        }
     }
     assert_eq!(total, 80);
     let (code, text, err) = zen_output(&args[..args.len() - 1], &[]).await;
