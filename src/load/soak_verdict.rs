@@ -149,24 +149,43 @@ pub fn judge(
 ) -> (Status, Vec<Check>) {
     let mut reasons = Vec::new();
     if run_secs <= warmup_secs {
-        reasons.push(Check::new(
+        reasons.push(Check::measured(
+            "run_secs_past_warmup",
+            warmup_secs,
+            run_secs,
             false,
             format!("the run ({run_secs:.0}s) was not longer than its warm-up ({warmup_secs:.0}s)"),
         ));
     }
     if target.samples < MIN_SAMPLES {
-        reasons.push(Check::new(false, format!(
-            "only {} samples after the warm-up; {MIN_SAMPLES} are needed (run longer or sample more often with --sample-interval)",
-            target.samples
-        )));
+        reasons.push(Check::measured(
+            "samples_after_warmup",
+            MIN_SAMPLES as f64,
+            target.samples as f64,
+            false,
+            format!(
+                "only {} samples after the warm-up; {MIN_SAMPLES} are needed (run longer or sample more often with --sample-interval)",
+                target.samples
+            ),
+        ));
     }
     if !reasons.is_empty() {
         return (Status::Inconclusive, reasons);
     }
     let slope = target.slope_mb_per_hour.unwrap_or(0.0);
     let per_hour = target.growth_per_hour_mb.unwrap_or(0.0);
-    for (what, value) in [("slope", slope), ("growth over one hour", per_hour)] {
-        reasons.push(Check::new(
+    for (name, what, value) in [
+        ("memory_slope_mb_per_hour", "slope", slope),
+        (
+            "memory_growth_mb_per_hour",
+            "growth over one hour",
+            per_hour,
+        ),
+    ] {
+        reasons.push(Check::measured(
+            name,
+            max_growth_mb,
+            value,
             value <= max_growth_mb,
             format!("{what} {value:+.2} MB/h (max {max_growth_mb} MB/h)"),
         ));

@@ -77,11 +77,6 @@ pub struct Check {
 }
 
 impl Check {
-    /// A condition without numbers (e.g. "the run was not longer than its warm-up").
-    pub fn new(ok: bool, text: impl Into<String>) -> Self {
-        Check::named("condition", ok, text)
-    }
-
     /// A named condition without numbers.
     pub fn named(name: &str, ok: bool, text: impl Into<String>) -> Self {
         Check {
@@ -240,9 +235,16 @@ mod tests {
 
     #[test]
     fn a_failed_check_fails_the_verdict_and_is_listed() {
-        let mut v = Verdict::from_checks(&[Check::new(true, "p99 1 ms (max 2 ms)")]);
+        let mut v = Verdict::from_checks(&[Check::named("p99_ms", true, "p99 1 ms (max 2 ms)")]);
         assert_eq!(v.status, Status::Pass);
-        v.add(Status::Pass, &[Check::new(false, "slope +9 MB/h (max 5)")]);
+        v.add(
+            Status::Pass,
+            &[Check::named(
+                "memory_slope_mb_per_hour",
+                false,
+                "slope +9 MB/h (max 5)",
+            )],
+        );
         assert_eq!(v.status, Status::Fail);
         assert_eq!(v.failures, vec!["slope +9 MB/h (max 5)".to_string()]);
         assert!(v.checks[1].line().starts_with("FAIL"));
@@ -250,7 +252,7 @@ mod tests {
 
     #[test]
     fn regression_an_incomplete_run_is_never_a_pass_and_exits_non_zero() {
-        let mut v = Verdict::from_checks(&[Check::new(true, "p99 1 ms (max 2 ms)")]);
+        let mut v = Verdict::from_checks(&[Check::named("p99_ms", true, "p99 1 ms (max 2 ms)")]);
         v.incomplete("stopped early (Ctrl-C) after 3.0 s");
         assert_eq!(v.status, Status::Incomplete);
         assert_ne!(v.status.exit_outcome().exit_code(), 0);
