@@ -55,13 +55,22 @@ impl RateRing {
     }
 }
 
+/// The histogram of a series with no calls yet, shared (read only) by every such series.
+fn empty() -> &'static Histogram<u64> {
+    static EMPTY: std::sync::OnceLock<Histogram<u64>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(new_histogram)
+}
+
 #[derive(Debug)]
 struct SeriesInner {
-    /// Every call's latency (µs).
-    latency_us: Histogram<u64>,
+    /// Every call's latency (µs); made at the first call. A histogram spanning 1 µs to an hour
+    /// at 3 significant figures is about 190 KB, so series that never see a call (most tools'
+    /// failure kinds, disabled or unused tools) must not hold one: eager ones cost 14 MB of
+    /// idle RSS with 13 tools.
+    latency_us: Option<Histogram<u64>>,
     /// Failed calls' latency per kind (the `errors` order), so an export can say which
-    /// durations failed and how; untouched ones cost no resident memory.
-    failed_us: [Histogram<u64>; 4],
+    /// durations failed and how; made at the first failure of that kind.
+    failed_us: [Option<Histogram<u64>>; 4],
     /// Calls and errors per second.
     ring: RateRing,
 }
@@ -89,8 +98,8 @@ impl Series {
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
             inner: Mutex::new(SeriesInner {
-                latency_us: new_histogram(),
-                failed_us: std::array::from_fn(|_| new_histogram()),
+                latency_us: None,
+                failed_us: Default::default(),
                 ring: RateRing::new(),
             }),
         }
@@ -115,9 +124,9 @@ impl Series {
         }
         let us = elapsed.as_micros().max(1) as u64;
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.latency_us.saturating_record(us);
+        (inner.latency_us.get_or_insert_with(new_histogram)).saturating_record(us);
         if let Some(i) = error_index {
-            inner.failed_us[i].saturating_record(us);
+            (inner.failed_us[i].get_or_insert_with(new_histogram)).saturating_record(us);
         }
         inner.ring.add(now_sec, error_index.is_some());
     }
@@ -128,7 +137,10 @@ impl Series {
             let rate = |w| inner.ring.rate(now_sec, w);
             let ((c1, e1), (c10, e10), (c60, e60)) = (rate(1), rate(10), rate(60));
             (
-                LatencySummary::from_histogram(&inner.latency_us),
+                LatencySummary::from_histogram(match &inner.latency_us {
+                    Some(h) => h,
+                    None => empty(),
+                }),
                 Rates {
                     calls_per_sec_1s: c1,
                     calls_per_sec_10s: c10,
@@ -138,6 +150,7 @@ impl Series {
                     errors_per_sec_60s: e60,
                 },
                 (ERROR_KINDS.iter().zip(&inner.failed_us))
+                    .filter_map(|(kind, h)| Some((kind, h.as_ref()?)))
                     .filter(|(_, h)| !h.is_empty())
                     .map(|(kind, h)| (kind.to_string(), encode_histogram(h)))
                     .collect(),
