@@ -236,6 +236,14 @@ async fn exports_over(protocol: &str) {
             got.resource.get("service.name").map(String::as_str),
             Some("zen-under-test")
         );
+        // Regression: the span processor wrapper did not pass the resource on, so spans went
+        // out without service.name (seen only when a span export arrived last).
+        assert_eq!(
+            got.span_resource.get("service.name").map(String::as_str),
+            Some("zen-under-test"),
+            "spans carry the resource: {:?}",
+            got.span_resource
+        );
         assert_eq!(
             got.resource
                 .get("deployment.environment.name")
