@@ -7,16 +7,19 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "metrics_models.rs"]
+mod models;
 #[path = "metrics_series.rs"]
 mod series;
 #[path = "metrics_tokens.rs"]
 mod tokens;
+use models::ModelLatencies;
 #[cfg(test)]
 use series::RateRing;
 use series::Series;
 pub use tokens::{MAX_TOKEN_SERIES, Tokens};
 
-use crate::snapshot::{CallStats, ProtocolStats, SystemStats, TokenStats};
+use crate::snapshot::{CallStats, ModelLatency, ProtocolStats, SystemStats, TokenStats};
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,8 @@ impl CallOutcome {
 pub struct Recording<'a> {
     metrics: &'a Metrics,
     series: [Option<&'a Series>; 2],
+    /// The (provider, model) a provider request is for, so its latency is kept per model too.
+    model: Option<(&'static str, String)>,
     started: Instant,
     done: bool,
 }
@@ -64,6 +69,9 @@ impl Recording<'_> {
         for series in self.series.iter().flatten() {
             series.in_flight.fetch_sub(1, Ordering::Relaxed);
             series.record(outcome, elapsed, now);
+        }
+        if let Some((provider, model)) = &self.model {
+            (self.metrics.models).record(provider, model, outcome, elapsed);
         }
     }
 }
@@ -99,6 +107,8 @@ pub struct Metrics {
     system: Mutex<SystemStats>,
     /// Tokens per provider and model; at most [`MAX_TOKEN_SERIES`] pairs.
     tokens: Tokens,
+    /// Provider request latency per provider and model; the same cap as the tokens.
+    models: ModelLatencies,
 }
 
 impl Metrics {
@@ -118,6 +128,7 @@ impl Metrics {
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
             tokens: Tokens::default(),
+            models: ModelLatencies::default(),
         }
     }
 
@@ -139,6 +150,7 @@ impl Metrics {
         Recording {
             metrics: self,
             series: [Some(&self.total), Some(series)],
+            model: None,
             started: Instant::now(),
             done: false,
         }
@@ -163,9 +175,18 @@ impl Metrics {
         Recording {
             metrics: self,
             series: [Some(series), None],
+            model: None,
             started: Instant::now(),
             done: false,
         }
+    }
+
+    /// A provider request for `model` starts: timed for the provider, as
+    /// [`Metrics::begin_provider`], and for the (provider, model) pair with the same duration.
+    pub fn begin_provider_model(&self, provider: &'static str, model: &str) -> Recording<'_> {
+        let mut recording = self.begin_provider(provider);
+        recording.model = Some((provider, model.to_string()));
+        recording
     }
 
     /// A provider attempt failed and will be retried.
@@ -181,6 +202,11 @@ impl Metrics {
     /// Tokens per provider and model, for the snapshot.
     pub fn token_stats(&self) -> Vec<TokenStats> {
         self.tokens.stats()
+    }
+
+    /// Provider request latency per provider and model, for the snapshot.
+    pub fn model_latency(&self) -> Vec<ModelLatency> {
+        self.models.stats()
     }
 
     pub fn count_malformed(&self) {

@@ -191,6 +191,7 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         conversations: Default::default(),
         protocol: Default::default(),
         tokens: Vec::new(),
+        model_latency: Vec::new(),
         limits: Default::default(),
         otel: None,
     }

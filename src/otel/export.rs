@@ -109,6 +109,12 @@ impl<P: SpanProcessor> SpanProcessor for BoundedProcessor<P> {
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         self.inner.shutdown_with_timeout(timeout)
     }
+
+    /// Passed on, or the batch processor's exporter never learns the resource and every span
+    /// is exported without `service.name` (the trait's default does nothing).
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.inner.set_resource(resource);
+    }
 }
 
 /// The OTLP span exporter, counting what it sends and freeing the queue's room.

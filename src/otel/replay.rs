@@ -2,6 +2,7 @@
 //! Each read replays what changed since the previous one into the SDK's instruments (the calls
 //! a latency histogram gained, a counter's increase, a gauge's value), so nothing is recorded on
 //! the call path and nothing keeps a second count.
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -44,7 +45,7 @@ pub async fn run(meter: Meter, source: Source, every: Duration, stop: Cancellati
 struct Replay {
     /// mcp.server.operation.duration, per tool.
     tool_duration: Histogram<f64>,
-    /// gen_ai.client.operation.duration, per provider.
+    /// gen_ai.client.operation.duration, per provider and model.
     provider_duration: Histogram<f64>,
     /// gen_ai.client.token.usage, per provider, model and token type.
     token_usage: Histogram<u64>,
@@ -165,14 +166,9 @@ impl Replay {
             let before = prev.and_then(|p| p.tools.get(tool));
             replay_calls(&self.tool_duration, before, stats, &attrs);
         }
+        self.models(&snap, prev);
         for (name, stats) in &snap.providers {
-            let attrs = [
-                kv("gen_ai.provider.name", name.clone()),
-                kv("gen_ai.operation.name", "chat"),
-            ];
             let before = prev.and_then(|p| p.providers.get(name));
-            let calls = before.map(|b| &b.calls);
-            replay_calls(&self.provider_duration, calls, &stats.calls, &attrs);
             let provider = [kv("gen_ai.provider.name", name.clone())];
             let retries = before.map_or(0, |b| b.retries_total);
             self.add(
@@ -191,6 +187,27 @@ impl Replay {
         self.pools_and_store(&snap, prev);
         self.gauges(&snap);
         self.prev = Some(snap);
+    }
+
+    /// gen_ai.client.operation.duration from the per-model histograms (the per-provider ones
+    /// hold the same requests, without the model).
+    fn models(&self, snap: &Snapshot, prev: Option<&Snapshot>) {
+        for m in &snap.model_latency {
+            let before = prev.and_then(|p| {
+                (p.model_latency.iter()).find(|o| o.provider == m.provider && o.model == m.model)
+            });
+            if before.is_some_and(|b| b.calls == m.calls) || m.calls == 0 {
+                continue;
+            }
+            let attrs = [
+                kv("gen_ai.provider.name", m.provider.clone()),
+                kv("gen_ai.request.model", m.model.clone()),
+                kv("gen_ai.operation.name", "chat"),
+            ];
+            let old = before.map(|b| (b.hdr.as_str(), &b.failed_hdr));
+            let now = (m.hdr.as_str(), &m.failed_hdr);
+            replay_split(&self.provider_duration, old, now, &attrs);
+        }
     }
 
     fn tokens(&self, snap: &Snapshot, prev: Option<&Snapshot>) {
@@ -216,13 +233,10 @@ impl Replay {
                     kv("gen_ai.operation.name", "chat"),
                     kv("gen_ai.token.type", kind),
                 ];
-                let Some(mut added) = decode_histogram(now) else {
+                let Some(new) = added(was.map(String::as_str), now) else {
                     continue;
                 };
-                if let Some(Some(old)) = was.map(|w| decode_histogram(w)) {
-                    let _ = added.subtract(old);
-                }
-                for v in added.iter_recorded() {
+                for v in new.iter_recorded() {
                     for _ in 0..v.count_at_value() {
                         self.token_usage.record(v.value_iterated_to(), &attrs);
                     }
@@ -321,27 +335,43 @@ fn replay_calls(
     now: &CallStats,
     attrs: &[KeyValue],
 ) {
-    let (old, new) = (before.map(|b| &b.latency), &now.latency);
-    if old.is_some_and(|b| b.count == new.count) || new.count == 0 {
+    let count = now.latency.count;
+    if before.is_some_and(|b| b.latency.count == count) || count == 0 {
         return;
     }
-    let Some(mut ok) = latency_between(old, new) else {
+    let old = before.map(|b| (b.latency.hdr.as_str(), &b.failed_hdr));
+    replay_split(into, old, (&now.latency.hdr, &now.failed_hdr), attrs);
+}
+
+/// An encoded histogram of all calls, and one per error kind of the failed ones.
+type Split<'a> = (&'a str, &'a BTreeMap<String, String>);
+
+/// Record into `into` the calls in `now` beyond `before`, the failed ones with their error.type.
+fn replay_split(into: &Histogram<f64>, before: Option<Split>, now: Split, attrs: &[KeyValue]) {
+    let Some(mut ok) = added(before.map(|b| b.0), now.0) else {
         return;
     };
-    for (kind, hdr) in &now.failed_hdr {
-        let Some(mut failed) = decode_histogram(hdr) else {
+    for (kind, hdr) in now.1 {
+        let earlier = before.and_then(|b| b.1.get(kind)).map(String::as_str);
+        let Some(failed) = added(earlier, hdr) else {
             continue;
         };
-        let earlier = before.and_then(|b| b.failed_hdr.get(kind));
-        if let Some(earlier) = earlier.and_then(|h| decode_histogram(h)) {
-            let _ = failed.subtract(earlier);
-        }
         let _ = ok.subtract(&failed);
         let mut with_error = attrs.to_vec();
         with_error.push(kv("error.type", kind.clone()));
         record_seconds(into, &failed, &with_error);
     }
     record_seconds(into, &ok, attrs);
+}
+
+/// The values encoded in `now` beyond those in `before` (none: all of `now`); None when a side
+/// does not decode or `before` is not a prefix of `now`.
+fn added(before: Option<&str>, now: &str) -> Option<hdrhistogram::Histogram<u64>> {
+    let mut h = decode_histogram(now)?;
+    if let Some(b) = before {
+        h.subtract(decode_histogram(b)?).ok()?;
+    }
+    Some(h)
 }
 
 /// Record into `into` (seconds) the calls `now` holds beyond `before`.

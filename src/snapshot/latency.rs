@@ -1,4 +1,6 @@
 //! Latency distributions: the histogram every recorder uses and its serde summary.
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::Histogram;
@@ -27,6 +29,24 @@ pub struct LatencySummary {
     /// snapshots give any window's exact percentiles (see `snapshot::window`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hdr: String,
+}
+
+/// One (provider, model)'s provider requests: only the lossless histograms, no summary, so
+/// the snapshot stays small with many models (readers derive any figure from `hdr`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ModelLatency {
+    /// The provider (`openai`, `simulated`, …).
+    pub provider: String,
+    /// The requested model; `other` gathers models past the collector's cap.
+    pub model: String,
+    /// Requests finished, whatever the outcome.
+    pub calls: u64,
+    /// Every request's latency (µs), encoded like [`LatencySummary::hdr`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hdr: String,
+    /// Failed requests' latency per error kind (same encoding); the ok ones are `hdr` minus these.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_hdr: BTreeMap<String, String>,
 }
 
 /// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.

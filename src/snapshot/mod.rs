@@ -13,7 +13,7 @@ mod pools;
 mod store;
 mod window;
 
-pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, new_histogram, per_bucket};
+pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, ModelLatency, new_histogram, per_bucket};
 pub use latency::{decode as decode_histogram, encode as encode_histogram};
 pub use pools::{BreakerState, BreakerStats, ClusterPoolStats, LimitsStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// Tokens used, per provider and model, as the providers reported them.
     #[serde(default)]
     pub tokens: Vec<TokenStats>,
+    /// Provider request latency per provider and model (the providers' figures split by model).
+    #[serde(default)]
+    pub model_latency: Vec<ModelLatency>,
     /// Where the provider limits are held (local or Redis) and the cluster's figures.
     #[serde(default)]
     pub limits: LimitsStats,

@@ -126,7 +126,7 @@ impl ToolContext {
             .instrument(tracing::info_span!(target: "zen_otel", "wait provider permit", zen.pool.name = name))
             .await
             .map_err(|refused| ToolError::new(CallOutcome::Rejected, refused.to_string()))?;
-        let recording = self.metrics.begin_provider(name);
+        let recording = self.metrics.begin_provider_model(name, &request.model);
         let policy = RetryPolicy {
             max_attempts: self.config.providers.max_retries,
             base_backoff: self.config.providers.retry_backoff,
@@ -229,6 +229,7 @@ impl SnapshotSource for ToolContext {
             conversations: self.memory.stats(),
             protocol: self.metrics.protocol_stats(),
             tokens: self.metrics.token_stats(),
+            model_latency: self.metrics.model_latency(),
             limits: self.pools.limits_stats(),
             otel: crate::otel::export::export_stats_if_on(),
         }

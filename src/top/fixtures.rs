@@ -116,6 +116,7 @@ impl Timeline {
             },
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
+            model_latency: Vec::new(),
             limits: Default::default(),
             otel: None,
         };

@@ -48,6 +48,25 @@ fn missing(got: &Received) -> Vec<String> {
         point(got, "gen_ai.client.operation.duration", &provider).is_some_and(|n| n >= 1.0),
         "gen_ai.client.operation.duration",
     );
+    // One chat per model: each request's duration says which model it was for.
+    for model in ["alpha", "beta"] {
+        let attrs = [
+            ("gen_ai.provider.name", "simulated"),
+            ("gen_ai.request.model", model),
+            ("gen_ai.operation.name", "chat"),
+        ];
+        need(
+            point(got, "gen_ai.client.operation.duration", &attrs) == Some(1.0),
+            &format!("gen_ai.client.operation.duration with gen_ai.request.model={model} (1 call)"),
+        );
+    }
+    let without_model = (got.points.iter())
+        .filter(|p| p.name == "gen_ai.client.operation.duration")
+        .find(|p| !p.attrs.contains_key("gen_ai.request.model"));
+    assert!(
+        without_model.is_none(),
+        "every gen_ai.client.operation.duration point names its model: {without_model:?}"
+    );
     for kind in ["input", "output"] {
         let attrs = [
             ("gen_ai.provider.name", "simulated"),
@@ -172,6 +191,8 @@ async fn exports_over(protocol: &str) {
             ),
             ("OTEL_METRIC_EXPORT_INTERVAL", "200"),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            // Two models, so the per-model duration is seen to carry the right one.
+            ("ZEN_SIM_MODELS", "alpha,beta"),
         ],
     )
     .await;
@@ -184,7 +205,7 @@ async fn exports_over(protocol: &str) {
     params.meta = Some(RequestMetaObject(meta));
     let traced = client.call_tool(params).await.expect("tools/call");
     assert!(!is_error(&traced), "{traced:?}");
-    let plain = call(&client, "chat", json!({"prompt": "again"})).await;
+    let plain = call(&client, "chat", json!({"prompt": "again", "model": "beta"})).await;
     assert!(!is_error(&plain));
     let bad = call(
         &client,
@@ -214,6 +235,14 @@ async fn exports_over(protocol: &str) {
         assert_eq!(
             got.resource.get("service.name").map(String::as_str),
             Some("zen-under-test")
+        );
+        // Regression: the span processor wrapper did not pass the resource on, so spans went
+        // out without service.name (seen only when a span export arrived last).
+        assert_eq!(
+            got.span_resource.get("service.name").map(String::as_str),
+            Some("zen-under-test"),
+            "spans carry the resource: {:?}",
+            got.span_resource
         );
         assert_eq!(
             got.resource

@@ -43,8 +43,10 @@ pub struct Received {
     pub spans: Vec<Span>,
     /// The latest export's points (cumulative: each export carries the totals).
     pub points: Vec<Point>,
-    /// Resource attributes of the last export.
+    /// Resource attributes of the last metrics export.
     pub resource: BTreeMap<String, String>,
+    /// Resource attributes of the last span export (kept apart: each provider sends its own).
+    pub span_resource: BTreeMap<String, String>,
     /// Headers (HTTP) or metadata (gRPC) of the last request.
     pub headers: BTreeMap<String, String>,
 }
@@ -75,7 +77,7 @@ fn take_traces(
     got.headers = headers;
     for rs in request.resource_spans {
         if let Some(r) = &rs.resource {
-            got.resource = attrs(&r.attributes);
+            got.span_resource = attrs(&r.attributes);
         }
         for ss in rs.scope_spans {
             let room = MAX_SPANS.saturating_sub(got.spans.len());
