@@ -7,12 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::session::{CallError, LoadPeer};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rmcp::RoleClient;
-use rmcp::ServiceError;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::Peer;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -93,7 +91,7 @@ struct Threads(Mutex<VecDeque<(String, u32)>>);
 /// Shared state of one run.
 struct Shared {
     plan: Plan,
-    peers: Vec<Peer<RoleClient>>,
+    peers: Vec<LoadPeer>,
     recorder: Arc<Recorder>,
     stop: CancellationToken,
     /// Cumulative weights, for picking a call kind.
@@ -104,7 +102,7 @@ struct Shared {
 /// Run the plan against the peers until done or `stop` fires. Returns the run's wall time.
 pub async fn run(
     plan: Plan,
-    peers: Vec<Peer<RoleClient>>,
+    peers: Vec<LoadPeer>,
     recorder: Arc<Recorder>,
     stop: CancellationToken,
 ) -> Duration {
@@ -290,9 +288,7 @@ impl Shared {
                 ErrorKind::Timeout,
                 format!("no reply within {:?}", self.plan.timeout),
             )),
-            Ok(Err(ServiceError::McpError(e))) => {
-                Some((ErrorKind::JsonRpc, format!("{} ({})", e.message, e.code.0)))
-            }
+            Ok(Err(e @ CallError::JsonRpc { .. })) => Some((ErrorKind::JsonRpc, e.to_string())),
             // The connection is gone for good (a stdio server exited): every later call would
             // fail at once, so the run stops here instead of counting millions of them.
             Ok(Err(e)) if peer.is_transport_closed() => {

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rmcp::model::ClientConfig;
-use rmcp::service::RunningService;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{RoleClient, ServiceExt};
+
+use super::mcp_http::HttpSession;
+use super::session::Session;
 
 /// Idle connections kept open past the run's own in-flight count (the snapshot call, a soak's
 /// sampler).
@@ -29,24 +28,19 @@ pub fn pooled_client(in_flight: usize) -> Result<reqwest::Client> {
         .context("cannot build the HTTP client")
 }
 
-/// One MCP session over `client`'s pool, initialized with `config` within `startup`.
+/// One MCP session over `client`'s pool (zen's lean client), initialized with `config` within
+/// `startup`.
 pub async fn connect_http(
     client: &reqwest::Client,
     url: &str,
     config: ClientConfig,
     startup: Duration,
-) -> Result<RunningService<RoleClient, ClientConfig>> {
-    // The default client allows 16 POSTs in flight: raise it, or we measure our own queue.
-    let transport = StreamableHttpClientTransport::with_client(
-        client.clone(),
-        StreamableHttpClientTransportConfig::with_uri(url.to_string())
-            .max_concurrent_requests(4096),
-    );
-    match tokio::time::timeout(startup, config.serve(transport)).await {
-        Ok(Ok(session)) => Ok(session),
+) -> Result<Session> {
+    match tokio::time::timeout(startup, HttpSession::connect(client, url, &config)).await {
+        Ok(Ok(session)) => Ok(Session::Http(std::sync::Arc::new(session))),
         Ok(Err(e)) => {
             let text = e.to_string();
-            // rmcp's error keeps the io cause to itself: ask the socket what went wrong.
+            // Ask the socket what went wrong, in words a user can act on.
             let hint = match reachable(url).await {
                 Some(false) => "nothing is listening there: is the server running, on that port?",
                 _ if text.contains("404") => {

@@ -7,21 +7,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
-use rmcp::service::{Peer, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
 use super::http_target::{connect_http, pooled_client};
+pub use super::session::{LoadPeer, Session};
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::DiscoveryInfo;
-
-/// A connected MCP client session.
-pub type Session = RunningService<RoleClient, ClientConfig>;
 
 /// Where the load goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,10 +193,7 @@ impl Target {
         http_child: Option<tokio::process::Child>,
     ) -> Result<Self> {
         let first = &sessions[0];
-        let server = first
-            .peer_info()
-            .and_then(|info| info.server_info.clone())
-            .unwrap_or_else(|| Implementation::new("unknown", "?"));
+        let server = first.server_info();
         let tools = tokio::time::timeout(startup_timeout(), first.list_all_tools())
             .await
             .map_err(|_| {
@@ -226,8 +220,8 @@ impl Target {
     }
 
     /// One peer per session, to clone into workers.
-    pub fn peers(&self) -> Vec<Peer<RoleClient>> {
-        self.sessions.iter().map(|s| s.peer().clone()).collect()
+    pub fn peers(&self) -> Vec<LoadPeer> {
+        self.sessions.iter().map(Session::peer).collect()
     }
 
     /// zen's snapshot, read through its `metrics` tool (`detail`: the full snapshot, not the
@@ -236,7 +230,8 @@ impl Target {
         if !self.has_snapshot {
             return None;
         }
-        let call = self.sessions[0].peer().call_tool(
+        let peer = self.sessions[0].peer();
+        let call = peer.call_tool(
             CallToolRequestParams::new("metrics").with_arguments(rmcp::object!({ "detail": true })),
         );
         let result = tokio::time::timeout(Duration::from_secs(10), call)
@@ -251,7 +246,7 @@ impl Target {
     /// HTTP one gets SIGTERM so it too drains and removes its discovery file.
     pub async fn close(self) {
         for session in self.sessions {
-            let _ = tokio::time::timeout(Duration::from_secs(15), session.cancel()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(15), session.close()).await;
         }
         if let Some(mut child) = self.http_child {
             #[cfg(unix)]
@@ -314,7 +309,8 @@ async fn connect_stdio(
                 );
             }
         };
-    Target::finish(label.to_string(), kind, vec![session], pid, None).await
+    let sessions = vec![Session::Rmcp(session)];
+    Target::finish(label.to_string(), kind, sessions, pid, None).await
 }
 
 fn tail_section(tail: &StderrTail) -> String {

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::RoleClient;
-use rmcp::service::Peer;
+use super::session::LoadPeer;
 use tokio_util::sync::CancellationToken;
 
 use super::recorder::Recorder;
@@ -18,7 +17,7 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Watch until `done` fires; on a dead target record why and fire `stop`.
 pub fn spawn(
-    peers: Vec<Peer<RoleClient>>,
+    peers: Vec<LoadPeer>,
     recorder: Arc<Recorder>,
     stop: CancellationToken,
     done: CancellationToken,
@@ -41,7 +40,7 @@ pub fn spawn(
 }
 
 /// Why the target counts as dead, if it does.
-fn dead(peers: &[Peer<RoleClient>], recorder: &Recorder) -> Option<String> {
+fn dead(peers: &[LoadPeer], recorder: &Recorder) -> Option<String> {
     if peers.iter().any(|p| p.is_transport_closed()) {
         return Some("the connection to the target closed (its process exited?)".to_string());
     }

@@ -12,6 +12,7 @@ mod cluster_stress;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
+mod lean_http_client;
 mod otel_export;
 mod otlp_receiver;
 mod provider_openai;
