@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod otel;
 pub mod process;
 pub mod providers;
+pub mod redis_connect;
 pub mod report;
 pub mod serve;
 pub mod shell;

@@ -196,25 +196,12 @@ impl SharedLimits {
         limits: impl IntoIterator<Item = (String, u32)>,
     ) -> anyhow::Result<Self> {
         let label = crate::human::redacted_url(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!("ZEN_SHARED_LIMITS={label} is not a Redis URL: {e}"))?;
-        let connect = async {
-            let mut conn = client.get_connection_manager().await?;
-            redis::cmd("PING").query_async::<String>(&mut conn).await?;
-            Ok::<_, redis::RedisError>(conn)
+        let purpose = crate::redis_connect::Purpose {
+            what: "the shared provider limits",
+            variable: "ZEN_SHARED_LIMITS",
+            otherwise: "unset it to keep limits per instance",
         };
-        let conn = match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => anyhow::bail!(
-                "cannot reach the shared provider limits at {label}: {e}. Start Redis there, \
-                 fix ZEN_SHARED_LIMITS, or unset it to keep limits per instance"
-            ),
-            Err(_) => anyhow::bail!(
-                "the shared provider limits at {label} did not answer within {}: start Redis \
-                 there, fix ZEN_SHARED_LIMITS, or unset it to keep limits per instance",
-                crate::human::seconds(REDIS_TIMEOUT)
-            ),
-        };
+        let (client, conn) = crate::redis_connect::connect(url, &purpose, REDIS_TIMEOUT).await?;
         let pools = (limits.into_iter())
             .map(|(name, limit)| {
                 let pool = SharedPool {

@@ -70,25 +70,12 @@ impl RedisStore {
     /// Connect and check Redis answers: `Err` names the URL (zen serve exits 2).
     pub async fn open(url: &str, prefix: &str, limits: StoreLimits) -> anyhow::Result<Self> {
         let label = redacted(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!("ZEN_STORE={label} is not a Redis URL: {e}"))?;
-        let connect = async {
-            let mut conn = client.get_connection_manager().await?;
-            redis::cmd("PING").query_async::<String>(&mut conn).await?;
-            Ok::<_, redis::RedisError>(conn)
+        let purpose = crate::redis_connect::Purpose {
+            what: "the conversation store",
+            variable: "ZEN_STORE",
+            otherwise: "run with ZEN_STORE=sqlite",
         };
-        let conn = match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => anyhow::bail!(
-                "cannot reach the conversation store at {label}: {e}. Start Redis there, fix \
-                 ZEN_STORE, or run with ZEN_STORE=sqlite"
-            ),
-            Err(_) => anyhow::bail!(
-                "the conversation store at {label} did not answer within {}s: start Redis \
-                 there, fix ZEN_STORE, or run with ZEN_STORE=sqlite",
-                REDIS_TIMEOUT.as_secs()
-            ),
-        };
+        let (_client, conn) = crate::redis_connect::connect(url, &purpose, REDIS_TIMEOUT).await?;
         let store = RedisStore {
             conn,
             prefix: prefix.to_string(),
