@@ -17,6 +17,7 @@ use crate::snapshot::StoreStats;
 
 mod checkpoint;
 mod ops;
+mod reads;
 mod schema;
 mod worker;
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::super::budget::{AppendPlan, Existing, StoreLimits, min_evictions, plan_append};
-use super::super::{AppendReport, Thread, ThreadSummary, Turn, first_words};
+use super::super::{AppendReport, Thread, Turn, first_words};
 use crate::snapshot::{Cause, CleanupInfo, Evictions};
 
 /// Threads with a call in flight, by id: never evicted or expired under their call.
@@ -58,62 +58,12 @@ pub fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// A live thread with its turns, or None (absent, or expired and now deleted).
-pub fn checkout(
-    tx: &Connection,
-    id: Uuid,
-    expired_before_ms: u64,
-    others_pin: bool,
-    figures: &mut Figures,
-) -> rusqlite::Result<Option<Thread>> {
-    let key = id.to_string();
-    let header = tx
-        .query_row(
-            "SELECT created_ms, updated_ms, turn_count, dropped_turns FROM threads WHERE id = ?1",
-            [&key],
-            |r| {
-                Ok(Thread {
-                    id,
-                    created_ms: r.get::<_, i64>(0)? as u64,
-                    updated_ms: r.get::<_, i64>(1)? as u64,
-                    turn_count: r.get(2)?,
-                    dropped_turns: r.get(3)?,
-                    turns: Vec::new(),
-                })
-            },
-        )
-        .optional()?;
-    let Some(mut thread) = header else {
-        return Ok(None);
-    };
-    if thread.updated_ms <= expired_before_ms && !others_pin {
-        delete_thread(tx, &key, figures)?;
-        figures.evictions.expiry += 1;
-        return Ok(None);
-    }
-    let mut stmt = tx.prepare_cached(
-        "SELECT role, content, tool, model, timestamp_ms, files FROM turns \
-         WHERE thread_id = ?1 ORDER BY seq",
-    )?;
-    let turns = stmt.query_map([&key], |r| {
-        let files: Option<String> = r.get(5)?;
-        Ok(Turn {
-            role: r.get(0)?,
-            content: r.get(1)?,
-            tool: r.get(2)?,
-            model: r.get(3)?,
-            timestamp_ms: r.get::<_, i64>(4)? as u64,
-            files: files
-                .and_then(|f| serde_json::from_str(&f).ok())
-                .unwrap_or_default(),
-        })
-    })?;
-    thread.turns = turns.collect::<rusqlite::Result<_>>()?;
-    Ok(Some(thread))
-}
-
 /// Remove a thread and its turns, keeping the totals right.
-fn delete_thread(tx: &Connection, key: &str, figures: &mut Figures) -> rusqlite::Result<()> {
+pub(super) fn delete_thread(
+    tx: &Connection,
+    key: &str,
+    figures: &mut Figures,
+) -> rusqlite::Result<()> {
     let bytes: Option<i64> = tx
         .query_row("SELECT bytes FROM threads WHERE id = ?1", [key], |r| {
             r.get(0)
@@ -428,35 +378,4 @@ fn note_cleanup(figures: &mut Figures, cause: Cause, started: std::time::Instant
             "conversation cleanup"
         );
     }
-}
-
-/// The most recently updated live threads, newest first; with `query`, only those with a
-/// prompt containing it (ASCII case-insensitive).
-pub fn recent(
-    tx: &Connection,
-    limit: usize,
-    query: Option<&str>,
-    expired_before_ms: u64,
-) -> rusqlite::Result<Vec<ThreadSummary>> {
-    let sql = "SELECT id, created_ms, updated_ms, tool, model, turn_count, first_prompt \
-               FROM threads WHERE updated_ms > ?1 AND (?2 IS NULL OR id IN (SELECT thread_id \
-               FROM turns WHERE role = 'user' AND instr(lower(content), lower(?2)) > 0)) \
-               ORDER BY touch DESC LIMIT ?3";
-    let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map(
-        params![expired_before_ms as i64, query, limit as i64],
-        |r| {
-            let id: String = r.get(0)?;
-            Ok(ThreadSummary {
-                id: Uuid::parse_str(&id).unwrap_or_default(),
-                created_ms: r.get::<_, i64>(1)? as u64,
-                updated_ms: r.get::<_, i64>(2)? as u64,
-                tool: r.get(3)?,
-                model: r.get(4)?,
-                turn_count: r.get(5)?,
-                first_prompt: r.get(6)?,
-            })
-        },
-    )?;
-    rows.collect()
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::super::budget::StoreLimits;
 use super::super::{AppendReport, StoreError, Thread, ThreadSummary};
 use super::ops::{self, AppendInput, Figures, Pins};
+use super::reads;
 
 /// Most operations run in one transaction.
 const BATCH: usize = 256;
@@ -241,7 +242,7 @@ fn run_one(
             reply,
         } => {
             let others = pins.get(&id).is_some_and(|n| *n > 1);
-            let r = ops::checkout(sp, id, expired_before_ms, others, figures);
+            let r = reads::checkout(sp, id, expired_before_ms, others, figures);
             Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Append { input, reply } => {
@@ -262,7 +263,7 @@ fn run_one(
             expired_before_ms,
             reply,
         } => {
-            let r = ops::recent(sp, limit, query.as_deref(), expired_before_ms);
+            let r = reads::recent(sp, limit, query.as_deref(), expired_before_ms);
             Answer::Recent(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::ReleaseMemory { reply } => {
