@@ -137,6 +137,25 @@ impl Thread {
     }
 }
 
+/// The record of a cleanup that just ran (for the snapshot), logged when it evicted anything:
+/// the same for every backend.
+pub fn cleanup_done(
+    cause: crate::snapshot::Cause,
+    started: std::time::Instant,
+    evicted: u64,
+    total_bytes: u64,
+) -> crate::snapshot::CleanupInfo {
+    if evicted > 0 {
+        tracing::info!(?cause, evicted, total_bytes, "conversation cleanup");
+    }
+    crate::snapshot::CleanupInfo {
+        at_ms: crate::clock::unix_ms(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        cause,
+        evicted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,20 +100,9 @@ impl Inner {
 
     fn note_cleanup(&mut self, cause: Cause, started: std::time::Instant, evicted: u64) {
         self.cleanups += 1;
-        self.last_cleanup = Some(CleanupInfo {
-            at_ms: unix_ms(),
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            cause,
-            evicted,
-        });
-        if evicted > 0 {
-            tracing::info!(
-                ?cause,
-                evicted,
-                total_bytes = self.total,
-                "conversation cleanup"
-            );
-        }
+        self.last_cleanup = Some(super::budget::cleanup_done(
+            cause, started, evicted, self.total,
+        ));
     }
 }
 

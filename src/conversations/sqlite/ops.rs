@@ -364,18 +364,10 @@ pub fn cleanup(
 
 fn note_cleanup(figures: &mut Figures, cause: Cause, started: std::time::Instant, evicted: u64) {
     figures.cleanups += 1;
-    figures.last_cleanup = Some(CleanupInfo {
-        at_ms: crate::clock::unix_ms(),
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    figures.last_cleanup = Some(super::super::budget::cleanup_done(
         cause,
+        started,
         evicted,
-    });
-    if evicted > 0 {
-        tracing::info!(
-            ?cause,
-            evicted,
-            total_bytes = figures.bytes,
-            "conversation cleanup"
-        );
-    }
+        figures.bytes,
+    ));
 }
