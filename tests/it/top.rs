@@ -359,6 +359,9 @@ async fn top_shows_two_instances_on_one_redis_each_on_its_line_with_the_cluster_
                     && s.contains("2 calls")
                     && s.contains("leases simulated")
                     && s.contains("store 2 threads")
+                    // The cluster line can come before the selected instance's first snapshot
+                    // (the header's limits line): wait for both, not for the first.
+                    && s.contains("limits redis shared")
             },
         )
         .await;
