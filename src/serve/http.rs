@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::accept::{self, ConnLimits};
 use super::handler::SessionHandler;
+use super::http_direct::Direct;
 use super::http_gate::{self, Gate};
+use super::http_sessions::SessionClock;
 use super::server::Server;
 use crate::tools::TransportInfo;
 
@@ -56,8 +58,14 @@ pub async fn serve(
         endpoint: Some(endpoint.clone()),
     });
     let sessions_token = CancellationToken::new();
-    let sessions = Arc::new(session_manager(cfg.bounds.session_idle));
-    let router = router(&server, sessions.clone(), sessions_token.child_token());
+    let sessions = Arc::new(session_manager());
+    let clock = Arc::new(SessionClock::new(cfg.bounds.session_idle));
+    tokio::spawn(
+        clock
+            .clone()
+            .reap(sessions.clone(), sessions_token.child_token()),
+    );
+    let router = router(&server, sessions, clock, sessions_token.child_token());
     let limits = ConnLimits {
         max: cfg.bounds.max_connections,
         header_timeout: cfg.bounds.header_timeout,
@@ -87,10 +95,11 @@ pub async fn serve(
     Ok(())
 }
 
-/// rmcp's in-memory sessions, closed after ZEN_SESSION_IDLE without a request.
-fn session_manager(idle: Duration) -> LocalSessionManager {
+/// rmcp's in-memory sessions, with its idle timer off: zen's [`SessionClock`] closes them
+/// after ZEN_SESSION_IDLE, counting the tools/calls rmcp never sees.
+fn session_manager() -> LocalSessionManager {
     let mut manager = LocalSessionManager::default();
-    manager.session_config.keep_alive = Some(idle);
+    manager.session_config.keep_alive = None;
     manager
 }
 
@@ -98,6 +107,7 @@ fn session_manager(idle: Duration) -> LocalSessionManager {
 fn router(
     server: &Arc<Server>,
     sessions: Arc<LocalSessionManager>,
+    clock: Arc<SessionClock>,
     cancel: CancellationToken,
 ) -> axum::Router {
     let cfg = &server.context.config;
@@ -128,6 +138,8 @@ fn router(
         max_sessions: cfg.bounds.max_sessions,
         max_body: cfg.transport.max_message_bytes,
         json_replies: !cfg.transport.sse_replies,
+        direct: Direct::new(server.clone(), cfg.transport.allow_remote),
+        clock,
     });
     let mut router = axum::Router::new()
         .nest_service("/mcp", service)

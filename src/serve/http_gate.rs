@@ -6,7 +6,9 @@
 //! - refuses an `initialize` with 503 while ZEN_MAX_SESSIONS sessions are open, counted,
 //! - answers a session DELETE with 200 instead of 202, which clients warn about,
 //! - answers a request with one `application/json` message when the client accepts it
-//!   (unless ZEN_SSE_REPLIES), see [`super::http_json`].
+//!   (unless ZEN_SSE_REPLIES), see [`super::http_json`], and serves a plain tools/call itself,
+//!   see [`super::http_direct`];
+//! - keeps each session's idle clock, see [`super::http_sessions`].
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -19,11 +21,10 @@ use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, JsonRpcMessage
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
 
+use super::http_direct::{Direct, PlainCall, SESSION_HEADER};
 use super::http_json::{self, Accepts};
+use super::http_sessions::SessionClock;
 use super::server::Server;
-
-/// The header that names an existing session.
-const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The gate's state: where to count, what to cap.
 pub struct Gate {
@@ -37,6 +38,10 @@ pub struct Gate {
     pub max_body: usize,
     /// Answer a one-message reply as JSON when the client accepts it (not ZEN_SSE_REPLIES).
     pub json_replies: bool,
+    /// tools/call served without rmcp's session layer (with JSON replies only).
+    pub direct: Direct,
+    /// Each session's last use, for ZEN_SESSION_IDLE.
+    pub clock: Arc<SessionClock>,
 }
 
 /// The middleware: checks POST bodies and the session cap, fixes DELETE's status.
@@ -44,6 +49,7 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     match *request.method() {
         Method::POST if is_json(&request) => gate.post(request, next).await,
         Method::DELETE => {
+            gate.known_session(request.headers()).await;
             let mut response = next.run(request).await;
             if response.status() == StatusCode::ACCEPTED {
                 *response.status_mut() = StatusCode::OK;
@@ -51,7 +57,10 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
             response
         }
         // Anything else (a wrong content type included) is rmcp's to answer.
-        _ => next.run(request).await,
+        _ => {
+            gate.known_session(request.headers()).await;
+            next.run(request).await
+        }
     }
 }
 
@@ -66,11 +75,30 @@ impl Gate {
             Ok(message) => message,
             Err(err) => return self.malformed(&bytes, err),
         };
+        let session = self.known_session(&parts.headers).await;
         let new_session = !parts.headers.contains_key(SESSION_HEADER);
         if new_session && let Some(refusal) = self.session_refusal(&message).await {
             return refusal;
         }
         let accepts = Accepts::of(&parts.headers);
+        if let Some(session) = &session
+            && self.direct.cancel(session, &message)
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        let message = match session {
+            Some(session)
+                if self.json_replies
+                    && accepts.json
+                    && self.direct.is_plain_call(&parts.headers, &message) =>
+            {
+                match PlainCall::take(message) {
+                    Ok(call) => return self.direct.call(session, call, accepts.sse).await,
+                    Err(message) => *message,
+                }
+            }
+            _ => message,
+        };
         if !self.json_replies || !accepts.json {
             return next
                 .run(Request::from_parts(parts, Body::from(bytes)))
@@ -88,6 +116,21 @@ impl Gate {
             true => http_json::reply_as_json(response, accepts.sse).await,
             false => response,
         }
+    }
+
+    /// The session the request names, if rmcp has it; its idle clock restarts.
+    async fn known_session(&self, headers: &axum::http::HeaderMap) -> Option<Arc<str>> {
+        let named = headers.get(SESSION_HEADER)?.to_str().ok()?;
+        let session = self
+            .sessions
+            .sessions
+            .read()
+            .await
+            .get_key_value(named)?
+            .0
+            .clone();
+        self.clock.touch(&session);
+        Some(session)
     }
 
     /// The whole body, or the reply to a body over the limit or cut short.

@@ -23,7 +23,7 @@ use http_body_util::BodyExt;
 const MAX_BUFFERED: usize = 16 * 1024 * 1024;
 
 /// How long a client that accepts SSE waits for a JSON reply before it gets the stream instead.
-const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+pub const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a request's `Accept` header allows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,8 +10,10 @@ use tokio_util::sync::CancellationToken;
 mod accept;
 pub mod handler;
 pub mod http;
+mod http_direct;
 mod http_gate;
 mod http_json;
+mod http_sessions;
 pub mod server;
 pub mod stdio;
 

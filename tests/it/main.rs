@@ -1,5 +1,6 @@
 //! One integration-test binary: every test starts the real `zen` binary (or the real library)
 //! against real processes on 127.0.0.1, on ephemeral ports.
+mod raw_http;
 mod top;
 mod util;
 
@@ -21,6 +22,7 @@ mod report_html;
 mod serve_bounds;
 mod serve_bounds_stdio;
 mod serve_http;
+mod serve_http_direct;
 mod serve_http_json;
 mod serve_stdio;
 mod shapes;

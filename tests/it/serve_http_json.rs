@@ -3,63 +3,8 @@
 //! the project's own clients (rmcp's, and `zen stress`) work in both modes.
 use serde_json::{Value, json};
 
+use crate::raw_http::{Raw, version_call};
 use crate::util::{call, http_client, http_zen, is_error, text, zen_output};
-
-/// A raw streamable HTTP session: the spec's headers, nothing else.
-struct Raw {
-    http: reqwest::Client,
-    url: String,
-    session: Option<String>,
-}
-
-impl Raw {
-    /// POST one message with this `Accept`; (status, content type, body).
-    async fn post(&mut self, accept: &str, message: Value) -> (u16, String, String) {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("accept", accept)
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", "2025-06-18")
-            .body(message.to_string());
-        if let Some(id) = &self.session {
-            request = request.header("mcp-session-id", id);
-        }
-        let response = request.send().await.expect("POST reaches zen");
-        if let Some(id) = response.headers().get("mcp-session-id") {
-            self.session = Some(id.to_str().unwrap().to_string());
-        }
-        let status = response.status().as_u16();
-        let kind = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (status, kind, response.text().await.unwrap())
-    }
-
-    /// initialize and notifications/initialized, accepting `accept`.
-    async fn open(url: &str, accept: &str) -> (Self, (u16, String, String)) {
-        let mut raw = Raw {
-            http: reqwest::Client::new(),
-            url: url.to_string(),
-            session: None,
-        };
-        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw-test", "version": "1"}}});
-        let reply = raw.post(accept, init).await;
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        let (status, _, body) = raw.post(accept, note).await;
-        assert_eq!(status, 202, "{body}");
-        (raw, reply)
-    }
-}
-
-fn version_call(id: u64) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-           "params": {"name": "version", "arguments": {}}})
-}
 
 #[tokio::test]
 async fn a_client_accepting_only_json_gets_json_replies() {
