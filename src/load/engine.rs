@@ -299,13 +299,13 @@ impl Shared {
                 return;
             }
             Ok(Err(e)) => Some((ErrorKind::Transport, e.to_string())),
-            Ok(Ok(result)) if result.is_error == Some(true) => {
-                Some((ErrorKind::Tool, result_text(&result)))
+            Ok(Ok(reply)) if reply.is_error() => {
+                Some((ErrorKind::Tool, result_text(&reply.into_result())))
             }
-            Ok(Ok(result)) => {
+            Ok(Ok(reply)) => {
                 if spec.continue_ratio > 0.0 {
                     let id = continued.map(|(id, _)| id);
-                    self.threads[kind].returned(&result, id, spec.max_chain);
+                    self.threads[kind].returned(&reply.into_result(), id, spec.max_chain);
                 }
                 None
             }

@@ -1,42 +1,27 @@
 //! Sessions on a streamable HTTP target. rmcp's default client turns keep-alive off (one TCP
 //! connection per call: a third of the generator's CPU went to `connect`), because a kept-alive
 //! connection stalled ~40 ms behind an SSE reply's small writes. A load run instead shares one
-//! keep-alive connection pool among all its sessions, sized to the calls it keeps in flight, with
-//! Nagle off on our side; zen serve answers single replies as JSON with Nagle off on its side.
+//! keep-alive connection pool ([`Pool`]) among all its sessions, sized to the calls it keeps in
+//! flight, with Nagle off on our side; zen serve answers single replies as JSON with Nagle off on
+//! its side.
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rmcp::model::ClientConfig;
 
+pub use super::http_pool::Pool;
 use super::mcp_http::HttpSession;
 use super::session::Session;
 
-/// Idle connections kept open past the run's own in-flight count (the snapshot call, a soak's
-/// sampler).
-const SPARE_CONNECTIONS: usize = 4;
-
-/// One connection pool for every session of a target: at most `in_flight` (plus a few) idle
-/// connections kept, HTTP/1.1 keep-alive, no Nagle delay, no redirects (a load run measures the
-/// endpoint it was given).
-pub fn pooled_client(in_flight: usize) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(in_flight + SPARE_CONNECTIONS)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .context("cannot build the HTTP client")
-}
-
-/// One MCP session over `client`'s pool (zen's lean client), initialized with `config` within
-/// `startup`.
+/// One MCP session over the target's `pool` (zen's lean client), initialized with `config`
+/// within `startup`.
 pub async fn connect_http(
-    client: &reqwest::Client,
+    pool: &Pool,
     url: &str,
     config: ClientConfig,
     startup: Duration,
 ) -> Result<Session> {
-    match tokio::time::timeout(startup, HttpSession::connect(client, url, &config)).await {
+    match tokio::time::timeout(startup, HttpSession::connect(pool, url, &config)).await {
         Ok(Ok(session)) => Ok(Session::Http(std::sync::Arc::new(session))),
         Ok(Err(e)) => {
             let text = e.to_string();

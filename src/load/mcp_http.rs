@@ -7,7 +7,9 @@
 //! the session at the end.
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+use axum::body::Bytes;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Uri};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientConfig, ErrorData, Implementation,
     InitializeResult, Tool,
@@ -16,6 +18,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::http_pool::{Pool, Reply as HttpReply};
 use super::sse::SseEvents;
 
 /// What a POST accepts: the spec requires a client to take either form.
@@ -48,10 +51,10 @@ impl std::fmt::Display for CallError {
 
 /// One initialized MCP session on a streamable HTTP endpoint.
 pub struct HttpSession {
-    /// The target's shared keep-alive pool (cheap to clone: an Arc inside).
-    client: reqwest::Client,
+    /// The target's shared keep-alive pool (cheap to clone: shared inside).
+    pool: Pool,
     /// The MCP endpoint.
-    url: reqwest::Url,
+    uri: Uri,
     /// `Mcp-Session-Id` from initialize; `None` when the server is stateless.
     session_id: Option<HeaderValue>,
     /// The negotiated protocol version, sent as `MCP-Protocol-Version` after initialize.
@@ -87,6 +90,48 @@ struct Probe {
     method: Option<IgnoredAny>,
 }
 
+/// A tools/call result read only for `isError`; `content`, which the spec requires, is
+/// checked to be there and skipped, not built.
+#[derive(Deserialize)]
+struct IsError {
+    #[serde(rename = "isError")]
+    is_error: Option<bool>,
+    /// Required, so a result without it is still an unreadable reply.
+    #[serde(rename = "content")]
+    _content: IgnoredAny,
+}
+
+/// A tools/call reply: `isError` read, the JSON-RPC message kept to parse the rest on demand.
+pub struct LazyResult {
+    /// The tool reported failure.
+    pub is_error: bool,
+    /// The whole JSON-RPC response, already checked to answer the call.
+    message: Vec<u8>,
+}
+
+impl LazyResult {
+    /// The whole result (an unreadable one, which cannot happen after the check, is empty).
+    pub fn parse(&self) -> CallToolResult {
+        #[derive(Deserialize)]
+        struct Full {
+            result: CallToolResult,
+        }
+        serde_json::from_slice::<Full>(&self.message)
+            .map(|full| full.result)
+            .unwrap_or_else(|_| CallToolResult::success(Vec::new()))
+    }
+}
+
+/// A response read by [`HttpSession::exchange`].
+struct Exchanged<R> {
+    /// Its result.
+    result: R,
+    /// The `Mcp-Session-Id` header, if any.
+    session_id: Option<HeaderValue>,
+    /// The JSON-RPC message it came in.
+    message: Vec<u8>,
+}
+
 /// One tools/list page.
 #[derive(Deserialize)]
 struct ToolsPage {
@@ -97,36 +142,32 @@ struct ToolsPage {
 
 impl HttpSession {
     /// Initialize a session at `url` over `client`'s pool (the caller bounds the time).
-    pub async fn connect(
-        client: &reqwest::Client,
-        url: &str,
-        config: &ClientConfig,
-    ) -> Result<Self, CallError> {
-        let url = reqwest::Url::parse(url)
-            .map_err(|e| CallError::Transport(format!("'{url}' is not a URL: {e}")))?;
+    pub async fn connect(pool: &Pool, url: &str, config: &ClientConfig) -> Result<Self, CallError> {
+        let uri = endpoint(url)?;
         let mut session = HttpSession {
-            client: client.clone(),
-            url,
+            pool: pool.clone(),
+            uri,
             session_id: None,
             protocol: None,
             next_id: AtomicU64::new(0),
             server: Implementation::new("unknown", "?"),
         };
-        let (reply, session_id) = session.exchange("initialize", config).await?;
-        let init: InitializeResult = reply;
-        session.session_id = session_id;
+        let exchanged: Exchanged<InitializeResult> = session.exchange("initialize", config).await?;
+        let init = exchanged.result;
+        session.session_id = exchanged.session_id;
         session.protocol = HeaderValue::from_str(&init.protocol_version.to_string()).ok();
         session.server = init.server_info;
         session.initialized().await?;
         Ok(session)
     }
 
-    /// One tools/call.
-    pub async fn call_tool(
-        &self,
-        params: &CallToolRequestParams,
-    ) -> Result<CallToolResult, CallError> {
-        Ok(self.exchange("tools/call", params).await?.0)
+    /// One tools/call: whether the tool failed now, the rest when asked ([`LazyResult`]).
+    pub async fn call_tool(&self, params: &CallToolRequestParams) -> Result<LazyResult, CallError> {
+        let exchanged: Exchanged<IsError> = self.exchange("tools/call", params).await?;
+        Ok(LazyResult {
+            is_error: exchanged.result.is_error == Some(true),
+            message: exchanged.message,
+        })
     }
 
     /// Every tool the server lists, following pagination.
@@ -138,7 +179,7 @@ impl HttpSession {
                 Some(c) => serde_json::json!({ "cursor": c }),
                 None => serde_json::json!({}),
             };
-            let (page, _): (ToolsPage, _) = self.exchange("tools/list", params).await?;
+            let page: ToolsPage = self.exchange("tools/list", params).await?.result;
             tools.extend(page.tools);
             cursor = page.next_cursor;
             if cursor.is_none() {
@@ -150,32 +191,31 @@ impl HttpSession {
 
     /// End the session on the server (spec: DELETE with its id); a stateless one has none.
     pub async fn close(&self) {
-        if let Some(id) = &self.session_id {
-            let delete = self.client.delete(self.url.clone()).header(SESSION_ID, id);
-            let delete = match &self.protocol {
-                Some(v) => delete.header(PROTOCOL_VERSION, v),
-                None => delete,
-            };
-            let _ = delete.send().await;
+        if self.session_id.is_some() {
+            let mut headers = self.headers();
+            headers.remove(CONTENT_TYPE);
+            let _ = (self.pool)
+                .send(Method::DELETE, &self.uri, headers, Bytes::new())
+                .await;
         }
     }
 
     /// `notifications/initialized`: the server answers 202 with no body.
     async fn initialized(&self) -> Result<(), CallError> {
         let body = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
-        let resp = self.post(body.to_vec()).send().await.map_err(transport)?;
-        if !resp.status().is_success() {
+        let resp = self.post(Bytes::from_static(body)).await?;
+        if !resp.status.is_success() {
             return Err(status_error(resp).await);
         }
         Ok(())
     }
 
-    /// POST one request and read its response: (result, the `Mcp-Session-Id` header if any).
+    /// POST one request and read its response.
     async fn exchange<P: Serialize, R: DeserializeOwned>(
         &self,
         method: &str,
         params: P,
-    ) -> Result<(R, Option<HeaderValue>), CallError> {
+    ) -> Result<Exchanged<R>, CallError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let request = Request {
             jsonrpc: "2.0",
@@ -185,67 +225,83 @@ impl HttpSession {
         };
         let body = serde_json::to_vec(&request)
             .map_err(|e| CallError::Transport(format!("cannot encode {method}: {e}")))?;
-        let resp = self.post(body).send().await.map_err(transport)?;
-        if !resp.status().is_success() {
+        let resp = self.post(Bytes::from(body)).await?;
+        if !resp.status.is_success() {
             return Err(status_error(resp).await);
         }
-        let session_id = resp.headers().get(SESSION_ID).cloned();
-        let kind = resp.headers().get(CONTENT_TYPE).cloned();
+        let session_id = resp.headers.get(SESSION_ID).cloned();
+        let kind = resp.headers.get(CONTENT_TYPE).cloned();
         let kind = kind.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let result = if kind.starts_with("text/event-stream") {
+        let message = if kind.starts_with("text/event-stream") {
             read_sse(resp, id).await?
         } else if kind.starts_with("application/json") {
-            let body = read_capped(resp).await?;
-            answer(&body, id)?
+            read_capped(resp).await?
         } else {
             return Err(CallError::Transport(format!(
                 "{method}: the server replied with content type '{kind}', not JSON or SSE"
             )));
         };
-        Ok((result, session_id))
+        Ok(Exchanged {
+            result: answer(&message, id)?,
+            session_id,
+            message,
+        })
     }
 
-    fn post(&self, body: Vec<u8>) -> reqwest::RequestBuilder {
-        let mut post = self
-            .client
-            .post(self.url.clone())
-            .header(ACCEPT, ACCEPT_BOTH)
-            .header(CONTENT_TYPE, JSON);
+    async fn post(&self, body: Bytes) -> Result<HttpReply, CallError> {
+        let headers = self.headers();
+        (self.pool)
+            .send(Method::POST, &self.uri, headers, body)
+            .await
+            .map_err(CallError::Transport)
+    }
+
+    /// The headers of every request after initialize.
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(ACCEPT, ACCEPT_BOTH);
+        headers.insert(CONTENT_TYPE, JSON);
         if let Some(id) = &self.session_id {
-            post = post.header(SESSION_ID, id);
+            headers.insert(SESSION_ID, id.clone());
         }
         if let Some(v) = &self.protocol {
-            post = post.header(PROTOCOL_VERSION, v);
+            headers.insert(PROTOCOL_VERSION, v.clone());
         }
-        post.body(body)
+        headers
     }
 }
 
-fn transport(e: reqwest::Error) -> CallError {
-    // reqwest's Display hides the cause (connection refused, reset): show the chain.
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+/// The endpoint as an absolute http(s) URI.
+fn endpoint(url: &str) -> Result<Uri, CallError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| CallError::Transport(format!("'{url}' is not a URL: {e}")))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http" | "https"), Some(_)) => Ok(uri),
+        _ => Err(CallError::Transport(format!(
+            "'{url}' is not an http:// or https:// URL with a host"
+        ))),
     }
-    CallError::Transport(text)
 }
 
 /// A non-2xx reply, with the start of its body (servers say why there).
-async fn status_error(resp: reqwest::Response) -> CallError {
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    let body: String = body.chars().take(300).collect();
+async fn status_error(mut resp: HttpReply) -> CallError {
+    let status = resp.status;
+    let mut body = Vec::new();
+    while body.len() < 4096
+        && let Ok(Some(chunk)) = resp.chunk().await
+    {
+        body.extend_from_slice(&chunk);
+    }
+    let body: String = String::from_utf8_lossy(&body).chars().take(300).collect();
     CallError::Transport(format!("HTTP {status}: {body}"))
 }
 
 /// A JSON body, read up to the cap.
-async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, CallError> {
+async fn read_capped(mut resp: HttpReply) -> Result<Vec<u8>, CallError> {
     let hint = resp.content_length().unwrap_or(0) as usize;
     let mut body = Vec::with_capacity(hint.min(MAX_REPLY_BYTES));
-    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+    while let Some(chunk) = resp.chunk().await.map_err(CallError::Transport)? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
             return Err(too_large());
         }
@@ -255,19 +311,16 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, CallError> 
 }
 
 /// An SSE reply: events until the one that answers request `id` (skipping the empty priming
-/// event, notifications and server requests).
-async fn read_sse<R: DeserializeOwned>(
-    mut resp: reqwest::Response,
-    id: u64,
-) -> Result<R, CallError> {
+/// event, notifications and server requests); that event's data.
+async fn read_sse(mut resp: HttpReply, id: u64) -> Result<Vec<u8>, CallError> {
     let mut events = SseEvents::default();
     loop {
         while let Some(data) = events.next_event() {
             if is_answer(&data, id) {
-                return answer(&data, id);
+                return Ok(data);
             }
         }
-        match resp.chunk().await.map_err(transport)? {
+        match resp.chunk().await.map_err(CallError::Transport)? {
             Some(chunk) if events.buffered() + chunk.len() > MAX_REPLY_BYTES => {
                 return Err(too_large());
             }
@@ -276,7 +329,7 @@ async fn read_sse<R: DeserializeOwned>(
                 if let Some(data) = events.finish()
                     && is_answer(&data, id)
                 {
-                    return answer(&data, id);
+                    return Ok(data);
                 }
                 return Err(CallError::Transport(format!(
                     "the SSE stream ended without a response to request {id}"

@@ -4,6 +4,7 @@ pub mod ceiling;
 pub mod ceiling_report;
 pub mod engine;
 pub mod hdr;
+mod http_pool;
 mod http_target;
 pub mod live;
 mod mcp_http;

@@ -8,7 +8,34 @@ use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceError};
 
 pub use super::mcp_http::CallError;
-use super::mcp_http::HttpSession;
+use super::mcp_http::{HttpSession, LazyResult};
+
+/// A tools/call reply. Most replies are only counted, so over HTTP only `isError` is read at
+/// once, and the whole result (text, structured content) when the engine asks for it.
+pub enum CallReply {
+    /// rmcp's client parsed it already.
+    Parsed(CallToolResult),
+    /// The lean client's reply, parsed on demand.
+    Lazy(LazyResult),
+}
+
+impl CallReply {
+    /// The tool reported failure (`isError: true`).
+    pub fn is_error(&self) -> bool {
+        match self {
+            CallReply::Parsed(result) => result.is_error == Some(true),
+            CallReply::Lazy(lazy) => lazy.is_error,
+        }
+    }
+
+    /// The whole result; an unreadable one (already checked to be JSON) reads as empty.
+    pub fn into_result(self) -> CallToolResult {
+        match self {
+            CallReply::Parsed(result) => result,
+            CallReply::Lazy(lazy) => lazy.parse(),
+        }
+    }
+}
 
 /// A connected MCP session.
 pub enum Session {
@@ -29,19 +56,17 @@ pub enum LoadPeer {
 
 impl LoadPeer {
     /// One tools/call, its failure classified as the report counts it.
-    pub async fn call_tool(
-        &self,
-        params: CallToolRequestParams,
-    ) -> Result<CallToolResult, CallError> {
+    pub async fn call_tool(&self, params: CallToolRequestParams) -> Result<CallReply, CallError> {
         match self {
-            LoadPeer::Rmcp(peer) => peer.call_tool(params).await.map_err(|e| match e {
-                ServiceError::McpError(e) => CallError::JsonRpc {
+            LoadPeer::Rmcp(peer) => match peer.call_tool(params).await {
+                Ok(result) => Ok(CallReply::Parsed(result)),
+                Err(ServiceError::McpError(e)) => Err(CallError::JsonRpc {
                     code: e.code.0,
                     message: e.message.into_owned(),
-                },
-                e => CallError::Transport(e.to_string()),
-            }),
-            LoadPeer::Http(session) => session.call_tool(&params).await,
+                }),
+                Err(e) => Err(CallError::Transport(e.to_string())),
+            },
+            LoadPeer::Http(session) => session.call_tool(&params).await.map(CallReply::Lazy),
         }
     }
 

@@ -15,7 +15,7 @@ use rmcp::transport::TokioChildProcess;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
-use super::http_target::{connect_http, pooled_client};
+use super::http_target::{Pool, connect_http};
 pub use super::session::{LoadPeer, Session};
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::DiscoveryInfo;
@@ -165,7 +165,7 @@ impl Target {
             }
             TargetSpec::Url(urls) => {
                 let spread = super::spread::sessions_for(urls, sessions);
-                let client = pooled_client(in_flight)?;
+                let client = Pool::new(in_flight);
                 let mut all = Vec::new();
                 for instance in &spread {
                     all.push(
@@ -238,7 +238,7 @@ impl Target {
             .await
             .ok()?
             .ok()?;
-        let value = result.structured_content?;
+        let value = result.into_result().structured_content?;
         serde_json::from_value(value).ok()
     }
 
@@ -350,7 +350,7 @@ async fn spawn_self_http(
     let endpoint = await_discovery(&mut child, scratch.path(), pid)
         .await
         .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
-    let client = pooled_client(in_flight)?;
+    let client = Pool::new(in_flight);
     let mut all = Vec::new();
     for _ in 0..sessions {
         all.push(connect_http(&client, &endpoint, client_config(), startup_timeout()).await?);

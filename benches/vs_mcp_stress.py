@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""zen stress and mcp-stress side by side: same target, same load, runs alternated.
+
+usage: python3 benches/vs_mcp_stress.py ZEN MCP_STRESS SERVER_EVERYTHING_JS [RUNS] [SECS] [TARGETS]
+  MCP_STRESS: the mcp-stress binary (npm install @mcp-stress/linux-x64: bin/mcp-stress)
+  SERVER_EVERYTHING_JS: dist/index.js of @modelcontextprotocol/server-everything
+  TARGETS: comma-separated from stdio,http,zen-http (default all three)
+    stdio     server-everything over stdio, spawned by each tool, tool `echo`
+    http      server-everything over streamable HTTP (started here), tool `echo`
+    zen-http  zen serve --http (started here), tool `version`
+
+Load: 32 calls in flight, one session, SECS seconds (default 15). For each run and tool:
+calls/s from the tool's own JSON summary; the generator's CPU per call and peak RSS from
+/proc/PID (its own utime+stime and VmHWM, sampled every 50 ms, children excluded); the server's
+CPU per call from /proc of the server (for stdio, the generator's child). Prints one line per
+run and the medians. Every process talks to 127.0.0.1 only and stops by itself.
+"""
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_secs(pid):
+    """A process's own utime + stime in seconds, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def peak_rss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc):
+    deadline = time.time() + 30
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"the server on port {port} did not start")
+
+
+def watch(cmd, env=None):
+    """Run a generator; sample its own CPU and peak RSS (and its first child's CPU)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    cpu = rss = child = child_cpu = None
+    out = []
+    os.set_blocking(p.stdout.fileno(), False)
+    while p.poll() is None:
+        cpu = cpu_secs(p.pid) or cpu
+        rss = peak_rss_mb(p.pid) or rss
+        if child is None:
+            kids = children(p.pid)
+            child = kids[0] if kids else None
+        if child is not None:
+            child_cpu = cpu_secs(child) or child_cpu
+        chunk = p.stdout.read()
+        if chunk:
+            out.append(chunk)
+        time.sleep(0.05)
+    os.set_blocking(p.stdout.fileno(), True)
+    out.append(p.stdout.read())
+    return b"".join(out), cpu, rss, child_cpu
+
+
+def zen_cmd(zen, target, tool, secs):
+    cmd = [zen, "stress", "-c", "32", "-d", f"{secs}s", "--tool", tool, "--json"]
+    if tool == "echo":
+        cmd += ["--args", '{"message":"hi"}']
+    return cmd + target
+
+
+def zen_figures(out, tool):
+    r = json.loads(out)
+    return r["throughput_per_sec"], r["tools"][tool]["calls"], r["tools"][tool].get("errors", 0)
+
+
+def mcp_stress_figures(out, _tool):
+    r = json.loads(out)
+    return r["requestsPerSecond"], r["totalRequests"], r["totalErrors"]
+
+
+def one_run(name, cmd, figures, tool, server_pid):
+    before = cpu_secs(server_pid) if server_pid else None
+    out, cpu, rss, child_cpu = watch(cmd)
+    server_cpu = (cpu_secs(server_pid) - before) if server_pid else child_cpu
+    rate, calls, errors = figures(out, tool)
+    return {
+        "tool": name,
+        "calls_per_sec": rate,
+        "errors": errors,
+        "generator_us": cpu * 1e6 / calls,
+        "generator_rss_mb": rss,
+        "server_us": server_cpu * 1e6 / calls if server_cpu else float("nan"),
+    }
+
+
+def start_server(target, zen, everything):
+    port = free_port()
+    if target == "http":
+        cmd = ["node", everything, "streamableHttp"]
+        env = dict(os.environ, PORT=str(port))
+    else:
+        cmd = [zen, "serve", "--http", f"127.0.0.1:{port}", "--no-telemetry"]
+        env = None
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+def bench(target, zen, mcp_stress, everything, runs, secs):
+    tool = "version" if target == "zen-http" else "echo"
+    server, url = (None, None) if target == "stdio" else start_server(target, zen, everything)
+    zen_target = ["--stdio", f"node {everything}"] if target == "stdio" else ["--url", url]
+    ms_target = ["--", "node", everything] if target == "stdio" else ["--url", url]
+    ms = [mcp_stress, "run", "-c", "32", "-d", str(secs), "--tool", tool, "--json"] + ms_target
+    results = {"zen stress": [], "mcp-stress": []}
+    try:
+        for i in range(runs):
+            for name, cmd, figures in (
+                ("zen stress", zen_cmd(zen, zen_target, tool, secs), zen_figures),
+                ("mcp-stress", ms, mcp_stress_figures),
+            ):
+                fig = one_run(name, cmd, figures, tool, server.pid if server else None)
+                results[name].append(fig)
+                print(f"{target:8} run {i + 1} {line(fig)}", flush=True)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(20)
+    for name, figs in results.items():
+        med = {k: statistics.median(f[k] for f in figs) for k in figs[0] if k != "tool"}
+        print(f"{target:8} median {line(dict(med, tool=name))}", flush=True)
+
+
+def line(f):
+    return (f"{f['tool']:10} {f['calls_per_sec']:8.0f} calls/s  errors {f['errors']:5.0f}  "
+            f"generator {f['generator_us']:6.1f} µs/call {f['generator_rss_mb']:6.1f} MB  "
+            f"server {f['server_us']:6.1f} µs/call")
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    zen, mcp_stress, everything = sys.argv[1:4]
+    runs = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+    secs = int(sys.argv[5]) if len(sys.argv) > 5 else 15
+    targets = (sys.argv[6] if len(sys.argv) > 6 else "stdio,http,zen-http").split(",")
+    for target in targets:
+        bench(target, zen, mcp_stress, everything, runs, secs)
+
+
+if __name__ == "__main__":
+    main()
