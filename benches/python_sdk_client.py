@@ -22,12 +22,14 @@ async def exercise(session):
     assert not second.is_error and "Read 4 messages" in second.content[0].text, second
     bad = await session.call_tool("chat", {"prompt": 7})
     assert bad.is_error and "prompt" in bad.content[0].text, bad
-    for tool in ["listmodels", "version", "metrics"]:
+    for tool in ["listmodels", "version"]:
         r = await session.call_tool(tool, {})
         assert not r.is_error, r
         json.loads(r.content[0].text)
-    metrics = json.loads((await session.call_tool("metrics", {})).content[0].text)
-    print("chat calls seen by zen:", metrics["tools"]["chat"]["total_operations"])
+    # metrics: a summary in text, the figures in structured content.
+    metrics = await session.call_tool("metrics", {"detail": True})
+    assert not metrics.is_error and "calls" in metrics.content[0].text, metrics
+    print("chat calls seen by zen:", metrics.structured_content["tools"]["chat"]["total_operations"])
     print("OK: the Python SDK client talks to zen")
 
 

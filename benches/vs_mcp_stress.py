@@ -23,17 +23,8 @@ import subprocess
 import sys
 import time
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_secs(pid):
-    """A process's own utime + stime in seconds, or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_cost import children, cpu_secs, free_port  # noqa: E402  (same folder)
 
 
 def peak_rss_mb(pid):
@@ -45,20 +36,6 @@ def peak_rss_mb(pid):
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except FileNotFoundError:
-        return []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc):

@@ -13,6 +13,7 @@
 //!
 //! Cancellation: a `notifications/cancelled` naming a call running here cancels it (looked up
 //! in [`Direct::running`]); a client that closes its connection drops the call with it.
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -24,9 +25,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{
     CallToolRequestParams, CancelledNotificationParam, ClientJsonRpcMessage, ClientNotification,
-    ClientRequest, GetMeta, JsonRpcMessage, JsonRpcRequest, ProtocolVersion, RequestId,
-    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
+    JsonRpcMessage, ProtocolVersion, RequestId, ServerJsonRpcMessage, ServerResult,
 };
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -59,34 +60,46 @@ pub struct Direct {
     running: Arc<Mutex<Running>>,
 }
 
-/// A tools/call this path will serve: its id and params, on a session known to exist.
+/// A tools/call this path will serve: its id and params.
 pub struct PlainCall {
     /// The JSON-RPC id, echoed in the reply.
     id: RequestId,
-    /// The tool and its arguments.
+    /// The tool, its arguments and `_meta` (where the trace context is).
     params: CallToolRequestParams,
-    /// The request's `_meta` as rmcp keeps it (the trace context may be there).
-    meta: RequestMetaObject,
+}
+
+/// A tools/call as it comes over the wire, read straight into its params: rmcp's generic
+/// message type (a tagged enum over every method, buffered before it is matched) costs several
+/// times more to parse.
+#[derive(Deserialize)]
+struct WireCall<'a> {
+    /// Must be "2.0".
+    #[serde(borrow)]
+    jsonrpc: Cow<'a, str>,
+    /// The request id (a request without one is a notification, not a call).
+    id: RequestId,
+    /// Must be "tools/call".
+    #[serde(borrow)]
+    method: Cow<'a, str>,
+    /// The call's params.
+    params: CallToolRequestParams,
 }
 
 impl PlainCall {
-    /// The tools/call in `message`, or the message back (boxed: it is large).
-    pub fn take(message: ClientJsonRpcMessage) -> Result<PlainCall, Box<ClientJsonRpcMessage>> {
-        match message {
-            JsonRpcMessage::Request(JsonRpcRequest {
-                id,
-                request: ClientRequest::CallToolRequest(mut call),
-                ..
-            }) => Ok(PlainCall {
-                id,
-                meta: call
-                    .extensions
-                    .remove::<RequestMetaObject>()
-                    .unwrap_or_default(),
-                params: call.params,
-            }),
-            other => Err(Box::new(other)),
-        }
+    /// The tools/call in `body`, if that is what it is and it names no protocol revision of its
+    /// own (those rmcp checks against the headers); anything else is for the generic path.
+    pub fn parse(body: &[u8]) -> Option<PlainCall> {
+        let wire: WireCall = serde_json::from_slice(body).ok()?;
+        let per_request_version = wire
+            .params
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.protocol_version().is_some());
+        let plain = wire.jsonrpc == "2.0" && wire.method == "tools/call" && !per_request_version;
+        plain.then_some(PlainCall {
+            id: wire.id,
+            params: wire.params,
+        })
     }
 }
 
@@ -99,27 +112,10 @@ impl Direct {
         }
     }
 
-    /// Is `message` a plain tools/call (see the module's comment) whose headers rmcp would
-    /// accept without a question? The session's existence is checked by the caller.
-    pub fn is_plain_call(&self, headers: &HeaderMap, message: &ClientJsonRpcMessage) -> bool {
-        let JsonRpcMessage::Request(request) = message else {
-            return false;
-        };
-        let ClientRequest::CallToolRequest(call) = &request.request else {
-            return false;
-        };
-        let per_request_version = call
-            .params
-            .meta
-            .as_ref()
-            .is_some_and(|m| m.protocol_version().is_some())
-            || request.request.get_meta().protocol_version().is_some();
-        !per_request_version && self.headers_are_plain(headers)
-    }
-
-    /// No Origin (browsers go through rmcp's check), a loopback Host, and a protocol version
-    /// from before the revision whose requests carry their own metadata.
-    fn headers_are_plain(&self, headers: &HeaderMap) -> bool {
+    /// Headers rmcp would accept without a question: no Origin (browsers go through rmcp's
+    /// check), a loopback Host, and a protocol version from before the revision whose requests
+    /// carry their own metadata.
+    pub fn headers_are_plain(&self, headers: &HeaderMap) -> bool {
         if headers.contains_key(header::ORIGIN) {
             return false;
         }
@@ -166,15 +162,15 @@ impl Direct {
         let server = self.server.clone();
         let running = self.running.clone();
         async move {
-            let PlainCall { id, params, meta } = call;
+            let PlainCall { id, params } = call;
             let ct = CancellationToken::new();
             let _entry = Entry::register(running, session, id.clone(), ct.clone());
-            // The client's trace context: in the params' _meta, or wherever rmcp put it.
-            let metas = [params.meta.as_ref().map(|m| &m.0), Some(&meta.0)];
+            // The client's trace context, from the params' _meta.
+            let meta = params.meta.as_ref().map(|m| &m.0);
             let span = crate::otel::spans::tool_call(
                 &params.name,
-                metas.iter().flatten().find_map(|m| m.get_traceparent()),
-                metas.iter().flatten().find_map(|m| m.get_tracestate()),
+                meta.and_then(|m| m.get_traceparent()),
+                meta.and_then(|m| m.get_tracestate()),
             );
             let call = server.call_tool_in(&params.name, params.arguments, None, ct, &span);
             let reply: ServerJsonRpcMessage = match call.instrument(span.clone()).await {
@@ -284,4 +280,33 @@ fn sse_response(reply: Pin<Box<dyn Future<Output = Bytes> + Send>>) -> Response 
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
     ];
     (StatusCode::OK, headers, Body::from_stream(events)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_tools_call_without_its_own_protocol_version_is_plain() {
+        let call = br#"{"jsonrpc":"2.0","id":7,"method":"tools/call",
+            "params":{"name":"version","arguments":{},"_meta":{"traceparent":"00-a-b-01"}}}"#;
+        let plain = PlainCall::parse(call).expect("a plain tools/call");
+        assert_eq!(plain.id, RequestId::Number(7));
+        assert_eq!(plain.params.name, "version");
+        let not_plain: [&[u8]; 5] = [
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#,
+            br#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"version"}}"#,
+            br#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"version"}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{}}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"version",
+                "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+        ];
+        for body in not_plain {
+            assert!(
+                PlainCall::parse(body).is_none(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 }

@@ -71,34 +71,30 @@ impl Gate {
             Ok(bytes) => bytes,
             Err(response) => return response,
         };
+        let session = self.known_session(&parts.headers).await;
+        let accepts = Accepts::of(&parts.headers);
+        // The hot path: a plain tools/call on a known session, answered by zen itself.
+        if let Some(session) = &session
+            && self.json_replies
+            && accepts.json
+            && self.direct.headers_are_plain(&parts.headers)
+            && let Some(call) = PlainCall::parse(&bytes)
+        {
+            return self.direct.call(session.clone(), call, accepts.sse).await;
+        }
         let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
             Ok(message) => message,
             Err(err) => return self.malformed(&bytes, err),
         };
-        let session = self.known_session(&parts.headers).await;
         let new_session = !parts.headers.contains_key(SESSION_HEADER);
         if new_session && let Some(refusal) = self.session_refusal(&message).await {
             return refusal;
         }
-        let accepts = Accepts::of(&parts.headers);
         if let Some(session) = &session
             && self.direct.cancel(session, &message)
         {
             return StatusCode::ACCEPTED.into_response();
         }
-        let message = match session {
-            Some(session)
-                if self.json_replies
-                    && accepts.json
-                    && self.direct.is_plain_call(&parts.headers, &message) =>
-            {
-                match PlainCall::take(message) {
-                    Ok(call) => return self.direct.call(session, call, accepts.sse).await,
-                    Err(message) => *message,
-                }
-            }
-            _ => message,
-        };
         if !self.json_replies || !accepts.json {
             return next
                 .run(Request::from_parts(parts, Body::from(bytes)))
