@@ -53,9 +53,9 @@ type Running = HashMap<(Arc<str>, RequestId), CancellationToken>;
 /// The direct path's state.
 pub struct Direct {
     /// Where calls go.
-    pub server: Arc<Server>,
+    server: Arc<Server>,
     /// Any Host is fine (`--allow-remote`, where the bearer token guards access).
-    pub any_host: bool,
+    any_host: bool,
     /// Calls in flight here; an entry lives exactly as long as its call (bounded by them).
     running: Arc<Mutex<Running>>,
 }
