@@ -103,12 +103,25 @@ pub struct Metrics {
     dropped_replies: AtomicU64,
     /// HTTP sessions refused at ZEN_MAX_SESSIONS.
     refused_sessions: AtomicU64,
+    /// HTTP connections closed for not sending a request's headers within ZEN_HEADER_TIMEOUT.
+    header_timeouts: AtomicU64,
+    /// Kept-alive HTTP connections closed after ZEN_HTTP_IDLE_TIMEOUT without a request.
+    idle_closes: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
     /// Tokens per provider and model; at most [`MAX_TOKEN_SERIES`] pairs.
     tokens: Tokens,
     /// Provider request latency per provider and model; the same cap as the tokens.
     models: ModelLatencies,
+}
+
+/// Why zen closed an HTTP connection itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConnectionClose {
+    /// The request's headers did not arrive within ZEN_HEADER_TIMEOUT.
+    HeaderTimeout,
+    /// No request for ZEN_HTTP_IDLE_TIMEOUT on a kept-alive connection.
+    Idle,
 }
 
 impl Metrics {
@@ -125,6 +138,8 @@ impl Metrics {
             oversized: AtomicU64::new(0),
             dropped_replies: AtomicU64::new(0),
             refused_sessions: AtomicU64::new(0),
+            header_timeouts: AtomicU64::new(0),
+            idle_closes: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
             tokens: Tokens::default(),
@@ -221,6 +236,14 @@ impl Metrics {
     pub fn count_refused_session(&self) {
         self.refused_sessions.fetch_add(1, Ordering::Relaxed);
     }
+    /// An HTTP connection zen closed for one of its timeouts.
+    pub fn count_closed_connection(&self, why: ConnectionClose) {
+        let counter = match why {
+            ConnectionClose::HeaderTimeout => &self.header_timeouts,
+            ConnectionClose::Idle => &self.idle_closes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
     pub fn count_unknown_tool(&self) {
         self.unknown_tools.fetch_add(1, Ordering::Relaxed);
     }
@@ -253,6 +276,8 @@ impl Metrics {
             unknown_tools: self.unknown_tools.load(Ordering::Relaxed),
             dropped_replies: self.dropped_replies.load(Ordering::Relaxed),
             refused_sessions: self.refused_sessions.load(Ordering::Relaxed),
+            header_timeouts: self.header_timeouts.load(Ordering::Relaxed),
+            idle_closes: self.idle_closes.load(Ordering::Relaxed),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod soak_verdict;
 pub mod spread;
 mod sse;
 pub mod stages;
+mod stderr_tail;
 pub mod target;
 pub mod verdict;
 pub mod watchdog;

@@ -1,9 +1,7 @@
 //! The server a load run drives: this zen spawned as `zen serve` (the default), any MCP server
 //! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
 //! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
-use std::collections::VecDeque;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -12,11 +10,12 @@ use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
 use rmcp::transport::TokioChildProcess;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
 use super::http_target::{Pool, connect_http};
 pub use super::session::{LoadPeer, Session};
+pub use super::stderr_tail::StderrTail;
+use super::stderr_tail::tail_section;
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::DiscoveryInfo;
 
@@ -29,39 +28,6 @@ pub enum TargetSpec {
     Stdio(String),
     /// Streamable HTTP endpoints: one, or several instances sharing the sessions.
     Url(Vec<String>),
-}
-
-/// Lines of the target's stderr kept for error messages.
-const TAIL_LINES: usize = 20;
-
-/// The last lines a spawned target wrote to stderr (never mixed into our output).
-#[derive(Clone, Default)]
-pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
-
-impl StderrTail {
-    fn follow(
-        stream: impl AsyncRead + Unpin + Send + 'static,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
-        let tail = StderrTail::default();
-        let sink = tail.clone();
-        let task = tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut q = sink.0.lock().unwrap_or_else(|p| p.into_inner());
-                if q.len() == TAIL_LINES {
-                    q.pop_front();
-                }
-                q.push_back(line);
-            }
-        });
-        (tail, task)
-    }
-
-    /// The kept lines, joined.
-    pub fn text(&self) -> String {
-        let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        q.iter().cloned().collect::<Vec<_>>().join("\n")
-    }
 }
 
 /// A connected target.
@@ -311,15 +277,6 @@ async fn connect_stdio(
         };
     let sessions = vec![Session::Rmcp(session)];
     Target::finish(label.to_string(), kind, sessions, pid, None).await
-}
-
-fn tail_section(tail: &StderrTail) -> String {
-    let text = tail.text();
-    if text.is_empty() {
-        " (it wrote nothing to stderr)".to_string()
-    } else {
-        format!("\nits stderr ended with:\n{text}")
-    }
 }
 
 /// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0` and find its

@@ -21,6 +21,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
+use crate::metrics::ConnectionClose;
+
+/// Where the connections zen closes itself are counted.
+pub type OnClose = Arc<dyn Fn(ConnectionClose) + Send + Sync>;
+
 /// Descriptors kept back from the connection cap: log files, the telemetry listener, its
 /// clients, provider connections.
 const RESERVED_FDS: u64 = 128;
@@ -84,12 +89,14 @@ pub async fn run(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnLimits,
+    on_close: OnClose,
     stop: CancellationToken,
 ) -> TaskTracker {
     let permits = Arc::new(Semaphore::new(limits.max));
     let connections = TaskTracker::new();
     while let Some((stream, permit)) = accept(&listener, &permits, &stop).await {
-        let conn = serve_connection(stream, router.clone(), limits, stop.clone(), permit);
+        let close = on_close.clone();
+        let conn = serve_connection(stream, router.clone(), limits, close, stop.clone(), permit);
         connections.spawn(conn);
     }
     connections.close();
@@ -126,6 +133,7 @@ async fn serve_connection(
     stream: TcpStream,
     router: axum::Router,
     limits: ConnLimits,
+    on_close: OnClose,
     stop: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -159,6 +167,9 @@ async fn serve_connection(
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(err) = result {
+                    if err.is_timeout() {
+                        on_close(ConnectionClose::HeaderTimeout);
+                    }
                     tracing::debug!(%err, "HTTP connection ended with an error");
                 }
                 return;
@@ -170,6 +181,7 @@ async fn serve_connection(
             _ = tokio::time::sleep_until(idle_at), if !closing => {
                 if activity.is_idle_for(limits.idle_timeout) {
                     closing = true;
+                    on_close(ConnectionClose::Idle);
                     conn.as_mut().graceful_shutdown();
                 }
             }

@@ -74,7 +74,16 @@ pub async fn serve(
     .fit_to_descriptors();
     tracing::info!(%endpoint, max_connections = limits.max, "serving MCP over streamable HTTP");
     let stop = CancellationToken::new();
-    let accepting = tokio::spawn(accept::run(listener, router, limits, stop.clone()));
+    let context = server.context.clone();
+    let on_close: accept::OnClose =
+        Arc::new(move |why| context.metrics.count_closed_connection(why));
+    let accepting = tokio::spawn(accept::run(
+        listener,
+        router,
+        limits,
+        on_close,
+        stop.clone(),
+    ));
     shutdown.cancelled().await;
     tracing::info!("shutdown requested: finishing in-flight calls");
     let drain_timeout = cfg.transport.drain_timeout;

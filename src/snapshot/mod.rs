@@ -206,6 +206,12 @@ pub struct ProtocolStats {
     /// HTTP `initialize` requests refused because ZEN_MAX_SESSIONS sessions were open.
     #[serde(default)]
     pub refused_sessions: u64,
+    /// HTTP connections closed because a request's headers took over ZEN_HEADER_TIMEOUT.
+    #[serde(default)]
+    pub header_timeouts: u64,
+    /// Kept-alive HTTP connections closed after ZEN_HTTP_IDLE_TIMEOUT without a request.
+    #[serde(default)]
+    pub idle_closes: u64,
 }
 
 /// Anything that can produce the current snapshot: the server, or a test double. Telemetry and

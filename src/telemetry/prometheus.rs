@@ -12,7 +12,7 @@ use crate::snapshot::{
     BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
     per_bucket,
 };
-use families::{limits_families, otel_families, token_counters};
+use families::{limits_families, otel_families, protocol_families, token_counters};
 
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -107,7 +107,7 @@ impl Collector for SnapshotCollector {
         encode_pools(&mut enc, s)?;
         encode_process(&mut enc, s)?;
         encode_conversations(&mut enc, s)?;
-        encode_protocol(&mut enc, s)?;
+        protocol_families(&mut enc, &s.protocol)?;
         limits_families(&mut enc, &s.limits)?;
         if let Some(otel) = &s.otel {
             otel_families(&mut enc, otel)?;
@@ -391,25 +391,6 @@ fn encode_conversations(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::
         enc,
         "zen_watchdog_events",
         "Watchdog events: new threads refused, and RSS over the limit with conversations not the cause.",
-        &rows,
-    )?;
-    Ok(())
-}
-
-/// Messages that never became a tool call.
-fn encode_protocol(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
-    let p = &s.protocol;
-    let rows = [
-        (vec![("kind", "malformed")], p.malformed_messages),
-        (vec![("kind", "oversized")], p.oversized_messages),
-        (vec![("kind", "unknown_tool")], p.unknown_tools),
-        (vec![("kind", "reply_dropped")], p.dropped_replies),
-        (vec![("kind", "session_refused")], p.refused_sessions),
-    ];
-    counter(
-        enc,
-        "zen_bad_messages",
-        "Messages that never became a tool call.",
         &rows,
     )?;
     Ok(())

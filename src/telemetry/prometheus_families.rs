@@ -1,10 +1,10 @@
 //! Families rendered from optional parts of the snapshot: tokens, the shared provider limits
 //! (only when they are on Redis), and the OpenTelemetry exporter's own figures (only when export
-//! is on).
+//! is on); and the protocol's refusals and closed connections.
 use prometheus_client::encoding::DescriptorEncoder;
 
 use super::{counter, gauge};
-use crate::snapshot::{ClusterPoolStats, LimitsStats, OtelStats, TokenStats};
+use crate::snapshot::{ClusterPoolStats, LimitsStats, OtelStats, ProtocolStats, TokenStats};
 
 /// `zen_tokens_total{provider,model,type}`: prompt and completion tokens as providers reported.
 pub(super) fn token_counters(
@@ -120,4 +120,34 @@ pub(super) fn limits_families(enc: &mut DescriptorEncoder, l: &LimitsStats) -> s
         gauge(enc, name, help, &rows)?;
     }
     Ok(())
+}
+
+/// Messages that never became a tool call, and connections zen closed itself.
+pub(super) fn protocol_families(
+    enc: &mut DescriptorEncoder,
+    p: &ProtocolStats,
+) -> std::fmt::Result {
+    let rows = [
+        (vec![("kind", "malformed")], p.malformed_messages),
+        (vec![("kind", "oversized")], p.oversized_messages),
+        (vec![("kind", "unknown_tool")], p.unknown_tools),
+        (vec![("kind", "reply_dropped")], p.dropped_replies),
+        (vec![("kind", "session_refused")], p.refused_sessions),
+    ];
+    counter(
+        enc,
+        "zen_bad_messages",
+        "Messages that never became a tool call.",
+        &rows,
+    )?;
+    let closes = [
+        (vec![("reason", "header_timeout")], p.header_timeouts),
+        (vec![("reason", "idle")], p.idle_closes),
+    ];
+    counter(
+        enc,
+        "zen_http_connections_closed",
+        "HTTP connections zen closed itself: headers slower than ZEN_HEADER_TIMEOUT, or idle past ZEN_HTTP_IDLE_TIMEOUT.",
+        &closes,
+    )
 }

@@ -172,7 +172,41 @@ async fn slow_header_clients_past_the_connection_cap_neither_exhaust_descriptors
         .expect("a new client is served within 30 s");
     let result = call(&client, "version", json!({})).await;
     assert!(!is_error(&result), "{}", text(&result));
+    // Each connection the timeout closed is counted, not lost silently.
+    let telemetry = zen.telemetry.as_ref().unwrap();
+    let snap = telemetry_snapshot(telemetry).await;
+    assert!(
+        snap["protocol"]["header_timeouts"].as_u64().unwrap() >= 1,
+        "{}",
+        snap["protocol"]
+    );
+    let metrics = crate::util::telemetry_get(telemetry, "/metrics").await;
+    assert!(
+        metrics.contains("zen_http_connections_closed_total{reason=\"header_timeout\"}"),
+        "{metrics}"
+    );
     flood.iter().for_each(|t| t.abort());
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed_and_counted() {
+    let zen = http_zen(&[], &[("ZEN_HTTP_IDLE_TIMEOUT", "1s")]).await;
+    let http = reqwest::Client::new();
+    // One request; the client keeps its connection in its pool, idle.
+    assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
+    let telemetry = zen.telemetry.clone().unwrap();
+    wait_for(
+        "the idle connection to be closed",
+        Duration::from_secs(15),
+        async || {
+            telemetry_snapshot(&telemetry).await["protocol"]["idle_closes"]
+                .as_u64()
+                .is_some_and(|n| n >= 1)
+        },
+    )
+    .await;
+    // The client notices and reconnects.
+    assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
 }
 
 #[tokio::test]
