@@ -41,8 +41,9 @@ const DEFAULT_MAX_QUEUE: usize = 2048;
 /// The longest zen's exit waits for the last export.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(3);
 
-/// The variables that switch export on: any one of them set and non-empty.
-const SWITCHES: [&str; 9] = [
+/// The variables that switch export on: any one of them set and non-empty. (Tests clear these
+/// and OTEL_SDK_DISABLED from the developer's environment.)
+pub const SWITCHES: [&str; 9] = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",

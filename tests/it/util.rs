@@ -29,7 +29,7 @@ pub fn zen_bin() -> &'static str {
 pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(zen_bin());
     cmd.args(args).current_dir(dir).kill_on_drop(true);
-    for key in [
+    let providers = [
         "OPENAI_API_KEY",
         "GEMINI_API_KEY",
         "OPENROUTER_API_KEY",
@@ -37,18 +37,10 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
         "CUSTOM_API_KEY",
         "DEFAULT_MODEL",
         "XDG_RUNTIME_DIR",
-        // The developer's own OpenTelemetry settings must not switch export on in tests.
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_SERVICE_NAME",
-        "OTEL_RESOURCE_ATTRIBUTES",
-        "OTEL_METRIC_EXPORT_INTERVAL",
-        "OTEL_BSP_SCHEDULE_DELAY",
-        "OTEL_SDK_DISABLED",
-    ] {
+    ];
+    // The developer's own OpenTelemetry settings must not switch export on in tests.
+    let otel = zen::otel::SWITCHES.into_iter().chain(["OTEL_SDK_DISABLED"]);
+    for key in providers.into_iter().chain(otel) {
         cmd.env_remove(key);
     }
     // Never the user's real conversation store: each test's own data dir.
