@@ -141,7 +141,7 @@ struct ToolsPage {
 }
 
 impl HttpSession {
-    /// Initialize a session at `url` over `client`'s pool (the caller bounds the time).
+    /// Initialize a session at `url` over the target's `pool` (the caller bounds the time).
     pub async fn connect(pool: &Pool, url: &str, config: &ClientConfig) -> Result<Self, CallError> {
         let uri = endpoint(url)?;
         let mut session = HttpSession {
