@@ -89,6 +89,9 @@ pub struct TransportConfig {
     /// Answer HTTP requests with an SSE stream even when the reply is one message and the client accepts JSON
     #[arg(long, env = "ZEN_SSE_REPLIES")]
     pub sse_replies: bool,
+    /// Serve HTTP without sessions: no Mcp-Session-Id, every request stands alone (behind a load balancer without affinity)
+    #[arg(long, env = "ZEN_HTTP_STATELESS")]
+    pub http_stateless: bool,
     /// Telemetry listener (GET /snapshot and /metrics); must be a loopback address
     #[arg(long, env = "ZEN_TELEMETRY", default_value = "127.0.0.1:0", value_parser = parse_bind_addr, value_name = "ADDR")]
     pub telemetry: SocketAddr,

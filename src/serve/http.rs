@@ -131,10 +131,15 @@ fn router(
                 .cloned(),
         )
         .collect();
+    let stateless = cfg.transport.http_stateless;
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(cancel)
         .with_allowed_origins(origins)
-        .with_max_request_body_bytes(cfg.transport.max_message_bytes);
+        .with_max_request_body_bytes(cfg.transport.max_message_bytes)
+        // Stateless: rmcp serves each request on its own, one reply as JSON (SSE only when a
+        // tool notifies first), whatever protocol revision the client speaks.
+        .with_legacy_session_mode(!stateless)
+        .with_json_response(stateless);
     if cfg.transport.allow_remote {
         // Remote clients use whatever host name reaches us; the bearer token guards access.
         config = config.disable_allowed_hosts();
@@ -148,6 +153,7 @@ fn router(
         max_body: cfg.transport.max_message_bytes,
         json_replies: !cfg.transport.sse_replies,
         direct: Direct::new(server.clone(), cfg.transport.allow_remote),
+        stateless,
         clock,
     });
     let mut router = axum::Router::new()

@@ -141,7 +141,14 @@ impl Direct {
 
     /// Serve the call and answer with its JSON-RPC reply: as JSON, or, to a client that accepts
     /// SSE, as a stream once the call has run for [`STREAM_AFTER`] (as the rmcp path does).
-    pub async fn call(&self, session: Arc<str>, call: PlainCall, sse_allowed: bool) -> Response {
+    /// Without a session (stateless HTTP) the call cannot be named by a cancel notification:
+    /// there is nothing to scope its id to.
+    pub async fn call(
+        &self,
+        session: Option<Arc<str>>,
+        call: PlainCall,
+        sse_allowed: bool,
+    ) -> Response {
         let mut reply = Box::pin(self.reply(session, call));
         if !sse_allowed {
             return json_response(reply.await);
@@ -156,7 +163,7 @@ impl Direct {
     /// handler, inside a streamed body).
     fn reply(
         &self,
-        session: Arc<str>,
+        session: Option<Arc<str>>,
         call: PlainCall,
     ) -> impl Future<Output = Bytes> + Send + 'static {
         let server = self.server.clone();
@@ -164,7 +171,7 @@ impl Direct {
         async move {
             let PlainCall { id, params } = call;
             let ct = CancellationToken::new();
-            let _entry = Entry::register(running, session, id.clone(), ct.clone());
+            let _entry = session.map(|s| Entry::register(running, s, id.clone(), ct.clone()));
             // The client's trace context, from the params' _meta.
             let meta = params.meta.as_ref().map(|m| &m.0);
             let span = crate::otel::spans::tool_call(

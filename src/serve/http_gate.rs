@@ -42,6 +42,8 @@ pub struct Gate {
     pub direct: Direct,
     /// Each session's last use, for ZEN_SESSION_IDLE.
     pub clock: Arc<SessionClock>,
+    /// ZEN_HTTP_STATELESS: no sessions; every tools/call may take the direct path.
+    pub stateless: bool,
 }
 
 /// The middleware: checks POST bodies and the session cap, fixes DELETE's status.
@@ -73,8 +75,13 @@ impl Gate {
         };
         let session = self.known_session(&parts.headers).await;
         let accepts = Accepts::of(&parts.headers);
-        // The hot path: a plain tools/call on a known session, answered by zen itself.
-        if let Some(session) = &session
+        // The hot path: a plain tools/call on a known session (or, stateless, on none),
+        // answered by zen itself.
+        let direct_ok = match &session {
+            Some(_) => true,
+            None => self.stateless && !parts.headers.contains_key(SESSION_HEADER),
+        };
+        if direct_ok
             && self.json_replies
             && accepts.json
             && self.direct.headers_are_plain(&parts.headers)

@@ -122,3 +122,28 @@ async fn tools_calls_zen_cannot_vouch_for_still_get_rmcp_answers() {
     raw.session = Some("no-such-session".into());
     assert_eq!(raw.post(json, version_call(3)).await.0, 404);
 }
+
+#[tokio::test]
+async fn stateless_http_serves_every_request_on_its_own_to_every_client() {
+    let zen = http_zen(&[], &[("ZEN_HTTP_STATELESS", "true")]).await;
+    let both = "application/json, text/event-stream";
+    let (mut raw, (status, kind, body)) = Raw::open(&zen.url, both).await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    assert!(raw.session.is_none(), "a stateless server gives no session id");
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+    let (status, _, body) = raw.post(both, list).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"chat\""), "{body}");
+    let (status, kind, body) = raw.post("application/json", version_call(3)).await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["id"], 3);
+    // The project's clients: rmcp's, and zen stress's lean one.
+    let client = crate::util::http_client(&zen.url).await;
+    let result = crate::util::call(&client, "chat", json!({"prompt": "hello"})).await;
+    assert!(!crate::util::is_error(&result), "{}", crate::util::text(&result));
+    let args = ["stress", "--url", &zen.url, "-c", "8", "-n", "400", "--tool", "version"];
+    let (code, out, err) = crate::util::zen_output(&[&args[..], &["--json"]].concat(), &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["tools"]["version"]["ok"], 400);
+}
