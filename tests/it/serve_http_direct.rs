@@ -129,7 +129,10 @@ async fn stateless_http_serves_every_request_on_its_own_to_every_client() {
     let both = "application/json, text/event-stream";
     let (mut raw, (status, kind, body)) = Raw::open(&zen.url, both).await;
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
-    assert!(raw.session.is_none(), "a stateless server gives no session id");
+    assert!(
+        raw.session.is_none(),
+        "a stateless server gives no session id"
+    );
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
     let (status, _, body) = raw.post(both, list).await;
     assert_eq!(status, 200, "{body}");
@@ -140,8 +143,14 @@ async fn stateless_http_serves_every_request_on_its_own_to_every_client() {
     // The project's clients: rmcp's, and zen stress's lean one.
     let client = crate::util::http_client(&zen.url).await;
     let result = crate::util::call(&client, "chat", json!({"prompt": "hello"})).await;
-    assert!(!crate::util::is_error(&result), "{}", crate::util::text(&result));
-    let args = ["stress", "--url", &zen.url, "-c", "8", "-n", "400", "--tool", "version"];
+    assert!(
+        !crate::util::is_error(&result),
+        "{}",
+        crate::util::text(&result)
+    );
+    let args = [
+        "stress", "--url", &zen.url, "-c", "8", "-n", "400", "--tool", "version",
+    ];
     let (code, out, err) = crate::util::zen_output(&[&args[..], &["--json"]].concat(), &[]).await;
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
