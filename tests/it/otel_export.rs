@@ -336,3 +336,54 @@ async fn a_collector_that_never_answers_costs_calls_nothing_and_dropped_spans_ar
     let warned = zen.stderr.text();
     assert!(warned.contains("span queue full"), "{warned}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_is_still_queued_at_sigterm_is_flushed_before_zen_exits() {
+    let shared = Shared::default();
+    let endpoint = otlp_receiver::http(shared.clone()).await;
+    // Intervals far past the test: only the flush at exit can deliver anything.
+    let mut zen = http_zen(
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ],
+    )
+    .await;
+    let client = http_client(&zen.url).await;
+    assert!(!is_error(&call(&client, "version", json!({})).await));
+    {
+        let got = shared.lock().unwrap();
+        assert!(
+            got.spans.is_empty(),
+            "nothing is exported before the exit: {} spans",
+            got.spans.len()
+        );
+    }
+    drop(client);
+    let pid = zen.child.id().expect("zen is running") as libc::pid_t;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = tokio::time::timeout(Duration::from_secs(15), zen.child.wait())
+        .await
+        .expect("zen exits within 15 s of SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}\n{}", zen.stderr.text());
+    let got = shared.lock().unwrap();
+    assert!(
+        got.spans.iter().any(|s| s.name == "tools/call version"),
+        "the call's span was flushed at exit: {:?}",
+        got.spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    assert!(
+        point(
+            &got,
+            "mcp.server.operation.duration",
+            &[("gen_ai.tool.name", "version")]
+        )
+        .is_some_and(|n| n >= 1.0),
+        "the call's duration was flushed at exit: {:?}",
+        got.points.iter().map(|p| &p.name).collect::<Vec<_>>()
+    );
+}
