@@ -1,6 +1,7 @@
 //! The `metrics` tool: by default a summary a person reads in ten seconds (per tool calls, errors,
-//! p50/p99; pools; providers; the store; memory) in well under 3 000 bytes; with
-//! `{"detail": true}` the full snapshot, which is what `zen stress` and `zen soak` read.
+//! p50/p99; pools; providers; the busiest models' p50/p99; the store; memory) in well under
+//! 3 000 bytes; with `{"detail": true}` the full snapshot, which is what `zen stress` and
+//! `zen soak` read.
 use std::fmt::Write;
 
 use async_trait::async_trait;
@@ -114,6 +115,13 @@ pub fn summary_text(s: &Snapshot) -> String {
             p.calls.latency.p99_ms
         );
     }
+    for m in busiest_models(s) {
+        let _ = writeln!(
+            out,
+            "model {}/{}: {} calls, p50 {:.1} ms, p99 {:.1} ms",
+            m.provider, m.model, m.calls, m.p50_ms, m.p99_ms
+        );
+    }
     let c = &s.conversations;
     let _ = writeln!(
         out,
@@ -159,6 +167,12 @@ pub fn summary_json(s: &Snapshot) -> Value {
             (name.clone(), v)
         })
         .collect();
+    let models: Vec<Value> = (busiest_models(s).into_iter())
+        .map(|m| {
+            json!({"provider": m.provider, "model": m.model, "calls": m.calls,
+                "p50_ms": m.p50_ms, "p99_ms": m.p99_ms})
+        })
+        .collect();
     let c = &s.conversations;
     json!({
         "uptime_secs": s.server.uptime_secs,
@@ -167,11 +181,45 @@ pub fn summary_json(s: &Snapshot) -> Value {
         "tools": tools,
         "pools": pools,
         "providers": providers,
+        "models": models,
         "store": {"threads": c.threads, "bytes": c.bytes, "budget_bytes": c.budget_bytes},
         "memory": {"rss_bytes": s.system.rss_bytes, "cpu_percent": s.system.cpu_percent,
             "watchdog": watchdog(s)},
         "detail": "call metrics with {\"detail\": true} for the full snapshot",
     })
+}
+
+/// Most models the summary lists (the snapshot keeps up to 64; the summary stays short).
+const SUMMARY_MODELS: usize = 8;
+
+/// One model's request latency, as the summary shows it.
+struct ModelLine<'a> {
+    provider: &'a str,
+    model: &'a str,
+    calls: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// The models with the most provider requests, with their p50 and p99 (all outcomes).
+fn busiest_models(s: &Snapshot) -> Vec<ModelLine<'_>> {
+    let mut models: Vec<_> = s.model_latency.iter().filter(|m| m.calls > 0).collect();
+    models.sort_by_key(|m| std::cmp::Reverse(m.calls));
+    (models.into_iter().take(SUMMARY_MODELS))
+        .map(|m| {
+            let quantile = |q| {
+                crate::snapshot::decode_histogram(&m.hdr)
+                    .map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0)
+            };
+            ModelLine {
+                provider: &m.provider,
+                model: &m.model,
+                calls: m.calls,
+                p50_ms: quantile(0.5),
+                p99_ms: quantile(0.99),
+            }
+        })
+        .collect()
 }
 
 /// The watchdog state as its lower-case name (`ok`, `warning`, `refusing`).

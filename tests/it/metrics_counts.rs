@@ -128,6 +128,7 @@ async fn the_summary_is_short_and_agrees(app: &zen::serve::Server, seen: &Seen) 
         "version",
         "pool global",
         "provider simulated",
+        "model simulated/",
         "store:",
         "memory:",
     ] {
@@ -144,6 +145,20 @@ async fn the_summary_is_short_and_agrees(app: &zen::serve::Server, seen: &Seen) 
         seen.tool_error + seen.provider_error
     );
     assert_eq!(s["providers"]["simulated"]["calls"], 30);
+    // Per model: the provider's 30 requests, with their latency.
+    let models = s["models"].as_array().expect("models in the summary");
+    assert_eq!(
+        models
+            .iter()
+            .map(|m| m["calls"].as_u64().unwrap())
+            .sum::<u64>(),
+        30
+    );
+    assert!(
+        models
+            .iter()
+            .all(|m| m["p99_ms"].as_f64().unwrap() >= m["p50_ms"].as_f64().unwrap())
+    );
     assert!(
         s["providers"]["simulated"]["prompt_tokens"]
             .as_u64()
