@@ -162,7 +162,7 @@ impl Reply {
 }
 
 /// An error with its causes: the clients' Display hides them (connection refused, reset).
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -14,8 +14,7 @@ use tokio::process::Command;
 
 use super::http_target::{Pool, connect_http};
 pub use super::session::{LoadPeer, Session};
-pub use super::stderr_tail::StderrTail;
-use super::stderr_tail::tail_section;
+use super::stderr_tail::{StderrTail, tail_section};
 use crate::snapshot::Snapshot;
 use crate::telemetry::discovery::DiscoveryInfo;
 

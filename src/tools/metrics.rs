@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
-use crate::snapshot::{Snapshot, SnapshotSource, mib};
+use crate::snapshot::{LatencySummary, Snapshot, SnapshotSource, mib};
 
 /// `metrics` arguments.
 #[derive(Debug, Deserialize, JsonSchema, Default)]
@@ -207,16 +207,16 @@ fn busiest_models(s: &Snapshot) -> Vec<ModelLine<'_>> {
     models.sort_by_key(|m| std::cmp::Reverse(m.calls));
     (models.into_iter().take(SUMMARY_MODELS))
         .map(|m| {
-            let quantile = |q| {
-                crate::snapshot::decode_histogram(&m.hdr)
-                    .map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0)
-            };
+            // The same percentiles as every other latency in the snapshot.
+            let latency = crate::snapshot::decode_histogram(&m.hdr)
+                .map(|h| LatencySummary::from_histogram(&h))
+                .unwrap_or_default();
             ModelLine {
                 provider: &m.provider,
                 model: &m.model,
                 calls: m.calls,
-                p50_ms: quantile(0.5),
-                p99_ms: quantile(0.99),
+                p50_ms: latency.p50_ms,
+                p99_ms: latency.p99_ms,
             }
         })
         .collect()

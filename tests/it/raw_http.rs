@@ -73,3 +73,9 @@ pub fn version_call(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
            "params": {"name": "version", "arguments": {}}})
 }
+
+/// tools/call of `chat` with this id (slow when the simulated latency is set high).
+pub fn chat_call(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+           "params": {"name": "chat", "arguments": {"prompt": "slow"}}})
+}

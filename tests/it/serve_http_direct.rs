@@ -6,16 +6,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::raw_http::{Raw, version_call};
+use crate::raw_http::{Raw, chat_call, version_call};
 use crate::util::{http_zen, telemetry_snapshot, wait_for};
 
 /// Extra request headers.
 type Headers<'a> = &'a [(&'a str, &'a str)];
-
-fn chat_call(id: u64) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-           "params": {"name": "chat", "arguments": {"prompt": "slow"}}})
-}
 
 #[tokio::test]
 async fn notifications_cancelled_stops_a_running_tools_call() {

@@ -3,7 +3,7 @@
 //! the project's own clients (rmcp's, and `zen stress`) work in both modes.
 use serde_json::{Value, json};
 
-use crate::raw_http::{Raw, version_call};
+use crate::raw_http::{Raw, chat_call, version_call};
 use crate::util::{call, http_client, http_zen, is_error, text, zen_output};
 
 #[tokio::test]
@@ -85,11 +85,7 @@ async fn a_reply_slower_than_five_seconds_streams_to_a_client_that_accepts_sse()
     let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "5500")]).await;
     let both = "application/json, text/event-stream";
     let (mut raw, _) = Raw::open(&zen.url, both).await;
-    let chat = |id: u64| {
-        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-               "params": {"name": "chat", "arguments": {"prompt": "slow"}}})
-    };
-    let (status, kind, body) = raw.post(both, chat(2)).await;
+    let (status, kind, body) = raw.post(both, chat_call(2)).await;
     assert_eq!(
         (status, kind.as_str()),
         (200, "text/event-stream"),
@@ -100,7 +96,7 @@ async fn a_reply_slower_than_five_seconds_streams_to_a_client_that_accepts_sse()
         "{body}"
     );
     // A JSON-only client has no stream to fall back to: it waits and gets JSON.
-    let (status, kind, body) = raw.post("application/json", chat(3)).await;
+    let (status, kind, body) = raw.post("application/json", chat_call(3)).await;
     assert_eq!((status, kind.as_str()), (200, "application/json"), "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["id"], 3);
 }
