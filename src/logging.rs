@@ -2,7 +2,7 @@
 use anyhow::{Context, Result};
 use tracing_subscriber::EnvFilter;
 
-use crate::otel::{SPAN_TARGET, SpanLayer};
+use zen_server::telemetry::otel::{SPAN_TARGET, SpanLayer};
 
 /// Log to stderr at `level` (LOG_LEVEL: `info`, `debug`, or a full filter like `zen=debug,rmcp=warn`).
 pub fn init_stderr(level: &str) -> Result<()> {

@@ -1,4 +1,4 @@
-//! The `zen` binary: parse the command line, run the library, map the outcome to an exit code.
+//! The `zen` binary: parse the command line, run the command, map the outcome to an exit code.
 //! Exit codes: 0 ok, 1 a verdict failed, 2 usage or setup error (or an inconclusive verdict).
 use std::process::ExitCode;
 
@@ -11,12 +11,21 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    match zen::run(cli) {
+    match zen::commands::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        Err(err) if zen::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("zen: error: {err:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// True when the error is a closed stdout/pipe (e.g. `zen stress --json | head`): not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use zen::config::{BreakerSpec, Latency, NameMap, ServeConfig, StoreKind};
-use zen::serve::Server;
+use zen_server::config::{BreakerSpec, Latency, NameMap, ServeConfig, StoreKind};
+use zen_server::serve::Server;
 
 /// The defaults, with the simulated provider at a fixed latency and a fixed seed.
 pub fn config(latency_ms: u64) -> ServeConfig {

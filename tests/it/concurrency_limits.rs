@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zen::config::{DurationArg, Fraction};
+use zen_server::config::{DurationArg, Fraction};
 
 use crate::app_util::{
     app, assert_idle, breaker_never_opens, call_with, chat, config, is_error, name_map, text, until,
@@ -86,7 +86,7 @@ async fn global_limit_50_admits_exactly_50_of_200_calls_and_loses_none() {
 }
 
 /// 20 concurrent calls into a provider pool of 5 that all fail, one way or another.
-async fn run_failing_calls(app: &std::sync::Arc<zen::serve::Server>) -> Vec<String> {
+async fn run_failing_calls(app: &std::sync::Arc<zen_server::serve::Server>) -> Vec<String> {
     let calls: Vec<_> = (0..20)
         .map(|i| {
             let app = app.clone();
@@ -156,7 +156,7 @@ async fn permits_come_back_after_provider_timeouts() {
 /// 8 calls with a global pool of 4 and a provider pool of 2: 2 inside the provider, 2 waiting
 /// for it, 4 waiting for the global pool. Returns once they are all placed.
 async fn place_eight_calls(
-    app: &std::sync::Arc<zen::serve::Server>,
+    app: &std::sync::Arc<zen_server::serve::Server>,
 ) -> Vec<(
     CancellationToken,
     tokio::task::JoinHandle<rmcp::model::CallToolResult>,
@@ -295,7 +295,7 @@ async fn a_queue_timeout_is_a_busy_tool_error_counted_as_rejected() {
 
 #[test]
 fn the_busy_message_rounds_the_wait_instead_of_printing_nanoseconds() {
-    let busy = zen::concurrency::Busy {
+    let busy = zen_server::concurrency::Busy {
         pool: "custom".into(),
         limit: 2,
         waiting: 3,
@@ -307,7 +307,7 @@ fn the_busy_message_rounds_the_wait_instead_of_printing_nanoseconds() {
         "{message}"
     );
     let waited = Duration::new(5, 249_000_000);
-    let message = zen::concurrency::Busy { waited, ..busy }.to_string();
+    let message = zen_server::concurrency::Busy { waited, ..busy }.to_string();
     assert!(message.contains("gave up after 5.2 s."), "{message}");
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use zen::conversations::Turn;
-use zen::snapshot::WatchdogState;
+use zen_server::conversations::Turn;
+use zen_model::snapshot::WatchdogState;
 
 use crate::app_util::{app, chat, chat_on, config, is_error, text, thread_of, until};
 

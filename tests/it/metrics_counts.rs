@@ -118,7 +118,7 @@ async fn the_metrics_tool_counts_match_a_mix_of_ok_tool_and_provider_errors() {
 
 /// The default `metrics` reply: a summary a person reads at a glance, in at most 3 000 bytes,
 /// whose figures are the snapshot's.
-async fn the_summary_is_short_and_agrees(app: &zen::serve::Server, seen: &Seen) {
+async fn the_summary_is_short_and_agrees(app: &zen_server::serve::Server, seen: &Seen) {
     let result = call(app, "metrics", json!({})).await;
     assert!(!is_error(&result));
     let summary = text(&result);

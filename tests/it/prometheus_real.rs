@@ -90,7 +90,7 @@ fn value(sample: &Value) -> f64 {
 
 /// Index of the fixed bucket holding `ms`.
 fn bucket_of(ms: f64) -> usize {
-    zen::snapshot::BUCKET_BOUNDS_MS.partition_point(|b| *b < ms)
+    zen_model::snapshot::BUCKET_BOUNDS_MS.partition_point(|b| *b < ms)
 }
 
 #[tokio::test]

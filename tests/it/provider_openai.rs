@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use zen::providers::openai_compat::OpenAiCompatible;
-use zen::providers::{CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+use zen_server::providers::openai_compat::OpenAiCompatible;
+use zen_server::providers::{CompletionRequest, Message, ModelInfo, Provider, ProviderError};
 
 use crate::util::{call, is_error, stdio_zen, text};
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use zen::load::report::{LatencyReport, Report};
+use zen_model::report::{LatencyReport, Report};
 
 use crate::util::zen_output;
 
@@ -111,7 +111,7 @@ async fn stress_writes_json_html_and_junit_files_and_report_show_prints_the_same
     assert_eq!(names(&again), names(&doc));
 
     let page = std::fs::read_to_string(&html).unwrap();
-    for id in zen::report::html::CHART_IDS {
+    for id in zen_load::report::html::CHART_IDS {
         assert!(page.contains(&format!("<svg id=\"{id}\"")), "{id} missing");
     }
 }
@@ -194,8 +194,8 @@ async fn merge_of_parallel_runs_adds_histograms_and_counts_and_lines_series_up_b
     assert_eq!(m.calls.total, a.calls.total + b.calls.total);
     assert_eq!(m.tools["chat"].calls, a.calls.total + b.calls.total);
     // Exactly the percentiles of all the calls together.
-    let mut all = zen::load::hdr::decode(&a.latency.hdr).unwrap();
-    all.add(zen::load::hdr::decode(&b.latency.hdr).unwrap())
+    let mut all = zen_model::hdr::decode(&a.latency.hdr).unwrap();
+    all.add(zen_model::hdr::decode(&b.latency.hdr).unwrap())
         .unwrap();
     let expected = LatencyReport::from_histogram(&all);
     assert_eq!(m.latency.count, expected.count);
@@ -215,7 +215,7 @@ async fn merge_of_parallel_runs_adds_histograms_and_counts_and_lines_series_up_b
     );
     let peak = m.series.iter().map(|p| p.in_flight).max().unwrap();
     assert!(peak > 4, "both runs' 4 in flight add up: {peak}");
-    assert_eq!(m.verdict.status, zen::load::verdict::Status::Pass);
+    assert_eq!(m.verdict.status, zen_model::report::verdict::Status::Pass);
 }
 
 #[tokio::test]
@@ -249,7 +249,7 @@ async fn merge_refuses_reports_without_wall_clock_times_and_soak_reports_with_ex
 }
 
 fn latency_of(values: &[u64]) -> LatencyReport {
-    let mut h = zen::snapshot::new_histogram();
+    let mut h = zen_model::hdr::new_histogram();
     for v in values {
         h.record(*v).unwrap();
     }
@@ -271,7 +271,7 @@ proptest! {
                 latency_of(&own)
             })
             .collect();
-        let merged = zen::report::merge::merge_latency(parts.iter()).unwrap();
+        let merged = zen_load::report::merge::merge_latency(parts.iter()).unwrap();
         let all: Vec<u64> = values.iter().map(|v| v.0).collect();
         let single = latency_of(&all);
         prop_assert_eq!(merged.count, single.count);
@@ -335,7 +335,7 @@ async fn a_soak_writes_its_html_and_junit_reports_too() {
     assert_eq!(code, 0, "{err}\n{out}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("zen soak"), "the page says what ran");
-    for id in zen::report::html::CHART_IDS {
+    for id in zen_load::report::html::CHART_IDS {
         assert!(page.contains(&format!("<svg id=\"{id}\"")), "{id} missing");
     }
     let xml = std::fs::read_to_string(&junit).unwrap();

@@ -107,7 +107,7 @@ async fn the_html_report_renders_every_chart_in_headless_chromium_offline() {
     let rendered = String::from_utf8_lossy(&dom.stdout);
     let stderr = String::from_utf8_lossy(&dom.stderr);
     assert!(dom.status.success(), "{stderr}");
-    for id in zen::report::html::CHART_IDS {
+    for id in zen_load::report::html::CHART_IDS {
         let at = rendered
             .find(&format!("<svg id=\"{id}\""))
             .unwrap_or_else(|| panic!("chart {id} not in the rendered page:\n{stderr}"));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use zen::conversations::{ConversationStore, RedisStore, StoreLimits, Turn};
+use zen_server::conversations::{ConversationStore, RedisStore, StoreLimits, Turn};
 
 use crate::redis_util::RedisServer;
 use crate::util::{call, is_error, stdio_zen, text, zen_output};

@@ -335,7 +335,7 @@ fn every_shipped_scenario_parses() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let scenario =
-            zen::load::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+            zen_load::plan::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
         names.push(scenario.name.expect("scenarios are named"));
     }
     names.sort();
@@ -357,7 +357,7 @@ fn every_shipped_scenario_parses() {
 async fn a_shipped_scenario_runs_and_its_json_report_matches_the_committed_schema() {
     let schema_path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/report.schema.json");
-    let generated = zen::load::report::json_schema();
+    let generated = zen_model::report::json_schema();
     if std::env::var_os("ZEN_UPDATE_SCHEMA").is_some() {
         std::fs::write(
             &schema_path,

@@ -121,8 +121,8 @@ mod properties {
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
     use tokio_util::sync::CancellationToken;
-    use zen::config::{Latency, ServeConfig};
-    use zen::serve::Server;
+    use zen_server::config::{Latency, ServeConfig};
+    use zen_server::serve::Server;
 
     fn any_json() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -163,7 +163,7 @@ mod properties {
             runtime.block_on(async {
                 let mut config = ServeConfig::defaults();
                 config.sim.sim_latency_ms = Latency::Fixed(0);
-                config.store.kind = zen::config::StoreKind::Memory;
+                config.store.kind = zen_server::config::StoreKind::Memory;
                 let app = Server::new(config).unwrap();
                 let call = app.call_tool("chat", Some(args.clone()), None, CancellationToken::new());
                 let result = tokio::time::timeout(std::time::Duration::from_secs(5), call).await;

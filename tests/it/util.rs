@@ -39,7 +39,7 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
         "XDG_RUNTIME_DIR",
     ];
     // The developer's own OpenTelemetry settings must not switch export on in tests.
-    let otel = zen::otel::SWITCHES.into_iter().chain(["OTEL_SDK_DISABLED"]);
+    let otel = zen_server::telemetry::otel::SWITCHES.into_iter().chain(["OTEL_SDK_DISABLED"]);
     for key in providers.into_iter().chain(otel) {
         cmd.env_remove(key);
     }

@@ -1,0 +1,348 @@
+//! What a load run measures: HDR histograms in µs (overall, per tool, and for open loops the
+//! latency from each call's intended send time), counts by outcome, errors by kind with the
+//! first few messages verbatim. Fixed size: nothing grows with the number of calls.
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use hdrhistogram::Histogram;
+use zen_model::report::{ErrorBucket, LatencyReport, ToolReport};
+
+use zen_model::hdr::new_histogram;
+
+/// How a call failed, from the client's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A JSON-RPC error reply (e.g. unknown tool).
+    JsonRpc,
+    /// A tool result with isError.
+    Tool,
+    /// The connection failed or closed.
+    Transport,
+    /// No reply within --timeout.
+    Timeout,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 4] = [
+        ErrorKind::JsonRpc,
+        ErrorKind::Tool,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::JsonRpc => "jsonrpc",
+            ErrorKind::Tool => "tool_error",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Messages kept verbatim per error kind.
+const SAMPLES: usize = 5;
+/// Longest kept message.
+const SAMPLE_CHARS: usize = 300;
+
+
+#[derive(Debug)]
+struct PerTool {
+    name: String,
+    latency_us: Histogram<u64>,
+    ok: u64,
+    failed: u64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    latency_us: Histogram<u64>,
+    /// Open loop only: from the intended send time.
+    corrected_us: Option<Histogram<u64>>,
+    tools: Vec<PerTool>,
+    errors: [ErrorBucket; 4],
+    /// The calls finished since the time series last looked (latency of this second).
+    window: Window,
+    /// Since when every call has failed to reach the target (None: the last one got through).
+    unreachable_since: Option<Instant>,
+}
+
+/// What finished in the current time-series interval; taken and reset once per interval.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Latency of the calls finished in the interval, µs.
+    pub latency_us: Histogram<u64>,
+    /// Calls finished in the interval.
+    pub calls: u64,
+    /// Of which failed.
+    pub errors: u64,
+}
+
+impl Window {
+    fn new() -> Self {
+        Window {
+            latency_us: new_histogram(),
+            calls: 0,
+            errors: 0,
+        }
+    }
+}
+
+/// Shared by every worker of a run.
+#[derive(Debug)]
+pub struct Recorder {
+    inner: Mutex<Inner>,
+    /// Live counters for progress bars and dashboards.
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
+    /// Open loop: sends that went out later than planned (waited for a slot, or >10 ms behind).
+    pub late: AtomicU64,
+    /// Open loop: planned sends never made because the run ended first.
+    pub unsent: AtomicU64,
+    /// Calls cut off by an early stop (Ctrl-C); neither ok nor failed.
+    pub aborted: AtomicU64,
+    /// When the recorder was made (the run's clock for the time series and "died after").
+    pub started: Instant,
+    /// Why the target is gone, once it is: (seconds into the run, what was seen).
+    lost: Mutex<Option<(f64, String)>>,
+    /// Each instance's share of the calls, when the target is several (`--url A --url B`).
+    pub spread: Option<crate::engine::spread::Spread>,
+}
+
+/// A snapshot of a recorder's histograms and counts, for reports.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub latency_us: Histogram<u64>,
+    pub corrected_us: Option<Histogram<u64>>,
+    pub tools: Vec<(String, Histogram<u64>, u64, u64)>,
+    pub errors: Vec<(ErrorKind, ErrorBucket)>,
+    pub ok: u64,
+    pub failed: u64,
+    pub late: u64,
+    pub unsent: u64,
+    pub aborted: u64,
+    pub peak_in_flight: u64,
+}
+
+impl Recorder {
+    /// `tools`: the tool of each call kind, in the plan's order.
+    pub fn new(tools: &[String], open_loop: bool) -> Self {
+        Recorder {
+            inner: Mutex::new(Inner {
+                latency_us: new_histogram(),
+                corrected_us: open_loop.then(new_histogram),
+                tools: tools
+                    .iter()
+                    .map(|t| PerTool {
+                        name: t.clone(),
+                        latency_us: new_histogram(),
+                        ok: 0,
+                        failed: 0,
+                    })
+                    .collect(),
+                errors: Default::default(),
+                window: Window::new(),
+                unreachable_since: None,
+            }),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
+            aborted: AtomicU64::new(0),
+            started: Instant::now(),
+            lost: Mutex::new(None),
+            spread: None,
+        }
+    }
+
+    /// Count each call against the instance its session talks to.
+    pub fn with_spread(mut self, spread: crate::engine::spread::Spread) -> Self {
+        self.spread = Some(spread);
+        self
+    }
+
+    /// The target is gone (its process exited, or it refuses every call): keep the first cause.
+    pub fn target_lost(&self, why: String) {
+        let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        if lost.is_none() {
+            *lost = Some((self.started.elapsed().as_secs_f64(), why));
+        }
+    }
+
+    /// (seconds into the run, why) if the target died.
+    pub fn lost(&self) -> Option<(f64, String)> {
+        self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How long every call has failed at the transport (nothing got through), if it has.
+    pub fn unreachable_for(&self) -> Option<Duration> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.unreachable_since.map(|since| since.elapsed())
+    }
+
+    /// Take what finished since the last call (one time-series interval) and start afresh.
+    pub fn take_window(&self) -> Window {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut inner.window, Window::new())
+    }
+
+    pub fn call_started(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// A call ended. `corrected` is the latency from its intended send time (open loop).
+    pub fn record(
+        &self,
+        kind_index: usize,
+        failure: Option<(ErrorKind, String)>,
+        latency: Duration,
+        corrected: Option<Duration>,
+    ) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let us = |d: Duration| (d.as_micros() as u64).max(1);
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.latency_us.saturating_record(us(latency));
+        if let (Some(h), Some(c)) = (inner.corrected_us.as_mut(), corrected) {
+            h.saturating_record(us(c));
+        }
+        inner.window.latency_us.saturating_record(us(latency));
+        inner.window.calls += 1;
+        inner.window.errors += u64::from(failure.is_some());
+        match &failure {
+            Some((ErrorKind::Transport, _)) => {
+                inner.unreachable_since.get_or_insert_with(Instant::now);
+            }
+            _ => inner.unreachable_since = None,
+        }
+        let tool = &mut inner.tools[kind_index];
+        tool.latency_us.saturating_record(us(latency));
+        match failure {
+            None => {
+                tool.ok += 1;
+                drop(inner);
+                self.ok.fetch_add(1, Ordering::Relaxed);
+            }
+            Some((kind, message)) => {
+                tool.failed += 1;
+                let bucket = &mut inner.errors[kind.index()];
+                bucket.count += 1;
+                let sample = || message.chars().take(SAMPLE_CHARS);
+                if bucket.samples.len() < SAMPLES
+                    && !bucket.samples.iter().any(|s| s.chars().eq(sample()))
+                {
+                    bucket.samples.push(sample().collect());
+                }
+                drop(inner);
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A call cut off by an early stop.
+    pub fn abort(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.aborted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Copy out everything measured so far.
+    pub fn recorded(&self) -> Recorded {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Recorded {
+            latency_us: inner.latency_us.clone(),
+            corrected_us: inner.corrected_us.clone(),
+            tools: inner
+                .tools
+                .iter()
+                .map(|t| (t.name.clone(), t.latency_us.clone(), t.ok, t.failed))
+                .collect(),
+            errors: ErrorKind::ALL
+                .iter()
+                .map(|k| (*k, inner.errors[k.index()].clone()))
+                .collect(),
+            ok: load(&self.ok),
+            failed: load(&self.failed),
+            late: load(&self.late),
+            unsent: load(&self.unsent),
+            aborted: load(&self.aborted),
+            peak_in_flight: load(&self.peak_in_flight),
+        }
+    }
+}
+
+/// Fold per-kind tool figures by tool name.
+pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
+    let mut merged: BTreeMap<String, (Histogram<u64>, u64, u64)> = BTreeMap::new();
+    for (name, hist, ok, failed) in &recorded.tools {
+        let entry = merged
+            .entry(name.clone())
+            .or_insert_with(|| (new_histogram(), 0, 0));
+        let _ = entry.0.add(hist);
+        entry.1 += ok;
+        entry.2 += failed;
+    }
+    merged
+        .into_iter()
+        .map(|(name, (hist, ok, failed))| {
+            (
+                name,
+                ToolReport {
+                    calls: ok + failed,
+                    ok,
+                    failed,
+                    latency: LatencyReport::from_histogram(&hist),
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_samples_are_distinct_and_bounded_while_every_error_is_counted() {
+        let recorder = Recorder::new(&["chat".to_string()], false);
+        let fail = |message: &str| {
+            recorder.call_started();
+            let failure = Some((ErrorKind::Tool, message.to_string()));
+            recorder.record(0, failure, Duration::from_millis(1), None);
+        };
+        for _ in 0..100 {
+            fail("breaker open");
+        }
+        for i in 0..10 {
+            fail(&format!("provider error {i}"));
+        }
+        let recorded = recorder.recorded();
+        let (_, bucket) = recorded
+            .errors
+            .iter()
+            .find(|(kind, _)| *kind == ErrorKind::Tool)
+            .unwrap();
+        assert_eq!(bucket.count, 110);
+        assert_eq!(
+            bucket.samples,
+            [
+                "breaker open",
+                "provider error 0",
+                "provider error 1",
+                "provider error 2",
+                "provider error 3"
+            ]
+        );
+        assert_eq!(recorded.failed, 110);
+    }
+}

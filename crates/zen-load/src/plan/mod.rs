@@ -1,0 +1,3 @@
+//! What to run: a scenario file and the command line merged into one plan (flags win).
+pub mod scenario;
+pub mod settings;

@@ -1,0 +1,394 @@
+//! `zen report merge`: runs made in parallel (several machines or processes against one
+//! system) as one exact report. Histograms are added, so the merged percentiles are those of
+//! all the calls, not an average of percentiles; counts are summed; the time series are lined
+//! up by wall-clock time. The server side is per run and is left out: read it in the inputs.
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+
+use zen_model::report::ErrorBucket;
+use zen_model::report::{
+    CallCounts, Generator, LatencyReport, LoadReport, Report, TargetReport, ToolReport,
+};
+use zen_model::report::series::{MAX_POINTS, Point, Series};
+use zen_model::report::verdict::{Measured, judge};
+
+/// Error messages kept per kind in a merge, as in a run.
+const SAMPLES: usize = 5;
+
+/// Merge the reports (each with the name it was read from, for messages). Also returns what
+/// a reader should know about the merge (figures left out, thresholds that differed).
+pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
+    let Some((_, first)) = inputs.first() else {
+        bail!("nothing to merge: give two or more JSON reports");
+    };
+    for (name, r) in inputs {
+        if r.command != "stress" {
+            bail!(
+                "{name} is a {} report: merge combines zen stress reports (a soak judges one \
+                 server's memory over time, which does not add up across runs)",
+                r.command
+            );
+        }
+    }
+    let reports: Vec<&Report> = inputs.iter().map(|(_, r)| r).collect();
+    let spans = inputs
+        .iter()
+        .map(|(name, r)| wall_span(name, r))
+        .collect::<Result<Vec<_>>>()?;
+    let start = spans.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let end = spans.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    let elapsed_secs = ((end - start) / 1000.0).max(0.0);
+
+    let calls = add_calls(&reports);
+    let latency = merge_latency(reports.iter().map(|r| &r.latency))?;
+    let latency_uncorrected = match reports.iter().all(|r| r.latency_uncorrected.is_some()) {
+        true => Some(merge_latency(
+            reports
+                .iter()
+                .filter_map(|r| r.latency_uncorrected.as_ref()),
+        )?),
+        false => None,
+    };
+    let throughput_per_sec = calls.total as f64 / elapsed_secs.max(1e-9);
+    let thresholds = first.thresholds.clone();
+    let mut verdict = judge(
+        &thresholds,
+        Measured {
+            calls: calls.total,
+            error_rate: calls.error_rate,
+            p99_ms: latency.p99_ms,
+            throughput: throughput_per_sec,
+        },
+    );
+    let ended: Vec<String> = inputs
+        .iter()
+        .filter_map(|(name, r)| r.ended_early.as_ref().map(|why| format!("{name}: {why}")))
+        .collect();
+    let partial = reports.iter().any(|r| r.partial);
+    if partial {
+        verdict.incomplete(&ended.join("; "));
+    }
+    let cpu_secs: f64 = reports.iter().map(|r| r.generator.cpu_secs).sum();
+    let mut notes = Vec::new();
+    let limits = |r: &Report| serde_json::to_value(&r.thresholds).unwrap_or_default();
+    if same(reports.iter().map(|r| limits(r)).collect::<Vec<_>>().iter()).is_none() {
+        notes.push(format!(
+            "the runs' thresholds differ: the merge is judged by the first one's ({})",
+            inputs[0].0
+        ));
+    }
+    if reports.iter().any(|r| r.server.is_some()) {
+        notes.push(
+            "the server-side figures (pools, providers, RSS) are per run and left out of the \
+             merge: read them in the inputs"
+                .into(),
+        );
+    }
+    if reports.iter().any(|r| r.ceiling.is_some()) {
+        notes.push(
+            "a --find-ceiling search is one run's answer and is left out of the merge".into(),
+        );
+    }
+    if reports.iter().any(|r| !r.targets.is_empty()) {
+        notes.push(
+            "the per-instance shares (--url A --url B) are per run and left out of the merge: \
+             read them in the inputs"
+                .into(),
+        );
+    }
+    let merged = Report {
+        schema_version: first.schema_version,
+        command: first.command.clone(),
+        zen_version: zen_model::VERSION.to_string(),
+        scenario: same(reports.iter().map(|r| &r.scenario)).flatten(),
+        partial,
+        ended_early: (!ended.is_empty()).then(|| ended.join("; ")),
+        target: merged_target(&reports),
+        load: merged_load(&reports),
+        elapsed_secs,
+        throughput_per_sec,
+        latency,
+        latency_uncorrected,
+        tools: merge_tools(&reports)?,
+        targets: Vec::new(),
+        ceiling: None,
+        errors: merge_errors(&reports),
+        server: None,
+        generator: Generator {
+            cpu_secs,
+            cpu_us_per_call: match calls.total {
+                0 => 0.0,
+                n => cpu_secs * 1e6 / n as f64,
+            },
+            rss_bytes: reports
+                .iter()
+                .map(|r| r.generator.rss_bytes)
+                .max()
+                .unwrap_or(0),
+        },
+        calls,
+        thresholds,
+        verdict,
+        soak: None,
+        series: merge_series(
+            &reports
+                .iter()
+                .map(|r| r.series.as_slice())
+                .collect::<Vec<_>>(),
+            one_server(&reports),
+            start,
+        ),
+    };
+    Ok((merged, notes))
+}
+
+/// Histograms added: the merged figures are exactly those of every call together.
+pub fn merge_latency<'a>(parts: impl Iterator<Item = &'a LatencyReport>) -> Result<LatencyReport> {
+    let mut all = zen_model::hdr::new_histogram();
+    for part in parts {
+        let h = zen_model::hdr::decode(&part.hdr)
+            .context("a report's latency histogram (hdr) cannot be read")?;
+        all.add(&h)
+            .map_err(|e| anyhow::anyhow!("histograms do not add: {e:?}"))?;
+    }
+    Ok(LatencyReport::from_histogram(&all))
+}
+
+/// The run's wall-clock span in ms since the epoch: (start of the load, end of the load).
+fn wall_span(name: &str, r: &Report) -> Result<(f64, f64)> {
+    let first = r.series.first().with_context(|| {
+        format!("{name} has no time series: merge lines runs up by it; rerun with this zen")
+    })?;
+    let Some(unix_ms) = first.unix_ms else {
+        bail!(
+            "{name} has no wall-clock times in its series (an older zen made it): merge lines \
+             runs up by them; rerun it with this zen"
+        );
+    };
+    let start = unix_ms as f64 - first.t * 1000.0;
+    Ok((start, start + r.elapsed_secs * 1000.0))
+}
+
+fn add_calls(reports: &[&Report]) -> CallCounts {
+    let sum = |f: fn(&CallCounts) -> u64| reports.iter().map(|r| f(&r.calls)).sum::<u64>();
+    let (total, failed) = (sum(|c| c.total), sum(|c| c.failed));
+    CallCounts {
+        total,
+        ok: sum(|c| c.ok),
+        failed,
+        error_rate: zen_model::snapshot::error_rate(failed, total),
+        late: sum(|c| c.late),
+        unsent: sum(|c| c.unsent),
+        aborted: sum(|c| c.aborted),
+        // The runs' peaks may not have coincided: this is the most there can have been.
+        peak_in_flight: sum(|c| c.peak_in_flight),
+    }
+}
+
+/// The value when every report has the same one.
+fn same<'a, T: PartialEq + Clone + 'a>(mut values: impl Iterator<Item = &'a T>) -> Option<T> {
+    let first = values.next()?;
+    values.all(|v| v == first).then(|| first.clone())
+}
+
+fn merged_target(reports: &[&Report]) -> TargetReport {
+    let first = &reports[0].target;
+    let mut labels: Vec<&str> = reports.iter().map(|r| r.target.label.as_str()).collect();
+    labels.dedup();
+    TargetReport {
+        kind: same(reports.iter().map(|r| &r.target.kind)).unwrap_or_else(|| "merged".into()),
+        label: labels.join(", "),
+        server_name: first.server_name.clone(),
+        server_version: first.server_version.clone(),
+        pid: None,
+    }
+}
+
+/// The combined load: what every generator offered together.
+fn merged_load(reports: &[&Report]) -> LoadReport {
+    let loads: Vec<&LoadReport> = reports.iter().map(|r| &r.load).collect();
+    let sum_u32 = |f: fn(&LoadReport) -> Option<u32>| loads.iter().map(|l| f(l)).sum();
+    let max_f64 =
+        |f: fn(&LoadReport) -> Option<f64>| loads.iter().filter_map(|l| f(l)).reduce(f64::max);
+    LoadReport {
+        model: same(loads.iter().map(|l| &l.model)).unwrap_or_else(|| "mixed".into()),
+        concurrency: sum_u32(|l| l.concurrency),
+        requests: loads.iter().map(|l| l.requests).sum(),
+        rate_per_sec: loads.iter().map(|l| l.rate_per_sec).sum(),
+        max_in_flight: sum_u32(|l| l.max_in_flight),
+        duration_secs: max_f64(|l| l.duration_secs),
+        sessions: loads.iter().map(|l| l.sessions).sum(),
+        timeout_secs: max_f64(|l| Some(l.timeout_secs)).unwrap_or(0.0),
+        // Each run's stages are its own shape; the merged series shows what they made together.
+        stages: None,
+    }
+}
+
+fn merge_tools(reports: &[&Report]) -> Result<BTreeMap<String, ToolReport>> {
+    let mut names: Vec<&String> = reports.iter().flat_map(|r| r.tools.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let parts: Vec<&ToolReport> =
+                reports.iter().filter_map(|r| r.tools.get(name)).collect();
+            let merged = ToolReport {
+                calls: parts.iter().map(|t| t.calls).sum(),
+                ok: parts.iter().map(|t| t.ok).sum(),
+                failed: parts.iter().map(|t| t.failed).sum(),
+                latency: merge_latency(parts.iter().map(|t| &t.latency))?,
+            };
+            Ok((name.clone(), merged))
+        })
+        .collect()
+}
+
+fn merge_errors(reports: &[&Report]) -> BTreeMap<String, ErrorBucket> {
+    let mut merged: BTreeMap<String, ErrorBucket> = BTreeMap::new();
+    for (kind, bucket) in reports.iter().flat_map(|r| &r.errors) {
+        let into = merged.entry(kind.clone()).or_default();
+        into.count += bucket.count;
+        for sample in &bucket.samples {
+            if into.samples.len() < SAMPLES && !into.samples.contains(sample) {
+                into.samples.push(sample.clone());
+            }
+        }
+    }
+    merged
+}
+
+/// The series on one wall-clock grid: each run's points fall in the slot their middle is in
+/// (slots as wide as the widest input's sampling interval); counts add, in-flight adds (the runs load
+/// at once), percentiles of a slot keep the larger (exact ones are in the histograms), and the
+/// server's gauges add too unless every run drove the same URL (then the larger, as one server
+/// seen twice).
+fn merge_series(runs: &[&[Point]], one_server: bool, start_ms: f64) -> Vec<Point> {
+    let width = runs
+        .iter()
+        .map(|series| nominal_interval(series))
+        .fold(zen_model::report::series::INTERVAL.as_secs_f64(), f64::max);
+    let mut slots: BTreeMap<u64, Point> = BTreeMap::new();
+    for series in runs {
+        // One run's points in a slot first (its own gauges are one reading), then across runs.
+        let mut own: BTreeMap<u64, Point> = BTreeMap::new();
+        for p in series.iter() {
+            // By the interval's middle: a run's ticks a hair either side of a slot's edge
+            // still fall one to a slot.
+            let at = p.unix_ms.map_or(0.0, |ms| ms as f64 - start_ms) / 1000.0 + p.secs / 2.0;
+            let slot = (at.max(0.0) / width) as u64;
+            own.entry(slot)
+                .and_modify(|into| *into = into.merge(p))
+                .or_insert_with(|| p.clone());
+        }
+        for (slot, p) in own {
+            slots
+                .entry(slot)
+                .and_modify(|into| *into = across(into, &p, one_server))
+                .or_insert(p);
+        }
+    }
+    let mut series = Series::new(MAX_POINTS);
+    let last = slots.keys().next_back().copied();
+    for (slot, mut p) in slots {
+        p.t = slot as f64 * width;
+        p.unix_ms = Some((start_ms + p.t * 1000.0) as u64);
+        if Some(slot) != last {
+            p.secs = width;
+        }
+        series.push(p);
+    }
+    series.points
+}
+
+/// Every run drove the same URL: one server, seen by each (else each run had its own).
+fn one_server(reports: &[&Report]) -> bool {
+    reports.iter().all(|r| r.target.kind == "http")
+        && same(reports.iter().map(|r| &r.target.label)).is_some()
+}
+
+/// The run's sampling interval: 1 s, doubled each time the series was halved (the middle
+/// point's length, rounded to a power of two: the first and last intervals may be short).
+fn nominal_interval(series: &[Point]) -> f64 {
+    let base = zen_model::report::series::INTERVAL.as_secs_f64();
+    let Some(middle) = series.get(series.len() / 2) else {
+        return base;
+    };
+    let doublings = (middle.secs / base).max(1.0).log2().round();
+    base * 2f64.powf(doublings)
+}
+
+/// Two runs' points of the same slot.
+fn across(a: &Point, b: &Point, one_server: bool) -> Point {
+    let gauge = |x: Option<u64>, y: Option<u64>| match (x, y) {
+        (Some(x), Some(y)) if one_server => Some(x.max(y)),
+        (Some(x), Some(y)) => Some(x + y),
+        (x, y) => x.or(y),
+    };
+    let mut pools = a.pools_in_use.clone();
+    if let Some(theirs) = &b.pools_in_use {
+        let ours = pools.get_or_insert_with(BTreeMap::new);
+        for (name, n) in theirs {
+            let v = gauge(ours.get(name).copied(), Some(*n));
+            ours.insert(name.clone(), v.unwrap_or(0));
+        }
+    }
+    Point {
+        t: a.t,
+        unix_ms: a.unix_ms,
+        secs: a.secs.max(b.secs),
+        calls: a.calls + b.calls,
+        errors: a.errors + b.errors,
+        p50_ms: a.p50_ms.max(b.p50_ms),
+        p99_ms: a.p99_ms.max(b.p99_ms),
+        in_flight: a.in_flight + b.in_flight,
+        pools_in_use: pools,
+        queued: gauge(a.queued, b.queued),
+        rss_bytes: gauge(a.rss_bytes, b.rss_bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(unix_ms: u64, calls: u64, in_flight: u64) -> Point {
+        Point {
+            t: 0.0,
+            unix_ms: Some(unix_ms),
+            secs: 1.0,
+            calls,
+            errors: 0,
+            p50_ms: calls as f64,
+            p99_ms: calls as f64,
+            in_flight,
+            pools_in_use: None,
+            queued: None,
+            rss_bytes: Some(100),
+        }
+    }
+
+    #[test]
+    fn series_of_runs_started_at_different_times_line_up_by_the_wall_clock() {
+        // Run B started 1.3 s after run A: B's first second lies in A's second one.
+        let mut a = zen_model::report::series::Series::new(100);
+        let mut b = zen_model::report::series::Series::new(100);
+        for i in 0..3 {
+            a.push(point(10_000 + i * 1000, 10, 4));
+            b.push(point(11_300 + i * 1000, 1, 2));
+        }
+        let merged = merge_series(&[&a.points, &b.points], false, 10_000.0);
+        let calls: Vec<u64> = merged.iter().map(|p| p.calls).collect();
+        assert_eq!(calls, [10, 11, 11, 1]);
+        let in_flight: Vec<u64> = merged.iter().map(|p| p.in_flight).collect();
+        assert_eq!(in_flight, [4, 6, 6, 2]);
+        // Two spawned servers: their memory adds up; one server seen twice: it does not.
+        assert_eq!(merged[1].rss_bytes, Some(200));
+        assert_eq!(merged[2].unix_ms, Some(12_000));
+        assert_eq!(merged[2].t, 2.0);
+        let shared = merge_series(&[&a.points, &b.points], true, 10_000.0);
+        assert_eq!(shared[1].rss_bytes, Some(100));
+        assert_eq!(shared[1].calls, 11);
+    }
+}

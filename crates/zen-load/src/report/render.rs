@@ -1,0 +1,364 @@
+//! The human-readable report.
+use std::fmt::Write;
+
+use zen_model::report::{LatencyReport, Report};
+
+use zen_model::snapshot::mib as mb;
+
+fn latency_line(l: &LatencyReport) -> String {
+    let line = format!(
+        "p50 {:.1} ms  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  (mean {:.1})",
+        l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
+    );
+    // With fewer than 1/(1-q) calls the q-th percentile is simply the slowest call: say so.
+    let first_at_max = match l.count {
+        0 | 1000.. => return line,
+        1..10 => "p90",
+        10..100 => "p99",
+        100..1000 => "p99.9",
+    };
+    format!(
+        "{line}\n             only {} calls: {first_at_max} and above are the slowest call",
+        l.count
+    )
+}
+
+/// A small bar chart of the non-empty range of the histogram.
+fn histogram(out: &mut String, l: &LatencyReport) {
+    let first = l.histogram.iter().position(|b| b.count > 0);
+    let last = l.histogram.iter().rposition(|b| b.count > 0);
+    let (Some(first), Some(last)) = (first, last) else {
+        return;
+    };
+    let top = l
+        .histogram
+        .iter()
+        .map(|b| b.count)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    for bin in &l.histogram[first..=last] {
+        let label = match bin.le_ms {
+            Some(le) if le < 1000.0 => format!("≤ {le} ms"),
+            Some(le) => format!("≤ {} s", le / 1000.0),
+            None => "> 300 s".to_string(),
+        };
+        let width = (bin.count * 30).div_ceil(top) as usize;
+        let _ = writeln!(out, "  {label:>12} {:<30} {}", "█".repeat(width), bin.count);
+    }
+}
+
+/// Render the report for a terminal.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let load = &r.load;
+    let stages = load.stages.as_ref().map(|stages| {
+        let list: Vec<String> = stages
+            .iter()
+            .map(|s| format!("{}s:{}", s.duration_secs, s.target))
+            .collect();
+        list.join(",")
+    });
+    let model = match (load.model.as_str(), stages) {
+        ("open", Some(stages)) => format!("open loop, stages {stages} calls/s"),
+        (_, Some(stages)) => format!("closed loop, stages {stages} in flight"),
+        ("open", None) => format!(
+            "open loop, {:.1} calls/s for {:.0}s (max {} in flight)",
+            load.rate_per_sec.unwrap_or(0.0),
+            load.duration_secs.unwrap_or(0.0),
+            load.max_in_flight.unwrap_or(0)
+        ),
+        _ => format!("closed loop, concurrency {}", load.concurrency.unwrap_or(0)),
+    };
+    let _ = writeln!(
+        w,
+        "zen {}{}: {} {} ({}) via {}",
+        r.command,
+        if r.partial { " (INCOMPLETE)" } else { "" },
+        r.target.server_name,
+        r.target.server_version,
+        r.target.label,
+        model,
+    );
+    if let Some(why) = &r.ended_early {
+        let _ = writeln!(w, "  ended      {why}");
+    }
+    if let Some(name) = &r.scenario {
+        let _ = writeln!(w, "  scenario   {name}");
+    }
+    let c = &r.calls;
+    let _ = writeln!(
+        w,
+        "  calls      {} ok, {} failed of {} ({:.2}% errors){}{}",
+        c.ok,
+        c.failed,
+        c.total,
+        c.error_rate * 100.0,
+        if c.late + c.unsent > 0 {
+            format!("; {} sent late, {} never sent", c.late, c.unsent)
+        } else {
+            String::new()
+        },
+        if c.aborted > 0 {
+            format!("; {} cut off by the stop", c.aborted)
+        } else {
+            String::new()
+        },
+    );
+    let _ = writeln!(
+        w,
+        "  throughput {:.1} calls/s over {:.3} s, {} sessions, peak {} in flight",
+        r.throughput_per_sec, r.elapsed_secs, load.sessions, c.peak_in_flight
+    );
+    let _ = writeln!(w, "  latency    {}", latency_line(&r.latency));
+    if let Some(u) = &r.latency_uncorrected {
+        let _ = writeln!(w, "  (from send) {}", latency_line(u));
+        let _ = writeln!(
+            w,
+            "             the first line is measured from each call's intended send time"
+        );
+    }
+    histogram(w, &r.latency);
+    if r.tools.len() > 1 {
+        for (name, t) in &r.tools {
+            let _ = writeln!(
+                w,
+                "  tool {name:<10} {} ok, {} failed; p50 {:.1} ms  p99 {:.1} ms",
+                t.ok, t.failed, t.latency.p50_ms, t.latency.p99_ms
+            );
+        }
+    }
+    for t in &r.targets {
+        let _ = writeln!(
+            w,
+            "  target     {} ({} sessions): {} ok, {} failed; {:.1} calls/s; p50 {:.1} ms  p99 {:.1} ms",
+            t.label, t.sessions, t.ok, t.failed, t.throughput_per_sec, t.p50_ms, t.p99_ms
+        );
+    }
+    let failing: Vec<_> = r.errors.iter().filter(|(_, b)| b.count > 0).collect();
+    if failing.is_empty() {
+        let _ = writeln!(w, "  errors     none");
+    }
+    for (kind, bucket) in failing {
+        let _ = writeln!(w, "  errors     {kind}: {}", bucket.count);
+        for sample in &bucket.samples {
+            let _ = writeln!(w, "               e.g. {}", sample.replace('\n', " "));
+        }
+    }
+    if let Some(s) = &r.server {
+        if r.target.kind == "http" {
+            // A server this run did not start may have peaked before it.
+            let _ = writeln!(
+                w,
+                "  server     peaks below are since the server started, not only this run"
+            );
+        }
+        if let Some(first) = r.targets.first() {
+            let _ = writeln!(
+                w,
+                "  server     figures below are {}'s (the first --url)",
+                first.label
+            );
+        }
+        for p in &s.pools {
+            let _ = writeln!(
+                w,
+                "  server     pool {:<10} peak {}/{} in use, peak {} waiting, queue wait p99 {:.1} ms, {} rejected, {} in use after",
+                p.name,
+                p.peak_in_use,
+                p.limit,
+                p.peak_waiting,
+                p.queue_wait_p99_ms,
+                p.rejected_during_run,
+                p.in_use_after
+            );
+        }
+        for p in s.providers.iter().filter(|p| p.calls_during_run > 0) {
+            let _ = writeln!(
+                w,
+                "  server     provider {:<8} peak {} in flight, {} calls, {} retries, breaker opened {}x, now {}",
+                p.name,
+                p.peak_in_flight,
+                p.calls_during_run,
+                p.retries_during_run,
+                p.breaker_opened_during_run,
+                p.breaker_state_after
+            );
+        }
+        let _ = writeln!(
+            w,
+            "  server     RSS {:.1} MB before, {:.1} MB after; conversations {} threads, {:.2} MB (peak {:.2} of {:.0} MB budget)",
+            mb(s.rss_before_bytes),
+            mb(s.rss_after_bytes),
+            s.conversation_threads,
+            mb(s.conversation_bytes),
+            mb(s.conversation_peak_bytes),
+            mb(s.conversation_budget_bytes)
+        );
+        let _ = writeln!(
+            w,
+            "  server     tokens {} prompt, {} completion during the run",
+            s.prompt_tokens_during_run, s.completion_tokens_during_run
+        );
+        if s.cpu_secs_during_run > 0.0 {
+            let _ = writeln!(
+                w,
+                "  server     CPU {:.2} s ({:.1} µs per call)",
+                s.cpu_secs_during_run, s.cpu_us_per_call
+            );
+        }
+    }
+    let g = &r.generator;
+    let _ = writeln!(
+        w,
+        "  generator  CPU {:.2} s ({:.1} µs per call), RSS {:.1} MB",
+        g.cpu_secs,
+        g.cpu_us_per_call,
+        mb(g.rss_bytes)
+    );
+    if let Some(soak) = &r.soak {
+        let t = &soak.target;
+        let _ = writeln!(
+            w,
+            "  memory     target RSS {:.1} → {:.1} MB (peak {:.1}) over {:.2} h after a {:.0}s warm-up; slope {} (R² {}); {} samples via {}",
+            t.start_mb,
+            t.end_mb,
+            t.peak_mb,
+            t.span_hours,
+            soak.warmup_secs,
+            t.slope_mb_per_hour
+                .map_or("n/a".into(), |s| format!("{s:+.2} MB/h")),
+            t.r_squared.map_or("n/a".into(), |r| format!("{r:.2}")),
+            t.samples,
+            soak.rss_source
+        );
+        let g = &soak.generator;
+        let _ = writeln!(
+            w,
+            "  memory     generator RSS {:.1} → {:.1} MB, slope {}",
+            g.start_mb,
+            g.end_mb,
+            g.slope_mb_per_hour
+                .map_or("n/a".into(), |s| format!("{s:+.2} MB/h"))
+        );
+        if let Some(store) = &soak.store {
+            let _ = writeln!(
+                w,
+                "  store      {}: {:.1} MB of conversations; {} on disk (not in RSS), {:.1} MB cached in memory",
+                store.kind,
+                mb(store.bytes),
+                store
+                    .file_bytes
+                    .map_or("nothing".into(), |b| format!("{:.1} MB", mb(b))),
+                mb(store.cache_bytes)
+            );
+        }
+        if let (Some(c), Some(u)) = (&soak.conversations, &soak.unexplained) {
+            let slope = |t: &zen_model::report::soak::TrendReport| {
+                t.slope_mb_per_hour
+                    .map_or("n/a".into(), |s| format!("{s:+.2} MB/h"))
+            };
+            let _ = writeln!(
+                w,
+                "  memory     of which conversations in memory {} (bounded by a setting); RSS minus those {}",
+                slope(c),
+                slope(u)
+            );
+        }
+        if let (Some(peak), Some(budget)) =
+            (soak.conversation_peak_bytes, soak.conversation_budget_bytes)
+        {
+            let _ = writeln!(
+                w,
+                "  memory     conversation store peak {:.2} MB of a {:.2} MB budget ({})",
+                mb(peak),
+                mb(budget),
+                if peak <= budget {
+                    "never above it"
+                } else {
+                    "ABOVE IT"
+                }
+            );
+        }
+        if let Some(file) = &soak.out_file {
+            let _ = writeln!(w, "  series     {file}");
+        }
+    }
+    if let Some(ceiling) = &r.ceiling {
+        let _ = writeln!(w, "  (the figures above are the step at the ceiling)");
+        w.push_str(&ceiling.render());
+    }
+    for check in &r.verdict.checks {
+        let _ = writeln!(w, "  check      {}", check.line());
+    }
+    let _ = writeln!(w, "  verdict    {}", status_word(r));
+    out
+}
+
+/// PASS, FAIL, INCOMPLETE or INCONCLUSIVE.
+fn status_word(r: &Report) -> String {
+    r.verdict.status.as_str().to_uppercase()
+}
+
+/// The one line `--quiet` prints: the verdict and the figures that decided it, e.g.
+/// "verdict PASS: 30 calls, 0.00% errors, p99 205.1 ms, 145.2 calls/s".
+pub fn verdict_line(r: &Report) -> String {
+    let mut line = format!(
+        "verdict {}: {} calls, {:.2}% errors, p99 {:.1} ms, {:.1} calls/s",
+        status_word(r),
+        r.calls.total,
+        r.calls.error_rate * 100.0,
+        r.latency.p99_ms,
+        r.throughput_per_sec
+    );
+    if let Some(c) = &r.ceiling {
+        match c.calls_per_s {
+            Some(rate) => {
+                let _ = write!(line, "; ceiling {rate:.1} calls/s");
+            }
+            None => line.push_str("; no ceiling found"),
+        }
+    }
+    if let Some(why) = &r.ended_early {
+        let _ = write!(line, " ({why})");
+    }
+    line
+}
+
+/// Colour the verdict and the checks of a rendered report: PASS and ok green, FAIL red,
+/// INCOMPLETE and INCONCLUSIVE yellow. Always ANSI; the writer decides whether it shows.
+pub fn paint(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let style = |c: AnsiColor| Style::new().fg_color(Some(c.into())).bold();
+    let words = [
+        ("INCONCLUSIVE", style(AnsiColor::Yellow)),
+        ("INCOMPLETE", style(AnsiColor::Yellow)),
+        ("PASS", style(AnsiColor::Green)),
+        ("FAIL", style(AnsiColor::Red)),
+        ("ok", style(AnsiColor::Green)),
+    ];
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        // Only the verdict and check lines (and the title's "(INCOMPLETE)") carry a status word.
+        let marked = ["verdict ", "  verdict ", "  check      "]
+            .iter()
+            .find(|p| line.starts_with(**p))
+            .map(|p| p.len())
+            .or_else(|| {
+                line.starts_with("zen ")
+                    .then(|| line.find("(INCOMPLETE)").map(|i| i + 1))
+                    .flatten()
+            });
+        let painted = marked.and_then(|at| {
+            let rest = line[at..].trim_start();
+            let at = line.len() - rest.len();
+            words
+                .iter()
+                .find(|(w, _)| rest.starts_with(w))
+                .map(|(w, s)| format!("{}{s}{w}{s:#}{}", &line[..at], &line[at + w.len()..]))
+        });
+        out.push_str(painted.as_deref().unwrap_or(line));
+    }
+    out
+}

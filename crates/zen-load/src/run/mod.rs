@@ -1,0 +1,390 @@
+//! One load run from start to report, shared by stress and soak: connect to the target, read
+//! zen's snapshot before, drive the engine with a progress bar, read the snapshot after, close
+//! the target, and build the report.
+pub mod live;
+pub mod progress;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio_util::sync::CancellationToken;
+
+use zen_model::report::series::{MAX_POINTS, Series};
+use zen_model::report::soak::SoakReport;
+use zen_model::report::verdict::{Measured, judge};
+use zen_model::report::{CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport};
+use zen_model::snapshot::Snapshot;
+
+use crate::engine::recorder::{Recorder, tool_reports};
+use crate::engine::spread::Spread;
+use crate::engine::{self, Model, sampler};
+use crate::plan::settings::RunSettings;
+use crate::target::Target;
+pub use live::Dashboard;
+
+/// Before a run: `--tui` needs a terminal on stdout.
+pub fn check_terminal(tui: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        !tui || std::io::stdout().is_terminal(),
+        "--tui needs a terminal on stdout; drop --tui (or use --json) when piping"
+    );
+    Ok(())
+}
+
+/// How a run shows itself while it goes.
+pub enum Ui {
+    /// A progress bar on stderr (when it is a terminal), with an optional extra line.
+    Progress(Option<Arc<std::sync::Mutex<String>>>),
+    /// The `zen top` dashboard, drawn by the hook the binary passed in.
+    Dashboard(Dashboard),
+    /// Nothing at all (`--quiet`).
+    Quiet,
+}
+
+/// A connected run, ready to load.
+pub struct Run {
+    /// `stress` or `soak`.
+    pub command: &'static str,
+    pub settings: RunSettings,
+    pub target: Target,
+    pub recorder: Arc<Recorder>,
+    /// Fired by Ctrl-C (or a caller): stop sending, report what was measured.
+    pub stop: CancellationToken,
+    /// zen's snapshot before the load.
+    before: Option<Snapshot>,
+    /// zen's snapshot after the load, when a step search took it already (else read at finish).
+    after: Option<Snapshot>,
+    /// The per-second time series, filled while the load runs.
+    series: Arc<std::sync::Mutex<Series>>,
+}
+
+impl Run {
+    /// Connect to the target and get ready. `shutdown` (Ctrl-C) from here on ends the run early.
+    pub async fn start(
+        command: &'static str,
+        settings: RunSettings,
+        shutdown: &CancellationToken,
+    ) -> Result<Self> {
+        let target = Target::connect(
+            &settings.target,
+            &settings.env,
+            settings.sessions,
+            settings.plan.model.in_flight(),
+            settings.startup_timeout,
+        )
+        .await?;
+        // Nothing is sent before the calls are known to fit the target's tools.
+        if let Err(e) = crate::target::preflight::check(&target.tools, &settings.plan.calls) {
+            target.close().await;
+            return Err(e);
+        }
+        let before = target.snapshot().await;
+        let tools: Vec<String> = settings.plan.calls.iter().map(|c| c.tool.clone()).collect();
+        let open = matches!(settings.plan.model, Model::Open { .. });
+        let stop = shutdown.child_token();
+        Ok(Run {
+            command,
+            recorder: Arc::new(Recorder::new(&tools, open).with_spread(Spread::new(
+                target.instances.clone(),
+                target.session_instance.clone(),
+            ))),
+            settings,
+            target,
+            stop,
+            before,
+            after: None,
+            series: Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS))),
+        })
+    }
+
+    /// Start a fresh step of a search with `model`: new recorder, series and before-snapshot
+    /// on the same target.
+    pub async fn begin_step(&mut self, model: Model) {
+        let tools: Vec<String> = self
+            .settings
+            .plan
+            .calls
+            .iter()
+            .map(|c| c.tool.clone())
+            .collect();
+        self.settings.plan.model = model;
+        self.recorder = Arc::new(Recorder::new(&tools, matches!(model, Model::Open { .. })));
+        self.series = Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS)));
+        self.before = self.target.snapshot().await;
+        self.after = None;
+    }
+
+    /// What the step just driven measured, kept whole so it can become the report.
+    pub async fn end_step(&mut self, elapsed: Duration, cpu_secs: f64) -> Step {
+        if self.recorder.lost().is_none() {
+            self.after = self.target.snapshot().await;
+        }
+        Step {
+            model: self.settings.plan.model,
+            recorder: self.recorder.clone(),
+            series: self.series.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            elapsed,
+            cpu_secs,
+        }
+    }
+
+    /// Make a step kept by `end_step` the one the report describes. Returns its (wall time,
+    /// generator CPU secs) for `finish`.
+    pub fn restore(&mut self, step: Step) -> (Duration, f64) {
+        self.settings.plan.model = step.model;
+        self.recorder = step.recorder;
+        self.series = step.series;
+        self.before = step.before;
+        self.after = step.after;
+        (step.elapsed, step.cpu_secs)
+    }
+
+    /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
+    /// generator CPU secs).
+    pub async fn drive(&self, ui: Ui) -> (Duration, f64) {
+        let cpu_before = zen_os::process::cpu_secs();
+        let done = CancellationToken::new();
+        let watchdog = crate::engine::watchdog::spawn(
+            self.target.peers(),
+            self.recorder.clone(),
+            self.stop.clone(),
+            done.clone(),
+        );
+        let sampler = sampler::sample(
+            self.recorder.clone(),
+            &self.target,
+            self.series.clone(),
+            done.clone(),
+        );
+        let load = async {
+            let elapsed = self.load(ui).await;
+            done.cancel();
+            elapsed
+        };
+        let (elapsed, ()) = tokio::join!(load, sampler);
+        let _ = watchdog.await;
+        (elapsed, zen_os::process::cpu_secs() - cpu_before)
+    }
+
+    /// The engine, shown by the chosen UI.
+    async fn load(&self, ui: Ui) -> Duration {
+        let load = engine::run(
+            self.settings.plan.clone(),
+            self.target.peers(),
+            self.recorder.clone(),
+            self.stop.clone(),
+        );
+        match ui {
+            Ui::Progress(extra) => {
+                let done = CancellationToken::new();
+                let bar = crate::run::progress::spawn(
+                    self.settings.plan.model,
+                    self.recorder.clone(),
+                    done.clone(),
+                    extra,
+                );
+                let elapsed = load.await;
+                done.cancel();
+                if let Some(bar) = bar {
+                    let _ = bar.await;
+                }
+                elapsed
+            }
+            Ui::Quiet => load.await,
+            Ui::Dashboard(dashboard) => {
+                live::with_dashboard(self.live(), &dashboard, self.planned_duration(), load).await
+            }
+        }
+    }
+
+    /// Why the run ended before its plan did, if it did: the target died, or it was stopped.
+    fn ended_early(&self, elapsed: Duration) -> Option<String> {
+        if let Some((at, why)) = self.recorder.lost() {
+            return Some(format!("target died after {at:.1} s: {why}"));
+        }
+        self.stop.is_cancelled().then(|| {
+            format!(
+                "stopped early (q or Ctrl-C) after {:.1} s",
+                elapsed.as_secs_f64()
+            )
+        })
+    }
+
+    /// The run's planned length, when it is time-bound.
+    pub fn planned_duration(&self) -> Option<Duration> {
+        self.settings.plan.model.duration()
+    }
+
+    /// zen's snapshot now (None for other servers).
+    /// The parts of this run the dashboard reads.
+    fn live(&self) -> live::LiveRun<'_> {
+        live::LiveRun {
+            command: self.command,
+            target: &self.target,
+            recorder: &self.recorder,
+            stop: &self.stop,
+        }
+    }
+
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        self.target.snapshot().await
+    }
+
+    /// Read the server's side, close the target and build the report.
+    pub async fn finish(
+        mut self,
+        elapsed: Duration,
+        cpu_secs: f64,
+        soak: Option<SoakReport>,
+    ) -> Report {
+        let ended_early = self.ended_early(elapsed);
+        let after = match (self.recorder.lost(), self.after.take()) {
+            (_, Some(after)) => Some(after),
+            (Some(_), None) => None,
+            (None, None) => self.target.snapshot().await,
+        };
+        let partial = ended_early.is_some();
+        let recorded = self.recorder.recorded();
+        let total = recorded.ok + recorded.failed;
+        let calls = CallCounts {
+            total,
+            ok: recorded.ok,
+            failed: recorded.failed,
+            error_rate: zen_model::snapshot::error_rate(recorded.failed, total),
+            late: recorded.late,
+            unsent: recorded.unsent,
+            aborted: recorded.aborted,
+            peak_in_flight: recorded.peak_in_flight,
+        };
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let throughput = total as f64 / secs;
+        // Open loop: the honest figure is from the intended send time.
+        let (latency, uncorrected) = match &recorded.corrected_us {
+            Some(corrected) => (
+                LatencyReport::from_histogram(corrected),
+                Some(LatencyReport::from_histogram(&recorded.latency_us)),
+            ),
+            None => (LatencyReport::from_histogram(&recorded.latency_us), None),
+        };
+        let mut verdict = judge(
+            &self.settings.thresholds,
+            Measured {
+                calls: calls.total,
+                error_rate: calls.error_rate,
+                p99_ms: latency.p99_ms,
+                throughput,
+            },
+        );
+        if let Some(why) = &ended_early {
+            verdict.incomplete(why);
+        }
+        let errors: BTreeMap<String, _> = recorded
+            .errors
+            .iter()
+            .map(|(k, b)| (k.label().to_string(), b.clone()))
+            .collect();
+        let server = match (&self.before, &after) {
+            (Some(before), Some(after)) => Some(ServerSide::between(before, after, total)),
+            _ => None,
+        };
+        let generator = Generator {
+            cpu_secs,
+            cpu_us_per_call: if total == 0 {
+                0.0
+            } else {
+                cpu_secs * 1e6 / total as f64
+            },
+            rss_bytes: zen_os::process::sample(std::process::id()).map_or(0, |s| s.rss_bytes),
+        };
+        let target = TargetReport {
+            kind: self.target.kind.to_string(),
+            label: self.target.label.clone(),
+            server_name: self.target.server.name.clone(),
+            server_version: self.target.server.version.clone(),
+            pid: self.target.pid.or(after.as_ref().map(|s| s.server.pid)),
+        };
+        let report = Report {
+            schema_version: 1,
+            command: self.command.to_string(),
+            zen_version: zen_model::VERSION.to_string(),
+            scenario: self.settings.scenario.clone(),
+            partial,
+            ended_early,
+            target,
+            load: self.settings.load_report(),
+            elapsed_secs: elapsed.as_secs_f64(),
+            calls,
+            throughput_per_sec: throughput,
+            latency,
+            latency_uncorrected: uncorrected,
+            tools: tool_reports(&recorded),
+            targets: (self.recorder.spread.as_ref())
+                .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
+            errors,
+            server,
+            generator,
+            thresholds: self.settings.thresholds.clone(),
+            verdict,
+            soak,
+            ceiling: None,
+            series: self
+                .series
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .points
+                .clone(),
+        };
+        self.target.close().await;
+        report
+    }
+}
+
+/// One step of a search, as driven: enough to build the report from it later.
+pub struct Step {
+    /// The step's load model (its rate).
+    pub model: Model,
+    /// The step's measurements.
+    pub recorder: Arc<Recorder>,
+    /// The step's per-second series.
+    series: Arc<std::sync::Mutex<Series>>,
+    /// zen's snapshot before the step (None for other servers).
+    before: Option<Snapshot>,
+    /// zen's snapshot after the step (None for other servers).
+    after: Option<Snapshot>,
+    /// The step's wall time.
+    elapsed: Duration,
+    /// The generator's CPU over the step, seconds.
+    cpu_secs: f64,
+}
+
+/// Print the report (JSON or text) to stdout.
+pub fn print(report: &Report, json: bool) -> Result<()> {
+    use std::io::Write;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(report)?;
+        s.push('\n');
+        s
+    } else {
+        // Coloured for a terminal; anstream strips the colour for pipes, files and NO_COLOR.
+        crate::report::render::paint(&crate::report::render::render(report))
+    };
+    let mut out = anstream::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
+pub fn print_verdict(report: &Report) -> Result<()> {
+    use std::io::Write;
+    let line = crate::report::render::paint(&crate::report::render::verdict_line(report));
+    let mut out = anstream::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(())
+}

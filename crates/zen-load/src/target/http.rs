@@ -1,0 +1,56 @@
+//! Sessions on a streamable HTTP target. rmcp's default client turns keep-alive off (one TCP
+//! connection per call: a third of the generator's CPU went to `connect`), because a kept-alive
+//! connection stalled ~40 ms behind an SSE reply's small writes. A load run instead shares one
+//! keep-alive connection pool ([`Pool`]) among all its sessions, sized to the calls it keeps in
+//! flight, with Nagle off on our side; zen serve answers single replies as JSON with Nagle off on
+//! its side.
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use rmcp::model::ClientConfig;
+
+pub use crate::target::http_pool::Pool;
+use crate::target::mcp_http::HttpSession;
+use crate::target::session::Session;
+
+/// One MCP session over the target's `pool` (zen's lean client), initialized with `config`
+/// within `startup`.
+pub async fn connect_http(
+    pool: &Pool,
+    url: &str,
+    config: ClientConfig,
+    startup: Duration,
+) -> Result<Session> {
+    match tokio::time::timeout(startup, HttpSession::connect(pool, url, &config)).await {
+        Ok(Ok(session)) => Ok(Session::Http(std::sync::Arc::new(session))),
+        Ok(Err(e)) => {
+            let text = e.to_string();
+            // Ask the socket what went wrong, in words a user can act on.
+            let hint = match reachable(url).await {
+                Some(false) => "nothing is listening there: is the server running, on that port?",
+                _ if text.contains("404") => {
+                    "the server has no MCP endpoint at that path (zen serves /mcp)"
+                }
+                _ => "is it a streamable HTTP MCP endpoint?",
+            };
+            bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
+        }
+        Err(_) => bail!(
+            "{url} gave no initialize reply within {:.1}s",
+            startup.as_secs_f64()
+        ),
+    }
+}
+
+/// Whether anything accepts TCP connections at the URL's host and port (`None`: cannot tell).
+async fn reachable(url: &str) -> Option<bool> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?.trim_matches(['[', ']']).to_string();
+    let port = url.port_or_known_default()?;
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Some(true),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(false),
+        _ => None,
+    }
+}

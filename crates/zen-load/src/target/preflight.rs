@@ -1,0 +1,108 @@
+//! Checks before load: every call of the plan names a tool the target lists, with arguments
+//! its input schema accepts. A mistake is a setup error (exit 2) found in well under a second,
+//! with the tool list or the schema error, instead of a run of identical failures.
+use anyhow::{Result, bail};
+use rmcp::model::Tool;
+use serde_json::Value;
+
+use crate::plan::scenario::CallSpec;
+
+/// Check each call kind against the tools the target listed.
+pub fn check(tools: &[Tool], calls: &[CallSpec]) -> Result<()> {
+    for call in calls {
+        let Some(tool) = tools.iter().find(|t| t.name == call.tool) else {
+            bail!(
+                "the target has no tool '{}'; it lists: {} (set the tool with --tool or the \
+                 scenario's [[calls]] tool)",
+                call.tool,
+                tool_list(tools)
+            );
+        };
+        check_args(tool, &Value::Object(call.args.clone()))?;
+        // Each step of a chain, as it will be sent (continuation_id is added by the run).
+        for step in &call.steps {
+            let mut args = call.args.clone();
+            args.extend(step.clone());
+            check_args(tool, &Value::Object(args))?;
+        }
+    }
+    Ok(())
+}
+
+/// The listed tool names, comma-separated.
+fn tool_list(tools: &[Tool]) -> String {
+    if tools.is_empty() {
+        return "no tools at all".to_string();
+    }
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.join(", ")
+}
+
+/// The arguments against the tool's input schema (a schema that cannot be compiled is the
+/// server's business: it is not held against the run).
+fn check_args(tool: &Tool, args: &Value) -> Result<()> {
+    let schema = Value::Object((*tool.input_schema).clone());
+    let Ok(validator) = jsonschema::validator_for(&schema) else {
+        tracing::warn!(tool = %tool.name, "the tool's input schema does not compile; arguments not checked");
+        return Ok(());
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(args)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() {
+                "arguments".to_string()
+            } else {
+                at
+            };
+            format!("  {at}: {e}")
+        })
+        .take(5)
+        .collect();
+    if !errors.is_empty() {
+        bail!(
+            "the arguments {args} do not fit the input schema of '{}':\n{}\nits schema: {schema}",
+            tool.name,
+            errors.join("\n")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str, schema: Value) -> Tool {
+        let Value::Object(map) = schema else { panic!() };
+        Tool::new(name.to_string(), "t", std::sync::Arc::new(map))
+    }
+
+    fn call(tool: &str, args: Value) -> CallSpec {
+        let mut spec = CallSpec::default_chat();
+        spec.tool = tool.to_string();
+        spec.args = args.as_object().unwrap().clone();
+        spec
+    }
+
+    #[test]
+    fn regression_an_unknown_tool_names_the_tools_the_target_has() {
+        let tools = [tool("echo", json!({"type": "object"}))];
+        let err = check(&tools, &[call("ecko", json!({}))]).unwrap_err();
+        assert!(err.to_string().contains("no tool 'ecko'"), "{err}");
+        assert!(err.to_string().contains("lists: echo"), "{err}");
+    }
+
+    #[test]
+    fn regression_arguments_outside_the_schema_are_refused_with_the_reason() {
+        let schema = json!({"type": "object", "required": ["message"],
+            "properties": {"message": {"type": "string"}}});
+        let tools = [tool("echo", schema)];
+        assert!(check(&tools, &[call("echo", json!({"message": "hi"}))]).is_ok());
+        let err = check(&tools, &[call("echo", json!({"message": 3}))]).unwrap_err();
+        assert!(err.to_string().contains("/message"), "{err}");
+        let err = check(&tools, &[call("echo", json!({}))]).unwrap_err();
+        assert!(err.to_string().contains("message"), "{err}");
+    }
+}

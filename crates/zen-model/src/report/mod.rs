@@ -1,0 +1,327 @@
+//! Stress and soak reports: one serde type for the JSON report (its JSON Schema is committed as
+//! tests/report.schema.json and checked by a test). The load engine writes it, `zen report`
+//! reads it; neither needs the other.
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::{LatencySummary, Snapshot};
+
+pub mod ceiling;
+pub mod series;
+pub mod soak;
+pub mod verdict;
+
+use ceiling::CeilingReport;
+use series::Point;
+use soak::SoakReport;
+use verdict::{Thresholds, Verdict};
+
+/// A stress or soak run, as `--json` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Bumped when a field changes meaning.
+    pub schema_version: u32,
+    /// `stress` or `soak`.
+    pub command: String,
+    pub zen_version: String,
+    /// The scenario's name, if one was used.
+    pub scenario: Option<String>,
+    /// True when the run was stopped early (q, Ctrl-C) or its target died.
+    pub partial: bool,
+    /// Why the run ended before its plan did ("target died after 3.0 s: …"), if it did.
+    pub ended_early: Option<String>,
+    pub target: TargetReport,
+    pub load: LoadReport,
+    /// Wall time of the load, first send to last reply.
+    pub elapsed_secs: f64,
+    pub calls: CallCounts,
+    /// Finished calls per second of wall time.
+    pub throughput_per_sec: f64,
+    /// Latency of finished calls (open loop: from the intended send time).
+    pub latency: LatencyReport,
+    /// Open loop only: latency from the actual send time, beside the corrected figure.
+    pub latency_uncorrected: Option<LatencyReport>,
+    /// Per tool.
+    pub tools: BTreeMap<String, ToolReport>,
+    /// Per instance, when the run spread its sessions over several (`--url A --url B`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetShare>,
+    /// Failed calls by kind: jsonrpc, tool_error, transport, timeout.
+    pub errors: BTreeMap<String, ErrorBucket>,
+    /// The server's side, when the target is zen (with several `--url`, the first instance's).
+    pub server: Option<ServerSide>,
+    /// The load generator's own cost.
+    pub generator: Generator,
+    pub thresholds: Thresholds,
+    pub verdict: Verdict,
+    /// Soak runs: the memory time series verdict.
+    pub soak: Option<SoakReport>,
+    /// `--find-ceiling`: the highest rate that held and every step of the search; the rest of
+    /// the report is the step at that rate (or the first step when none held).
+    #[serde(default)]
+    pub ceiling: Option<CeilingReport>,
+    /// One point per second of the run (merged pairwise past 1200 points).
+    pub series: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TargetReport {
+    /// `spawned`, `stdio` or `http`.
+    pub kind: String,
+    /// The command or URL.
+    pub label: String,
+    pub server_name: String,
+    pub server_version: String,
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadReport {
+    /// `closed` or `open`.
+    pub model: String,
+    pub concurrency: Option<u32>,
+    pub requests: Option<u64>,
+    pub rate_per_sec: Option<f64>,
+    pub max_in_flight: Option<u32>,
+    pub duration_secs: Option<f64>,
+    pub sessions: u32,
+    pub timeout_secs: f64,
+    /// `--stages`: each ramps linearly from the previous target (the first from 0); the model's
+    /// concurrency or rate is then the peak.
+    #[serde(default)]
+    pub stages: Option<Vec<StageReport>>,
+}
+
+/// One stage of a load shape.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StageReport {
+    /// Length of the ramp to `target`.
+    pub duration_secs: f64,
+    /// Calls in flight (closed loop) or calls per second (open loop) at the end of the stage.
+    pub target: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CallCounts {
+    /// ok + failed.
+    pub total: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+    /// Open loop: sends that went out later than planned.
+    pub late: u64,
+    /// Open loop: planned sends never made.
+    pub unsent: u64,
+    /// Cut off by an early stop.
+    pub aborted: u64,
+    pub peak_in_flight: u64,
+}
+
+/// Percentiles plus a histogram over fixed bounds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LatencyReport {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    /// Calls per bucket (not cumulative); `le_ms` null is the overflow bucket.
+    pub histogram: Vec<HistogramBin>,
+    /// The full histogram (µs): HDR V2 deflate, base64; exact for merging and comparing.
+    pub hdr: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HistogramBin {
+    pub le_ms: Option<f64>,
+    pub count: u64,
+}
+
+impl LatencyReport {
+    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+        let s = LatencySummary::from_histogram(h);
+        let bounds = crate::snapshot::BUCKET_BOUNDS_MS.iter().map(|le| Some(*le));
+        let histogram: Vec<HistogramBin> = (bounds.chain([None]))
+            .zip(crate::snapshot::per_bucket(&s.buckets, s.count))
+            .map(|(le_ms, count)| HistogramBin { le_ms, count })
+            .collect();
+        LatencyReport {
+            count: s.count,
+            mean_ms: s.mean_ms,
+            p50_ms: s.p50_ms,
+            p90_ms: s.p90_ms,
+            p99_ms: s.p99_ms,
+            p999_ms: s.p999_ms,
+            max_ms: s.max_ms,
+            histogram,
+            hdr: crate::hdr::encode(h),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ToolReport {
+    pub calls: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub latency: LatencyReport,
+}
+
+/// zen's own figures around the run (peaks are since the server started).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ServerSide {
+    pub pools: Vec<PoolSide>,
+    pub providers: Vec<ProviderSide>,
+    pub rss_before_bytes: u64,
+    pub rss_after_bytes: u64,
+    pub conversation_bytes: u64,
+    pub conversation_peak_bytes: u64,
+    pub conversation_budget_bytes: u64,
+    pub conversation_threads: u64,
+    pub evictions_during_run: u64,
+    /// Prompt tokens the providers reported during the run (all providers and models).
+    #[serde(default)]
+    pub prompt_tokens_during_run: u64,
+    /// Completion tokens the providers reported during the run.
+    #[serde(default)]
+    pub completion_tokens_during_run: u64,
+    /// CPU time (user + system) the server process used during the run (0 from a zen that
+    /// does not report it).
+    #[serde(default)]
+    pub cpu_secs_during_run: f64,
+    /// That CPU time per call of the run (its own snapshot calls included, which are two).
+    #[serde(default)]
+    pub cpu_us_per_call: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PoolSide {
+    pub name: String,
+    pub limit: u32,
+    pub peak_in_use: u64,
+    pub peak_waiting: u64,
+    pub in_use_after: u64,
+    pub queue_wait_p99_ms: f64,
+    pub rejected_during_run: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProviderSide {
+    pub name: String,
+    pub peak_in_flight: u64,
+    pub calls_during_run: u64,
+    pub retries_during_run: u64,
+    pub breaker_opened_during_run: u64,
+    pub breaker_state_after: String,
+}
+
+impl ServerSide {
+    /// The difference between two snapshots of the same server.
+    pub fn between(before: &Snapshot, after: &Snapshot, calls: u64) -> Self {
+        let pools = after
+            .pools
+            .iter()
+            .map(|p| {
+                let was = before.pools.iter().find(|b| b.name == p.name);
+                PoolSide {
+                    name: p.name.clone(),
+                    limit: p.limit,
+                    peak_in_use: p.peak_in_use,
+                    peak_waiting: p.peak_waiting,
+                    in_use_after: p.in_use,
+                    // The run's own waits, exactly: the server may have queued before the run.
+                    queue_wait_p99_ms: crate::snapshot::WindowLatency::between(
+                        was.map(|b| &b.queue_wait),
+                        &p.queue_wait,
+                    )
+                    .map_or(0.0, |w| w.p99_ms),
+                    rejected_during_run: p.rejected_total - was.map_or(0, |b| b.rejected_total),
+                }
+            })
+            .collect();
+        let providers = after
+            .providers
+            .iter()
+            .map(|(name, p)| {
+                let was = before.providers.get(name);
+                ProviderSide {
+                    name: name.clone(),
+                    peak_in_flight: p.calls.peak_in_flight,
+                    calls_during_run: p.calls.total_operations
+                        - was.map_or(0, |b| b.calls.total_operations),
+                    retries_during_run: p.retries_total - was.map_or(0, |b| b.retries_total),
+                    breaker_opened_during_run: p.breaker.opened_total
+                        - was.map_or(0, |b| b.breaker.opened_total),
+                    breaker_state_after: p.breaker.state.as_str().to_string(),
+                }
+            })
+            .collect();
+        let ev = |s: &Snapshot| {
+            let e = &s.conversations.evictions;
+            e.pressure + e.expiry
+        };
+        let cpu = (after.system.cpu_secs - before.system.cpu_secs).max(0.0);
+        let tokens_before = crate::snapshot::token_totals(&before.tokens);
+        let tokens_after = crate::snapshot::token_totals(&after.tokens);
+        ServerSide {
+            pools,
+            providers,
+            rss_before_bytes: before.system.rss_bytes,
+            rss_after_bytes: after.system.rss_bytes,
+            conversation_bytes: after.conversations.bytes,
+            conversation_peak_bytes: after.conversations.peak_bytes,
+            conversation_budget_bytes: after.conversations.budget_bytes,
+            conversation_threads: after.conversations.threads,
+            evictions_during_run: ev(after) - ev(before),
+            prompt_tokens_during_run: tokens_after.0.saturating_sub(tokens_before.0),
+            completion_tokens_during_run: tokens_after.1.saturating_sub(tokens_before.1),
+            cpu_secs_during_run: cpu,
+            cpu_us_per_call: if calls == 0 {
+                0.0
+            } else {
+                cpu * 1e6 / calls as f64
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Generator {
+    /// CPU time (user + system) the generator spent during the load.
+    pub cpu_secs: f64,
+    pub cpu_us_per_call: f64,
+    pub rss_bytes: u64,
+}
+
+/// Errors of one kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct ErrorBucket {
+    pub count: u64,
+    /// The first few distinct messages, verbatim (truncated to 300 characters).
+    pub samples: Vec<String>,
+}
+
+/// One instance's share of a run, in the report.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct TargetShare {
+    /// The instance's URL.
+    pub label: String,
+    /// MCP sessions opened to it.
+    pub sessions: u32,
+    pub ok: u64,
+    pub failed: u64,
+    /// Its calls per second of the run's wall time.
+    pub throughput_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// The JSON Schema of [`Report`] (committed as tests/report.schema.json).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).expect("schema serialises")
+}

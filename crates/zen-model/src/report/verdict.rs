@@ -1,0 +1,286 @@
+//! The one verdict type of stress and soak runs: a typed status with serde names, the checks
+//! that decided it, and how it maps to the process exit code.
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::exit::ExitOutcome;
+
+/// What a run's checks add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every check held.
+    Pass,
+    /// At least one check failed.
+    Fail,
+    /// The run could not reach a verdict (too short, too few samples).
+    Inconclusive,
+    /// The run did not run its course: stopped early (q, Ctrl-C) or its target died.
+    Incomplete,
+}
+
+impl Status {
+    /// Both verdicts together: an incomplete run stays incomplete, inconclusive stays
+    /// inconclusive, otherwise any failure fails.
+    pub fn and(self, other: Status) -> Status {
+        use Status::*;
+        match (self, other) {
+            (Incomplete, _) | (_, Incomplete) => Incomplete,
+            (Inconclusive, _) | (_, Inconclusive) => Inconclusive,
+            (Fail, _) | (_, Fail) => Fail,
+            (Pass, Pass) => Pass,
+        }
+    }
+
+    /// The exit outcome this verdict gives the process.
+    pub fn exit_outcome(self) -> ExitOutcome {
+        match self {
+            Status::Pass => ExitOutcome::Success,
+            Status::Fail => ExitOutcome::VerdictFailed,
+            Status::Inconclusive => ExitOutcome::Inconclusive,
+            Status::Incomplete => ExitOutcome::Incomplete,
+        }
+    }
+
+    /// The serde name: `pass`, `fail`, `inconclusive` or `incomplete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Inconclusive => "inconclusive",
+            Status::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One checked condition, as data: what was checked, against what limit, what was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Check {
+    /// What was checked: `error_rate`, `p99_ms`, `throughput_per_sec`, `calls`, `completed`, …
+    pub name: String,
+    /// The limit (absent for a condition without a number).
+    pub limit: Option<f64>,
+    /// The measured value (absent for a condition without a number).
+    pub observed: Option<f64>,
+    /// The condition held.
+    pub ok: bool,
+    /// The same, for people: the measured value and the limit in words.
+    pub text: String,
+}
+
+impl Check {
+    /// A named condition without numbers.
+    pub fn named(name: &str, ok: bool, text: impl Into<String>) -> Self {
+        Check {
+            name: name.to_string(),
+            limit: None,
+            observed: None,
+            ok,
+            text: text.into(),
+        }
+    }
+
+    /// A measured value against its limit.
+    pub fn measured(name: &str, limit: f64, observed: f64, ok: bool, text: String) -> Self {
+        Check {
+            name: name.to_string(),
+            limit: Some(limit),
+            observed: Some(observed),
+            ok,
+            text,
+        }
+    }
+
+    /// The line the text report prints: `ok   …` or `FAIL …`.
+    pub fn line(&self) -> String {
+        format!("{} {}", if self.ok { "ok  " } else { "FAIL" }, self.text)
+    }
+}
+
+/// The pass/fail limits of a run (from flags or the scenario's `[thresholds]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Thresholds {
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<f64>,
+    pub min_throughput: Option<f64>,
+}
+
+/// The verdict of a run, as the reports carry it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Verdict {
+    pub status: Status,
+    /// Each threshold checked: name, limit, observed value, whether it held.
+    pub checks: Vec<Check>,
+    /// The checks that failed.
+    pub failures: Vec<String>,
+}
+
+impl Verdict {
+    /// A verdict from checks: pass when every one held.
+    pub fn from_checks(checks: &[Check]) -> Self {
+        let mut verdict = Verdict {
+            status: Status::Pass,
+            checks: Vec::new(),
+            failures: Vec::new(),
+        };
+        verdict.add(Status::Pass, checks);
+        verdict
+    }
+
+    /// Fold in another judgement (soak's memory verdict): its status and its checks.
+    pub fn add(&mut self, status: Status, checks: &[Check]) {
+        let failed = checks.iter().any(|c| !c.ok);
+        let status = if failed {
+            status.and(Status::Fail)
+        } else {
+            status
+        };
+        self.status = self.status.and(status);
+        self.failures
+            .extend(checks.iter().filter(|c| !c.ok).map(|c| c.text.clone()));
+        self.checks.extend(checks.iter().cloned());
+    }
+
+    /// The run did not run its course (`why`: stopped early, or the target died): never a
+    /// pass, whatever the figures measured until then say.
+    pub fn incomplete(&mut self, why: &str) {
+        self.status = Status::Incomplete;
+        self.failures.push(why.to_string());
+        self.checks.push(Check::named("completed", false, why));
+    }
+}
+
+/// What a run measured, as the thresholds judge it.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Calls finished.
+    pub calls: u64,
+    /// Failed / finished.
+    pub error_rate: f64,
+    /// Latency p99 in ms.
+    pub p99_ms: f64,
+    /// Calls per second.
+    pub throughput: f64,
+}
+
+/// Judge the thresholds against what was measured.
+pub fn judge(t: &Thresholds, m: Measured) -> Verdict {
+    let Measured {
+        calls,
+        error_rate,
+        p99_ms,
+        throughput,
+    } = m;
+    let mut checks = Vec::new();
+    if calls == 0 {
+        checks.push(Check::named("calls", false, "no call finished"));
+    }
+    if let Some(max) = t.max_error_rate {
+        checks.push(Check::measured(
+            "error_rate",
+            max,
+            error_rate,
+            error_rate <= max,
+            format!(
+                "error rate {:.2}% (max {:.2}%)",
+                error_rate * 100.0,
+                max * 100.0
+            ),
+        ));
+    }
+    if let Some(max) = t.max_p99_ms {
+        checks.push(Check::measured(
+            "p99_ms",
+            max,
+            p99_ms,
+            p99_ms <= max,
+            format!("p99 {p99_ms:.1} ms (max {max:.1} ms)"),
+        ));
+    }
+    if let Some(min) = t.min_throughput {
+        checks.push(Check::measured(
+            "throughput_per_sec",
+            min,
+            throughput,
+            throughput >= min,
+            format!("throughput {throughput:.1}/s (min {min:.1}/s)"),
+        ));
+    }
+    Verdict::from_checks(&checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_combine_inconclusive_first_then_fail() {
+        use Status::*;
+        assert_eq!(Pass.and(Pass), Pass);
+        assert_eq!(Pass.and(Fail), Fail);
+        assert_eq!(Fail.and(Inconclusive), Inconclusive);
+        assert_eq!(
+            serde_json::to_string(&Inconclusive).unwrap(),
+            "\"inconclusive\""
+        );
+    }
+
+    #[test]
+    fn a_failed_check_fails_the_verdict_and_is_listed() {
+        let mut v = Verdict::from_checks(&[Check::named("p99_ms", true, "p99 1 ms (max 2 ms)")]);
+        assert_eq!(v.status, Status::Pass);
+        v.add(
+            Status::Pass,
+            &[Check::named(
+                "memory_slope_mb_per_hour",
+                false,
+                "slope +9 MB/h (max 5)",
+            )],
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.failures, vec!["slope +9 MB/h (max 5)".to_string()]);
+        assert!(v.checks[1].line().starts_with("FAIL"));
+    }
+
+    #[test]
+    fn regression_an_incomplete_run_is_never_a_pass_and_exits_non_zero() {
+        let mut v = Verdict::from_checks(&[Check::named("p99_ms", true, "p99 1 ms (max 2 ms)")]);
+        v.incomplete("stopped early (Ctrl-C) after 3.0 s");
+        assert_eq!(v.status, Status::Incomplete);
+        assert_ne!(v.status.exit_outcome().exit_code(), 0);
+        assert_eq!(Status::Pass.and(Status::Incomplete), Status::Incomplete);
+        assert_eq!(
+            serde_json::to_value(Status::Incomplete).unwrap(),
+            "incomplete"
+        );
+    }
+
+    #[test]
+    fn regression_checks_are_data_with_name_limit_and_observed_value() {
+        let t = Thresholds {
+            max_p99_ms: Some(300.0),
+            ..Default::default()
+        };
+        let m = Measured {
+            calls: 10,
+            error_rate: 0.0,
+            p99_ms: 412.5,
+            throughput: 1.0,
+        };
+        let v = judge(&t, m);
+        let json = serde_json::to_value(&v.checks[0]).unwrap();
+        assert_eq!(json["name"], "p99_ms");
+        assert_eq!(json["limit"], 300.0);
+        assert_eq!(json["observed"], 412.5);
+        assert_eq!(json["ok"], false);
+        assert_eq!(v.status, Status::Fail);
+    }
+}

@@ -1,0 +1,102 @@
+//! Every call zen makes into C, each behind a safe function with the reason it is sound. This is
+//! the only module of the workspace that may use `unsafe` (the workspace lints deny it elsewhere).
+#![allow(unsafe_code)]
+
+/// This process's real user id (names the per-user discovery directory).
+#[cfg(unix)]
+pub fn user_id() -> u32 {
+    // SAFETY: getuid takes no arguments, touches no memory of ours and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// Ask process `pid` to stop (SIGTERM), as a spawned server is asked before it is waited for.
+/// Returns false when the signal could not be sent (no such process, or not ours).
+#[cfg(unix)]
+pub fn terminate(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) reads no memory of ours; a pid that is not ours fails with EPERM.
+    unsafe { libc::kill(pid, libc::SIGTERM) == 0 }
+}
+
+/// CPU seconds (user + system) this process has used; 0 when the kernel does not say.
+pub fn own_cpu_secs() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: rusage is plain data, so all-zero is a valid value of it.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage only writes into the struct we pass, which outlives the call.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+            return t(usage.ru_utime) + t(usage.ru_stime);
+        }
+    }
+    0.0
+}
+
+/// Raise the soft RLIMIT_NOFILE to the hard limit, as servers do; returns the soft limit now.
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() -> u64 {
+    1024
+}
+
+/// Raise the soft RLIMIT_NOFILE to the hard limit, as servers do; returns the soft limit now.
+#[cfg(unix)]
+pub fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct passed, which outlives the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct passed, which outlives the call.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = limit.rlim_max;
+        }
+    }
+    limit.rlim_cur
+}
+
+/// Ignore SIGXFSZ, so a file-size limit (RLIMIT_FSIZE) fails a write instead of killing zen.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory of ours.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Hand memory freed to glibc's free lists back to the OS, so RSS falls after a large cleanup.
+/// Blocks while it walks the heap: call it off the async runtime.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// SQLite's page cache in use by this connection, bytes (rusqlite has no safe call for it).
+pub fn sqlite_cache_used(conn: &rusqlite::Connection) -> u64 {
+    let (mut current, mut high) = (0, 0);
+    // SAFETY: the handle is valid for the connection's life, which spans this call;
+    // sqlite3_db_status only writes into the two integers we pass.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+            &mut current,
+            &mut high,
+            0,
+        )
+    };
+    if rc == 0 { current.max(0) as u64 } else { 0 }
+}

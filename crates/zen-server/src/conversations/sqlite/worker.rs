@@ -1,0 +1,292 @@
+//! The thread that owns the SQLite connection. It takes every queued operation, runs them in
+//! one write transaction (each under a savepoint), commits once, then answers each caller:
+//! a batch costs one commit however many calls it carries.
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::super::budget::StoreLimits;
+use super::super::{AppendReport, StoreError, Thread, ThreadSummary};
+use super::ops::{self, AppendInput, Figures, Pins};
+use super::reads;
+
+/// Most operations run in one transaction.
+const BATCH: usize = 256;
+
+/// One operation and where its answer goes.
+pub enum Op {
+    Checkout {
+        id: Uuid,
+        expired_before_ms: u64,
+        reply: oneshot::Sender<Result<Option<Thread>, StoreError>>,
+    },
+    Append {
+        input: AppendInput,
+        reply: oneshot::Sender<Result<AppendReport, StoreError>>,
+    },
+    Cleanup {
+        force: bool,
+        expired_before_ms: u64,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
+    Recent {
+        limit: usize,
+        query: Option<String>,
+        expired_before_ms: u64,
+        reply: oneshot::Sender<Result<Vec<ThreadSummary>, StoreError>>,
+    },
+    ReleaseMemory {
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
+}
+
+/// State the worker and the async side share.
+pub struct Shared {
+    /// Threads with calls in flight (never evicted or expired under them).
+    pub pins: Mutex<Pins>,
+    /// The figures of the last committed batch.
+    pub figures: Mutex<Figures>,
+    /// SQLite's page cache in use, bytes.
+    pub cache_used: AtomicU64,
+}
+
+impl Shared {
+    pub fn pins(&self) -> MutexGuard<'_, Pins> {
+        self.pins.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    pub fn figures(&self) -> MutexGuard<'_, Figures> {
+        self.figures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A store error for the file at `path`, with advice that fits the cause.
+pub fn store_error(path: &Path, message: String) -> StoreError {
+    let dir = path.parent().unwrap_or(path).display();
+    let advice = if message.contains("full") {
+        format!(
+            "The disk holding {dir} is full (or zen may not write more there): free space, or \
+             lower CONVERSATION_MEMORY_LIMIT_MB. Earlier conversations are intact"
+        )
+    } else if message.contains("locked") || message.contains("busy") {
+        "Another zen serve held the store's write lock too long; retry the call".to_string()
+    } else {
+        format!(
+            "Check that {dir} is writable and its disk healthy (ZEN_DATA_DIR), or run with \
+             ZEN_STORE=memory"
+        )
+    };
+    StoreError {
+        store: format!("sqlite {}", path.display()),
+        message,
+        advice,
+    }
+}
+
+fn sql_error(path: &Path, err: &rusqlite::Error) -> StoreError {
+    let full = matches!(err.sqlite_error_code(), Some(ErrorCode::DiskFull));
+    let message = if full {
+        format!("the disk is full ({err})")
+    } else {
+        err.to_string()
+    };
+    store_error(path, message)
+}
+
+/// Start the worker thread.
+pub fn spawn(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Op>,
+    shared: std::sync::Arc<Shared>,
+    limits: StoreLimits,
+    path: PathBuf,
+) -> anyhow::Result<()> {
+    // Read the totals once so the snapshot is right before the first write.
+    {
+        let tx = conn.transaction()?;
+        ops::read_totals(&tx, &mut shared.figures())?;
+        let mut f = shared.figures();
+        f.peak = f.bytes;
+    }
+    std::thread::Builder::new()
+        .name("zen-store".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(first) = rx.blocking_recv() {
+                batch.push(first);
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(op) => batch.push(op),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&mut conn, &mut batch, &shared, &limits, &path);
+            }
+        })?;
+    Ok(())
+}
+
+/// An answer held until the batch commits.
+enum Answer {
+    Thread(
+        oneshot::Sender<Result<Option<Thread>, StoreError>>,
+        Result<Option<Thread>, StoreError>,
+    ),
+    Append(
+        oneshot::Sender<Result<AppendReport, StoreError>>,
+        Result<AppendReport, StoreError>,
+    ),
+    Count(
+        oneshot::Sender<Result<u64, StoreError>>,
+        Result<u64, StoreError>,
+    ),
+    Recent(
+        oneshot::Sender<Result<Vec<ThreadSummary>, StoreError>>,
+        Result<Vec<ThreadSummary>, StoreError>,
+    ),
+}
+
+impl Answer {
+    /// Deliver; a failed commit turns every answer into that error.
+    fn send(self, failed: Option<&StoreError>) {
+        macro_rules! give {
+            ($tx:expr, $r:expr) => {{
+                let _ = $tx.send(match failed {
+                    Some(e) => Err(e.clone()),
+                    None => $r,
+                });
+            }};
+        }
+        match self {
+            Answer::Thread(tx, r) => give!(tx, r),
+            Answer::Append(tx, r) => give!(tx, r),
+            Answer::Count(tx, r) => give!(tx, r),
+            Answer::Recent(tx, r) => give!(tx, r),
+        }
+    }
+}
+
+fn run_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Op>,
+    shared: &Shared,
+    limits: &StoreLimits,
+    path: &Path,
+) {
+    let mut figures = shared.figures().clone();
+    let mut answers = Vec::with_capacity(batch.len());
+    let committed = (|| -> rusqlite::Result<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ops::read_totals(&tx, &mut figures)?;
+        let read = (figures.bytes, figures.threads, figures.touch);
+        for op in batch.drain(..) {
+            answers.push(run_one(&tx, op, shared, limits, path, &mut figures));
+        }
+        if (figures.bytes, figures.threads, figures.touch) != read {
+            ops::write_totals(&tx, &figures)?;
+        }
+        tx.commit()
+    })();
+    let failed = committed.err().map(|e| {
+        tracing::warn!(error = %e, "conversation store: a write batch failed");
+        sql_error(path, &e)
+    });
+    // Ops not reached when the transaction could not even begin still get their answer.
+    for op in batch.drain(..) {
+        let placeholder = store_error(path, "the batch could not start".into());
+        answers.push(unreached(op, placeholder));
+    }
+    if failed.is_none() {
+        *shared.figures() = figures;
+    }
+    shared.cache_used.store(zen_os::ffi::sqlite_cache_used(conn), Ordering::Relaxed);
+    for answer in answers {
+        answer.send(failed.as_ref());
+    }
+}
+
+/// An op whose batch failed before it ran: its answer is the batch's error.
+fn unreached(op: Op, error: StoreError) -> Answer {
+    let e = || error.clone();
+    match op {
+        Op::Checkout { reply, .. } => Answer::Thread(reply, Err(e())),
+        Op::Append { reply, .. } => Answer::Append(reply, Err(e())),
+        Op::Cleanup { reply, .. } | Op::ReleaseMemory { reply } => Answer::Count(reply, Err(e())),
+        Op::Recent { reply, .. } => Answer::Recent(reply, Err(e())),
+    }
+}
+
+/// Run one op under its own savepoint: its failure rolls back only its own writes.
+fn run_one(
+    tx: &Transaction<'_>,
+    op: Op,
+    shared: &Shared,
+    limits: &StoreLimits,
+    path: &Path,
+    figures: &mut Figures,
+) -> Answer {
+    let before = figures.clone();
+    // A named savepoint through cached statements: parsed once, not per operation.
+    if let Err(e) = run_cached(tx, "SAVEPOINT op") {
+        return unreached(op, sql_error(path, &e));
+    }
+    let sp: &Connection = tx;
+    let pins = shared.pins().clone();
+    let answer = match op {
+        Op::Checkout {
+            id,
+            expired_before_ms,
+            reply,
+        } => {
+            let others = pins.get(&id).is_some_and(|n| *n > 1);
+            let r = reads::checkout(sp, id, expired_before_ms, others, figures);
+            Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
+        }
+        Op::Append { input, reply } => {
+            let r = ops::append(sp, input, limits, &pins, figures);
+            Answer::Append(reply, r.map_err(|e| sql_error(path, &e)))
+        }
+        Op::Cleanup {
+            force,
+            expired_before_ms,
+            reply,
+        } => {
+            let r = ops::cleanup(sp, force, expired_before_ms, limits, &pins, figures);
+            Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
+        }
+        Op::Recent {
+            limit,
+            query,
+            expired_before_ms,
+            reply,
+        } => {
+            let r = reads::recent(sp, limit, query.as_deref(), expired_before_ms);
+            Answer::Recent(reply, r.map_err(|e| sql_error(path, &e)))
+        }
+        Op::ReleaseMemory { reply } => {
+            let r = sp.execute_batch("PRAGMA shrink_memory").map(|_| 0);
+            Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
+        }
+    };
+    let ok = match &answer {
+        Answer::Thread(_, r) => r.is_ok(),
+        Answer::Append(_, r) => r.is_ok(),
+        Answer::Count(_, r) => r.is_ok(),
+        Answer::Recent(_, r) => r.is_ok(),
+    };
+    if !ok {
+        let _ = run_cached(tx, "ROLLBACK TO op");
+        *figures = before;
+    }
+    let _ = run_cached(tx, "RELEASE op");
+    answer
+}
+
+/// Run a statement that returns no rows, from the statement cache.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+

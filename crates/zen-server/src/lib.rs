@@ -1,0 +1,16 @@
+//! The MCP tool host behind `zen serve`. A call flows transport ([`serve`]) → the tool registry
+//! ([`tools`]) → a tool, which takes a permit from the pools ([`concurrency`]), reads and appends
+//! its thread ([`conversations`]) and asks a model ([`providers`]); [`metrics`] and [`memory`] see
+//! every call, and [`telemetry`] publishes the one Snapshot they make. [`config`] is the one place
+//! that knows the settings' names.
+
+pub mod concurrency;
+pub mod config;
+pub mod conversations;
+pub mod memory;
+pub mod metrics;
+pub mod providers;
+pub mod redis_connect;
+pub mod serve;
+pub mod telemetry;
+pub mod tools;

@@ -1,0 +1,198 @@
+//! Model providers behind one trait: the built-in simulated provider and OpenAI-compatible
+//! chat completions (OpenAI, OpenRouter, Gemini's compatible endpoint, custom/local servers).
+//! `registry` routes a model name to its provider; `resilience` adds retries and breakers.
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub mod openai_compat;
+pub mod registry;
+pub mod reply;
+pub mod resilience;
+pub mod retry;
+pub mod simulated;
+
+pub use registry::{Registry, Route};
+
+/// One message of the conversation sent to a model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Message {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// What was said.
+    pub content: String,
+}
+
+impl Message {
+    pub fn new(role: &str, content: impl Into<String>) -> Self {
+        Message {
+            role: role.to_string(),
+            content: content.into(),
+        }
+    }
+}
+
+/// A chat completion request, provider-neutral.
+#[derive(Debug, Clone)]
+pub struct CompletionRequest {
+    /// The provider's own model name (the routing prefix removed).
+    pub model: String,
+    /// The rebuilt conversation, oldest first, ending with the new user message.
+    pub messages: Vec<Message>,
+    /// Sampling temperature, 0..1.
+    pub temperature: Option<f64>,
+}
+
+/// A model's reply.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The reply text.
+    pub text: String,
+    /// Tokens the provider says the request used; none when it did not say.
+    pub usage: Option<Usage>,
+}
+
+/// Token counts of one completion, as OpenAI-compatible APIs report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// `usage.prompt_tokens`: the conversation sent.
+    pub prompt_tokens: u64,
+    /// `usage.completion_tokens`: the reply.
+    pub completion_tokens: u64,
+}
+
+/// What a model offers, for `listmodels` and routing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    /// The name a caller passes as `model`.
+    pub name: String,
+    /// Context window in tokens.
+    pub context_window: u64,
+    /// Longest reply in tokens.
+    pub max_output_tokens: u64,
+    /// Other names that route here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// Why a provider call failed. Messages name the provider and never contain an API key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    #[error("provider {provider} returned HTTP {status}: {message}")]
+    Status {
+        provider: &'static str,
+        status: u16,
+        message: String,
+        /// The provider's Retry-After, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    #[error("provider {provider} did not answer within {}", humantime::format_duration(*.after))]
+    Timeout {
+        provider: &'static str,
+        after: Duration,
+    },
+    #[error("provider {provider} could not be reached: {message}")]
+    Connect {
+        provider: &'static str,
+        message: String,
+    },
+    #[error("provider {provider} sent a reply zen could not read: {message}")]
+    BadReply {
+        provider: &'static str,
+        message: String,
+    },
+    #[error(
+        "provider {provider} is failing: its circuit breaker is open for another {}s after {failures} failures in a row (the last: {last_error}); retry later",
+        .retry_in.as_secs().max(1)
+    )]
+    CircuitOpen {
+        provider: &'static str,
+        failures: u32,
+        retry_in: Duration,
+        /// The error that opened the breaker, one line, cut short.
+        last_error: String,
+    },
+    /// The provider asked to wait longer than ZEN_MAX_RETRY_WAIT: failing now frees the
+    /// provider permit instead of holding it asleep.
+    #[error(
+        "rate limited by {provider}: it asks to retry after {} (more than ZEN_MAX_RETRY_WAIT={}); try again later",
+        zen_model::units::seconds(*.asked),
+        humantime::format_duration(*.max_wait)
+    )]
+    RetryTooLong {
+        /// Who asked.
+        provider: &'static str,
+        /// The wait its Retry-After asked for (saturated when absurd, e.g. `1e30`).
+        asked: Duration,
+        /// ZEN_MAX_RETRY_WAIT.
+        max_wait: Duration,
+    },
+}
+
+impl ProviderError {
+    /// Worth another attempt: rate limits, server errors, timeouts and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
+            ProviderError::Timeout { .. } | ProviderError::Connect { .. } => true,
+            ProviderError::BadReply { .. }
+            | ProviderError::CircuitOpen { .. }
+            | ProviderError::RetryTooLong { .. } => false,
+        }
+    }
+
+    /// Counts against the provider's health (a 4xx other than 429 is the caller's fault).
+    pub fn is_provider_fault(&self) -> bool {
+        self.is_retryable() || matches!(self, ProviderError::BadReply { .. })
+    }
+
+    /// A low-cardinality name of the failure (OpenTelemetry's error.type).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ProviderError::Status { .. } => "http_status",
+            ProviderError::Timeout { .. } => "timeout",
+            ProviderError::Connect { .. } => "connect",
+            ProviderError::BadReply { .. } => "bad_reply",
+            ProviderError::CircuitOpen { .. } => "circuit_open",
+            ProviderError::RetryTooLong { .. } => "retry_too_long",
+        }
+    }
+
+    /// How long the provider asked us to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ProviderError::Timeout { .. })
+    }
+}
+
+/// A model provider.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Short name: `simulated`, `openai`, `openrouter`, `gemini`, `custom`.
+    fn name(&self) -> &'static str;
+    /// Models offered, for `listmodels` and routing.
+    fn models(&self) -> &[ModelInfo];
+    /// True if any model name routes here (beyond the listed ones, e.g. `gpt-*`).
+    fn accepts(&self, model: &str) -> bool {
+        self.models()
+            .iter()
+            .any(|m| m.name == model || m.aliases.iter().any(|a| a == model))
+    }
+    /// The canonical name for a model or alias.
+    fn canonical(&self, model: &str) -> String {
+        self.models()
+            .iter()
+            .find(|m| m.aliases.iter().any(|a| a == model))
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| model.to_string())
+    }
+    /// One attempt at a completion. Dropping the future aborts the request.
+    async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;
+}

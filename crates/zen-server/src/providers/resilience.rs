@@ -1,0 +1,361 @@
+//! Provider calls that survive a flaky provider: a per-attempt timeout and a circuit breaker
+//! per provider (closed → open → half-open) so a failing provider fails fast instead of piling
+//! up calls behind it. Retries around attempts are in `retry`.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Completion, CompletionRequest, Provider, ProviderError};
+use crate::config::BreakerSpec;
+use zen_model::snapshot::{BreakerState, BreakerStats};
+
+/// The most of the opening error a refusal quotes, in characters.
+const LAST_ERROR_CHARS: usize = 200;
+
+/// `last_error` is the error that opened the breaker, quoted when a call is refused, so the
+/// caller learns why without digging through logs.
+#[derive(Debug)]
+enum State {
+    /// Calls flow; `failures` in a row so far.
+    Closed { failures: u32 },
+    /// Calls fail fast until `until`.
+    Open {
+        until: Instant,
+        failures: u32,
+        last_error: Arc<str>,
+    },
+    /// One trial call is allowed through; its result closes or reopens the breaker.
+    HalfOpen {
+        trial_in_flight: bool,
+        last_error: Arc<str>,
+    },
+}
+
+/// One provider's circuit breaker.
+#[derive(Debug)]
+pub struct Breaker {
+    /// Provider name, for error messages.
+    provider: &'static str,
+    /// Failures that open it and how long it stays open.
+    spec: BreakerSpec,
+    /// The state machine; a mutex because transitions read and write several fields at once.
+    state: Mutex<State>,
+    /// Times it opened, for the snapshot and /metrics.
+    opened_total: AtomicU64,
+    /// Every state change, so a reader notices flapping between two snapshots.
+    transitions_total: AtomicU64,
+    /// Calls refused while open.
+    short_circuited_total: AtomicU64,
+}
+
+impl Breaker {
+    pub fn new(provider: &'static str, spec: BreakerSpec) -> Self {
+        Breaker {
+            provider,
+            spec,
+            state: Mutex::new(State::Closed { failures: 0 }),
+            opened_total: AtomicU64::new(0),
+            transitions_total: AtomicU64::new(0),
+            short_circuited_total: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// May a call go to the provider now? `Ok(true)`: yes, as the half-open trial (its result
+    /// alone decides the state); `Ok(false)`: yes, as an ordinary call.
+    pub fn admit(&self) -> Result<bool, ProviderError> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        match &mut *state {
+            State::Closed { .. } => Ok(false),
+            State::Open {
+                until, last_error, ..
+            } if now >= *until => {
+                let last_error = last_error.clone();
+                *state = State::HalfOpen {
+                    trial_in_flight: true,
+                    last_error,
+                };
+                self.transitions_total.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    provider = self.provider,
+                    "circuit breaker half-open: one trial call"
+                );
+                Ok(true)
+            }
+            State::HalfOpen {
+                trial_in_flight, ..
+            } if !*trial_in_flight => {
+                *trial_in_flight = true;
+                Ok(true)
+            }
+            State::Open {
+                until,
+                failures,
+                last_error,
+            } => Err(self.refuse(*failures, until.saturating_duration_since(now), last_error)),
+            State::HalfOpen { last_error, .. } => {
+                Err(self.refuse(self.spec.failures, Duration::ZERO, last_error))
+            }
+        }
+    }
+
+    /// The error for a call refused while open (or while the half-open trial is out).
+    fn refuse(&self, failures: u32, retry_in: Duration, last_error: &str) -> ProviderError {
+        self.short_circuited_total.fetch_add(1, Ordering::Relaxed);
+        ProviderError::CircuitOpen {
+            provider: self.provider,
+            failures,
+            retry_in,
+            last_error: last_error.to_string(),
+        }
+    }
+
+    /// Record an attempt's result (only provider faults count as failures). `trial`: the
+    /// attempt was admitted as the half-open trial.
+    pub fn record(&self, result: &Result<Completion, ProviderError>, trial: bool) {
+        let fault = result.as_ref().err().filter(|e| e.is_provider_fault());
+        let mut state = self.lock();
+        let next = match (&*state, fault) {
+            // A call admitted before the breaker opened finished late, while the trial is out:
+            // only the trial decides.
+            (State::HalfOpen { .. }, _) if !trial => return,
+            (State::Closed { .. }, None) => State::Closed { failures: 0 },
+            (State::Closed { failures }, Some(e)) if failures + 1 >= self.spec.failures => {
+                self.open(failures + 1, e)
+            }
+            (State::Closed { failures }, Some(_)) => State::Closed {
+                failures: failures + 1,
+            },
+            (State::HalfOpen { .. }, None) => {
+                tracing::info!(
+                    provider = self.provider,
+                    "circuit breaker closed: trial call succeeded"
+                );
+                self.transitions_total.fetch_add(1, Ordering::Relaxed);
+                State::Closed { failures: 0 }
+            }
+            (State::HalfOpen { .. }, Some(e)) => self.open(self.spec.failures, e),
+            // A call admitted before the breaker opened finished late: the state stands.
+            (State::Open { .. }, _) => return,
+        };
+        *state = next;
+    }
+
+    /// A call admitted as the half-open trial was abandoned (cancelled): let another try.
+    pub fn release_trial(&self) {
+        if let State::HalfOpen {
+            trial_in_flight, ..
+        } = &mut *self.lock()
+        {
+            *trial_in_flight = false;
+        }
+    }
+
+    fn open(&self, failures: u32, error: &ProviderError) -> State {
+        self.opened_total.fetch_add(1, Ordering::Relaxed);
+        self.transitions_total.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            provider = self.provider,
+            failures,
+            open_for = ?self.spec.open_for,
+            %error,
+            "circuit breaker opened"
+        );
+        State::Open {
+            until: Instant::now() + self.spec.open_for,
+            failures,
+            last_error: one_line(&error.to_string(), LAST_ERROR_CHARS).into(),
+        }
+    }
+
+    pub fn stats(&self) -> BreakerStats {
+        let state = self.lock();
+        let (public, failures) = match *state {
+            State::Closed { failures } => (BreakerState::Closed, failures),
+            State::Open {
+                failures, until, ..
+            } if Instant::now() < until => (BreakerState::Open, failures),
+            // Past its open time it will admit the next call: show it as half-open already.
+            State::Open { failures, .. } => (BreakerState::HalfOpen, failures),
+            State::HalfOpen { .. } => (BreakerState::HalfOpen, self.spec.failures),
+        };
+        BreakerStats {
+            state: public,
+            consecutive_failures: failures,
+            failure_threshold: self.spec.failures,
+            open_for_secs: self.spec.open_for.as_secs_f64(),
+            opened_total: self.opened_total.load(Ordering::Relaxed),
+            transitions_total: self.transitions_total.load(Ordering::Relaxed),
+            short_circuited_total: self.short_circuited_total.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Releases a half-open trial slot if the attempt is dropped before it records a result.
+struct TrialGuard<'a> {
+    breaker: &'a Breaker,
+    armed: bool,
+}
+
+impl Drop for TrialGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.breaker.release_trial();
+        }
+    }
+}
+
+/// An error as one line of at most `max` characters. Provider errors are already scrubbed of
+/// API keys where they are made; this keeps a multi-line or huge body out of a refusal.
+fn one_line(text: &str, max: usize) -> String {
+    let mut line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max + 1)
+        .collect();
+    if line.chars().count() > max {
+        line = line.chars().take(max).collect();
+        line.push('…');
+    }
+    line
+}
+
+/// One attempt: breaker admission, the provider call under a timeout, the breaker's record.
+pub(super) async fn attempt(
+    provider: &dyn Provider,
+    breaker: &Breaker,
+    request: &CompletionRequest,
+    timeout: Duration,
+) -> Result<Completion, ProviderError> {
+    let trial = breaker.admit()?;
+    // Only the trial holds the half-open slot, so only the trial gives it back.
+    let mut guard = TrialGuard {
+        breaker,
+        armed: trial,
+    };
+    let result = match tokio::time::timeout(timeout, provider.complete(request)).await {
+        Ok(result) => result,
+        Err(_) => Err(ProviderError::Timeout {
+            provider: provider.name(),
+            after: timeout,
+        }),
+    };
+    guard.armed = false;
+    breaker.record(&result, trial);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fail() -> Result<Completion, ProviderError> {
+        Err(ProviderError::Status {
+            provider: "simulated",
+            status: 500,
+            message: "boom".into(),
+            retry_after: None,
+        })
+    }
+
+    fn ok() -> Result<Completion, ProviderError> {
+        Ok(Completion {
+            text: "hi".into(),
+            usage: None,
+        })
+    }
+
+    fn breaker() -> Breaker {
+        Breaker::new(
+            "simulated",
+            BreakerSpec {
+                failures: 2,
+                open_for: Duration::from_secs(30),
+            },
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_half_open_trial_decides_and_only_it_frees_its_slot() {
+        let b = breaker();
+        // A call admitted while closed, still out when the breaker opens.
+        assert!(!b.admit().unwrap());
+        for _ in 0..2 {
+            assert!(!b.admit().unwrap());
+            b.record(&fail(), false);
+        }
+        assert_eq!(b.stats().state, BreakerState::Open);
+        assert!(matches!(b.admit(), Err(ProviderError::CircuitOpen { .. })));
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(
+            b.admit().unwrap(),
+            "the first call after open_for is the trial"
+        );
+        assert!(b.admit().is_err(), "one trial at a time");
+        // The early call finishes late: it neither closes nor reopens the breaker...
+        b.record(&ok(), false);
+        assert_eq!(b.stats().state, BreakerState::HalfOpen);
+        b.record(&fail(), false);
+        assert_eq!(b.stats().state, BreakerState::HalfOpen);
+        assert!(b.admit().is_err(), "...nor frees the trial's slot");
+        // The trial's success closes it.
+        b.record(&ok(), true);
+        assert_eq!(b.stats().state, BreakerState::Closed);
+        assert_eq!(b.stats().opened_total, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandoned_trial_lets_the_next_call_try_and_a_failed_trial_reopens() {
+        let b = breaker();
+        for _ in 0..2 {
+            b.admit().unwrap();
+            b.record(&fail(), false);
+        }
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.admit().unwrap());
+        b.release_trial(); // what TrialGuard does when the trial is cancelled
+        assert!(b.admit().unwrap(), "the next call becomes the trial");
+        b.record(&fail(), true);
+        assert_eq!(b.stats().state, BreakerState::Open);
+        assert_eq!(b.stats().opened_total, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_names_the_error_that_opened_it() {
+        let b = breaker();
+        let long = format!("first line\nsecond {}", "x".repeat(1000));
+        for message in ["an older error", long.as_str()] {
+            b.admit().unwrap();
+            b.record(
+                &Err(ProviderError::Status {
+                    provider: "simulated",
+                    status: 503,
+                    message: message.into(),
+                    retry_after: None,
+                }),
+                false,
+            );
+        }
+        let refused = b.admit().unwrap_err().to_string();
+        assert!(
+            refused
+                .contains("(the last: provider simulated returned HTTP 503: first line second xxx"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("older") && !refused.contains('\n'),
+            "{refused}"
+        );
+        assert!(refused.len() < 400, "cut short: {} bytes", refused.len());
+        // Still named while the half-open trial is out.
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.admit().unwrap());
+        assert!(b.admit().unwrap_err().to_string().contains("HTTP 503"));
+    }
+}

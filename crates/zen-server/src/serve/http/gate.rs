@@ -1,0 +1,243 @@
+//! What zen checks on an HTTP request before rmcp sees it. rmcp answers a body that is not
+//! JSON-RPC with 415 and a text line, counts nothing, and opens a session for every
+//! `initialize` however many are open; this gate instead
+//! - reads the body once under ZEN_MAX_MESSAGE_BYTES (413 above it, counted as oversized),
+//! - answers a malformed body with 400 and a JSON-RPC parse or invalid-request error, counted,
+//! - refuses an `initialize` with 503 while ZEN_MAX_SESSIONS sessions are open, counted,
+//! - answers a session DELETE with 200 instead of 202, which clients warn about,
+//! - answers a request with one `application/json` message when the client accepts it
+//!   (unless ZEN_SSE_REPLIES), see [`super::json`], and serves a plain tools/call itself,
+//!   see [`super::direct`];
+//! - keeps each session's idle clock, see [`super::sessions`].
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, JsonRpcMessage};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use serde_json::{Value, json};
+
+use super::direct::{Direct, PlainCall, SESSION_HEADER};
+use super::json::{self, Accepts};
+use super::sessions::SessionClock;
+use crate::serve::server::Server;
+
+/// The gate's state: where to count, what to cap.
+pub struct Gate {
+    /// Metrics for what the gate refuses.
+    pub server: Arc<Server>,
+    /// rmcp's session table, read for its size.
+    pub sessions: Arc<LocalSessionManager>,
+    /// ZEN_MAX_SESSIONS.
+    pub max_sessions: usize,
+    /// ZEN_MAX_MESSAGE_BYTES.
+    pub max_body: usize,
+    /// Answer a one-message reply as JSON when the client accepts it (not ZEN_SSE_REPLIES).
+    pub json_replies: bool,
+    /// tools/call served without rmcp's session layer (with JSON replies only).
+    pub direct: Direct,
+    /// Each session's last use, for ZEN_SESSION_IDLE.
+    pub clock: Arc<SessionClock>,
+    /// ZEN_HTTP_STATELESS: no sessions; every tools/call may take the direct path.
+    pub stateless: bool,
+}
+
+/// The middleware: checks POST bodies and the session cap, fixes DELETE's status.
+pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    match *request.method() {
+        Method::POST if is_json(&request) => gate.post(request, next).await,
+        Method::DELETE => {
+            gate.known_session(request.headers()).await;
+            let mut response = next.run(request).await;
+            if response.status() == StatusCode::ACCEPTED {
+                *response.status_mut() = StatusCode::OK;
+            }
+            response
+        }
+        // Anything else (a wrong content type included) is rmcp's to answer.
+        _ => {
+            gate.known_session(request.headers()).await;
+            next.run(request).await
+        }
+    }
+}
+
+impl Gate {
+    async fn post(&self, request: Request, next: Next) -> Response {
+        let (mut parts, body) = request.into_parts();
+        let bytes = match self.read_body(body).await {
+            Ok(bytes) => bytes,
+            Err(response) => return response,
+        };
+        let session = self.known_session(&parts.headers).await;
+        let accepts = Accepts::of(&parts.headers);
+        // The hot path: a plain tools/call on a known session (or, stateless, on none),
+        // answered by zen itself.
+        let direct_ok = match &session {
+            Some(_) => true,
+            None => self.stateless && !parts.headers.contains_key(SESSION_HEADER),
+        };
+        if direct_ok
+            && self.json_replies
+            && accepts.json
+            && self.direct.headers_are_plain(&parts.headers)
+            && let Some(call) = PlainCall::parse(&bytes)
+        {
+            return self.direct.call(session.clone(), call, accepts.sse).await;
+        }
+        let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
+            Ok(message) => message,
+            Err(err) => return self.malformed(&bytes, err),
+        };
+        let new_session = !parts.headers.contains_key(SESSION_HEADER);
+        if new_session && let Some(refusal) = self.session_refusal(&message).await {
+            return refusal;
+        }
+        if let Some(session) = &session
+            && self.direct.cancel(session, &message)
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        if !self.json_replies || !accepts.json {
+            return next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+        }
+        if !accepts.sse {
+            // rmcp refuses a client that does not list SSE; zen answers it with JSON instead.
+            parts.headers.insert(header::ACCEPT, json::both());
+        }
+        let is_request = matches!(message, JsonRpcMessage::Request(_));
+        let response = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        match is_request {
+            true => json::reply_as_json(response, accepts.sse).await,
+            false => response,
+        }
+    }
+
+    /// The session the request names, if rmcp has it; its idle clock restarts.
+    async fn known_session(&self, headers: &axum::http::HeaderMap) -> Option<Arc<str>> {
+        let named = headers.get(SESSION_HEADER)?.to_str().ok()?;
+        let session = self
+            .sessions
+            .sessions
+            .read()
+            .await
+            .get_key_value(named)?
+            .0
+            .clone();
+        self.clock.touch(&session);
+        Some(session)
+    }
+
+    /// The whole body, or the reply to a body over the limit or cut short.
+    async fn read_body(&self, body: Body) -> Result<Bytes, Response> {
+        match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => {
+                self.server.context.metrics.count_oversized();
+                let text = format!(
+                    "zen: request body over the {} byte limit (ZEN_MAX_MESSAGE_BYTES); put large \
+                     content in files\n",
+                    self.max_body
+                );
+                Err((StatusCode::PAYLOAD_TOO_LARGE, text).into_response())
+            }
+            Err(err) => {
+                let text = format!("zen: could not read the request body ({err}); send it again\n");
+                Err((StatusCode::BAD_REQUEST, text).into_response())
+            }
+        }
+    }
+
+    /// 400 with a JSON-RPC error; an unknown notification is ignored, as on stdio.
+    fn malformed(&self, bytes: &[u8], err: serde_json::Error) -> Response {
+        let value = serde_json::from_slice::<Value>(bytes).ok();
+        let id = value.as_ref().and_then(|v| v.get("id")).cloned();
+        if value
+            .as_ref()
+            .is_some_and(|v| v.get("method").is_some() && id.is_none())
+        {
+            tracing::debug!(%err, "ignoring a notification zen does not know");
+            return StatusCode::ACCEPTED.into_response();
+        }
+        self.server.context.metrics.count_malformed();
+        tracing::warn!(%err, "malformed JSON-RPC body over HTTP");
+        let (code, message) = match value {
+            None => (
+                ErrorCode::PARSE_ERROR,
+                format!("not valid JSON ({err}); send one JSON-RPC message per request"),
+            ),
+            Some(_) => (
+                ErrorCode::INVALID_REQUEST,
+                format!("invalid JSON-RPC request: {err}"),
+            ),
+        };
+        rpc_error(StatusCode::BAD_REQUEST, code, &message, id)
+    }
+
+    /// 503 when an `initialize` would open a session past ZEN_MAX_SESSIONS.
+    async fn session_refusal(&self, message: &ClientJsonRpcMessage) -> Option<Response> {
+        let JsonRpcMessage::Request(request) = message else {
+            return None;
+        };
+        if !matches!(request.request, ClientRequest::InitializeRequest(_)) {
+            return None;
+        }
+        // Concurrent initializes may pass together: the overshoot is at most the connections
+        // in flight, which ZEN_MAX_CONNECTIONS bounds.
+        let open = self.sessions.sessions.read().await.len();
+        if open < self.max_sessions {
+            return None;
+        }
+        self.server.context.metrics.count_refused_session();
+        tracing::warn!(
+            open,
+            "refusing a new HTTP session: ZEN_MAX_SESSIONS reached"
+        );
+        let message = format!(
+            "zen has {open} open sessions, its limit (ZEN_MAX_SESSIONS={}): retry later, reuse \
+             an existing session, or raise ZEN_MAX_SESSIONS. Idle sessions close after \
+             ZEN_SESSION_IDLE",
+            self.max_sessions
+        );
+        let id = serde_json::to_value(&request.id).ok();
+        Some(rpc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::INTERNAL_ERROR,
+            &message,
+            id,
+        ))
+    }
+}
+
+/// Is the body declared JSON? (Other content types get rmcp's 415.)
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A JSON-RPC error reply with an HTTP status.
+fn rpc_error(status: StatusCode, code: ErrorCode, message: &str, id: Option<Value>) -> Response {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": id.unwrap_or(Value::Null),
+        "error": {"code": code.0, "message": message},
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}

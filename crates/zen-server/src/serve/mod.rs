@@ -1,0 +1,123 @@
+//! `zen serve`: the MCP tool host, over stdio (the default) or streamable HTTP.
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use rmcp::ServiceExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub mod handler;
+pub mod http;
+pub mod server;
+pub mod stdio;
+
+pub use crate::tools::TransportInfo;
+pub use handler::SessionHandler;
+pub use server::Server;
+
+use crate::config::ServeConfig;
+
+/// Run the host until stdin closes or `shutdown` fires, then drain in-flight calls.
+pub async fn run(
+    config: ServeConfig,
+    shutdown: CancellationToken,
+    otel: Option<crate::telemetry::otel::Otel>,
+) -> Result<()> {
+    let http_addr = config.transport.http;
+    if let Some(addr) = http_addr {
+        http::check_bind(
+            addr,
+            config.transport.allow_remote,
+            config.transport.auth_token.as_deref(),
+        )?;
+    }
+    // A file-size limit (RLIMIT_FSIZE) must fail a write, not kill zen: with SIGXFSZ ignored the
+    // store's write returns an error, the call fails clearly and zen keeps serving.
+    zen_os::ffi::ignore_file_size_signal();
+    let server = Server::new(config)?;
+    let listener = match http_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            server.context.set_transport(TransportInfo {
+                kind: "http",
+                endpoint: Some(format!("http://{local}/mcp")),
+            });
+            Some(listener)
+        }
+        None => {
+            server.context.set_transport(TransportInfo {
+                kind: "stdio",
+                endpoint: None,
+            });
+            None
+        }
+    };
+    // Background work outlives the shutdown signal: it must keep going while calls drain.
+    let background = CancellationToken::new();
+    let _stop_background = background.clone().drop_guard();
+    server.spawn_background(&background);
+    let _telemetry = start_telemetry(&server, &background).await?;
+    let otel = otel.map(|mut otel| {
+        otel.start_metrics(server.context.clone());
+        otel
+    });
+    let served = match listener {
+        Some(listener) => http::serve(listener, server, shutdown).await,
+        None => serve_stdio(server, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+    };
+    // After the drain: the last calls' spans and figures go out before zen exits.
+    if let Some(otel) = otel {
+        otel.shutdown().await;
+    }
+    served
+}
+
+
+/// Open the telemetry listener unless --no-telemetry; dropping the result removes the
+/// discovery file.
+async fn start_telemetry(
+    server: &Server,
+    shutdown: &CancellationToken,
+) -> Result<Option<crate::telemetry::Telemetry>> {
+    let cfg = &server.context.config.transport;
+    if cfg.no_telemetry {
+        return Ok(None);
+    }
+    let source: crate::telemetry::Source = server.context.clone();
+    let telemetry =
+        crate::telemetry::start(cfg.telemetry, cfg.runtime_dir.as_deref(), source, shutdown)
+            .await?;
+    Ok(Some(telemetry))
+}
+
+/// Serve one MCP session over a reader/writer pair (stdin/stdout, or pipes in tests).
+pub async fn serve_stdio<R, W>(
+    server: Arc<Server>,
+    reader: R,
+    writer: W,
+    shutdown: CancellationToken,
+) -> Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let transport = stdio::StdioTransport::new(reader, writer, server.clone(), shutdown);
+    let running = match SessionHandler::new(server).serve(transport).await {
+        Ok(running) => running,
+        Err(err) => {
+            // A client that leaves before initializing is not a server failure.
+            tracing::info!("session ended before initialization: {err}");
+            return Ok(());
+        }
+    };
+    let reason = running
+        .waiting()
+        .await
+        .context("the MCP session task failed")?;
+    tracing::info!(?reason, "session ended");
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The telemetry listener `zen serve` opens on loopback whatever its transport:
+//! `GET /snapshot` (the Snapshot as JSON) and `GET /metrics` (Prometheus text rendered from the
+//! same Snapshot), announced in a discovery file so `zen top` and `zen soak` can find it.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub mod otel;
+pub mod prometheus;
+
+use zen_model::snapshot::SnapshotSource;
+use zen_os::discovery::{self, Discovery, DiscoveryInfo};
+
+/// The figures telemetry serves: whatever can produce a snapshot (the server, in zen serve).
+pub type Source = Arc<dyn SnapshotSource>;
+
+/// A running telemetry listener; dropping it removes the discovery file.
+pub struct Telemetry {
+    /// Removed on drop (and so on exit).
+    _discovery: Option<Discovery>,
+}
+
+/// Open the listener on `addr` (loopback only) and write the discovery file in `runtime_dir`
+/// (or the default runtime directory).
+pub async fn start(
+    addr: SocketAddr,
+    runtime_dir: Option<&std::path::Path>,
+    source: Source,
+    shutdown: &CancellationToken,
+) -> Result<Telemetry> {
+    if !addr.ip().is_loopback() {
+        bail!(
+            "--telemetry {addr} is not a loopback address: the telemetry listener only serves this machine"
+        );
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot open the telemetry listener on {addr}"))?;
+    let addr = listener.local_addr()?;
+    let server = source.snapshot().server;
+    let router = router(source);
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(err) = served {
+            tracing::warn!(%err, "telemetry listener stopped");
+        }
+    });
+    let info = DiscoveryInfo {
+        pid: server.pid,
+        telemetry_url: format!("http://{addr}"),
+        transport: server.transport,
+        endpoint: server.endpoint,
+        version: server.version,
+        started_at_ms: server.started_at_ms,
+    };
+    let dir = discovery::runtime_dir(runtime_dir);
+    let discovery = match Discovery::write(&dir, &info) {
+        Ok(d) => Some(d),
+        Err(err) => {
+            tracing::warn!(
+                "no discovery file ({err:#}); `zen top --url {}` still works",
+                info.telemetry_url
+            );
+            None
+        }
+    };
+    tracing::info!(url = %info.telemetry_url, "telemetry: /snapshot and /metrics");
+    Ok(Telemetry {
+        _discovery: discovery,
+    })
+}
+
+/// The telemetry routes.
+pub fn router(source: Source) -> axum::Router {
+    axum::Router::new()
+        .route("/", get(index))
+        .route("/snapshot", get(snapshot))
+        .route("/metrics", get(metrics))
+        .with_state(source)
+}
+
+async fn index() -> &'static str {
+    "zen telemetry: GET /snapshot (JSON), GET /metrics (Prometheus text)\n"
+}
+
+async fn snapshot(State(source): State<Source>) -> impl IntoResponse {
+    axum::Json(source.snapshot())
+}
+
+async fn metrics(State(source): State<Source>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+        prometheus::render(&source.snapshot()),
+    )
+}

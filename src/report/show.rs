@@ -1,7 +1,0 @@
-//! `zen report show`: the text report again, by the same renderer `zen stress` prints with.
-use crate::load::report::Report;
-
-/// The text report of a JSON report, exactly as the run printed it.
-pub fn text(report: &Report) -> String {
-    crate::load::render::render(report)
-}
