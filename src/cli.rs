@@ -95,4 +95,3 @@ pub fn parse() -> Result<Cli, clap::Error> {
     let _ = dotenvy::dotenv();
     Cli::try_parse()
 }
-

@@ -51,7 +51,7 @@ fn filter(level: &str) -> Result<EnvFilter> {
     };
     // rmcp logs every request at info; keep it at warn unless the user names it.
     let directive = if level.contains('=') || level.contains(',') {
-        level.to_string()
+        expand_zen_target(level)
     } else if LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()) {
         format!("{level},rmcp=warn")
     } else {
@@ -70,9 +70,57 @@ fn filter(level: &str) -> Result<EnvFilter> {
     })
 }
 
+/// zen's code lives in several crates (`zen_server`, `zen_load`, …), so its log targets are theirs:
+/// a directive for `zen` (or `zen::serve`) applies to every zen crate (or to `zen_server::serve`),
+/// as users of a one-crate zen wrote it.
+fn expand_zen_target(filter: &str) -> String {
+    const CRATES: [&str; 6] = [
+        "zen",
+        "zen_server",
+        "zen_load",
+        "zen_top",
+        "zen_model",
+        "zen_os",
+    ];
+    let directives = filter.split(',').map(str::trim).filter(|d| !d.is_empty());
+    directives
+        .flat_map(|d| {
+            let (target, level) = d.split_once('=').map_or((d, None), |(t, l)| (t, Some(l)));
+            let with = |t: &str| level.map_or_else(|| t.to_string(), |l| format!("{t}={l}"));
+            if target == "zen" {
+                CRATES.iter().map(|c| with(c)).collect::<Vec<_>>()
+            } else if let Some(module) = target.strip_prefix("zen::") {
+                let top = module.split("::").next().unwrap_or("");
+                let owner = match top {
+                    "stress" | "soak" | "report" | "load" => "zen_load",
+                    "top" => "zen_top",
+                    "snapshot" => "zen_model",
+                    _ => "zen_server",
+                };
+                vec![with(&format!("{owner}::{module}"))]
+            } else {
+                vec![d.to_string()]
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::filter;
+    use super::{expand_zen_target, filter};
+
+    #[test]
+    fn a_directive_for_zen_covers_every_zen_crate() {
+        let text = expand_zen_target("zen=debug,rmcp=warn");
+        assert!(text.contains("zen_server=debug") && text.contains("zen_load=debug"));
+        assert!(text.ends_with("rmcp=warn"), "{text}");
+        assert_eq!(
+            expand_zen_target("zen::serve=trace"),
+            "zen_server::serve=trace"
+        );
+        assert_eq!(expand_zen_target("warn,hyper=info"), "warn,hyper=info");
+    }
 
     #[test]
     fn a_lone_word_that_is_not_a_level_is_refused_rather_than_silencing_every_log() {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    zen_os::tls::use_ring();
     let cli = match zen::cli::parse() {
         Ok(cli) => cli,
         Err(err) => {

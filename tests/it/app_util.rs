@@ -47,8 +47,8 @@ pub fn breaker_never_opens() -> NameMap<BreakerSpec> {
     )])
 }
 
-pub fn app(config: ServeConfig) -> Arc<Server> {
-    Server::new(config).expect("Server::new")
+pub async fn app(config: ServeConfig) -> Arc<Server> {
+    Server::new(config).await.expect("Server::new")
 }
 
 /// One tools/call through the Server, with a token nobody cancels.

@@ -29,7 +29,7 @@ fn manifest(name: &str) -> toml::Table {
         "zen" => root().join("Cargo.toml"),
         crate_name => root().join("crates").join(crate_name).join("Cargo.toml"),
     };
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.parse().unwrap()
 }
 

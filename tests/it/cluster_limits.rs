@@ -55,9 +55,10 @@ async fn a_limit_of_10_holds_across_two_instances_under_60_calls() {
         "the limit was barely used: {}",
         provider.peak()
     );
-    // Six waves of 200 ms: not fewer (the limit held), not many more (nobody sat idle).
+    // Six waves of 200 ms: not fewer (the limit held). That nobody sat idle is the peak above;
+    // the upper bound only catches a stall (5x the ideal, room for a loaded machine).
     assert!(wall >= Duration::from_millis(1150), "{wall:?}");
-    assert!(wall < Duration::from_millis(3000), "{wall:?}");
+    assert!(wall < Duration::from_millis(6000), "{wall:?}");
     let snap = snapshot(&b.client).await;
     assert_eq!(
         snap["limits"]["backend"],
@@ -93,9 +94,13 @@ async fn a_quiet_instance_is_not_starved_by_a_busy_one() {
     let ((), waited) = tokio::join!(flood, one);
     let flood_took = started.elapsed();
     eprintln!("the quiet instance's call took {waited:?} while the flood took {flood_took:?}");
-    // Its ticket is older than the busy instance's next ones: served within about a wave.
-    assert!(waited < Duration::from_millis(900), "starved: {waited:?}");
+    // Its ticket is older than the busy instance's next ones: served within about a wave, so
+    // long before the flood's ten waves are over (a ratio, so a slow machine slows both).
     assert!(flood_took >= Duration::from_millis(1900), "{flood_took:?}");
+    assert!(
+        waited < flood_took / 3,
+        "starved: {waited:?} of {flood_took:?}"
+    );
     assert!(provider.peak() <= 2, "{}", provider.peak());
 }
 
@@ -132,9 +137,10 @@ async fn a_killed_instance_gives_its_leases_back_within_the_lease_time() {
         took >= Duration::from_millis(1000),
         "B did not wait for A's leases: {took:?}"
     );
+    // Bounded by the lease (2 s) plus the keeper's tick and a loaded machine's slack.
     assert!(
-        took < Duration::from_millis(3000),
-        "longer than the lease time: {took:?}"
+        took < Duration::from_millis(5000),
+        "much longer than the lease time: {took:?}"
     );
 }
 
@@ -173,7 +179,7 @@ async fn a_call_past_the_queue_timeout_in_the_cluster_queue_is_answered_busy() {
         "{message}"
     );
     assert!(
-        took >= Duration::from_millis(450) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(450) && took < Duration::from_secs(5),
         "{took:?}"
     );
     // B's snapshot shows A's lease once B's keeper has read the cluster (each second).

@@ -17,7 +17,7 @@ use crate::app_util::{
 async fn provider_limit_5_keeps_100_calls_to_5_in_flight_in_exact_waves() {
     let mut c = config(100);
     c.limits.provider_limits = name_map(&[("simulated", 5)]);
-    let app = app(c);
+    let app = app(c).await;
     let started = Instant::now();
     let calls: Vec<_> = (0..100)
         .map(|i| {
@@ -58,7 +58,7 @@ async fn global_limit_50_admits_exactly_50_of_200_calls_and_loses_none() {
     c.limits.max_concurrent_requests = 50;
     // A provider pool wider than the global one: only the global pool limits.
     c.limits.provider_limits = name_map(&[("simulated", 500)]);
-    let app = app(c);
+    let app = app(c).await;
     let calls: Vec<_> = (0..200)
         .map(|i| {
             let app = app.clone();
@@ -107,7 +107,7 @@ async fn permits_come_back_after_provider_errors() {
     let mut c = config(50);
     c.limits.provider_limits = name_map(&[("simulated", 5)]);
     c.sim.sim_error_rate = 1.0;
-    let app = app(c);
+    let app = app(c).await;
     let texts = run_failing_calls(&app).await;
     // Retried 500s, then the breaker opens and the rest fail fast: provider errors all.
     assert!(
@@ -130,7 +130,7 @@ async fn permits_come_back_after_provider_timeouts() {
     c.providers.provider_timeouts = name_map(&[("simulated", DurationArg(Duration::from_secs(2)))]);
     // Keep the breaker closed so every call really waits for its timeouts.
     c.providers.breakers = breaker_never_opens();
-    let app = app(c);
+    let app = app(c).await;
     let started = Instant::now();
     let texts = run_failing_calls(&app).await;
     assert!(
@@ -189,7 +189,7 @@ async fn regression_cancelled_waiters_never_start_a_provider_request() {
     let mut c = config(60_000);
     c.limits.max_concurrent_requests = 4;
     c.limits.provider_limits = name_map(&[("simulated", 2)]);
-    let app = app(c);
+    let app = app(c).await;
     let calls = place_eight_calls(&app).await;
     for (ct, _) in &calls {
         ct.cancel();
@@ -219,7 +219,7 @@ async fn permits_come_back_when_the_call_future_is_dropped() {
     let mut c = config(60_000);
     c.limits.max_concurrent_requests = 4;
     c.limits.provider_limits = name_map(&[("simulated", 2)]);
-    let app = app(c);
+    let app = app(c).await;
     let calls = place_eight_calls(&app).await;
     for (_, call) in calls {
         call.abort(); // drops the call_tool future wherever it is
@@ -240,7 +240,7 @@ async fn a_queue_timeout_is_a_busy_tool_error_counted_as_rejected() {
     let mut c = config(10_000);
     c.limits.max_concurrent_requests = 1;
     c.limits.queue_timeout = Duration::from_secs(1);
-    let app = app(c);
+    let app = app(c).await;
     let started = Instant::now();
     let holder = {
         let app = app.clone();
@@ -316,7 +316,7 @@ async fn a_provider_queue_timeout_names_the_provider_pool() {
     let mut c = config(10_000);
     c.limits.provider_limits = name_map(&[("simulated", 1)]);
     c.limits.queue_timeout = Duration::from_millis(500);
-    let app = app(c);
+    let app = app(c).await;
     let holder = {
         let app = app.clone();
         tokio::spawn(async move { chat(&app, "holds the provider").await })
@@ -356,7 +356,7 @@ async fn a_client_dropping_a_call_releases_its_permits_in_the_real_server() {
     };
     tokio::select! {
         _ = call(client, "chat", json!({"prompt": "never answered"})) => panic!("the call should hang"),
-        _ = wait_for("the call inside the provider", Duration::from_secs(10), async || in_provider(&snapshot(client).await)) => {}
+        () = wait_for("the call inside the provider", Duration::from_secs(10), async || in_provider(&snapshot(client).await)) => {}
     }
     // The select dropped the call future: rmcp sent notifications/cancelled.
     wait_for("the permits back", Duration::from_secs(10), async || {

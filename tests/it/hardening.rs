@@ -233,7 +233,7 @@ async fn http_rejects_foreign_origins_oversized_bodies_and_missing_tokens() {
         ],
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     // The status of one POST with this body, bearer token and Origin.
     let status = async |body: String, token: Option<&str>, origin: Option<&str>| {
         let mut request = http

@@ -72,7 +72,8 @@ async fn retry_after_inf_1e30_or_an_hour_is_answered_at_once_and_frees_the_permi
                 && message.contains(" s (more than ZEN_MAX_RETRY_WAIT=30s); try again later"),
             "{value}: {message}"
         );
-        assert!(took < Duration::from_secs(2), "{value}: took {took:?}");
+        // Answered at once rather than after the hour asked for (5 s: a loaded machine's slack).
+        assert!(took < Duration::from_secs(5), "{value}: took {took:?}");
         assert_eq!(hostile.requests() - before, 1, "{value}: no retry");
     }
     // Unusable values are ignored: our own short backoff, then the 429 itself.
@@ -84,7 +85,7 @@ async fn retry_after_inf_1e30_or_an_hour_is_answered_at_once_and_frees_the_permi
             message.contains("returned HTTP 429: slow down"),
             "{value:?}: {message}"
         );
-        assert!(took < Duration::from_secs(2), "{value:?}: took {took:?}");
+        assert!(took < Duration::from_secs(5), "{value:?}: took {took:?}");
         assert_eq!(hostile.requests() - before, 2, "{value:?}: retried once");
     }
     // Twice the pool at once: had a refused call kept its permit asleep, these would be busy.
@@ -95,7 +96,7 @@ async fn retry_after_inf_1e30_or_an_hour_is_answered_at_once_and_frees_the_permi
         assert!(message.starts_with("rate limited by custom"), "{message}");
     }
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );

@@ -1,5 +1,7 @@
 //! One integration-test binary: every test starts the real `zen` binary (or the real library)
 //! against real processes on 127.0.0.1, on ephemeral ports.
+// The tests signal the processes they start (SIGTERM, SIGKILL) and set rlimits through libc.
+#![allow(unsafe_code)]
 mod raw_http;
 mod top;
 mod util;

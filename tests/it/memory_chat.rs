@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use uuid::Uuid;
-use zen_server::conversations::Turn;
 use zen_model::snapshot::WatchdogState;
+use zen_server::conversations::Turn;
 
 use crate::app_util::{app, chat, chat_on, config, is_error, text, thread_of, until};
 
@@ -24,7 +24,7 @@ fn prompt_of(len: usize, i: usize) -> String {
 async fn a_1_mib_conversation_budget_holds_through_10_000_new_chats() {
     let mut c = config(1);
     c.memory.conversation_memory_limit_mb = 1.0;
-    let app = app(c);
+    let app = app(c).await;
     let budget = app.context.memory.stats().budget_bytes;
     assert_eq!(budget, MIB);
     let mut threads = Vec::new();
@@ -62,7 +62,7 @@ async fn a_1_mib_conversation_budget_holds_through_10_000_new_chats() {
 /// Here each turn adds only the prompt and the reply.
 #[tokio::test(start_paused = true)]
 async fn regression_history_doubling_20_continued_turns_grow_linearly() {
-    let app = app(config(1));
+    let app = app(config(1)).await;
     let prompt = "p".repeat(80);
     let first = chat(&app, &prompt).await;
     let id = thread_of(&first);
@@ -118,7 +118,7 @@ async fn regression_history_doubling_20_continued_turns_grow_linearly() {
 async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
     let mut c = config(1_000);
     c.memory.conversation_memory_limit_mb = 1.0;
-    let app = app(c);
+    let app = app(c).await;
     let first = chat(&app, "remember this").await;
     let id = thread_of(&first);
     let uuid = Uuid::parse_str(&id).unwrap();
@@ -170,7 +170,7 @@ async fn a_thread_with_a_call_in_flight_is_not_evicted_under_that_call() {
 async fn a_thread_over_zen_thread_max_bytes_drops_its_oldest_turns_and_says_so() {
     let mut c = config(1);
     c.memory.thread_max_bytes = Some(3_000);
-    let app = app(c);
+    let app = app(c).await;
     let id = thread_of(&chat(&app, &prompt_of(80, 0)).await);
     let mut dropped_note = None;
     for i in 1..8 {
@@ -217,7 +217,7 @@ async fn a_thread_over_zen_thread_max_bytes_drops_its_oldest_turns_and_says_so()
 async fn regression_an_exchange_over_zen_thread_max_bytes_is_not_kept_and_the_reply_says_so() {
     let mut c = config(1);
     c.memory.thread_max_bytes = Some(3_000);
-    let app = app(c);
+    let app = app(c).await;
     let reply = chat(&app, &"big ".repeat(1_000)).await;
     assert!(!is_error(&reply), "{}", text(&reply));
     let body = text(&reply);
@@ -251,7 +251,7 @@ async fn the_watchdog_refuses_new_threads_over_memory_limit_mb_and_recovers() {
     let limit: u64 = 1000;
     let mut c = config(1);
     c.memory.memory_limit_mb = limit as f64 / MIB as f64;
-    let app = app(c);
+    let app = app(c).await;
     let existing: Vec<String> = {
         let mut ids = Vec::new();
         for i in 0..10 {
@@ -305,7 +305,7 @@ async fn memory_not_held_by_conversations_neither_evicts_nor_refuses_them() {
     // A session flood, say: RSS far over the limit while conversations hold a few KB of it.
     let mut c = config(1);
     c.memory.memory_limit_mb = 1000.0 / MIB as f64;
-    let app = app(c);
+    let app = app(c).await;
     let kept = thread_of(&chat(&app, "a user's conversation").await);
     let flood_rss = 100 * MIB;
     app.context.memory.observe_rss(flood_rss).await;

@@ -51,7 +51,7 @@ async fn the_metrics_tool_counts_match_a_mix_of_ok_tool_and_provider_errors() {
     c.sim.sim_error_rate = 0.5;
     c.providers.max_retries = 1; // one attempt: each provider error is one 500
     c.providers.breakers = breaker_never_opens();
-    let app = app(c);
+    let app = app(c).await;
     let mut seen = Seen::default();
     for i in 0..30 {
         let r = call(&app, "chat", json!({ "prompt": format!("call {i}") })).await;

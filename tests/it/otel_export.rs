@@ -14,7 +14,11 @@ const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN: &str = "00f067aa0ba902b7";
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// A point of metric `name` whose attributes include all of `want`.
@@ -175,7 +179,7 @@ fn tree(got: &Received) -> Result<(), String> {
 async fn exports_over(protocol: &str) {
     let shared = Shared::default();
     let endpoint = match protocol {
-        "grpc" => otlp_receiver::grpc(shared.clone()).await,
+        "grpc" => otlp_receiver::grpc(shared.clone()),
         _ => otlp_receiver::http(shared.clone()).await,
     };
     let zen = http_zen(
@@ -221,12 +225,11 @@ async fn exports_over(protocol: &str) {
         if left.is_empty() {
             break;
         }
-        if tokio::time::Instant::now() > deadline {
-            panic!(
-                "over {protocol}, missing: {left:#?}\nstderr:\n{}",
-                zen.stderr.text()
-            );
-        }
+        assert!(
+            tokio::time::Instant::now() <= deadline,
+            "over {protocol}, missing: {left:#?}\nstderr:\n{}",
+            zen.stderr.text()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 

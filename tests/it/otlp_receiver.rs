@@ -196,7 +196,7 @@ impl MetricsService for Grpc {
 }
 
 /// A gRPC receiver; its URL.
-pub async fn grpc(shared: Shared) -> String {
+pub fn grpc(shared: Shared) -> String {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let incoming = tonic::transport::server::TcpIncoming::bind(addr).unwrap();
     let addr = incoming.local_addr().unwrap();

@@ -53,7 +53,7 @@ impl Raw {
     /// initialize and notifications/initialized, accepting `accept`.
     pub async fn open(url: &str, accept: &str) -> (Self, (u16, String, String)) {
         let mut raw = Raw {
-            http: reqwest::Client::new(),
+            http: crate::util::http_plain(),
             url: url.to_string(),
             session: None,
         };

@@ -346,7 +346,7 @@ async fn a_soak_writes_its_html_and_junit_reports_too() {
         .filter_map(|n| n.attribute("name"))
         .collect();
     let mut unique = names.clone();
-    unique.sort();
+    unique.sort_unstable();
     unique.dedup();
     assert_eq!(
         unique.len(),

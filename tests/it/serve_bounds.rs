@@ -37,7 +37,7 @@ async fn post(
 #[tokio::test]
 async fn initialize_floods_stop_at_zen_max_sessions_with_a_503_naming_the_setting() {
     let zen = http_zen(&[], &[("ZEN_MAX_SESSIONS", "3")]).await;
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     let mut sessions = Vec::new();
     for _ in 0..3 {
         let (status, session, _) = post(&http, &zen.url, INIT, None).await;
@@ -73,7 +73,7 @@ async fn idle_http_sessions_close_after_zen_session_idle() {
         &[("ZEN_MAX_SESSIONS", "1"), ("ZEN_SESSION_IDLE", "1s")],
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
     assert_eq!(post(&http, &zen.url, INIT, None).await.0, 503);
     // The first session idles out, so a new client gets in without anyone closing it.
@@ -88,7 +88,7 @@ async fn idle_http_sessions_close_after_zen_session_idle() {
 #[tokio::test]
 async fn malformed_http_bodies_get_400_with_a_json_rpc_error_and_are_counted() {
     let zen = http_zen(&[], &[]).await;
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     let (status, _, body) = post(&http, &zen.url, "{not json", None).await;
     assert_eq!(status, 400, "{body}");
     let error: Value = serde_json::from_str(&body).unwrap();
@@ -110,7 +110,7 @@ async fn malformed_http_bodies_get_400_with_a_json_rpc_error_and_are_counted() {
 }
 
 /// Open `n` raw connections that send half a request's headers, a byte at a time.
-async fn slow_clients(addr: &str, n: usize) -> Vec<tokio::task::JoinHandle<()>> {
+fn slow_clients(addr: &str, n: usize) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
     for _ in 0..n {
         let addr = addr.to_string();
@@ -131,7 +131,7 @@ async fn slow_clients(addr: &str, n: usize) -> Vec<tokio::task::JoinHandle<()>> 
 
 /// Open descriptors of a process.
 fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
 
 #[tokio::test]
@@ -148,7 +148,7 @@ async fn slow_header_clients_past_the_connection_cap_neither_exhaust_descriptors
     .await;
     let pid = zen.child.id().unwrap();
     // A client already connected keeps its kept-alive connection through the flood.
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     let (status, session, _) = post(&http, &zen.url, INIT, None).await;
     assert_eq!(status, 200);
     let session = session.unwrap();
@@ -157,7 +157,7 @@ async fn slow_header_clients_past_the_connection_cap_neither_exhaust_descriptors
         .url
         .trim_start_matches("http://")
         .trim_end_matches("/mcp");
-    let flood = slow_clients(addr, 64).await;
+    let flood = slow_clients(addr, 64);
     let ping = r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#;
     let (status, _, body) = post(&http, &zen.url, ping, Some(&session)).await;
     assert_eq!(status, 200, "the connected client during the flood: {body}");
@@ -185,13 +185,15 @@ async fn slow_header_clients_past_the_connection_cap_neither_exhaust_descriptors
         metrics.contains("zen_http_connections_closed_total{reason=\"header_timeout\"}"),
         "{metrics}"
     );
-    flood.iter().for_each(|t| t.abort());
+    for t in &flood {
+        t.abort();
+    }
 }
 
 #[tokio::test]
 async fn idle_keep_alive_connections_are_closed_and_counted() {
     let zen = http_zen(&[], &[("ZEN_HTTP_IDLE_TIMEOUT", "1s")]).await;
-    let http = reqwest::Client::new();
+    let http = crate::util::http_plain();
     // One request; the client keeps its connection in its pool, idle.
     assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
     let telemetry = zen.telemetry.clone().unwrap();

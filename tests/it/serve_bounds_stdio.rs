@@ -140,7 +140,7 @@ async fn hung_stdio_calls_get_an_error_reply_at_the_drain_deadline_and_zen_exits
         assert!(message.contains("ZEN_DRAIN_TIMEOUT"), "{reply}");
         ids.push(reply["id"].as_u64().unwrap());
     }
-    ids.sort();
+    ids.sort_unstable();
     assert_eq!(ids, [1, 2, 3]);
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
     assert!(status.unwrap().unwrap().success());

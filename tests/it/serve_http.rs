@@ -65,13 +65,15 @@ async fn telemetry_serves_the_snapshot_and_prometheus_text() {
             .samples
             .iter()
             .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => f64::NAN,
-            })
-            .unwrap_or_else(|| panic!("{name} {labels:?} missing from:\n{text}"))
+            .map_or_else(
+                || panic!("{name} {labels:?} missing from:\n{text}"),
+                |s| match s.value {
+                    prometheus_parse::Value::Counter(v)
+                    | prometheus_parse::Value::Gauge(v)
+                    | prometheus_parse::Value::Untyped(v) => v,
+                    _ => f64::NAN,
+                },
+            )
     };
     assert_eq!(
         value(

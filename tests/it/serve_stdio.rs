@@ -219,14 +219,11 @@ async fn a_malformed_line_is_logged_counted_and_answered_with_a_parse_error() {
     while seen.len() < 4 || parse_errors < 1 {
         let line = out.next_line().await.unwrap().expect("a reply");
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        match v["id"].as_i64() {
-            Some(id) => {
-                seen.insert(id, v);
-            }
-            None => {
-                assert_eq!(v["error"]["code"], -32700, "{v}");
-                parse_errors += 1;
-            }
+        if let Some(id) = v["id"].as_i64() {
+            seen.insert(id, v);
+        } else {
+            assert_eq!(v["error"]["code"], -32700, "{v}");
+            parse_errors += 1;
         }
     }
     assert_eq!(seen[&9]["error"]["code"], -32700, "{}", seen[&9]);

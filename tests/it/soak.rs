@@ -120,8 +120,8 @@ async fn a_soak_too_short_for_enough_samples_is_refused_before_it_starts() {
     // 1 s of judged run cannot hold 20 samples at the 100 ms minimum: only the length helps.
     assert!(!err.contains("--sample-interval 50ms"), "{err}");
     assert!(err.contains("run at least 11s"), "{err}");
-    // Refused before the target was started, let alone loaded.
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // Refused before the target was started, let alone loaded (the plan alone is 11 s).
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[tokio::test]

@@ -8,12 +8,12 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+use zen_model::snapshot::StoreStats;
 use zen_server::conversations::{
     AppendReport, ConversationStore, MemoryStore, RedisStore, SqliteStore, StoreLimits, Thread,
     Turn,
 };
 use zen_server::memory::monitor::{MemoryManager, run_monitor};
-use zen_model::snapshot::StoreStats;
 
 const MIB: u64 = 1024 * 1024;
 const HOUR: Duration = Duration::from_secs(3600);
@@ -101,7 +101,7 @@ impl Store {
         self.inner.checkout(id).await.expect("store read")
     }
     fn unpin(&self, id: Uuid) {
-        self.inner.unpin(id)
+        self.inner.unpin(id);
     }
     fn stats(&self) -> StoreStats {
         self.inner.stats()

@@ -256,7 +256,7 @@ async fn a_full_disk_fails_the_call_clearly_and_zen_keeps_serving() {
                     rlim_cur: limit,
                     rlim_max: limit,
                 };
-                libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+                libc::setrlimit(libc::RLIMIT_FSIZE, &raw const lim);
                 Ok(())
             });
         }

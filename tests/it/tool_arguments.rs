@@ -164,7 +164,7 @@ mod properties {
                 let mut config = ServeConfig::defaults();
                 config.sim.sim_latency_ms = Latency::Fixed(0);
                 config.store.kind = zen_server::config::StoreKind::Memory;
-                let app = Server::new(config).unwrap();
+                let app = Server::new(config).await.unwrap();
                 let call = app.call_tool("chat", Some(args.clone()), None, CancellationToken::new());
                 let result = tokio::time::timeout(std::time::Duration::from_secs(5), call).await;
                 let result = result.expect("no hang").expect("chat is a known tool: a result, not a JSON-RPC error");

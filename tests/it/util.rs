@@ -39,7 +39,9 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
         "XDG_RUNTIME_DIR",
     ];
     // The developer's own OpenTelemetry settings must not switch export on in tests.
-    let otel = zen_server::telemetry::otel::SWITCHES.into_iter().chain(["OTEL_SDK_DISABLED"]);
+    let otel = zen_server::telemetry::otel::SWITCHES
+        .into_iter()
+        .chain(["OTEL_SDK_DISABLED"]);
     for key in providers.into_iter().chain(otel) {
         cmd.env_remove(key);
     }
@@ -182,6 +184,7 @@ fn field(line: &str, key: &str) -> Option<String> {
 }
 
 pub async fn http_client(url: &str) -> Client {
+    zen_os::tls::use_ring();
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(url).max_concurrent_requests(1024),
     );
@@ -287,4 +290,10 @@ pub fn echo_server() -> String {
         path.display()
     );
     path.display().to_string()
+}
+
+/// A plain reqwest client for the test's own requests (TLS provider installed first, as zen does).
+pub fn http_plain() -> reqwest::Client {
+    zen_os::tls::use_ring();
+    reqwest::Client::new()
 }

@@ -4,11 +4,11 @@ use anyhow::{Context, Result};
 
 use crate::Hooks;
 use crate::args::StressArgs;
-use zen_model::ExitOutcome;
 use crate::ceiling::Search;
 use crate::engine::Model;
-use crate::run::{Run, Ui, print, print_verdict};
 use crate::plan::settings::{DEFAULT_MAX_IN_FLIGHT, Defaults, RunSettings};
+use crate::run::{Run, Ui, print, print_verdict};
+use zen_model::ExitOutcome;
 
 /// The seed plan's Test 1: 30 calls at once.
 const DEFAULT_CONCURRENCY: u32 = 30;

@@ -51,9 +51,7 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, DecodeError> {
     if text.is_empty() {
         return Ok(h);
     }
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|_| DecodeError::NotBase64)?;
+    let bytes = STANDARD.decode(text).map_err(|_| DecodeError::NotBase64)?;
     let read: Histogram<u64> = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
         .map_err(|e| DecodeError::NotHdr(format!("{e:?}")))?;

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod hdr;
 pub mod report;
 pub mod snapshot;
+pub mod sse;
 pub mod units;
 
 pub use exit::ExitOutcome;

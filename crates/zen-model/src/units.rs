@@ -60,7 +60,7 @@ mod tests {
         assert_eq!(seconds(Duration::from_millis(5_249)), "5.2 s");
         assert_eq!(seconds(Duration::new(60, 189_435)), "60 s");
         assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
-        assert_eq!(seconds(Duration::from_secs(3600)), "3600 s");
+        assert_eq!(seconds(Duration::from_hours(1)), "3600 s");
         assert_eq!(seconds(Duration::from_secs(9_999_999)), "9999999 s");
         assert_eq!(seconds(Duration::MAX), "1.8e19 s");
     }

@@ -27,7 +27,7 @@ pub fn own_cpu_secs() -> f64 {
         // SAFETY: rusage is plain data, so all-zero is a valid value of it.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: getrusage only writes into the struct we pass, which outlives the call.
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) } == 0 {
             let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
             return t(usage.ru_utime) + t(usage.ru_stime);
         }
@@ -49,7 +49,7 @@ pub fn raise_open_file_limit() -> u64 {
         rlim_max: 0,
     };
     // SAFETY: getrlimit only writes into the struct passed, which outlives the call.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) } != 0 {
         return 1024;
     }
     if limit.rlim_cur < limit.rlim_max {
@@ -58,7 +58,7 @@ pub fn raise_open_file_limit() -> u64 {
             rlim_max: limit.rlim_max,
         };
         // SAFETY: setrlimit only reads the struct passed, which outlives the call.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) } == 0 {
             limit.rlim_cur = limit.rlim_max;
         }
     }
@@ -93,8 +93,8 @@ pub fn sqlite_cache_used(conn: &rusqlite::Connection) -> u64 {
         rusqlite::ffi::sqlite3_db_status(
             conn.handle(),
             rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
-            &mut current,
-            &mut high,
+            &raw mut current,
+            &raw mut high,
             0,
         )
     };

@@ -6,3 +6,4 @@
 pub mod discovery;
 pub mod ffi;
 pub mod process;
+pub mod tls;

@@ -65,7 +65,7 @@ impl CpuMeter {
             ProcessRefreshKind::nothing().with_memory().with_cpu(),
         );
         let p = self.system.process(self.pid)?;
-        Some((p.cpu_usage() as f64, p.memory()))
+        Some((f64::from(p.cpu_usage()), p.memory()))
     }
 }
 

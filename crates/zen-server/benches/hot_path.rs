@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use tokio::runtime::Runtime;
-use zen::concurrency::Pools;
-use zen::metrics::{CallOutcome, Metrics};
+use zen_server::concurrency::Pools;
+use zen_server::metrics::{CallOutcome, Metrics};
 
 const TASKS: u64 = 32;
 const TOOLS: [&str; 4] = ["chat", "listmodels", "metrics", "version"];
@@ -90,7 +90,7 @@ fn runtime() -> Runtime {
 }
 
 fn rss() -> u64 {
-    zen::process::sample(std::process::id()).map_or(0, |s| s.rss_bytes)
+    zen_os::process::sample(std::process::id()).map_or(0, |s| s.rss_bytes)
 }
 
 /// The collector is fixed-size: RSS after 1,000,000 calls within 5 MB of RSS after 10,000.
@@ -127,12 +127,12 @@ fn hot_path(c: &mut Criterion, rt: &Runtime) {
     // Permits to spare (global 50, provider 32): the cost of the managers themselves.
     let roomy = managers(32);
     group.bench_function("acquire_record_release", |b| {
-        b.iter_custom(|calls| run(rt, &roomy, calls, false))
+        b.iter_custom(|calls| run(rt, &roomy, calls, false));
     });
     // A provider pool of 8 held across a yield: 24 tasks queue for it at any time.
     let queued = managers(8);
     group.bench_function("acquire_record_release_queued", |b| {
-        b.iter_custom(|calls| run(rt, &queued, calls, true))
+        b.iter_custom(|calls| run(rt, &queued, calls, true));
     });
     group.finish();
     let s = queued.pools.stats();

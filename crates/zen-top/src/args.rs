@@ -35,4 +35,3 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     }
     Ok(d)
 }
-

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
-use zen_model::feed::{Connection, Feed, Instance};
 use crate::args::TopArgs;
+use zen_model::feed::{Connection, Feed, Instance};
 use zen_model::snapshot::Snapshot;
 use zen_os::discovery::{self, DiscoveryInfo};
 
@@ -118,6 +118,7 @@ pub fn normalize_url(raw: &str) -> String {
 /// same pace and recovers by itself when the server answers again.
 pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed>) -> Result<()> {
     // Plain HTTP on loopback: no proxy, and no TLS roots to load (saves ~1 MB and startup time).
+    zen_os::tls::use_ring();
     let client = reqwest::Client::builder()
         .no_proxy()
         .tls_certs_only([])
@@ -128,7 +129,7 @@ pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tx.closed() => return Ok(()),
+            () = tx.closed() => return Ok(()),
             _ = tick.tick() => {}
         }
         let reads = async {
@@ -136,7 +137,7 @@ pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed
             futures::future::join_all(all.map(|url| fetch(&client, url))).await
         };
         let mut results = tokio::select! {
-            _ = tx.closed() => return Ok(()),
+            () = tx.closed() => return Ok(()),
             r = reads => r,
         };
         if !target.others.is_empty() {

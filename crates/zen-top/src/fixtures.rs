@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use zen_model::feed::{Connection, Feed, Instance, RunStatus};
 use super::state::State;
+use zen_model::feed::{Connection, Feed, Instance, RunStatus};
 use zen_model::hdr::new_histogram;
 use zen_model::snapshot::{
     BreakerState, BreakerStats, CallStats, Cause, CleanupInfo, ClusterPoolStats, Evictions,
@@ -118,7 +118,7 @@ impl Timeline {
             protocol: ProtocolStats::default(),
             tokens: Vec::new(),
             model_latency: Vec::new(),
-            limits: Default::default(),
+            limits: LimitsStats::default(),
             otel: None,
         };
         let hist = tools
@@ -167,7 +167,7 @@ impl Timeline {
         s.server.uptime_secs = (s.taken_at_ms - T0) as f64 / 1000.0;
         s.system.uptime_minutes = s.server.uptime_secs / 60.0;
         let mut totals = CallStats::default();
-        for (name, stats) in s.tools.iter_mut() {
+        for (name, stats) in &mut s.tools {
             let h = &self.hist[name];
             stats.latency = LatencySummary::from_histogram(h);
             stats.average_duration_ms = stats.latency.mean_ms;

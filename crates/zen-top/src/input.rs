@@ -33,35 +33,35 @@ pub enum Action {
 
 /// Map one key event to an action. Release and repeat events of keyboards that report them are
 /// ignored (only presses count). In help mode, Esc and `?` close the overlay; q and Ctrl-C quit.
-pub fn key_to_action(key: KeyEvent, mode: &Mode) -> Option<Action> {
+pub fn key_to_action(key: KeyEvent, mode: Mode) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl {
         return match key.code {
-            KeyCode::Char('c') | KeyCode::Char('C') => Some(Action::Quit),
+            KeyCode::Char('c' | 'C') => Some(Action::Quit),
             _ => None,
         };
     }
-    if *mode == Mode::Help {
+    if mode == Mode::Help {
         return match key.code {
-            KeyCode::Char('q') | KeyCode::Char('Q') => Some(Action::Quit),
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('h') => Some(Action::ToggleHelp),
+            KeyCode::Char('q' | 'Q') => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Char('?' | 'h') => Some(Action::ToggleHelp),
             _ => None,
         };
     }
     match key.code {
-        KeyCode::Char('q') | KeyCode::Char('Q') | KeyCode::Esc => Some(Action::Quit),
-        KeyCode::Char('p') | KeyCode::Char('P') | KeyCode::Char(' ') => Some(Action::TogglePause),
+        KeyCode::Char('q' | 'Q') | KeyCode::Esc => Some(Action::Quit),
+        KeyCode::Char('p' | 'P' | ' ') => Some(Action::TogglePause),
         // `=` is `+` without shift on most layouts.
-        KeyCode::Char('+') | KeyCode::Char('=') => Some(Action::WiderWindow),
-        KeyCode::Char('-') | KeyCode::Char('_') => Some(Action::NarrowerWindow),
+        KeyCode::Char('+' | '=') => Some(Action::WiderWindow),
+        KeyCode::Char('-' | '_') => Some(Action::NarrowerWindow),
         KeyCode::Tab => Some(Action::FocusNext),
         KeyCode::BackTab => Some(Action::FocusPrev),
         KeyCode::Char('s') => Some(Action::CycleSort),
         KeyCode::Char('S') => Some(Action::ReverseSort),
-        KeyCode::Char('?') | KeyCode::Char('h') => Some(Action::ToggleHelp),
+        KeyCode::Char('?' | 'h') => Some(Action::ToggleHelp),
         KeyCode::Up | KeyCode::Char('k') => Some(Action::ScrollUp),
         KeyCode::Down | KeyCode::Char('j') => Some(Action::ScrollDown),
         _ => None,
@@ -78,7 +78,7 @@ mod tests {
     }
 
     fn normal(code: KeyCode) -> Option<Action> {
-        key_to_action(key(code), &Mode::Normal)
+        key_to_action(key(code), Mode::Normal)
     }
 
     #[test]
@@ -104,15 +104,15 @@ mod tests {
     #[test]
     fn ctrl_c_quits_in_every_mode_and_other_ctrl_keys_do_nothing() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(key_to_action(ctrl_c, &Mode::Normal), Some(Action::Quit));
-        assert_eq!(key_to_action(ctrl_c, &Mode::Help), Some(Action::Quit));
+        assert_eq!(key_to_action(ctrl_c, Mode::Normal), Some(Action::Quit));
+        assert_eq!(key_to_action(ctrl_c, Mode::Help), Some(Action::Quit));
         let ctrl_p = KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL);
-        assert_eq!(key_to_action(ctrl_p, &Mode::Normal), None);
+        assert_eq!(key_to_action(ctrl_p, Mode::Normal), None);
     }
 
     #[test]
     fn help_mode_closes_on_esc_and_question_mark_and_swallows_the_rest() {
-        let help = |code| key_to_action(key(code), &Mode::Help);
+        let help = |code| key_to_action(key(code), Mode::Help);
         assert_eq!(help(KeyCode::Esc), Some(Action::ToggleHelp));
         assert_eq!(help(KeyCode::Char('?')), Some(Action::ToggleHelp));
         assert_eq!(help(KeyCode::Char('q')), Some(Action::Quit));
@@ -124,13 +124,13 @@ mod tests {
     fn only_key_presses_count() {
         let mut release = key(KeyCode::Char('q'));
         release.kind = KeyEventKind::Release;
-        assert_eq!(key_to_action(release, &Mode::Normal), None);
+        assert_eq!(key_to_action(release, Mode::Normal), None);
         let repeat = KeyEvent {
             code: KeyCode::Char('q'),
             modifiers: KeyModifiers::NONE,
             kind: KeyEventKind::Repeat,
             state: KeyEventState::NONE,
         };
-        assert_eq!(key_to_action(repeat, &Mode::Normal), None);
+        assert_eq!(key_to_action(repeat, Mode::Normal), None);
     }
 }

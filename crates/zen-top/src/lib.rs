@@ -79,7 +79,7 @@ pub async fn run_dashboard(
         tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
-                    let action = input::key_to_action(key, &state.mode());
+                    let action = input::key_to_action(key, state.mode());
                     if action.is_some_and(|a| state.apply(a) == Flow::Quit) {
                         break;
                     }

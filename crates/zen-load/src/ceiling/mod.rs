@@ -6,10 +6,10 @@
 //! is the step at the answer.
 use std::time::Duration;
 
-use zen_model::report::ceiling::{CeilingReport, CeilingStep};
 use crate::engine::Model;
-use zen_model::report::Report;
 use crate::run::{Run, Step, Ui};
+use zen_model::report::Report;
+use zen_model::report::ceiling::{CeilingReport, CeilingStep};
 
 /// Doublings (or halvings) at most before the ladder gives up.
 const MAX_PROBES: usize = 16;
@@ -141,25 +141,22 @@ pub async fn bisect(
     let (mut held, mut broke) = (None::<f64>, None::<f64>);
     let mut rate = start;
     for _ in 0..MAX_PROBES {
-        match probe(rate, "probe").await? {
-            true => {
-                held = Some(rate);
-                if broke.is_some() {
-                    break;
-                }
-                rate *= 2.0;
+        if probe(rate, "probe").await? {
+            held = Some(rate);
+            if broke.is_some() {
+                break;
             }
-            false => {
-                broke = Some(rate);
-                if held.is_some() {
-                    break;
-                }
-                // Even the start rate broke: halve, a few times at most.
-                if (start / rate) >= 2f64.powi(MAX_DESCENT as i32) {
-                    return None;
-                }
-                rate /= 2.0;
+            rate *= 2.0;
+        } else {
+            broke = Some(rate);
+            if held.is_some() {
+                break;
             }
+            // Even the start rate broke: halve, a few times at most.
+            if (start / rate) >= 2f64.powi(MAX_DESCENT as i32) {
+                return None;
+            }
+            rate /= 2.0;
         }
     }
     let (mut lo, mut hi) = (held?, broke?);
@@ -169,10 +166,11 @@ pub async fn bisect(
         if hi <= lo * (1.0 + PRECISION) {
             break;
         }
-        let mid = (lo + hi) / 2.0;
-        match probe(mid, "bisect").await? {
-            true => lo = mid,
-            false => hi = mid,
+        let mid = f64::midpoint(lo, hi);
+        if probe(mid, "bisect").await? {
+            lo = mid;
+        } else {
+            hi = mid;
         }
     }
     Some(lo)

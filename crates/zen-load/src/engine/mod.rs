@@ -22,8 +22,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::recorder::{ErrorKind, Recorder};
-use crate::plan::scenario::CallSpec;
 use crate::engine::stages::Profile;
+use crate::plan::scenario::CallSpec;
 
 /// When a closed loop stops.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,7 +138,7 @@ pub async fn run(
             max_in_flight,
         } => {
             let shape = shape.unwrap_or_else(|| Profile::constant(rate, duration));
-            open_loop(&shared, &shape, max_in_flight).await
+            open_loop(&shared, &shape, max_in_flight).await;
         }
     }
     started.elapsed()
@@ -161,7 +161,7 @@ async fn closed_loop(shared: &Arc<Shared>, concurrency: u32, stop: Stop, shape: 
     for w in 0..concurrency {
         let (shared, tickets, shape) = (shared.clone(), tickets.clone(), shape.clone());
         workers.spawn(async move {
-            let mut rng = StdRng::seed_from_u64(shared.plan.seed.wrapping_add(w as u64));
+            let mut rng = StdRng::seed_from_u64(shared.plan.seed.wrapping_add(u64::from(w)));
             let session = w as usize % shared.peers.len();
             loop {
                 if shared.stop.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -201,18 +201,19 @@ async fn open_loop(shared: &Arc<Shared>, shape: &Profile, max_in_flight: u32) {
         };
         let intended = start + Duration::from_secs_f64(due);
         tokio::select! {
-            _ = tokio::time::sleep_until(intended) => {}
-            _ = shared.stop.cancelled() => break,
+            () = tokio::time::sleep_until(intended) => {}
+            () = shared.stop.cancelled() => break,
         }
-        let (permit, waited) = match slots.clone().try_acquire_owned() {
-            Ok(permit) => (permit, false),
+        let (permit, waited) = if let Ok(permit) = slots.clone().try_acquire_owned() {
+            (permit, false)
+        } else {
             // Every slot is busy: this send goes out late (and its latency shows it), or not
             // at all if the run ends first (then it is counted unsent, not late).
-            Err(_) => tokio::select! {
+            tokio::select! {
                 permit = slots.clone().acquire_owned() => (permit.expect("never closed"), true),
-                _ = shared.stop.cancelled() => break,
-                _ = tokio::time::sleep_until(end) => break,
-            },
+                () = shared.stop.cancelled() => break,
+                () = tokio::time::sleep_until(end) => break,
+            }
         };
         // Counted once, whether it waited for a slot or the schedule itself fell behind.
         if waited || Instant::now().duration_since(intended) > LATE_AFTER {
@@ -248,8 +249,8 @@ impl Shared {
         };
         if at > now {
             tokio::select! {
-                _ = tokio::time::sleep_until(start + Duration::from_secs_f64(at)) => {}
-                _ = self.stop.cancelled() => return false,
+                () = tokio::time::sleep_until(start + Duration::from_secs_f64(at)) => {}
+                () = self.stop.cancelled() => return false,
             }
         }
         true
@@ -282,7 +283,7 @@ impl Shared {
         let sent = Instant::now();
         let outcome = tokio::select! {
             outcome = tokio::time::timeout(self.plan.timeout, peer.call_tool(params)) => outcome,
-            _ = self.stop.cancelled() => {
+            () = self.stop.cancelled() => {
                 self.recorder.abort();
                 return;
             }
@@ -330,7 +331,10 @@ impl Shared {
 impl Threads {
     /// A recent conversation to continue, with its follow-ups so far.
     fn take(&self, rng: &mut StdRng) -> Option<(String, u32)> {
-        let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let q = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if q.is_empty() {
             return None;
         }
@@ -339,7 +343,10 @@ impl Threads {
 
     /// Learn the conversation a reply belongs to; retire it after `max_chain` follow-ups.
     fn returned(&self, result: &CallToolResult, continued: Option<String>, max_chain: u32) {
-        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut q = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match continued {
             Some(id) => {
                 if let Some(pos) = q.iter().position(|(t, _)| *t == id) {

@@ -51,7 +51,6 @@ const SAMPLES: usize = 5;
 /// Longest kept message.
 const SAMPLE_CHARS: usize = 300;
 
-
 #[derive(Debug)]
 struct PerTool {
     name: String,
@@ -173,7 +172,10 @@ impl Recorder {
 
     /// The target is gone (its process exited, or it refuses every call): keep the first cause.
     pub fn target_lost(&self, why: String) {
-        let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lost = self
+            .lost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if lost.is_none() {
             *lost = Some((self.started.elapsed().as_secs_f64(), why));
         }
@@ -181,18 +183,27 @@ impl Recorder {
 
     /// (seconds into the run, why) if the target died.
     pub fn lost(&self) -> Option<(f64, String)> {
-        self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.lost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// How long every call has failed at the transport (nothing got through), if it has.
     pub fn unreachable_for(&self) -> Option<Duration> {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.unreachable_since.map(|since| since.elapsed())
     }
 
     /// Take what finished since the last call (one time-series interval) and start afresh.
     pub fn take_window(&self) -> Window {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         std::mem::replace(&mut inner.window, Window::new())
     }
 
@@ -211,7 +222,10 @@ impl Recorder {
     ) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let us = |d: Duration| (d.as_micros() as u64).max(1);
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.latency_us.saturating_record(us(latency));
         if let (Some(h), Some(c)) = (inner.corrected_us.as_mut(), corrected) {
             h.saturating_record(us(c));
@@ -257,7 +271,10 @@ impl Recorder {
 
     /// Copy out everything measured so far.
     pub fn recorded(&self) -> Recorded {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         Recorded {
             latency_us: inner.latency_us.clone(),

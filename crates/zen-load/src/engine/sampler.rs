@@ -30,7 +30,7 @@ pub async fn sample(
     loop {
         let last = tokio::select! {
             _ = tick.tick() => false,
-            _ = done.cancelled() => true,
+            () = done.cancelled() => true,
         };
         // A dead target must not hold the series up: the snapshot races the end of the run.
         let snapshot = if last {
@@ -38,13 +38,16 @@ pub async fn sample(
         } else {
             tokio::select! {
                 s = target.snapshot() => s,
-                _ = done.cancelled() => None,
+                () = done.cancelled() => None,
             }
         };
         let now = recorder.started.elapsed().as_secs_f64();
         let mut point = point_now(&recorder, from, now).with_server(snapshot.as_ref());
         point.unix_ms = unix_ms(from);
-        series.lock().unwrap_or_else(|p| p.into_inner()).push(point);
+        series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(point);
         from = now;
         if last {
             return;
@@ -72,4 +75,3 @@ fn point_now(recorder: &Recorder, from: f64, now: f64) -> Point {
         rss_bytes: None,
     }
 }
-

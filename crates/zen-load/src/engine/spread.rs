@@ -50,7 +50,10 @@ impl Spread {
         let Some(&instance) = self.session_instance.get(session) else {
             return;
         };
-        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tally = &mut tallies[instance];
         if ok {
             tally.ok += 1;
@@ -65,7 +68,10 @@ impl Spread {
         if self.labels.len() < 2 {
             return Vec::new();
         }
-        let tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        let tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (self.labels.iter().zip(tallies.iter()).enumerate())
             .map(|(i, (label, t))| {
                 let latency = LatencySummary::from_histogram(&t.latency_us);

@@ -27,8 +27,8 @@ pub fn spawn(
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = done.cancelled() => return,
-                _ = stop.cancelled() => return,
+                () = done.cancelled() => return,
+                () = stop.cancelled() => return,
             }
             if let Some(why) = dead(&peers, &recorder) {
                 recorder.target_lost(why);
@@ -41,7 +41,10 @@ pub fn spawn(
 
 /// Why the target counts as dead, if it does.
 fn dead(peers: &[LoadPeer], recorder: &Recorder) -> Option<String> {
-    if peers.iter().any(|p| p.is_transport_closed()) {
+    if peers
+        .iter()
+        .any(super::super::target::session::LoadPeer::is_transport_closed)
+    {
         return Some("the connection to the target closed (its process exited?)".to_string());
     }
     let for_how_long = recorder.unreachable_for()?;

@@ -16,7 +16,10 @@ pub struct Scenario {
     /// Short name for reports.
     pub name: Option<String>,
     /// What the scenario checks, for people.
-    #[allow(dead_code, reason = "a scenario may describe itself; zen reads it only to accept the key")]
+    #[allow(
+        dead_code,
+        reason = "a scenario may describe itself; zen reads it only to accept the key"
+    )]
     pub description: Option<String>,
     #[serde(default)]
     pub target: TargetSection,

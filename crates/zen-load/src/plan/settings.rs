@@ -5,13 +5,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
-use crate::engine::{Model, Plan, Stop};
-use zen_model::report::{LoadReport, StageReport};
-use crate::plan::scenario::{CallSpec, LoadSection, Scenario};
+use crate::args::{LoadArgs, TargetArgs};
 use crate::engine::stages::{Profile, parse_stages};
+use crate::engine::{Model, Plan, Stop};
+use crate::plan::scenario::{CallSpec, LoadSection, Scenario};
 use crate::target::TargetSpec;
 use zen_model::report::verdict::Thresholds;
-use crate::args::{LoadArgs, TargetArgs};
+use zen_model::report::{LoadReport, StageReport};
 
 /// Defaults that differ between stress and soak.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +35,7 @@ pub struct RunSettings {
     pub thresholds: Thresholds,
 }
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 /// Open loop: calls outstanding at once unless --max-in-flight says otherwise.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1024;
 
@@ -118,7 +118,7 @@ impl RunSettings {
             (tool, args) => {
                 let mut spec = CallSpec::default_chat();
                 if let Some(tool) = tool {
-                    spec.tool = tool.clone();
+                    spec.tool.clone_from(tool);
                     spec.args = Map::new();
                 }
                 if let Some(json) = args {
@@ -219,61 +219,58 @@ fn constant_model(load: &LoadArgs, s: &LoadSection, defaults: Defaults) -> Resul
     let duration = load.duration.or(s.duration);
     let requests = load.requests.or(s.requests);
     let concurrency = load.concurrency.or(s.concurrency);
-    Ok(match rate {
-        Some(rate) => {
-            if !(rate > 0.0 && rate.is_finite()) {
-                bail!("--rate {rate}: expected calls per second above 0");
-            }
-            if requests.is_some() || concurrency.is_some() {
-                bail!(
-                    "--rate is an open loop: use it with --duration and --max-in-flight, not --requests or --concurrency"
-                );
-            }
-            let duration = duration.or(defaults.duration).context(
-                "--rate needs --duration (how long to keep the schedule going), e.g. --rate 100 --duration 30s",
-            )?;
-            Model::Open {
-                rate,
-                duration,
-                max_in_flight: load
-                    .max_in_flight
-                    .or(s.max_in_flight)
-                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            }
+    Ok(if let Some(rate) = rate {
+        if !(rate > 0.0 && rate.is_finite()) {
+            bail!("--rate {rate}: expected calls per second above 0");
         }
-        None => {
-            if load.max_in_flight.is_some() {
-                bail!(
-                    "--max-in-flight applies to the open loop (--rate); in a closed loop use --concurrency"
-                );
-            }
-            let concurrency = concurrency.unwrap_or(defaults.concurrency);
-            let stop = match (requests, duration) {
-                (Some(_), Some(_)) if load.requests.is_some() && load.duration.is_some() => {
-                    bail!("give --requests or --duration, not both")
-                }
-                // A flag beats the scenario's other stop condition.
-                (Some(n), Some(d)) => {
-                    if load.duration.is_some() {
-                        Stop::Duration(d)
-                    } else {
-                        Stop::Requests(n)
-                    }
-                }
-                (Some(n), None) => Stop::Requests(n),
-                (None, Some(d)) => Stop::Duration(d),
-                (None, None) => match defaults.duration {
-                    Some(d) => Stop::Duration(d),
-                    None => Stop::Requests(concurrency as u64),
-                },
-            };
-            // No more callers than calls: the report's concurrency is what really ran.
-            let concurrency = match stop {
-                Stop::Requests(n) => concurrency.min(u32::try_from(n).unwrap_or(u32::MAX)),
-                Stop::Duration(_) => concurrency,
-            };
-            Model::Closed { concurrency, stop }
+        if requests.is_some() || concurrency.is_some() {
+            bail!(
+                "--rate is an open loop: use it with --duration and --max-in-flight, not --requests or --concurrency"
+            );
         }
+        let duration = duration.or(defaults.duration).context(
+            "--rate needs --duration (how long to keep the schedule going), e.g. --rate 100 --duration 30s",
+        )?;
+        Model::Open {
+            rate,
+            duration,
+            max_in_flight: load
+                .max_in_flight
+                .or(s.max_in_flight)
+                .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        }
+    } else {
+        if load.max_in_flight.is_some() {
+            bail!(
+                "--max-in-flight applies to the open loop (--rate); in a closed loop use --concurrency"
+            );
+        }
+        let concurrency = concurrency.unwrap_or(defaults.concurrency);
+        let stop = match (requests, duration) {
+            (Some(_), Some(_)) if load.requests.is_some() && load.duration.is_some() => {
+                bail!("give --requests or --duration, not both")
+            }
+            // A flag beats the scenario's other stop condition.
+            (Some(n), Some(d)) => {
+                if load.duration.is_some() {
+                    Stop::Duration(d)
+                } else {
+                    Stop::Requests(n)
+                }
+            }
+            (Some(n), None) => Stop::Requests(n),
+            (None, Some(d)) => Stop::Duration(d),
+            (None, None) => match defaults.duration {
+                Some(d) => Stop::Duration(d),
+                None => Stop::Requests(u64::from(concurrency)),
+            },
+        };
+        // No more callers than calls: the report's concurrency is what really ran.
+        let concurrency = match stop {
+            Stop::Requests(n) => concurrency.min(u32::try_from(n).unwrap_or(u32::MAX)),
+            Stop::Duration(_) => concurrency,
+        };
+        Model::Closed { concurrency, stop }
     })
 }
 

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use hdrhistogram::Histogram;
 
 use super::svg::{Frame, Line, bar_chart, escape, line_chart};
-use zen_model::report::{LatencyReport, Report};
 use zen_model::report::series::Point;
+use zen_model::report::{LatencyReport, Report};
 
 /// Chart ids, in page order (the browser test checks each is rendered).
 pub const CHART_IDS: [&str; 4] = [

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 
 use zen_model::report::ErrorBucket;
+use zen_model::report::series::{MAX_POINTS, Point, Series};
+use zen_model::report::verdict::{Measured, judge};
 use zen_model::report::{
     CallCounts, Generator, LatencyReport, LoadReport, Report, TargetReport, ToolReport,
 };
-use zen_model::report::series::{MAX_POINTS, Point, Series};
-use zen_model::report::verdict::{Measured, judge};
 
 /// Error messages kept per kind in a merge, as in a run.
 const SAMPLES: usize = 5;
@@ -42,13 +42,14 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
 
     let calls = add_calls(&reports);
     let latency = merge_latency(reports.iter().map(|r| &r.latency))?;
-    let latency_uncorrected = match reports.iter().all(|r| r.latency_uncorrected.is_some()) {
-        true => Some(merge_latency(
+    let latency_uncorrected = if reports.iter().all(|r| r.latency_uncorrected.is_some()) {
+        Some(merge_latency(
             reports
                 .iter()
                 .filter_map(|r| r.latency_uncorrected.as_ref()),
-        )?),
-        false => None,
+        )?)
+    } else {
+        None
     };
     let throughput_per_sec = calls.total as f64 / elapsed_secs.max(1e-9);
     let thresholds = first.thresholds.clone();
@@ -171,7 +172,7 @@ fn wall_span(name: &str, r: &Report) -> Result<(f64, f64)> {
 }
 
 fn add_calls(reports: &[&Report]) -> CallCounts {
-    let sum = |f: fn(&CallCounts) -> u64| reports.iter().map(|r| f(&r.calls)).sum::<u64>();
+    let sum = |f: fn(&CallCounts) -> u64| sat_sum(reports.iter().map(|r| f(&r.calls)));
     let (total, failed) = (sum(|c| c.total), sum(|c| c.failed));
     CallCounts {
         total,
@@ -184,6 +185,12 @@ fn add_calls(reports: &[&Report]) -> CallCounts {
         // The runs' peaks may not have coincided: this is the most there can have been.
         peak_in_flight: sum(|c| c.peak_in_flight),
     }
+}
+
+/// A sum of counts read from report files: a file with absurd counts must not wrap (or, in a
+/// debug build, panic) the merge.
+fn sat_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }
 
 /// The value when every report has the same one.
@@ -208,17 +215,22 @@ fn merged_target(reports: &[&Report]) -> TargetReport {
 /// The combined load: what every generator offered together.
 fn merged_load(reports: &[&Report]) -> LoadReport {
     let loads: Vec<&LoadReport> = reports.iter().map(|r| &r.load).collect();
-    let sum_u32 = |f: fn(&LoadReport) -> Option<u32>| loads.iter().map(|l| f(l)).sum();
+    let sum_u32 = |f: fn(&LoadReport) -> Option<u32>| {
+        let all: Option<Vec<u64>> = loads.iter().map(|l| f(l).map(u64::from)).collect();
+        all.map(|v| u32::try_from(sat_sum(v.into_iter())).unwrap_or(u32::MAX))
+    };
     let max_f64 =
         |f: fn(&LoadReport) -> Option<f64>| loads.iter().filter_map(|l| f(l)).reduce(f64::max);
     LoadReport {
         model: same(loads.iter().map(|l| &l.model)).unwrap_or_else(|| "mixed".into()),
         concurrency: sum_u32(|l| l.concurrency),
-        requests: loads.iter().map(|l| l.requests).sum(),
+        requests: (loads.iter().map(|l| l.requests))
+            .collect::<Option<Vec<u64>>>()
+            .map(|v| sat_sum(v.into_iter())),
         rate_per_sec: loads.iter().map(|l| l.rate_per_sec).sum(),
         max_in_flight: sum_u32(|l| l.max_in_flight),
         duration_secs: max_f64(|l| l.duration_secs),
-        sessions: loads.iter().map(|l| l.sessions).sum(),
+        sessions: (loads.iter()).fold(0, |sum: u32, l| sum.saturating_add(l.sessions)),
         timeout_secs: max_f64(|l| Some(l.timeout_secs)).unwrap_or(0.0),
         // Each run's stages are its own shape; the merged series shows what they made together.
         stages: None,
@@ -235,9 +247,9 @@ fn merge_tools(reports: &[&Report]) -> Result<BTreeMap<String, ToolReport>> {
             let parts: Vec<&ToolReport> =
                 reports.iter().filter_map(|r| r.tools.get(name)).collect();
             let merged = ToolReport {
-                calls: parts.iter().map(|t| t.calls).sum(),
-                ok: parts.iter().map(|t| t.ok).sum(),
-                failed: parts.iter().map(|t| t.failed).sum(),
+                calls: sat_sum(parts.iter().map(|t| t.calls)),
+                ok: sat_sum(parts.iter().map(|t| t.ok)),
+                failed: sat_sum(parts.iter().map(|t| t.failed)),
                 latency: merge_latency(parts.iter().map(|t| &t.latency))?,
             };
             Ok((name.clone(), merged))
@@ -249,7 +261,7 @@ fn merge_errors(reports: &[&Report]) -> BTreeMap<String, ErrorBucket> {
     let mut merged: BTreeMap<String, ErrorBucket> = BTreeMap::new();
     for (kind, bucket) in reports.iter().flat_map(|r| &r.errors) {
         let into = merged.entry(kind.clone()).or_default();
-        into.count += bucket.count;
+        into.count = into.count.saturating_add(bucket.count);
         for sample in &bucket.samples {
             if into.samples.len() < SAMPLES && !into.samples.contains(sample) {
                 into.samples.push(sample.clone());
@@ -273,7 +285,7 @@ fn merge_series(runs: &[&[Point]], one_server: bool, start_ms: f64) -> Vec<Point
     for series in runs {
         // One run's points in a slot first (its own gauges are one reading), then across runs.
         let mut own: BTreeMap<u64, Point> = BTreeMap::new();
-        for p in series.iter() {
+        for p in *series {
             // By the interval's middle: a run's ticks a hair either side of a slot's edge
             // still fall one to a slot.
             let at = p.unix_ms.map_or(0.0, |ms| ms as f64 - start_ms) / 1000.0 + p.secs / 2.0;
@@ -323,7 +335,7 @@ fn nominal_interval(series: &[Point]) -> f64 {
 fn across(a: &Point, b: &Point, one_server: bool) -> Point {
     let gauge = |x: Option<u64>, y: Option<u64>| match (x, y) {
         (Some(x), Some(y)) if one_server => Some(x.max(y)),
-        (Some(x), Some(y)) => Some(x + y),
+        (Some(x), Some(y)) => Some(x.saturating_add(y)),
         (x, y) => x.or(y),
     };
     let mut pools = a.pools_in_use.clone();
@@ -338,11 +350,11 @@ fn across(a: &Point, b: &Point, one_server: bool) -> Point {
         t: a.t,
         unix_ms: a.unix_ms,
         secs: a.secs.max(b.secs),
-        calls: a.calls + b.calls,
-        errors: a.errors + b.errors,
+        calls: a.calls.saturating_add(b.calls),
+        errors: a.errors.saturating_add(b.errors),
         p50_ms: a.p50_ms.max(b.p50_ms),
         p99_ms: a.p99_ms.max(b.p99_ms),
-        in_flight: a.in_flight + b.in_flight,
+        in_flight: a.in_flight.saturating_add(b.in_flight),
         pools_in_use: pools,
         queued: gauge(a.queued, b.queued),
         rss_bytes: gauge(a.rss_bytes, b.rss_bytes),

@@ -2,11 +2,11 @@
 //! merge). It reads only the report's serde types (`zen_model::report`, the same types the
 //! runs write), never the server's internals: a report from another machine is all it needs.
 pub mod args;
-pub(crate) mod render;
 pub mod compare;
 pub mod html;
 pub mod junit;
 pub mod merge;
+pub(crate) mod render;
 pub mod show;
 mod svg;
 
@@ -14,9 +14,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use args::{ReportArgs, ReportFiles, ReportVerb};
 use zen_model::ExitOutcome;
 use zen_model::report::Report;
-use args::{ReportArgs, ReportFiles, ReportVerb};
 
 /// Run one `zen report` verb.
 pub fn run(args: ReportArgs) -> Result<ExitOutcome> {
@@ -82,15 +82,14 @@ pub fn read(path: &Path) -> Result<Report> {
 
 /// Write `text` to the file, or to stdout when there is none.
 fn emit(out: Option<&Path>, text: &str) -> Result<()> {
-    match out {
-        Some(path) => write_file(path, text),
-        None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-            Ok(())
-        }
+    if let Some(path) = out {
+        write_file(path, text)
+    } else {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+        Ok(())
     }
 }
 

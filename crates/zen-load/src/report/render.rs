@@ -3,7 +3,7 @@ use std::fmt::Write;
 
 use zen_model::report::{LatencyReport, Report};
 
-use zen_model::snapshot::mib as mb;
+use zen_model::units::bytes;
 
 fn latency_line(l: &LatencyReport) -> String {
     let line = format!(
@@ -188,13 +188,13 @@ pub fn render(r: &Report) -> String {
         }
         let _ = writeln!(
             w,
-            "  server     RSS {:.1} MB before, {:.1} MB after; conversations {} threads, {:.2} MB (peak {:.2} of {:.0} MB budget)",
-            mb(s.rss_before_bytes),
-            mb(s.rss_after_bytes),
+            "  server     RSS {} before, {} after; conversations {} threads, {} (peak {} of {} budget)",
+            bytes(s.rss_before_bytes),
+            bytes(s.rss_after_bytes),
             s.conversation_threads,
-            mb(s.conversation_bytes),
-            mb(s.conversation_peak_bytes),
-            mb(s.conversation_budget_bytes)
+            bytes(s.conversation_bytes),
+            bytes(s.conversation_peak_bytes),
+            bytes(s.conversation_budget_bytes)
         );
         let _ = writeln!(
             w,
@@ -212,10 +212,10 @@ pub fn render(r: &Report) -> String {
     let g = &r.generator;
     let _ = writeln!(
         w,
-        "  generator  CPU {:.2} s ({:.1} µs per call), RSS {:.1} MB",
+        "  generator  CPU {:.2} s ({:.1} µs per call), RSS {}",
         g.cpu_secs,
         g.cpu_us_per_call,
-        mb(g.rss_bytes)
+        bytes(g.rss_bytes)
     );
     if let Some(soak) = &r.soak {
         let t = &soak.target;
@@ -245,13 +245,11 @@ pub fn render(r: &Report) -> String {
         if let Some(store) = &soak.store {
             let _ = writeln!(
                 w,
-                "  store      {}: {:.1} MB of conversations; {} on disk (not in RSS), {:.1} MB cached in memory",
+                "  store      {}: {} of conversations; {} on disk (not in RSS), {} cached in memory",
                 store.kind,
-                mb(store.bytes),
-                store
-                    .file_bytes
-                    .map_or("nothing".into(), |b| format!("{:.1} MB", mb(b))),
-                mb(store.cache_bytes)
+                bytes(store.bytes),
+                store.file_bytes.map_or("nothing".into(), bytes),
+                bytes(store.cache_bytes)
             );
         }
         if let (Some(c), Some(u)) = (&soak.conversations, &soak.unexplained) {
@@ -271,9 +269,9 @@ pub fn render(r: &Report) -> String {
         {
             let _ = writeln!(
                 w,
-                "  memory     conversation store peak {:.2} MB of a {:.2} MB budget ({})",
-                mb(peak),
-                mb(budget),
+                "  memory     conversation store peak {} of a {} budget ({})",
+                bytes(peak),
+                bytes(budget),
                 if peak <= budget {
                     "never above it"
                 } else {

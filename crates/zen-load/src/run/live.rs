@@ -7,15 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::recorder::Recorder;
 use crate::engine::recorder::{ErrorKind, Recorded};
 use crate::target::Target;
 use zen_model::clock::unix_ms;
-use zen_model::snapshot::{CallStats, ErrorCounts, LatencySummary, ServerInfo, Snapshot};
 use zen_model::feed::{Connection, Feed, RunStatus};
+use zen_model::snapshot::{
+    CallStats, ErrorCounts, LatencySummary, LimitsStats, ProtocolStats, Rates, ServerInfo,
+    Snapshot, StoreStats,
+};
 
 /// How often the dashboard gets a new snapshot.
 const FEED_EVERY: Duration = Duration::from_secs(1);
@@ -59,7 +62,7 @@ pub async fn with_dashboard<T>(
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = tx.closed() => {
+                () = tx.closed() => {
                     run.stop.cancel(); // the user quit the dashboard
                     return;
                 }
@@ -120,8 +123,8 @@ fn call_stats(
         peak_in_flight: peak,
         errors,
         latency,
-        rates: Default::default(),
-        failed_hdr: Default::default(),
+        rates: Rates::default(),
+        failed_hdr: BTreeMap::default(),
     }
 }
 
@@ -204,11 +207,11 @@ pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         providers: BTreeMap::new(),
         pools: Vec::new(),
         system,
-        conversations: Default::default(),
-        protocol: Default::default(),
+        conversations: StoreStats::default(),
+        protocol: ProtocolStats::default(),
         tokens: Vec::new(),
         model_latency: Vec::new(),
-        limits: Default::default(),
+        limits: LimitsStats::default(),
         otel: None,
     }
 }

@@ -335,7 +335,7 @@ impl Run {
             series: self
                 .series
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .points
                 .clone(),
         };

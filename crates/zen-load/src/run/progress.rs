@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{Model, Stop};
 use crate::engine::recorder::Recorder;
+use crate::engine::{Model, Stop};
 
 /// Draw progress until `done` fires; `extra` adds a line of its own (soak: RSS and slope).
 pub fn spawn(
@@ -47,7 +47,7 @@ pub fn spawn(
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
             tokio::select! {
-                _ = done.cancelled() => break,
+                () = done.cancelled() => break,
                 _ = tick.tick() => {}
             }
             let ok = recorder.ok.load(Ordering::Relaxed);
@@ -65,7 +65,11 @@ pub fn spawn(
             );
             if let Some(extra) = &extra {
                 msg.push_str("  ");
-                msg.push_str(&extra.lock().unwrap_or_else(|p| p.into_inner()));
+                msg.push_str(
+                    &extra
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
             }
             bar.set_message(msg);
         }

@@ -12,12 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Hooks;
 use crate::args::SoakArgs;
-use zen_model::ExitOutcome;
-use crate::run::{Run, Ui, print, print_verdict};
 use crate::plan::settings::{Defaults, RunSettings};
+use crate::run::{Run, Ui, print, print_verdict};
 use crate::soak::plan::SoakPlan;
 use crate::soak::sampler::{COLUMNS, RssSource, Sampled, Sampler, SeriesFile};
 use verdict::{judge, store_filling_note};
+use zen_model::ExitOutcome;
 use zen_model::report::soak::SoakReport;
 use zen_model::report::verdict::Check;
 
@@ -29,7 +29,7 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
         &args.load,
         Defaults {
             concurrency: 10,
-            duration: Some(Duration::from_secs(3600)),
+            duration: Some(Duration::from_hours(1)),
         },
     )?;
     let planned =
@@ -112,7 +112,10 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
         conversation_peak_bytes: conversations.map(|c| c.0),
         conversation_budget_bytes: conversations.map(|c| c.1),
         out_file: args.out.as_ref().map(|p| p.display().to_string()),
-        series_columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        series_columns: COLUMNS
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         status,
         reasons,
         store,

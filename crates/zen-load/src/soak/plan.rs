@@ -29,7 +29,7 @@ pub struct SoakPlan {
 /// Default warm-up: the larger of 10 % of the run and the lesser of 60 s and a quarter of it
 /// (6 min for 1 h, 60 s for 5 min, 15 s for 1 min).
 pub fn default_warmup(planned: Duration) -> Duration {
-    (planned / 10).max(Duration::from_secs(60).min(planned / 4))
+    (planned / 10).max(Duration::from_mins(1).min(planned / 4))
 }
 
 /// Default interval: about `AIMED_SAMPLES` samples after the warm-up, within 250 ms to 10 s.
@@ -61,7 +61,7 @@ pub fn plan(
             human(warmup)
         );
     }
-    let judged = planned - warmup;
+    let judged = planned.checked_sub(warmup).unwrap();
     let samples = judged.as_secs_f64() / interval.as_secs_f64();
     if samples < MIN_SAMPLES as f64 {
         let needed = warmup + interval * MIN_SAMPLES as u32;
@@ -118,7 +118,8 @@ mod tests {
         // Short runs still get enough samples by default, down to about 7 s.
         for s in [7, 10, 20, 30, 60, 120, 600, 86_400] {
             let p = plan(secs(s), None, None).unwrap();
-            let samples = (secs(s) - p.warmup).as_secs_f64() / p.interval.as_secs_f64();
+            let samples =
+                secs(s).checked_sub(p.warmup).unwrap().as_secs_f64() / p.interval.as_secs_f64();
             assert!(samples >= MIN_SAMPLES as f64, "{s}s: {p:?}");
         }
     }

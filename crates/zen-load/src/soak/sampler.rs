@@ -11,8 +11,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::run::Run;
 use super::verdict::Trend;
+use crate::run::Run;
 use zen_model::report::soak::{StoreSummary, TrendReport};
 use zen_model::snapshot::{Snapshot, mib};
 
@@ -186,7 +186,7 @@ impl<'a> Sampler<'a> {
         loop {
             let finished = tokio::select! {
                 _ = tick.tick() => false,
-                _ = done.cancelled() => true,
+                () = done.cancelled() => true,
             };
             self.sample(started.elapsed()).await;
             if finished {
@@ -274,7 +274,10 @@ impl<'a> Sampler<'a> {
             (false, Some(s)) => format!("{s:+.1} MB/h"),
             (false, None) => "…".to_string(),
         };
-        *self.live.lock().unwrap_or_else(|p| p.into_inner()) =
+        *self
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
             format!("RSS {:.1} MB, slope {slope}", mib(target_rss));
     }
 }

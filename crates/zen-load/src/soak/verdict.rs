@@ -169,7 +169,7 @@ mod tests {
     fn fits_a_line_and_judges_it() {
         let mut t = Trend::default();
         for i in 0..30 {
-            let h = i as f64 / 60.0; // a sample a minute
+            let h = f64::from(i) / 60.0; // a sample a minute
             t.add(h, 100.0 + 120.0 * h);
         }
         let r = t.report();
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, Status::Fail);
         let mut flat = Trend::default();
         for i in 0..30 {
-            flat.add(i as f64 / 60.0, 40.0);
+            flat.add(f64::from(i) / 60.0, 40.0);
         }
         let r = flat.report();
         assert!(r.slope_mb_per_hour.unwrap().abs() < 1e-9);
@@ -194,7 +194,7 @@ mod tests {
         let line = |slope: f64| {
             let mut t = Trend::default();
             for i in 0..30 {
-                t.add(i as f64 / 60.0, 10.0 + slope * i as f64 / 60.0);
+                t.add(f64::from(i) / 60.0, 10.0 + slope * f64::from(i) / 60.0);
             }
             t.report()
         };

@@ -104,19 +104,19 @@ impl Pool {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Reply, String> {
-        let client = match self.tls.get() {
-            Some(client) => client,
-            None => {
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(self.max_idle)
-                    .pool_idle_timeout(IDLE_TIMEOUT)
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .tcp_nodelay(true)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
-                self.tls.get_or_init(|| client)
-            }
+        let client = if let Some(client) = self.tls.get() {
+            client
+        } else {
+            zen_os::tls::use_ring();
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(self.max_idle)
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .tcp_nodelay(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
+            self.tls.get_or_init(|| client)
         };
         let response = client
             .request(method, uri.to_string())

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::target::http_pool::{Pool, Reply as HttpReply};
-use crate::target::sse::SseEvents;
+use zen_model::sse::SseEvents;
 
 /// What a POST accepts: the spec requires a client to take either form.
 const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
@@ -117,8 +117,7 @@ impl LazyResult {
             result: CallToolResult,
         }
         serde_json::from_slice::<Full>(&self.message)
-            .map(|full| full.result)
-            .unwrap_or_else(|_| CallToolResult::success(Vec::new()))
+            .map_or_else(|_| CallToolResult::success(Vec::new()), |full| full.result)
     }
 }
 

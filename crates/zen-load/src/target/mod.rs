@@ -6,7 +6,6 @@ pub mod http_pool;
 pub mod mcp_http;
 pub mod preflight;
 pub mod session;
-pub mod sse;
 pub mod stderr_tail;
 use std::process::Stdio;
 use std::time::Duration;

@@ -82,7 +82,8 @@ mod tests {
     fn call(tool: &str, args: Value) -> CallSpec {
         let mut spec = CallSpec::default_chat();
         spec.tool = tool.to_string();
-        spec.args = args.as_object().unwrap().clone();
+        let Value::Object(args) = args else { panic!() };
+        spec.args = args;
         spec
     }
 

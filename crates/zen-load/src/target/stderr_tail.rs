@@ -21,7 +21,10 @@ impl StderrTail {
         let task = tokio::spawn(async move {
             let mut lines = BufReader::new(stream).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                let mut q = sink.0.lock().unwrap_or_else(|p| p.into_inner());
+                let mut q = sink
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if q.len() == TAIL_LINES {
                     q.pop_front();
                 }
@@ -33,7 +36,10 @@ impl StderrTail {
 
     /// The kept lines, joined.
     pub fn text(&self) -> String {
-        let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let q = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         q.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 }

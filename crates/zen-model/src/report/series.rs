@@ -52,8 +52,8 @@ impl Point {
             t: self.t,
             unix_ms: self.unix_ms,
             secs: self.secs + next.secs,
-            calls: self.calls + next.calls,
-            errors: self.errors + next.errors,
+            calls: self.calls.saturating_add(next.calls),
+            errors: self.errors.saturating_add(next.errors),
             p50_ms: self.p50_ms.max(next.p50_ms),
             p99_ms: self.p99_ms.max(next.p99_ms),
             in_flight: self.in_flight.max(next.in_flight),
@@ -133,7 +133,7 @@ mod tests {
     fn a_long_series_stays_bounded_and_keeps_every_call() {
         let mut s = Series::new(100);
         for i in 0..10_000 {
-            s.push(point(i as f64, 3));
+            s.push(point(f64::from(i), 3));
         }
         assert!(s.points.len() <= 100, "{}", s.points.len());
         assert_eq!(s.points.iter().map(|p| p.calls).sum::<u64>(), 30_000);

@@ -67,4 +67,3 @@ pub struct SoakReport {
     pub status: Status,
     pub reasons: Vec<String>,
 }
-

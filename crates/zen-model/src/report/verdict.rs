@@ -25,7 +25,7 @@ impl Status {
     /// Both verdicts together: an incomplete run stays incomplete, inconclusive stays
     /// inconclusive, otherwise any failure fails.
     pub fn and(self, other: Status) -> Status {
-        use Status::*;
+        use Status::{Fail, Incomplete, Inconclusive, Pass};
         match (self, other) {
             (Incomplete, _) | (_, Incomplete) => Incomplete,
             (Inconclusive, _) | (_, Inconclusive) => Inconclusive,

@@ -47,7 +47,7 @@ pub struct ModelLatency {
 /// Upper bounds (ms) of the fixed buckets used by `/metrics` and the dashboard.
 pub const BUCKET_BOUNDS_MS: [f64; 16] = [
     1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
-    60000.0, 300000.0,
+    60000.0, 300_000.0,
 ];
 
 impl LatencySummary {

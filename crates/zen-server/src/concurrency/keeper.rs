@@ -42,7 +42,10 @@ pub async fn renew_leases(limits: Weak<Inner>) {
 async fn renew_provider(inner: &Arc<Inner>, provider: &str, limit: Duration) {
     let pool = &inner.pools[provider];
     let ids: Vec<String> = {
-        let held = pool.held.lock().unwrap_or_else(|p| p.into_inner());
+        let held = pool
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         held.iter().cloned().collect()
     };
     let mut inv = inner.renew.prepare_invoke();
@@ -63,7 +66,10 @@ async fn renew_provider(inner: &Arc<Inner>, provider: &str, limit: Duration) {
     pool.cluster_waiting.store(number(1), Ordering::Relaxed);
     let lost = reply.get(2..).unwrap_or_default();
     if !lost.is_empty() {
-        let mut held = pool.held.lock().unwrap_or_else(|p| p.into_inner());
+        let mut held = pool
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for id in lost {
             // Only leases still held count: one released meanwhile was not lost.
             if held.remove(id) {

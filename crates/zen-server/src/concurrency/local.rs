@@ -85,30 +85,28 @@ impl Pool {
     pub async fn acquire(self: &Arc<Self>, timeout: Option<Duration>) -> Result<Permit, Busy> {
         let started = Instant::now();
         // Fast path: a free permit and nobody queued ahead (try_acquire respects the queue).
-        let permit = match self.semaphore.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                let now_waiting = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
-                self.peak_waiting.fetch_max(now_waiting, Ordering::Relaxed);
-                let _waiting = WaitingGuard(&self.waiting);
-                let wait = self.semaphore.clone().acquire_owned();
-                let acquired = match timeout {
-                    None => Ok(wait.await),
-                    Some(limit) => tokio::time::timeout(limit, wait).await,
-                };
-                match acquired {
-                    Ok(Ok(permit)) => permit,
-                    // Timed out (the semaphore is never closed).
-                    _ => {
-                        self.rejected_total.fetch_add(1, Ordering::Relaxed);
-                        return Err(Busy {
-                            pool: self.name.clone(),
-                            limit: self.limit,
-                            waiting: self.waiting.load(Ordering::Relaxed).saturating_sub(1),
-                            waited: started.elapsed(),
-                        });
-                    }
-                }
+        let permit = if let Ok(permit) = self.semaphore.clone().try_acquire_owned() {
+            permit
+        } else {
+            let now_waiting = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+            self.peak_waiting.fetch_max(now_waiting, Ordering::Relaxed);
+            let _waiting = WaitingGuard(&self.waiting);
+            let wait = self.semaphore.clone().acquire_owned();
+            let acquired = match timeout {
+                None => Ok(wait.await),
+                Some(limit) => tokio::time::timeout(limit, wait).await,
+            };
+            if let Ok(Ok(permit)) = acquired {
+                permit
+            } else {
+                // Timed out (the semaphore is never closed).
+                self.rejected_total.fetch_add(1, Ordering::Relaxed);
+                return Err(Busy {
+                    pool: self.name.clone(),
+                    limit: self.limit,
+                    waiting: self.waiting.load(Ordering::Relaxed).saturating_sub(1),
+                    waited: started.elapsed(),
+                });
             }
         };
         let now_in_use = self.in_use.fetch_add(1, Ordering::Relaxed) + 1;
@@ -117,7 +115,7 @@ impl Pool {
         let waited_us = started.elapsed().as_micros() as u64;
         self.queue_wait_us
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .saturating_record(waited_us);
         Ok(Permit {
             _permit: permit,
@@ -133,7 +131,10 @@ impl Pool {
 
     pub fn stats(&self) -> PoolStats {
         let queue_wait = {
-            let hist = self.queue_wait_us.lock().unwrap_or_else(|p| p.into_inner());
+            let hist = self
+                .queue_wait_us
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             LatencySummary::from_histogram(&hist)
         };
         PoolStats {

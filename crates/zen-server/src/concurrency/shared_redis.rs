@@ -108,7 +108,10 @@ impl Inner {
                 zen_model::units::seconds(limit)
             )),
         };
-        let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *last = result.as_ref().err().cloned();
         result
     }
@@ -153,14 +156,17 @@ impl std::fmt::Debug for Lease {
         f.debug_struct("Lease")
             .field("provider", &self.provider)
             .field("id", &self.id)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(pool) = self.inner.pools.get(&self.provider) {
-            let mut held = pool.held.lock().unwrap_or_else(|p| p.into_inner());
+            let mut held = pool
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             held.remove(&self.id);
         }
         self.inner
@@ -283,7 +289,7 @@ impl SharedLimits {
                 let id = ticket.id.take().unwrap_or_default();
                 pool.held
                     .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(id.clone());
                 let provider = provider.to_string();
                 return Ok(Lease {
@@ -304,8 +310,8 @@ impl SharedLimits {
             }
             let wake = deadline.map_or(now + pause, |d| d.min(now + pause));
             tokio::select! {
-                _ = &mut freed => {}
-                _ = tokio::time::sleep_until(wake) => {}
+                () = &mut freed => {}
+                () = tokio::time::sleep_until(wake) => {}
             }
             pause = (pause * 2).min(POLL_MAX);
         }
@@ -331,10 +337,17 @@ impl SharedLimits {
                 limit: pool.limit,
                 held: pool.cluster_held.load(Ordering::Relaxed),
                 waiting: pool.cluster_waiting.load(Ordering::Relaxed),
-                held_here: pool.held.lock().unwrap_or_else(|p| p.into_inner()).len() as u64,
+                held_here: pool
+                    .held
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .len() as u64,
             })
             .collect();
-        let last_error = inner.last_error.lock().unwrap_or_else(|p| p.into_inner());
+        let last_error = inner
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         LimitsStats {
             backend: "redis".to_string(),
             location: Some(inner.label.clone()),

@@ -65,7 +65,7 @@ pub struct TransportConfig {
     #[arg(long, value_name = "ADDR", env = "ZEN_HTTP", value_parser = parse_bind_addr)]
     pub http: Option<SocketAddr>,
     /// Allow --http on a non-loopback address; every request then needs `Authorization: Bearer <ZEN_AUTH_TOKEN>`
-    #[arg(long, env = "ZEN_ALLOW_REMOTE")]
+    #[arg(long, env = "ZEN_ALLOW_REMOTE", value_parser = parse_switch)]
     pub allow_remote: bool,
     /// Bearer token HTTP clients must send (required with --allow-remote)
     #[arg(
@@ -87,16 +87,16 @@ pub struct TransportConfig {
     #[arg(long, env = "ZEN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024, value_name = "BYTES")]
     pub max_message_bytes: usize,
     /// Answer HTTP requests with an SSE stream even when the reply is one message and the client accepts JSON
-    #[arg(long, env = "ZEN_SSE_REPLIES")]
+    #[arg(long, env = "ZEN_SSE_REPLIES", value_parser = parse_switch)]
     pub sse_replies: bool,
     /// Serve HTTP without sessions: no Mcp-Session-Id, every request stands alone (behind a load balancer without affinity)
-    #[arg(long, env = "ZEN_HTTP_STATELESS")]
+    #[arg(long, env = "ZEN_HTTP_STATELESS", value_parser = parse_switch)]
     pub http_stateless: bool,
     /// Telemetry listener (GET /snapshot and /metrics); must be a loopback address
     #[arg(long, env = "ZEN_TELEMETRY", default_value = "127.0.0.1:0", value_parser = parse_bind_addr, value_name = "ADDR")]
     pub telemetry: SocketAddr,
     /// Open no telemetry listener and write no discovery file
-    #[arg(long, env = "ZEN_NO_TELEMETRY")]
+    #[arg(long, env = "ZEN_NO_TELEMETRY", value_parser = parse_switch)]
     pub no_telemetry: bool,
     /// Where discovery files go [default: $XDG_RUNTIME_DIR/zen, else a per-user temp directory]
     #[arg(long, env = "ZEN_RUNTIME_DIR", value_name = "DIR")]
@@ -131,8 +131,8 @@ impl LimitConfig {
             "gemini" => 10,
             "openai" => 20,
             "openrouter" => 15,
-            "custom" => 5,
             "simulated" => 32,
+            // "custom" and any other provider.
             _ => 5,
         }
     }
@@ -234,6 +234,9 @@ pub struct ProviderConfig {
     /// Per-provider request timeouts overriding --request-timeout, e.g. custom=600s,simulated=5s
     #[arg(long, env = "ZEN_PROVIDER_TIMEOUTS", default_value = "", value_parser = parse_provider_map::<DurationArg>, value_name = "NAME=DURATION,..")]
     pub provider_timeouts: NameMap<DurationArg>,
+    /// The whole of one provider call: every attempt, backoff and Retry-After wait together; past it the call fails and its provider permit is freed
+    #[arg(long, env = "ZEN_CALL_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    pub call_timeout: Duration,
     /// Attempts per provider call, counting the first (429, 5xx and timeouts are retried with backoff)
     #[arg(long, env = "ZEN_MAX_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_retries: u32,
@@ -266,8 +269,7 @@ impl ProviderConfig {
         self.provider_timeouts
             .0
             .get(provider)
-            .map(|d| d.0)
-            .unwrap_or(self.request_timeout)
+            .map_or(self.request_timeout, |d| d.0)
     }
 
     /// The circuit breaker settings for one provider.
@@ -277,9 +279,9 @@ impl ProviderConfig {
         }
         let (failures, secs) = match provider {
             "gemini" => (3, 30),
-            "openai" => (5, 60),
             "openrouter" => (10, 120),
             "custom" => (2, 45),
+            // "openai" and any other provider.
             _ => (5, 60),
         };
         BreakerSpec {

@@ -1,7 +1,7 @@
 //! The built-in simulated provider's settings.
 use clap::Args;
 
-use super::values::*;
+use super::values::{Fraction, Latency, NameMap, parse_faults, parse_fraction, parse_latency};
 
 /// The built-in simulated provider (used when no API key is set).
 #[derive(Debug, Clone, Args)]

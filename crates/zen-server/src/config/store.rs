@@ -73,8 +73,7 @@ impl StoreConfig {
         match xdg {
             Some(base) => PathBuf::from(base).join("zen"),
             None => std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(std::env::temp_dir)
+                .map_or_else(std::env::temp_dir, PathBuf::from)
                 .join(".local/share/zen"),
         }
     }

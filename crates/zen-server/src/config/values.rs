@@ -153,6 +153,18 @@ pub fn parse_faults(s: &str) -> Result<NameMap<Fraction>, String> {
     Ok(faults)
 }
 
+/// A switch, as people write one in an environment block: true/false, 1/0, yes/no or on/off
+/// (any case); anything else is refused, naming what is accepted.
+pub fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" | "y" | "t" => Ok(true),
+        "false" | "0" | "no" | "off" | "n" | "f" | "" => Ok(false),
+        _ => Err(format!(
+            "'{s}' is neither on nor off; use true/false, 1/0, yes/no or on/off"
+        )),
+    }
+}
+
 /// A byte count above zero: 0 would refuse every reply.
 pub fn parse_byte_count(s: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
@@ -318,5 +330,17 @@ mod tests {
             "127.0.0.1:1"
         );
         assert!(parse_bind_addr("nowhere").is_err());
+    }
+
+    #[test]
+    fn switches_read_as_people_write_them_and_nonsense_is_refused() {
+        for on in ["1", "true", "YES", "on", " y "] {
+            assert_eq!(parse_switch(on), Ok(true), "{on}");
+        }
+        for off in ["0", "false", "No", "off", ""] {
+            assert_eq!(parse_switch(off), Ok(false), "{off}");
+        }
+        let err = parse_switch("maybe").unwrap_err();
+        assert!(err.contains("'maybe'") && err.contains("1/0"), "{err}");
     }
 }

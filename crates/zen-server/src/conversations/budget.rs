@@ -30,9 +30,7 @@ impl StoreLimits {
 
 /// The serialized length of a value (0 if it cannot be serialized, which our types always can).
 pub fn json_len<T: serde::Serialize>(value: &T) -> u64 {
-    serde_json::to_vec(value)
-        .map(|v| v.len() as u64)
-        .unwrap_or(0)
+    serde_json::to_vec(value).map_or(0, |v| v.len() as u64)
 }
 
 /// Exact serialized size of a thread: its header, plus each turn, plus the commas between.

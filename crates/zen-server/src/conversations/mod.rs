@@ -180,7 +180,7 @@ pub trait ConversationStore: Send + Sync + 'static {
 }
 
 /// Open the configured store: `Err` names the path and what to do (zen serve exits 2).
-pub fn open(
+pub async fn open(
     store: &StoreConfig,
     memory: &MemoryConfig,
 ) -> anyhow::Result<Arc<dyn ConversationStore>> {
@@ -197,18 +197,14 @@ pub fn open(
             Arc::new(SqliteStore::open(&dir, limits, store.cache_bytes())?)
         }
         StoreKind::Redis(url) => {
-            // Connecting is async and zen serve starts on a multi-threaded runtime.
-            let prefix = &store.redis_prefix;
-            let open = RedisStore::open(url, prefix, limits);
-            let handle = tokio::runtime::Handle::current();
-            Arc::new(tokio::task::block_in_place(|| handle.block_on(open))?)
+            Arc::new(RedisStore::open(url, &store.redis_prefix, limits).await?)
         }
     })
 }
 
 /// The TTL as ms, for backends that store wall-clock times.
 pub fn ttl_ms(ttl: Duration) -> u64 {
-    ttl.as_millis().min(u64::MAX as u128) as u64
+    ttl.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
 #[cfg(test)]

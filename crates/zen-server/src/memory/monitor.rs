@@ -94,7 +94,10 @@ impl MemoryManager {
     /// At most one forced cleanup per check interval, so a steady high RSS does not wipe every
     /// conversation one sample at a time.
     fn forced_cleanup_due(&self, changed: bool) -> bool {
-        let mut last = self.last_forced.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self
+            .last_forced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let due = changed || last.is_none_or(|t| t.elapsed() >= self.check_interval);
         if due {
             *last = Some(Instant::now());
@@ -114,21 +117,21 @@ fn log_state(state: WatchdogState, rss_bytes: u64, held: u64, matter: bool) {
     let conversations_mb = mib(held);
     match state {
         WatchdogState::Ok => {
-            tracing::info!(rss_mb, "memory back under 80% of MEMORY_LIMIT_MB")
+            tracing::info!(rss_mb, "memory back under 80% of MEMORY_LIMIT_MB");
         }
         WatchdogState::Warning => {
             tracing::warn!(
                 rss_mb,
                 conversations_mb,
                 "memory above 80% of MEMORY_LIMIT_MB; {cause}"
-            )
+            );
         }
         WatchdogState::Refusing => {
             tracing::warn!(
                 rss_mb,
                 conversations_mb,
                 "memory above MEMORY_LIMIT_MB; {cause}"
-            )
+            );
         }
     }
 }
@@ -140,7 +143,7 @@ pub async fn run_monitor(manager: Arc<MemoryManager>, shutdown: CancellationToke
     tick.tick().await; // the first tick is immediate: nothing to clean at start
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return,
             _ = tick.tick() => {
                 if let Err(err) = manager.store.cleanup(false).await {
                     tracing::warn!("conversation cleanup failed: {err}");

@@ -283,7 +283,7 @@ impl Metrics {
         let mut s = self
             .system
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         s.uptime_minutes = self.uptime().as_secs_f64() / 60.0;
         s.cpu_secs = zen_os::process::cpu_secs();
@@ -292,7 +292,10 @@ impl Metrics {
 
     /// Store a new process sample (from the sampler task).
     pub fn set_system(&self, sample: SystemStats) {
-        *self.system.lock().unwrap_or_else(|p| p.into_inner()) = sample;
+        *self
+            .system
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = sample;
     }
 }
 

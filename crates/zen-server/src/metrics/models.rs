@@ -45,7 +45,10 @@ impl ModelLatencies {
         outcome: CallOutcome,
         elapsed: Duration,
     ) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut key = (provider, model.to_string());
         if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
             key.1 = "other".to_string();
@@ -66,7 +69,10 @@ impl ModelLatencies {
 
     /// Latency per provider and model, for the snapshot.
     pub fn stats(&self) -> Vec<ModelLatency> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (map.iter())
             .map(|((provider, model), s)| ModelLatency {
                 provider: provider.to_string(),

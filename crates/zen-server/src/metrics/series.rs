@@ -35,7 +35,7 @@ impl RateRing {
             *slot = (sec, 0, 0);
         }
         slot.1 += 1;
-        slot.2 += error as u64;
+        slot.2 += u64::from(error);
     }
 
     /// Mean calls/s and errors/s over the `window` whole seconds before `now_sec`.
@@ -122,7 +122,10 @@ impl Series {
             self.errors[i].fetch_add(1, Ordering::Relaxed);
         }
         let us = elapsed.as_micros().max(1) as u64;
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (inner.latency_us.get_or_insert_with(new_histogram)).saturating_record(us);
         if let Some(i) = error_index {
             (inner.failed_us[i].get_or_insert_with(new_histogram)).saturating_record(us);
@@ -132,7 +135,10 @@ impl Series {
 
     pub(super) fn stats(&self, now_sec: u64) -> CallStats {
         let (latency, rates, failed_hdr) = {
-            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let inner = self
+                .inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let rate = |w| inner.ring.rate(now_sec, w);
             let ((c1, e1), (c10, e10), (c60, e60)) = (rate(1), rate(10), rate(60));
             (

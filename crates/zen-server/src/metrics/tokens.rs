@@ -53,21 +53,28 @@ impl std::fmt::Debug for Tokens {
 impl Tokens {
     /// Tokens a provider reported for one completion of `model`.
     pub fn record(&self, provider: &'static str, model: &str, prompt: u64, completion: u64) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut key = (provider, model.to_string());
         if !map.contains_key(&key) && map.len() >= MAX_TOKEN_SERIES {
             key.1 = "other".to_string();
         }
         let entry = map.entry(key).or_insert_with(TokenSeries::new);
-        entry.prompt += prompt;
-        entry.completion += completion;
+        // Counts reported by a provider: a wrong one must not wrap the sum (nor panic).
+        entry.prompt = entry.prompt.saturating_add(prompt);
+        entry.completion = entry.completion.saturating_add(completion);
         entry.prompt_per_call.saturating_record(prompt);
         entry.completion_per_call.saturating_record(completion);
     }
 
     /// Tokens per provider and model, for the snapshot.
     pub fn stats(&self) -> Vec<TokenStats> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (map.iter())
             .map(|((provider, model), s)| TokenStats {
                 provider: provider.to_string(),

@@ -128,6 +128,24 @@ pub enum ProviderError {
         /// ZEN_MAX_RETRY_WAIT.
         max_wait: Duration,
     },
+    /// The whole call (every attempt and wait) ran past ZEN_CALL_TIMEOUT: it ends so its
+    /// provider permit is freed.
+    #[error(
+        "provider {provider} did not finish within ZEN_CALL_TIMEOUT={} ({attempts} attempts{}); \
+         raise ZEN_CALL_TIMEOUT for slower models",
+        humantime::format_duration(*.limit),
+        .last_error.as_ref().map(|e| format!(", the last: {e}")).unwrap_or_default()
+    )]
+    CallTimeout {
+        /// The provider called.
+        provider: &'static str,
+        /// ZEN_CALL_TIMEOUT.
+        limit: Duration,
+        /// Attempts started before the deadline.
+        attempts: u32,
+        /// The last attempt's error, when one had failed.
+        last_error: Option<String>,
+    },
 }
 
 impl ProviderError {
@@ -138,7 +156,8 @@ impl ProviderError {
             ProviderError::Timeout { .. } | ProviderError::Connect { .. } => true,
             ProviderError::BadReply { .. }
             | ProviderError::CircuitOpen { .. }
-            | ProviderError::RetryTooLong { .. } => false,
+            | ProviderError::RetryTooLong { .. }
+            | ProviderError::CallTimeout { .. } => false,
         }
     }
 
@@ -156,6 +175,7 @@ impl ProviderError {
             ProviderError::BadReply { .. } => "bad_reply",
             ProviderError::CircuitOpen { .. } => "circuit_open",
             ProviderError::RetryTooLong { .. } => "retry_too_long",
+            ProviderError::CallTimeout { .. } => "call_timeout",
         }
     }
 
@@ -168,7 +188,10 @@ impl ProviderError {
     }
 
     pub fn is_timeout(&self) -> bool {
-        matches!(self, ProviderError::Timeout { .. })
+        matches!(
+            self,
+            ProviderError::Timeout { .. } | ProviderError::CallTimeout { .. }
+        )
     }
 }
 
@@ -190,8 +213,7 @@ pub trait Provider: Send + Sync + 'static {
         self.models()
             .iter()
             .find(|m| m.aliases.iter().any(|a| a == model))
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| model.to_string())
+            .map_or_else(|| model.to_string(), |m| m.name.clone())
     }
     /// One attempt at a completion. Dropping the future aborts the request.
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;

@@ -50,6 +50,7 @@ impl OpenAiCompatible {
         connect_timeout: Duration,
         max_reply_bytes: u64,
     ) -> anyhow::Result<Self> {
+        zen_os::tls::use_ring();
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .user_agent(concat!("zen/", env!("CARGO_PKG_VERSION")))

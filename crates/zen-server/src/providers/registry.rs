@@ -32,7 +32,10 @@ fn model(name: &str, context_window: u64, max_output_tokens: u64, aliases: &[&st
         name: name.to_string(),
         context_window,
         max_output_tokens,
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        aliases: aliases
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     }
 }
 

@@ -63,7 +63,9 @@ impl Breaker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// May a call go to the provider now? `Ok(true)`: yes, as the half-open trial (its result
@@ -264,11 +266,11 @@ mod tests {
         })
     }
 
-    fn ok() -> Result<Completion, ProviderError> {
-        Ok(Completion {
+    fn completion() -> Completion {
+        Completion {
             text: "hi".into(),
             usage: None,
-        })
+        }
     }
 
     fn breaker() -> Breaker {
@@ -299,13 +301,13 @@ mod tests {
         );
         assert!(b.admit().is_err(), "one trial at a time");
         // The early call finishes late: it neither closes nor reopens the breaker...
-        b.record(&ok(), false);
+        b.record(&Ok(completion()), false);
         assert_eq!(b.stats().state, BreakerState::HalfOpen);
         b.record(&fail(), false);
         assert_eq!(b.stats().state, BreakerState::HalfOpen);
         assert!(b.admit().is_err(), "...nor frees the trial's slot");
         // The trial's success closes it.
-        b.record(&ok(), true);
+        b.record(&Ok(completion()), true);
         assert_eq!(b.stats().state, BreakerState::Closed);
         assert_eq!(b.stats().opened_total, 1);
     }

@@ -22,8 +22,40 @@ pub struct RetryPolicy {
     pub attempt_timeout: Duration,
     /// ZEN_MAX_RETRY_WAIT: the longest sleep before a retry; a longer Retry-After fails the call.
     pub max_wait: Duration,
-    /// When the whole call must be over, if it has a deadline: no retry sleeps past it.
-    pub deadline: Option<Instant>,
+    /// When the whole call must be over (ZEN_CALL_TIMEOUT): no retry sleeps past it, and an
+    /// attempt still running then is cut off.
+    pub deadline: Option<CallDeadline>,
+}
+
+/// The deadline of a whole provider call, and the setting it came from (for the message).
+#[derive(Debug, Clone, Copy)]
+pub struct CallDeadline {
+    /// When the call must be over.
+    pub at: Instant,
+    /// ZEN_CALL_TIMEOUT, named in the error.
+    pub limit: Duration,
+}
+
+impl CallDeadline {
+    /// Starting now, `limit` from now (saturating: a huge setting never overflows the clock).
+    pub fn after(limit: Duration) -> Self {
+        let now = Instant::now();
+        CallDeadline {
+            at: now
+                .checked_add(limit)
+                .unwrap_or(now + Duration::from_secs(86_400 * 365)),
+            limit,
+        }
+    }
+
+    fn passed(self, provider: &'static str, attempts: u32, last: Option<String>) -> ProviderError {
+        ProviderError::CallTimeout {
+            provider,
+            limit: self.limit,
+            attempts,
+            last_error: last,
+        }
+    }
 }
 
 /// After a failed attempt: sleep this long and try again, or end with this error.
@@ -63,7 +95,7 @@ fn plan(err: ProviderError, backoff: Option<Duration>, policy: &RetryPolicy, now
     match policy.deadline {
         // A retry that could only start after the deadline is no retry: answer now.
         // checked_add: a huge ZEN_MAX_RETRY_WAIT must not overflow the clock.
-        Some(deadline) if now.checked_add(wait).is_none_or(|end| end >= deadline) => {
+        Some(deadline) if now.checked_add(wait).is_none_or(|end| end >= deadline.at) => {
             Next::GiveUp(err)
         }
         _ => Next::Retry(wait, err),
@@ -86,6 +118,7 @@ pub async fn call_with_retries(
         .with_jitter()
         .build();
     let mut number: u32 = 0;
+    let mut last_error: Option<String> = None;
     loop {
         number += 1;
         // A span per attempt and per backoff sleep, so a trace shows where the time went.
@@ -96,7 +129,15 @@ pub async fn call_with_retries(
             error.type = tracing::field::Empty,
         );
         let tried = attempt(provider, breaker, request, policy.attempt_timeout);
-        let err = match tried.instrument(span.clone()).await {
+        let tried = tried.instrument(span.clone());
+        let result = match policy.deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline.at, tried).await {
+                Ok(result) => result,
+                Err(_) => return Err(deadline.passed(provider.name(), number, last_error)),
+            },
+            None => tried.await,
+        };
+        let err = match result {
             Ok(completion) => return Ok(completion),
             Err(err) => err,
         };
@@ -104,6 +145,7 @@ pub async fn call_with_retries(
         match plan(err, schedule.next(), &policy, Instant::now()) {
             Next::Retry(wait, err) => {
                 on_retry(&err);
+                last_error = Some(err.to_string());
                 let ms = wait.as_millis() as u64;
                 let backoff =
                     tracing::info_span!(target: "zen_otel", "backoff", zen.backoff_ms = ms);
@@ -151,14 +193,69 @@ mod tests {
         }
     }
 
-    fn policy(base_backoff: Duration, deadline: Option<Instant>) -> RetryPolicy {
+    fn policy(base_backoff: Duration, deadline: Option<Duration>) -> RetryPolicy {
         RetryPolicy {
             max_attempts: 3,
             base_backoff,
             attempt_timeout: Duration::from_secs(5),
             max_wait: Duration::from_secs(30),
-            deadline,
+            deadline: deadline.map(CallDeadline::after),
         }
+    }
+
+    /// A provider whose every attempt takes `each` and then times out on its own.
+    struct Slow {
+        /// How long an attempt runs before it fails.
+        each: Duration,
+    }
+
+    #[async_trait]
+    impl Provider for Slow {
+        fn name(&self) -> &'static str {
+            "custom"
+        }
+        fn models(&self) -> &[ModelInfo] {
+            &[]
+        }
+        async fn complete(&self, _: &CompletionRequest) -> Result<Completion, ProviderError> {
+            tokio::time::sleep(self.each).await;
+            Err(ProviderError::Connect {
+                provider: "custom",
+                message: "reset".into(),
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_whole_call_ends_at_its_deadline_whatever_the_attempts_and_waits() {
+        // Three attempts of 4 s and their backoffs would take over 12 s; the call has 6 s.
+        let spec = BreakerSpec {
+            failures: 1000,
+            open_for: Duration::from_secs(1),
+        };
+        let breaker = Breaker::new("custom", spec);
+        let request = CompletionRequest {
+            model: "m".into(),
+            messages: vec![],
+            temperature: None,
+        };
+        let slow = Slow {
+            each: Duration::from_secs(4),
+        };
+        let policy = policy(Duration::from_millis(100), Some(Duration::from_secs(6)));
+        let started = Instant::now();
+        let err = call_with_retries(&slow, &breaker, &request, policy, |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(6));
+        let text = err.to_string();
+        assert!(
+            text.contains("ZEN_CALL_TIMEOUT=6s")
+                && text.contains("2 attempts")
+                && text.contains("the last: provider custom could not be reached: reset"),
+            "{text}"
+        );
+        assert!(err.is_timeout());
     }
 
     /// Run one call against a provider sending `retry_after`; (error, attempts, time taken).
@@ -217,8 +314,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_retry_that_would_start_past_the_deadline_is_not_waited_for() {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let policy = policy(Duration::from_millis(10), Some(deadline));
+        let policy = policy(Duration::from_millis(10), Some(Duration::from_secs(5)));
         let (err, attempts, took) = run(Some(Duration::from_secs(20)), policy).await;
         assert!(err.contains("HTTP 429"), "{err}");
         assert_eq!((attempts, took), (1, Duration::ZERO));

@@ -62,7 +62,10 @@ impl SimulatedProvider {
     }
 
     fn roll(&self) -> (Duration, Fate) {
-        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let latency_ms = match self.config.sim_latency_ms {
             Latency::Fixed(ms) => ms,
             Latency::Uniform(lo, hi) => rng.random_range(lo..=hi),
@@ -88,6 +91,7 @@ impl SimulatedProvider {
     }
 
     fn reply(&self, request: &CompletionRequest) -> String {
+        const FILLER: &str = " Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
         let prompt_chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
         let mut text = format!(
             "[simulated reply: zen's built-in provider, no model was called] Read {} messages ({} bytes) for model '{}'.",
@@ -95,7 +99,6 @@ impl SimulatedProvider {
             prompt_chars,
             request.model
         );
-        const FILLER: &str = " Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
         while text.len() < self.config.sim_reply_bytes {
             text.push_str(FILLER);
         }

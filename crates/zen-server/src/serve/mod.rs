@@ -35,26 +35,23 @@ pub async fn run(
     // A file-size limit (RLIMIT_FSIZE) must fail a write, not kill zen: with SIGXFSZ ignored the
     // store's write returns an error, the call fails clearly and zen keeps serving.
     zen_os::ffi::ignore_file_size_signal();
-    let server = Server::new(config)?;
-    let listener = match http_addr {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let local = listener.local_addr()?;
-            server.context.set_transport(TransportInfo {
-                kind: "http",
-                endpoint: Some(format!("http://{local}/mcp")),
-            });
-            Some(listener)
-        }
-        None => {
-            server.context.set_transport(TransportInfo {
-                kind: "stdio",
-                endpoint: None,
-            });
-            None
-        }
+    let server = Server::new(config).await?;
+    let listener = if let Some(addr) = http_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        server.context.set_transport(TransportInfo {
+            kind: "http",
+            endpoint: Some(format!("http://{local}/mcp")),
+        });
+        Some(listener)
+    } else {
+        server.context.set_transport(TransportInfo {
+            kind: "stdio",
+            endpoint: None,
+        });
+        None
     };
     // Background work outlives the shutdown signal: it must keep going while calls drain.
     let background = CancellationToken::new();
@@ -75,7 +72,6 @@ pub async fn run(
     }
     served
 }
-
 
 /// Open the telemetry listener unless --no-telemetry; dropping the result removes the
 /// discovery file.

@@ -15,9 +15,9 @@ use crate::config::ServeConfig;
 use crate::memory::monitor::run_monitor;
 use crate::metrics::CallOutcome;
 use crate::telemetry::otel;
-use zen_model::snapshot::{Snapshot, SnapshotSource};
 use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, ToolReply};
 use tracing::Instrument;
+use zen_model::snapshot::{Snapshot, SnapshotSource};
 
 /// The reply of a call still running when the drain deadline passes.
 const DRAIN_DEADLINE_PASSED: &str = "cancelled: zen is shutting down and this call did not finish \
@@ -49,12 +49,12 @@ pub struct Server {
 
 impl Server {
     /// Build the providers and managers from the configuration.
-    pub fn new(config: ServeConfig) -> Result<Arc<Self>> {
+    pub async fn new(config: ServeConfig) -> Result<Arc<Self>> {
         let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools);
         for warning in warnings {
             tracing::warn!("{warning}");
         }
-        let context = ToolContext::new(config, &tools.names())?;
+        let context = ToolContext::new(config, &tools.names()).await?;
         Ok(Arc::new(Server {
             context: Arc::new(context),
             tools,
@@ -114,8 +114,8 @@ impl Server {
         // permit came free must not take it and start a provider request nobody will read.
         let result = tokio::select! {
             biased;
-            _ = ct.cancelled() => Err(ToolError::new(CallOutcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
-            _ = self.abort.cancelled() => Err(ToolError::new(CallOutcome::Timeout, DRAIN_DEADLINE_PASSED)),
+            () = ct.cancelled() => Err(ToolError::new(CallOutcome::Timeout, "cancelled: the client cancelled the call or the server is shutting down")),
+            () = self.abort.cancelled() => Err(ToolError::new(CallOutcome::Timeout, DRAIN_DEADLINE_PASSED)),
             result = self.run_tool(tool.as_ref(), arguments, admitted) => result,
         };
         match result {
@@ -163,16 +163,17 @@ impl Server {
             None => self.admit(),
         };
         // Only `metrics` skips the global pool (see its `needs_global_permit`).
-        let _permit = match tool.needs_global_permit() {
-            false => None,
-            true => Some(
+        let _permit = if tool.needs_global_permit() {
+            Some(
                 self.context
                     .pools
                     .acquire_global()
                     .instrument(tracing::info_span!(target: "zen_otel", "wait global permit"))
                     .await
                     .map_err(|busy| ToolError::new(CallOutcome::Rejected, busy.to_string()))?,
-            ),
+            )
+        } else {
+            None
         };
         tool.call(&self.context, arguments).await
     }
@@ -213,7 +214,7 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
         let Some((cpu_percent, sysinfo_rss)) = meter.refresh() else {
@@ -221,14 +222,16 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
         };
         let proc = zen_os::process::sample(std::process::id());
         let rss_bytes = proc.map_or(sysinfo_rss, |p| p.rss_bytes);
-        context.metrics.set_system(zen_model::snapshot::SystemStats {
-            memory_usage_mb: zen_model::snapshot::mib(rss_bytes),
-            rss_bytes,
-            cpu_percent,
-            threads: proc.and_then(|p| p.threads).unwrap_or(0),
-            uptime_minutes: 0.0, // filled in when read
-            cpu_secs: 0.0,       // likewise
-        });
+        context
+            .metrics
+            .set_system(zen_model::snapshot::SystemStats {
+                memory_usage_mb: zen_model::snapshot::mib(rss_bytes),
+                rss_bytes,
+                cpu_percent,
+                threads: proc.and_then(|p| p.threads).unwrap_or(0),
+                uptime_minutes: 0.0, // filled in when read
+                cpu_secs: 0.0,       // likewise
+            });
         context.memory.observe_rss(rss_bytes).await;
     }
 }

@@ -259,7 +259,7 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
             let shutdown = self.shutdown.clone();
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => {
+                () = shutdown.cancelled() => {
                     tracing::info!("shutdown requested: finishing in-flight calls");
                     self.start_draining();
                 }

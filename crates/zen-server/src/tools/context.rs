@@ -11,14 +11,14 @@ use anyhow::Result;
 use tracing::Instrument;
 
 use super::ToolError;
-use zen_model::clock::unix_ms;
 use crate::concurrency::{Pools, SharedLimits};
 use crate::config::ServeConfig;
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
 use crate::providers::resilience::Breaker;
-use crate::providers::retry::{RetryPolicy, call_with_retries};
+use crate::providers::retry::{CallDeadline, RetryPolicy, call_with_retries};
 use crate::providers::{Completion, CompletionRequest, Registry, Route};
+use zen_model::clock::unix_ms;
 use zen_model::snapshot::{ProviderStats, ServerInfo, Snapshot, SnapshotSource};
 
 /// How clients reach this server, for the snapshot and discovery file.
@@ -53,8 +53,9 @@ pub struct ToolContext {
 }
 
 impl ToolContext {
-    /// Build the providers and managers from the configuration.
-    pub fn new(config: ServeConfig, tool_names: &[&'static str]) -> Result<Self> {
+    /// Build the providers and managers from the configuration (connecting to Redis, when a
+    /// setting names one, before it returns).
+    pub async fn new(config: ServeConfig, tool_names: &[&'static str]) -> Result<Self> {
         let registry = Registry::from_config(&config.providers, &config.sim)?;
         let names: Vec<&'static str> = registry.providers().iter().map(|p| p.name()).collect();
         let pools = Pools::new(
@@ -64,13 +65,13 @@ impl ToolContext {
                 .map(|n| (n.to_string(), config.limits.provider_limit(n))),
             config.limits.queue_timeout(),
         )
-        .with_shared(open_shared_limits(&config, &names)?);
+        .with_shared(open_shared_limits(&config, &names).await?);
         let breakers = names
             .iter()
             .map(|n| (*n, Breaker::new(n, config.providers.breaker(n))))
             .collect();
         let mem = &config.memory;
-        let store = crate::conversations::open(&config.store, mem)?;
+        let store = crate::conversations::open(&config.store, mem).await?;
         let memory = Arc::new(MemoryManager::new(
             store,
             mem.rss_limit_bytes(),
@@ -132,8 +133,8 @@ impl ToolContext {
             base_backoff: self.config.providers.retry_backoff,
             attempt_timeout: self.config.providers.request_timeout(name),
             max_wait: self.config.providers.max_retry_wait,
-            // A tool call has no deadline of its own yet; each attempt has its timeout.
-            deadline: None,
+            // From the permit on: the permit is held for no longer than ZEN_CALL_TIMEOUT.
+            deadline: Some(CallDeadline::after(self.config.providers.call_timeout)),
         };
         let span = provider_span(name, &request.model);
         let result = call_with_retries(
@@ -173,16 +174,18 @@ impl ToolContext {
 
 /// The shared provider limits, when ZEN_SHARED_LIMITS names a Redis: `Err` (exit 2) when it
 /// does not answer at start.
-fn open_shared_limits(config: &ServeConfig, providers: &[&str]) -> Result<Option<SharedLimits>> {
+async fn open_shared_limits(
+    config: &ServeConfig,
+    providers: &[&str],
+) -> Result<Option<SharedLimits>> {
     let Some(url) = &config.cluster.shared_limits else {
         return Ok(None);
     };
     let limits = (providers.iter()).map(|n| (n.to_string(), config.limits.provider_limit(n)));
     let prefix = &config.store.redis_prefix;
-    let open = SharedLimits::open(url, prefix, config.cluster.lease(), limits);
-    // Connecting is async and zen serve starts on a multi-threaded runtime.
-    let handle = tokio::runtime::Handle::current();
-    Ok(Some(tokio::task::block_in_place(|| handle.block_on(open))?))
+    Ok(Some(
+        SharedLimits::open(url, prefix, config.cluster.lease(), limits).await?,
+    ))
 }
 
 /// The span of one provider request (`chat <model>`, kind client), retries inside.

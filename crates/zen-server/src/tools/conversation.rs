@@ -11,12 +11,12 @@ use uuid::Uuid;
 use super::embed::embed_files;
 use super::files::FilePolicy;
 use super::{ToolContext, ToolError};
-use zen_model::clock::unix_ms;
 use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
-use crate::telemetry::otel::spans as otel_spans;
 use crate::providers::Message;
+use crate::telemetry::otel::spans as otel_spans;
+use zen_model::clock::unix_ms;
 
 /// Unpins a continued thread when the call ends, however it ends.
 struct Pin {

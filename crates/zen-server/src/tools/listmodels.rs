@@ -35,7 +35,7 @@ impl Tool for ListModels {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("listmodels", arguments)?;
-        Ok(ToolReply::json(listmodels(ctx)))
+        Ok(ToolReply::json(&listmodels(ctx)))
     }
 }
 

@@ -57,12 +57,12 @@ impl Tool for MetricsTool {
         ctx: &ToolContext,
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
-        Ok(reply(&ctx.snapshot(), parse_args("metrics", arguments)?))
+        Ok(reply(&ctx.snapshot(), &parse_args("metrics", arguments)?))
     }
 }
 
 /// The tool's reply for a snapshot.
-pub fn reply(snapshot: &Snapshot, args: MetricsArgs) -> ToolReply {
+pub fn reply(snapshot: &Snapshot, args: &MetricsArgs) -> ToolReply {
     if args.detail {
         let value = serde_json::to_value(snapshot).unwrap_or_default();
         return ToolReply {

@@ -91,9 +91,9 @@ pub struct ToolReply {
 }
 
 impl ToolReply {
-    pub fn json(value: Value) -> Self {
+    pub fn json(value: &Value) -> Self {
         ToolReply {
-            text: serde_json::to_string_pretty(&value).unwrap_or_default(),
+            text: serde_json::to_string_pretty(value).unwrap_or_default(),
             structured: None,
         }
     }

@@ -126,7 +126,7 @@ mod tests {
     fn tool_names_are_unique_and_every_schema_is_an_object() {
         let all = all_tools();
         let mut names: Vec<_> = all.iter().map(|t| t.name()).collect();
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), all.len());
         for t in &all {

@@ -34,7 +34,7 @@ impl Tool for Version {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("version", arguments)?;
-        Ok(ToolReply::json(version(ctx)))
+        Ok(ToolReply::json(&version(ctx)))
     }
 }
 

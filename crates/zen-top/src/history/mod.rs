@@ -113,7 +113,7 @@ fn interval(
     let errors = sample.errors.saturating_sub(prev.errors);
     let window = hist.zip(prev_hist).and_then(|(h, p)| {
         let mut w = h.clone();
-        w.subtract(p).ok().map(|_| w)
+        w.subtract(p).ok().map(|()| w)
     });
     let latency = window.as_ref().and_then(WindowLatency::of);
     Interval {
@@ -236,7 +236,8 @@ impl History {
         let start = end_ms.saturating_sub(span_ms);
         for s in self.window(end_ms, span_ms) {
             let Some(v) = value(s) else { continue };
-            let i = (((s.t_ms - start - 1) as u128 * bins as u128) / span_ms as u128) as usize;
+            let i =
+                ((u128::from(s.t_ms - start - 1) * bins as u128) / u128::from(span_ms)) as usize;
             let (acc, n) = &mut acc[i.min(bins - 1)];
             *acc = match (max, *n) {
                 (true, 0) => v,
@@ -246,7 +247,7 @@ impl History {
             *n += 1;
         }
         acc.into_iter()
-            .map(|(sum, n)| (n > 0).then(|| if max { sum } else { sum / n as f64 }))
+            .map(|(sum, n)| (n > 0).then(|| if max { sum } else { sum / f64::from(n) }))
             .collect()
     }
 

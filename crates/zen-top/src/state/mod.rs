@@ -2,9 +2,9 @@
 //! settings the keys change. Drawing reads it, never writes it.
 use zen_model::snapshot::{CallStats, Snapshot};
 
-use zen_model::feed::{Connection, Feed, Instance, RunStatus};
 use super::history::History;
 use super::input::{Action, Mode};
+use zen_model::feed::{Connection, Feed, Instance, RunStatus};
 
 /// The time windows `+` and `-` step through (seconds).
 pub const WINDOWS_SECS: [u64; 7] = [30, 60, 120, 300, 900, 1800, 3600];
@@ -124,10 +124,10 @@ impl State {
             self.connection = feed.connection.clone();
         }
         if self.run != feed.run {
-            self.run = feed.run.clone();
+            self.run.clone_from(&feed.run);
         }
         if self.instances != feed.instances {
-            self.instances = feed.instances.clone();
+            self.instances.clone_from(&feed.instances);
         }
         if let Some(snap) = &feed.snapshot
             && (self.history.push(snap) || self.latest.is_none())

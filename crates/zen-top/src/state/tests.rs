@@ -1,6 +1,6 @@
 use super::*;
-use zen_model::feed::Connection;
 use crate::fixtures::{self, Timeline};
+use zen_model::feed::Connection;
 
 #[test]
 fn pausing_freezes_the_view_while_updates_keep_coming() {

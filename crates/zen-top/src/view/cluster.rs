@@ -4,9 +4,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::{fit_joined, fmt_bytes, fmt_count, fmt_duration, fmt_rate};
-use zen_model::snapshot::{LimitsStats, Snapshot};
-use zen_model::feed::{Connection, Instance};
 use crate::state::State;
+use zen_model::feed::{Connection, Instance};
+use zen_model::snapshot::{LimitsStats, Snapshot};
 
 /// Header rows the instances need: one each plus the totals, or none for a single server.
 pub fn height(state: &State) -> u16 {
@@ -65,7 +65,7 @@ fn instance_line(index: usize, instance: &Instance, width: u16) -> Line<'static>
             items.push(vec![Span::raw(format!("{here} leases"))]);
         }
     }
-    fit_joined(items, width, sep())
+    fit_joined(items, width, &sep())
 }
 
 /// Sums over the instances that answered; the cluster-wide figures (leases, the shared store)
@@ -107,7 +107,7 @@ fn totals_line(instances: &[Instance], width: u16) -> Line<'static> {
             ))]);
         }
     }
-    fit_joined(items, width, sep())
+    fit_joined(items, width, &sep())
 }
 
 /// `leases simulated 20/32 (3 queued)`: held across the cluster per provider.

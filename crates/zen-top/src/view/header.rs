@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit_joined, fmt_count, fmt_duration, fmt_span};
-use zen_model::snapshot::{BreakerState, token_totals};
-use zen_model::feed::Connection;
 use crate::state::State;
+use zen_model::feed::Connection;
+use zen_model::snapshot::{BreakerState, token_totals};
 
 /// Rows the header needs.
 pub fn height(state: &State) -> u16 {
@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             ))],
         ]);
     }
-    let mut first = fit_joined(items, area.width, sep()).spans;
+    let mut first = fit_joined(items, area.width, &sep()).spans;
     let mut second = vec![
         Span::raw(format!("window {}", fmt_span(state.window_secs()))),
         sep(),

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
 
 use super::{fit_line, fmt_count, fmt_duration, fmt_ms, fmt_span, panel_block, placeholder};
-use zen_model::snapshot::BUCKET_BOUNDS_MS;
 use crate::history::bucket_deltas;
 use crate::state::{Panel, State};
+use zen_model::snapshot::BUCKET_BOUNDS_MS;
 
 const COLORS: [Color; 3] = [Color::Green, Color::Yellow, Color::Red];
 
@@ -189,9 +189,9 @@ fn fold_rows(counts: &[u64], lo: usize, hi: usize, rows: usize) -> Vec<(String, 
     let lines = |a: usize, b: usize| b - a + 1 + usize::from(a > lo) + usize::from(b < hi);
     while lines(a, b) > rows.max(1) && a < b {
         if counts[a] <= counts[b] {
-            a += 1
+            a += 1;
         } else {
-            b -= 1
+            b -= 1;
         }
     }
     let mut out = Vec::new();

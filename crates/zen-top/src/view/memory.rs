@@ -10,10 +10,10 @@ use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph};
 use super::{
     fit_line, fmt_bytes, fmt_count, fmt_duration, fmt_ms, labelled, panel_block, placeholder,
 };
-use zen_model::snapshot::Snapshot;
-use zen_model::snapshot::{Cause, WatchdogState};
 use crate::history::{SLOPE_MIN_SPAN_MS, SLOPE_WARMUP_MS};
 use crate::state::{Panel, State};
+use zen_model::snapshot::Snapshot;
+use zen_model::snapshot::{Cause, WatchdogState};
 
 const MB: f64 = 1_048_576.0;
 

@@ -5,8 +5,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline, Wrap};
 
-use zen_model::feed::Connection;
 use super::state::{Panel, State};
+use zen_model::feed::Connection;
 
 pub mod cluster;
 pub mod header;
@@ -99,12 +99,12 @@ pub fn right_aligned_sparkline(
 
 /// A line of labelled items in priority order: the first always, then the following ones while
 /// they fit in `width`, so narrow panels drop the least important detail instead of cutting words.
-pub fn fit_line<'a>(items: Vec<Vec<Span<'a>>>, width: u16) -> Line<'a> {
-    fit_joined(items, width, Span::raw(" "))
+pub fn fit_line(items: Vec<Vec<Span<'_>>>, width: u16) -> Line<'_> {
+    fit_joined(items, width, &Span::raw(" "))
 }
 
 /// [`fit_line`] with `sep` between the items.
-pub fn fit_joined<'a>(items: Vec<Vec<Span<'a>>>, width: u16, sep: Span<'a>) -> Line<'a> {
+pub fn fit_joined<'a>(items: Vec<Vec<Span<'a>>>, width: u16, sep: &Span<'a>) -> Line<'a> {
     let mut spans: Vec<Span<'a>> = Vec::new();
     let mut used = 0;
     for (i, item) in items.into_iter().enumerate() {
@@ -153,20 +153,8 @@ pub fn fmt_ms(ms: f64) -> String {
     }
 }
 
-/// Bytes in binary units: 512 B, 6.5 KB, 23.5 MB, 2.0 GB.
-pub fn fmt_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
-}
+/// Bytes in binary units, named as such (512 B, 6.5 KiB, 23.5 MiB): the one formatter.
+pub use zen_model::units::bytes as fmt_bytes;
 
 /// A count in at most about five characters: 999, 12.3k, 4.5M.
 pub fn fmt_count(n: u64) -> String {

@@ -8,8 +8,8 @@ use ratatui::text::Span;
 use ratatui::widgets::{LineGauge, Paragraph};
 
 use super::{fit_line, fmt_count, fmt_ms, labelled, panel_block, placeholder};
-use zen_model::snapshot::BreakerState;
 use crate::state::{Panel, State};
+use zen_model::snapshot::BreakerState;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let block = panel_block(" Pools ", state, Panel::Pools);
@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             break;
         }
         let ratio = if pool.limit > 0 {
-            (pool.in_use as f64 / pool.limit as f64).min(1.0)
+            (pool.in_use as f64 / f64::from(pool.limit)).min(1.0)
         } else {
             0.0
         };

@@ -219,8 +219,8 @@ fn formats_are_short() {
     assert_eq!(fmt_ms(42_000.0), "42s");
     assert_eq!(fmt_ms(300_000.0), "5.0m");
     assert_eq!(fmt_bytes(512), "512 B");
-    assert_eq!(fmt_bytes(6656), "6.5 KB");
-    assert_eq!(fmt_bytes(2 * 1024 * 1024 * 1024), "2.0 GB");
+    assert_eq!(fmt_bytes(6656), "6.5 KiB");
+    assert_eq!(fmt_bytes(2 * 1024 * 1024 * 1024), "2 GiB");
     assert_eq!(fmt_count(9999), "9999");
     assert_eq!(fmt_count(12_345), "12.3k");
     assert_eq!(fmt_count(4_500_000), "4.5M");

@@ -25,10 +25,10 @@ fn sort_name(key: SortKey) -> &'static str {
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     // Figures sort largest first and names A to Z unless reversed.
-    let arrow = if (state.sort == SortKey::Name) != state.reversed {
-        "▲"
-    } else {
+    let arrow = if (state.sort == SortKey::Name) == state.reversed {
         "▼"
+    } else {
+        "▲"
     };
     let title = format!(" Tools · by {} {arrow} ", sort_name(state.sort));
     let block = panel_block(title, state, Panel::Tools);

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
-use crate::hdr::{decode, new_histogram};
 use super::*;
+use crate::hdr::{decode, new_histogram};
 
 fn summary(values: &[u64]) -> LatencySummary {
     let mut h = new_histogram();

@@ -85,7 +85,7 @@ impl RedisStore {
             append: redis::Script::new(APPEND),
             cleanup: redis::Script::new(CLEANUP),
             checkout: redis::Script::new(CHECKOUT),
-            figures: Default::default(),
+            figures: std::sync::Arc::default(),
             refreshed: Mutex::new(None),
             unpins: Mutex::new(Vec::new()),
             clock: (zen_model::clock::unix_ms(), tokio::time::Instant::now()),
@@ -103,7 +103,9 @@ impl RedisStore {
     }
 
     fn figures(&self) -> std::sync::MutexGuard<'_, Figures> {
-        self.figures.lock().unwrap_or_else(|p| p.into_inner())
+        self.figures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn error(&self, message: String) -> StoreError {
@@ -147,8 +149,12 @@ impl RedisStore {
 
     /// Wait for this instance's unpins in flight.
     async fn settle_unpins(&self) {
-        let pending: Vec<_> =
-            std::mem::take(&mut *self.unpins.lock().unwrap_or_else(|p| p.into_inner()));
+        let pending: Vec<_> = std::mem::take(
+            &mut *self
+                .unpins
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         for handle in pending {
             let _ = handle.await;
         }
@@ -161,7 +167,9 @@ impl RedisStore {
 
 /// Redis's totals into this instance's figures.
 fn note_totals(figures: &Mutex<Figures>, bytes: i64, threads: i64, peak: i64) {
-    let mut f = figures.lock().unwrap_or_else(|p| p.into_inner());
+    let mut f = figures
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     f.bytes = bytes.max(0) as u64;
     f.threads = threads.max(0) as u64;
     f.peak = f.peak.max(peak.max(0) as u64);
@@ -212,7 +220,10 @@ impl ConversationStore for RedisStore {
             let call = inv.invoke_async::<i64>(&mut conn);
             let _ = tokio::time::timeout(REDIS_TIMEOUT, call).await;
         });
-        let mut pending = self.unpins.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self
+            .unpins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         pending.retain(|h| !h.is_finished());
         pending.push(handle);
     }
@@ -299,7 +310,7 @@ impl ConversationStore for RedisStore {
         inv.arg(&self.prefix)
             .arg(self.expired_before_ms())
             .arg(self.limits.threshold_bytes())
-            .arg(if force { 1 } else { 0 });
+            .arg(i32::from(force));
         let mut conn = self.conn.clone();
         let r: Vec<i64> = self.within(inv.invoke_async(&mut conn)).await?;
         let [expired, evicted, tb, tt, peak] = r[..] else {

@@ -2,7 +2,7 @@
 //! first, read from the LRU index one thread at a time (bounded by the limit and SCAN_LIMIT).
 use redis::aio::ConnectionManager;
 
-use super::*;
+use super::{RedisStore, SCAN_LIMIT, StoreError, ThreadSummary, Turn, Uuid};
 
 impl RedisStore {
     /// The most recently updated live threads, newest first; with `query`, only those with a

@@ -12,7 +12,10 @@ impl RedisStore {
     /// Start a read of the shared totals unless one started within the last second.
     pub(super) fn refresh_totals_soon(&self) {
         {
-            let mut last = self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last = self
+                .refreshed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
                 return;
             }

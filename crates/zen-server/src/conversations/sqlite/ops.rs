@@ -94,7 +94,7 @@ pub struct AppendInput {
 /// Append under the shared budget rules, evicting first when the budget would be crossed.
 pub fn append(
     tx: &Connection,
-    input: AppendInput,
+    input: &AppendInput,
     limits: &StoreLimits,
     pins: &Pins,
     figures: &mut Figures,

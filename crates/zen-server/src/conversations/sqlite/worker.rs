@@ -56,10 +56,14 @@ pub struct Shared {
 
 impl Shared {
     pub fn pins(&self) -> MutexGuard<'_, Pins> {
-        self.pins.lock().unwrap_or_else(|p| p.into_inner())
+        self.pins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
     pub fn figures(&self) -> MutexGuard<'_, Figures> {
-        self.figures.lock().unwrap_or_else(|p| p.into_inner())
+        self.figures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -197,19 +201,21 @@ fn run_batch(
     // Ops not reached when the transaction could not even begin still get their answer.
     for op in batch.drain(..) {
         let placeholder = store_error(path, "the batch could not start".into());
-        answers.push(unreached(op, placeholder));
+        answers.push(unreached(op, &placeholder));
     }
     if failed.is_none() {
         *shared.figures() = figures;
     }
-    shared.cache_used.store(zen_os::ffi::sqlite_cache_used(conn), Ordering::Relaxed);
+    shared
+        .cache_used
+        .store(zen_os::ffi::sqlite_cache_used(conn), Ordering::Relaxed);
     for answer in answers {
         answer.send(failed.as_ref());
     }
 }
 
 /// An op whose batch failed before it ran: its answer is the batch's error.
-fn unreached(op: Op, error: StoreError) -> Answer {
+fn unreached(op: Op, error: &StoreError) -> Answer {
     let e = || error.clone();
     match op {
         Op::Checkout { reply, .. } => Answer::Thread(reply, Err(e())),
@@ -231,7 +237,7 @@ fn run_one(
     let before = figures.clone();
     // A named savepoint through cached statements: parsed once, not per operation.
     if let Err(e) = run_cached(tx, "SAVEPOINT op") {
-        return unreached(op, sql_error(path, &e));
+        return unreached(op, &sql_error(path, &e));
     }
     let sp: &Connection = tx;
     let pins = shared.pins().clone();
@@ -246,7 +252,7 @@ fn run_one(
             Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Append { input, reply } => {
-            let r = ops::append(sp, input, limits, &pins, figures);
+            let r = ops::append(sp, &input, limits, &pins, figures);
             Answer::Append(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::Cleanup {
@@ -267,7 +273,7 @@ fn run_one(
             Answer::Recent(reply, r.map_err(|e| sql_error(path, &e)))
         }
         Op::ReleaseMemory { reply } => {
-            let r = sp.execute_batch("PRAGMA shrink_memory").map(|_| 0);
+            let r = sp.execute_batch("PRAGMA shrink_memory").map(|()| 0);
             Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
         }
     };
@@ -289,4 +295,3 @@ fn run_one(
 fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
-

@@ -59,7 +59,6 @@ impl ConnLimits {
     }
 }
 
-
 /// Accept and serve connections until `stop`; then every connection is shut down gracefully
 /// (requests in flight finish). The returned tracker ends when the last connection has.
 pub async fn run(
@@ -87,12 +86,12 @@ async fn accept(
     stop: &CancellationToken,
 ) -> Option<(TcpStream, OwnedSemaphorePermit)> {
     let permit = tokio::select! {
-        _ = stop.cancelled() => return None,
+        () = stop.cancelled() => return None,
         permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
     };
     loop {
         tokio::select! {
-            _ = stop.cancelled() => return None,
+            () = stop.cancelled() => return None,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => return Some((stream, permit)),
                 Err(err) => {
@@ -151,11 +150,11 @@ async fn serve_connection(
                 }
                 return;
             }
-            _ = stop.cancelled(), if !closing => {
+            () = stop.cancelled(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
-            _ = tokio::time::sleep_until(idle_at), if !closing => {
+            () = tokio::time::sleep_until(idle_at), if !closing => {
                 if activity.is_idle_for(limits.idle_timeout) {
                     closing = true;
                     on_close(ConnectionClose::Idle);

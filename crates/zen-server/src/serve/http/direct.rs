@@ -204,7 +204,10 @@ impl Direct {
         else {
             return false;
         };
-        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match running.get(&(Arc::from(session), id.clone())) {
             Some(ct) => {
                 ct.cancel();
@@ -232,7 +235,9 @@ impl Entry {
     ) -> Entry {
         let key = (session, id);
         // A client reusing an id while its call runs: the newer call is the one cancellable.
-        let mut table = running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut table = running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         table.insert(key.clone(), ct);
         drop(table);
         Entry { running, key }
@@ -241,21 +246,25 @@ impl Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         running.remove(&self.key);
     }
 }
 
 /// The message as JSON (a JSON-RPC error saying so in the unlikely case it cannot be).
 fn encode(message: &ServerJsonRpcMessage) -> Bytes {
-    serde_json::to_vec(message)
-        .map(Bytes::from)
-        .unwrap_or_else(|err| {
+    serde_json::to_vec(message).map_or_else(
+        |err| {
             tracing::error!(%err, "could not encode a tools/call reply");
             let error = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32603,
             "message": format!("zen could not encode the reply ({err}); report this as a bug")}});
             Bytes::from(error.to_string())
-        })
+        },
+        Bytes::from,
+    )
 }
 
 /// 200 with one `application/json` message.
@@ -274,7 +283,7 @@ fn sse_response(reply: Pin<Box<dyn Future<Output = Bytes> + Send>>) -> Response 
                 let event = [&b"data: "[..], &message, b"\n\n"].concat();
                 Some((Ok::<_, Infallible>(Bytes::from(event)), None))
             }
-            _ = tokio::time::sleep(SSE_PING) => {
+            () = tokio::time::sleep(SSE_PING) => {
                 Some((Ok(Bytes::from_static(b": ping\n\n")), Some(reply)))
             }
         }

@@ -91,7 +91,7 @@ impl Gate {
         }
         let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
             Ok(message) => message,
-            Err(err) => return self.malformed(&bytes, err),
+            Err(err) => return self.malformed(&bytes, &err),
         };
         let new_session = !parts.headers.contains_key(SESSION_HEADER);
         if new_session && let Some(refusal) = self.session_refusal(&message).await {
@@ -115,9 +115,10 @@ impl Gate {
         let response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
-        match is_request {
-            true => json::reply_as_json(response, accepts.sse).await,
-            false => response,
+        if is_request {
+            json::reply_as_json(response, accepts.sse).await
+        } else {
+            response
         }
     }
 
@@ -157,7 +158,7 @@ impl Gate {
     }
 
     /// 400 with a JSON-RPC error; an unknown notification is ignored, as on stdio.
-    fn malformed(&self, bytes: &[u8], err: serde_json::Error) -> Response {
+    fn malformed(&self, bytes: &[u8], err: &serde_json::Error) -> Response {
         let value = serde_json::from_slice::<Value>(bytes).ok();
         let id = value.as_ref().and_then(|v| v.get("id")).cloned();
         if value

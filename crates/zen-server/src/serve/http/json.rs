@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures::StreamExt;
 use http_body_util::BodyExt;
+use zen_model::sse::SseEvents;
 
 /// Most bytes of SSE read while looking for the reply; past it the stream is passed on as it is
 /// (or, to a JSON-only client, refused), so a huge reply is never buffered twice.
@@ -83,14 +84,13 @@ pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
     }
     let switch_at = tokio::time::Instant::now() + STREAM_AFTER;
     let (mut parts, mut body) = response.into_parts();
+    // Every byte read, to hand on as it came if the reply stays a stream; the events in it.
     let mut buffered = Vec::new();
-    let mut scanned = 0;
+    let mut events = SseEvents::default();
     loop {
         // Complete events so far: look for the reply among them.
-        while let Some(end) = find_event_end(&buffered[scanned..]) {
-            let event = &buffered[scanned..scanned + end];
-            scanned += end;
-            match classify(event) {
+        while let Some(data) = events.next_event() {
+            match classify(data) {
                 Event::Reply(data) => {
                     parts.headers.insert(
                         header::CONTENT_TYPE,
@@ -104,26 +104,27 @@ pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
             }
         }
         if buffered.len() > MAX_BUFFERED {
-            return match sse_allowed {
-                true => resume_sse(parts, buffered, body),
-                false => unavailable(
+            return if sse_allowed {
+                resume_sse(parts, buffered, body)
+            } else {
+                unavailable(
                     "the reply is larger than zen buffers for a JSON answer; accept text/event-stream",
-                ),
+                )
             };
         }
-        let frame = match sse_allowed {
-            // A slow reply streams after all: its headers and rmcp's keep-alive pings then
-            // reach the client before a read timeout would (Python's SDK waits 30 s).
-            true => match tokio::time::timeout_at(switch_at, body.frame()).await {
+        let frame = if sse_allowed {
+            match tokio::time::timeout_at(switch_at, body.frame()).await {
                 Ok(frame) => frame,
                 Err(_) => return resume_sse(parts, buffered, body),
-            },
-            false => body.frame().await,
+            }
+        } else {
+            body.frame().await
         };
         match frame {
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     buffered.extend_from_slice(&data);
+                    events.push(&data);
                 }
             }
             Some(Err(err)) => {
@@ -149,25 +150,6 @@ fn unavailable(why: &str) -> Response {
     response
 }
 
-/// Length of the first complete event (through its blank line) in `buf`, if there is one.
-fn find_event_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < buf.len() {
-        let rest = &buf[i..];
-        if rest.starts_with(b"\n\n") {
-            return Some(i + 2);
-        }
-        if rest.starts_with(b"\r\n\r\n") {
-            return Some(i + 4);
-        }
-        if rest.starts_with(b"\r\r") {
-            return Some(i + 2);
-        }
-        i += 1;
-    }
-    None
-}
-
 /// What one SSE event carries.
 #[derive(Debug, PartialEq)]
 enum Event {
@@ -179,29 +161,16 @@ enum Event {
     Nothing,
 }
 
-fn classify(event: &[u8]) -> Event {
-    let mut data: Vec<u8> = Vec::new();
-    let mut lines = 0;
-    for line in event.split(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(value) = line.strip_prefix(b"data:") else {
-            continue;
-        };
-        let value = value.strip_prefix(b" ").unwrap_or(value);
-        if lines > 0 {
-            data.push(b'\n');
-        }
-        data.extend_from_slice(value);
-        lines += 1;
-    }
-    if data.iter().all(u8::is_ascii_whitespace) {
-        return Event::Nothing;
-    }
+/// What an event's data is: the reply, another message, or nothing (white space).
+fn classify(data: Vec<u8>) -> Event {
     /// Only whether the message names a method (a request or notification) matters.
     #[derive(serde::Deserialize)]
     struct Probe {
         /// Present on requests and notifications, absent on replies.
         method: Option<serde::de::IgnoredAny>,
+    }
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Event::Nothing;
     }
     match serde_json::from_slice::<Probe>(&data) {
         Ok(Probe { method: None }) => Event::Reply(data),
@@ -231,18 +200,17 @@ mod tests {
     }
 
     #[test]
-    fn events_are_split_and_classified() {
-        let stream = b"data: \nid: 0\nretry: 3000\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\nid: 1\n\n";
-        let first = find_event_end(stream).unwrap();
-        assert_eq!(classify(&stream[..first]), Event::Nothing);
-        let second = find_event_end(&stream[first..]).unwrap();
+    fn events_are_classified() {
+        // rmcp's priming event carries no data: the reader yields nothing for it.
+        let mut events = SseEvents::default();
+        events.push(b"data: \nid: 0\nretry: 3000\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\nid: 1\r\n\n");
+        let reply = events.next_event().unwrap();
         assert_eq!(
-            classify(&stream[first..first + second]),
+            classify(reply),
             Event::Reply(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#.to_vec())
         );
-        let note = b"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n";
+        let note = b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}".to_vec();
         assert_eq!(classify(note), Event::Message);
-        assert_eq!(classify(b": ping\n\n"), Event::Nothing);
-        assert_eq!(find_event_end(b"data: {\"partial\""), None);
+        assert_eq!(classify(b" ".to_vec()), Event::Nothing);
     }
 }

@@ -21,13 +21,13 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use accept::ConnLimits;
 use super::handler::SessionHandler;
+use super::server::Server;
+use crate::tools::TransportInfo;
+use accept::ConnLimits;
 use direct::Direct;
 use gate::Gate;
 use sessions::SessionClock;
-use super::server::Server;
-use crate::tools::TransportInfo;
 
 /// Browser origins that are always allowed: pages served from this machine.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
@@ -128,7 +128,7 @@ fn router(
     let cfg = &server.context.config;
     let origins: Vec<String> = LOOPBACK_ORIGINS
         .iter()
-        .map(|o| o.to_string())
+        .map(std::string::ToString::to_string)
         .chain(
             cfg.transport
                 .allowed_origins

@@ -36,7 +36,10 @@ impl SessionClock {
     /// A request named `session` now (called only for sessions rmcp has).
     pub fn touch(&self, session: &Arc<str>) {
         let now = Instant::now();
-        let mut last_used = self.last_used.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last_used = self
+            .last_used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match last_used.get_mut(session) {
             Some(at) => *at = now,
             None => {
@@ -56,7 +59,7 @@ impl SessionClock {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = stop.cancelled() => return,
+                () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
             for id in self.idle_sessions(&sessions).await {
@@ -73,7 +76,10 @@ impl SessionClock {
     async fn idle_sessions(&self, sessions: &LocalSessionManager) -> Vec<Arc<str>> {
         let open: HashSet<Arc<str>> = sessions.sessions.read().await.keys().cloned().collect();
         let now = Instant::now();
-        let mut last_used = self.last_used.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last_used = self
+            .last_used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         last_used.retain(|id, _| open.contains(id));
         let mut idle = Vec::new();
         for id in open {

@@ -25,8 +25,8 @@ pub mod export;
 pub mod replay;
 pub mod spans;
 
-use zen_model::snapshot::SnapshotSource;
 pub use export::export_stats;
+use zen_model::snapshot::SnapshotSource;
 
 /// Whatever produces the snapshot the metrics are read from (the server's tool context).
 pub type Source = std::sync::Arc<dyn SnapshotSource>;
@@ -76,7 +76,13 @@ pub fn plan_from(var: impl Fn(&str) -> Option<String>) -> Result<Plan> {
     let protocol = var("OTEL_EXPORTER_OTLP_PROTOCOL").unwrap_or_default();
     match protocol.trim() {
         "" | "http/protobuf" => Ok(Plan::Export(Protocol::HttpBinary)),
+        #[cfg(feature = "otlp-grpc")]
         "grpc" => Ok(Plan::Export(Protocol::Grpc)),
+        #[cfg(not(feature = "otlp-grpc"))]
+        "grpc" => bail!(
+            "OTEL_EXPORTER_OTLP_PROTOCOL 'grpc': this zen was built without gRPC export (cargo \
+             feature otlp-grpc); use http/protobuf, or rebuild with default features"
+        ),
         other => bail!(
             "OTEL_EXPORTER_OTLP_PROTOCOL '{other}' is not supported: use http/protobuf (the \
              default) or grpc"
@@ -108,6 +114,7 @@ impl Otel {
         let Plan::Export(protocol) = plan_from(|name| std::env::var(name).ok())? else {
             return Ok(None);
         };
+        zen_os::tls::use_ring();
         let resource = resource();
         let tracer_provider = tracer_provider(protocol, resource.clone())?;
         let metrics = metric_exporter(protocol)?;
@@ -164,16 +171,15 @@ impl Otel {
             (metrics, spans)
         });
         // A hung collector must not hold zen's exit: past the deadline the flush is abandoned.
-        match tokio::time::timeout(FLUSH_DEADLINE, flush).await {
-            Ok(Ok((metrics, spans))) => {
-                if let Err(err) = metrics.and(spans) {
-                    tracing::warn!(%err, "OpenTelemetry export did not flush at exit");
-                }
+        if let Ok(Ok((metrics, spans))) = tokio::time::timeout(FLUSH_DEADLINE, flush).await {
+            if let Err(err) = metrics.and(spans) {
+                tracing::warn!(%err, "OpenTelemetry export did not flush at exit");
             }
-            _ => tracing::warn!(
+        } else {
+            tracing::warn!(
                 "OpenTelemetry export did not flush within {FLUSH_DEADLINE:?} at exit; the last \
-                 spans and figures are lost"
-            ),
+             spans and figures are lost"
+            );
         }
         let stats = export_stats();
         if stats.spans_dropped > 0 {
@@ -187,8 +193,10 @@ impl Otel {
 
 /// service.name (OTEL_SERVICE_NAME, else `zen`), service.version and OTEL_RESOURCE_ATTRIBUTES.
 fn resource() -> Resource {
-    let builder = Resource::builder()
-        .with_attribute(KeyValue::new("service.version", zen_model::VERSION.to_string()));
+    let builder = Resource::builder().with_attribute(KeyValue::new(
+        "service.version",
+        zen_model::VERSION.to_string(),
+    ));
     // The SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES itself; without a name it
     // would say `unknown_service`.
     match std::env::var("OTEL_SERVICE_NAME") {
@@ -199,6 +207,7 @@ fn resource() -> Resource {
 
 fn tracer_provider(protocol: Protocol, resource: Resource) -> Result<SdkTracerProvider> {
     let exporter = match protocol {
+        #[cfg(feature = "otlp-grpc")]
         Protocol::Grpc => SpanExporter::builder().with_tonic().build(),
         _ => (SpanExporter::builder().with_http())
             .with_protocol(protocol)
@@ -222,6 +231,7 @@ fn tracer_provider(protocol: Protocol, resource: Resource) -> Result<SdkTracerPr
 
 fn metric_exporter(protocol: Protocol) -> Result<MetricExporter> {
     match protocol {
+        #[cfg(feature = "otlp-grpc")]
         Protocol::Grpc => MetricExporter::builder().with_tonic().build(),
         _ => (MetricExporter::builder().with_http())
             .with_protocol(protocol)
@@ -261,7 +271,10 @@ mod tests {
             Plan::Off
         );
         let grpc = ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+        #[cfg(feature = "otlp-grpc")]
         assert_eq!(plan(&[grpc]).unwrap(), Plan::Export(Protocol::Grpc));
+        #[cfg(not(feature = "otlp-grpc"))]
+        assert!(plan(&[grpc]).unwrap_err().to_string().contains("otlp-grpc"));
     }
 
     #[test]

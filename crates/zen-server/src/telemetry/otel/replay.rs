@@ -20,8 +20,20 @@ const DURATION_BOUNDS_S: [f64; 14] = [
 ];
 /// Semantic-convention boundaries for `gen_ai.client.token.usage`.
 const TOKEN_BOUNDS: [f64; 14] = [
-    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
-    16777216.0, 67108864.0,
+    1.0,
+    4.0,
+    16.0,
+    64.0,
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262_144.0,
+    1_048_576.0,
+    4_194_304.0,
+    16_777_216.0,
+    67_108_864.0,
 ];
 
 /// Read the snapshot every `every` until `stop`, then once more, so the last export at exit
@@ -32,7 +44,7 @@ pub async fn run(meter: Meter, source: Source, every: Duration, stop: Cancellati
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let stopping = tokio::select! {
-            _ = stop.cancelled() => true,
+            () = stop.cancelled() => true,
             _ = tick.tick() => false,
         };
         replay.read(source.snapshot());

@@ -79,7 +79,7 @@ pub(super) fn limits_families(enc: &mut DescriptorEncoder, l: &LimitsStats) -> s
         "1 while the shared provider limits' Redis answers; 0 while calls are refused (they fail closed).",
         &[(
             vec![("backend", l.backend.as_str())],
-            l.healthy as u8 as f64,
+            f64::from(u8::from(l.healthy)),
         )],
     )?;
     let rows = [
@@ -96,7 +96,7 @@ pub(super) fn limits_families(enc: &mut DescriptorEncoder, l: &LimitsStats) -> s
         (
             "zen_cluster_limit",
             "The provider limit this instance enforces against the cluster's leases.",
-            (|p: &ClusterPoolStats| p.limit as f64) as fn(&_) -> f64,
+            (|p: &ClusterPoolStats| f64::from(p.limit)) as fn(&_) -> f64,
         ),
         (
             "zen_cluster_leases_held",

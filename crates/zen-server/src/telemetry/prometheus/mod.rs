@@ -7,11 +7,11 @@ use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use families::{limits_families, otel_families, protocol_families, token_counters};
 use zen_model::snapshot::{
     BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
     per_bucket,
 };
-use families::{limits_families, otel_families, protocol_families, token_counters};
 
 /// Content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -206,7 +206,7 @@ fn encode_providers(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Resu
             BreakerState::ALL.iter().map(move |state| {
                 (
                     vec![("provider", p.as_str()), ("state", state.as_str())],
-                    (st.breaker.state == *state) as u8 as f64,
+                    f64::from(u8::from(st.breaker.state == *state)),
                 )
             })
         })
@@ -227,7 +227,7 @@ fn encode_pools(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
         (
             "zen_pool_limit",
             "Permits in the pool.",
-            (|p: &PoolStats| p.limit as f64) as fn(&_) -> f64,
+            (|p: &PoolStats| f64::from(p.limit)) as fn(&_) -> f64,
         ),
         ("zen_pool_in_use", "Permits held now.", |p| p.in_use as f64),
         ("zen_pool_waiting", "Calls waiting for a permit now.", |p| {
@@ -362,14 +362,17 @@ fn encode_conversations(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::
     )?;
     let w = c.watchdog.state;
     let rows = [
-        (vec![("state", "ok")], (w == WatchdogState::Ok) as u8 as f64),
+        (
+            vec![("state", "ok")],
+            f64::from(u8::from(w == WatchdogState::Ok)),
+        ),
         (
             vec![("state", "warning")],
-            (w == WatchdogState::Warning) as u8 as f64,
+            f64::from(u8::from(w == WatchdogState::Warning)),
         ),
         (
             vec![("state", "refusing")],
-            (w == WatchdogState::Refusing) as u8 as f64,
+            f64::from(u8::from(w == WatchdogState::Refusing)),
         ),
     ];
     gauge(
