@@ -10,10 +10,12 @@ use zen_top::TopArgs;
 #[derive(Debug, Parser)]
 #[command(name = "zen", version, propagate_version = true)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands of `zen`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the MCP tool host: stdio by default, streamable HTTP with --http

@@ -5,12 +5,12 @@ use tracing_subscriber::EnvFilter;
 use zen_server::telemetry::otel::{SPAN_TARGET, SpanLayer};
 
 /// Log to stderr at `level` (LOG_LEVEL: `info`, `debug`, or a full filter like `zen=debug,rmcp=warn`).
-pub fn init_stderr(level: &str) -> Result<()> {
+pub(crate) fn init_stderr(level: &str) -> Result<()> {
     init_stderr_with(level, None)
 }
 
 /// Log to stderr, and hand zen's trace spans to `spans` (OpenTelemetry export) when given.
-pub fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<()> {
+pub(crate) fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<()> {
     use tracing_subscriber::prelude::*;
     let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -25,7 +25,7 @@ pub fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<()> {
 }
 
 /// Log to `path` (appending), for commands that own the terminal.
-pub fn init_file(level: &str, path: &std::path::Path) -> Result<()> {
+pub(crate) fn init_file(level: &str, path: &std::path::Path) -> Result<()> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -2,7 +2,7 @@
 use tokio_util::sync::CancellationToken;
 
 /// Resolves on SIGINT or SIGTERM; never, if the handlers cannot be installed.
-pub async fn interrupted() {
+pub(crate) async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -28,7 +28,7 @@ pub async fn interrupted() {
 }
 
 /// Cancel `token` on the first SIGINT or SIGTERM.
-pub fn cancel_on_interrupt(token: CancellationToken) {
+pub(crate) fn cancel_on_interrupt(token: CancellationToken) {
     tokio::spawn(async move {
         interrupted().await;
         token.cancel();

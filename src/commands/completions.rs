@@ -9,7 +9,7 @@ use crate::cli::Cli;
 use zen_model::ExitOutcome;
 
 /// Write the completion script for `shell` to stdout.
-pub fn run(shell: clap_complete::Shell) -> Result<ExitOutcome> {
+pub(super) fn run(shell: clap_complete::Shell) -> Result<ExitOutcome> {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
     clap_complete::generate(shell, &mut cmd, "zen", &mut out);

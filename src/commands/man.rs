@@ -9,7 +9,7 @@ use zen_model::ExitOutcome;
 use crate::cli::Cli;
 
 /// Write the man page (roff) to stdout: zen(1) with every subcommand's options.
-pub fn run() -> Result<ExitOutcome> {
+pub(super) fn run() -> Result<ExitOutcome> {
     let cmd = Cli::command();
     let mut page = Vec::new();
     let man = clap_mangen::Man::new(cmd.clone());

@@ -3,6 +3,6 @@ use anyhow::Result;
 use zen_load::report::args::ReportArgs;
 use zen_model::ExitOutcome;
 
-pub fn run(args: ReportArgs) -> Result<ExitOutcome> {
+pub(super) fn run(args: ReportArgs) -> Result<ExitOutcome> {
     zen_load::report::run(args)
 }

@@ -4,7 +4,7 @@ use zen_model::ExitOutcome;
 use zen_server::config::ServeConfig;
 use zen_server::telemetry::otel::Otel;
 
-pub async fn run(config: ServeConfig) -> Result<ExitOutcome> {
+pub(super) async fn run(config: ServeConfig) -> Result<ExitOutcome> {
     // Before logging, which carries its span layer; a bad OTEL_* setting is exit 2.
     let (otel, spans) = Otel::from_env()?.unzip();
     crate::logging::init_stderr_with(&config.log_level, spans)?;

@@ -4,7 +4,7 @@ use anyhow::Result;
 use zen_model::ExitOutcome;
 use zen_top::TopArgs;
 
-pub async fn run(args: TopArgs) -> Result<ExitOutcome> {
+pub(super) async fn run(args: TopArgs) -> Result<ExitOutcome> {
     if let Some(path) = &args.log_file {
         crate::logging::init_file(&args.log_level, path)?;
     }

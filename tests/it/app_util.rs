@@ -13,7 +13,7 @@ use zen_server::config::{BreakerSpec, Latency, NameMap, ServeConfig, StoreKind};
 use zen_server::serve::Server;
 
 /// The defaults, with the simulated provider at a fixed latency and a fixed seed.
-pub fn config(latency_ms: u64) -> ServeConfig {
+pub(crate) fn config(latency_ms: u64) -> ServeConfig {
     let mut c = ServeConfig::defaults();
     c.sim.sim_latency_ms = Latency::Fixed(latency_ms);
     c.sim.sim_seed = Some(7);
@@ -23,7 +23,7 @@ pub fn config(latency_ms: u64) -> ServeConfig {
 }
 
 /// A `name=value` map, as the per-provider settings take it.
-pub fn name_map<T>(items: &[(&str, T)]) -> NameMap<T>
+pub(crate) fn name_map<T>(items: &[(&str, T)]) -> NameMap<T>
 where
     T: Clone,
 {
@@ -37,7 +37,7 @@ where
 
 /// Breaker settings under which the simulated provider's breaker never opens, so every call
 /// really reaches the provider (and waits for its faults).
-pub fn breaker_never_opens() -> NameMap<BreakerSpec> {
+pub(crate) fn breaker_never_opens() -> NameMap<BreakerSpec> {
     name_map(&[(
         "simulated",
         BreakerSpec {
@@ -47,16 +47,16 @@ pub fn breaker_never_opens() -> NameMap<BreakerSpec> {
     )])
 }
 
-pub async fn app(config: ServeConfig) -> Arc<Server> {
+pub(crate) async fn app(config: ServeConfig) -> Arc<Server> {
     Server::new(config).await.expect("Server::new")
 }
 
 /// One tools/call through the Server, with a token nobody cancels.
-pub async fn call(app: &Server, tool: &str, args: Value) -> CallToolResult {
+pub(crate) async fn call(app: &Server, tool: &str, args: Value) -> CallToolResult {
     call_with(app, tool, args, CancellationToken::new()).await
 }
 
-pub async fn call_with(
+pub(crate) async fn call_with(
     app: &Server,
     tool: &str,
     args: Value,
@@ -71,11 +71,11 @@ pub async fn call_with(
         .unwrap_or_else(|e| panic!("{tool} is a known tool: {e:?}"))
 }
 
-pub async fn chat(app: &Server, prompt: &str) -> CallToolResult {
+pub(crate) async fn chat(app: &Server, prompt: &str) -> CallToolResult {
     call(app, "chat", serde_json::json!({ "prompt": prompt })).await
 }
 
-pub async fn chat_on(app: &Server, prompt: &str, thread: &str) -> CallToolResult {
+pub(crate) async fn chat_on(app: &Server, prompt: &str, thread: &str) -> CallToolResult {
     call(
         app,
         "chat",
@@ -84,16 +84,16 @@ pub async fn chat_on(app: &Server, prompt: &str, thread: &str) -> CallToolResult
     .await
 }
 
-pub fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     crate::util::text(result)
 }
 
-pub fn is_error(result: &CallToolResult) -> bool {
+pub(crate) fn is_error(result: &CallToolResult) -> bool {
     crate::util::is_error(result)
 }
 
 /// The thread id a successful chat reply offers.
-pub fn thread_of(result: &CallToolResult) -> String {
+pub(crate) fn thread_of(result: &CallToolResult) -> String {
     assert!(!is_error(result), "{}", text(result));
     result
         .structured_content
@@ -106,7 +106,7 @@ pub fn thread_of(result: &CallToolResult) -> String {
 
 /// Every permit is back and nothing is in flight: each pool, the tool and provider series, and
 /// the simulated provider's own count.
-pub fn assert_idle(app: &Server) {
+pub(crate) fn assert_idle(app: &Server) {
     let snap = app.snapshot();
     for pool in &snap.pools {
         assert_eq!(
@@ -136,7 +136,7 @@ pub fn assert_idle(app: &Server) {
 
 /// Yield until `probe` holds: other tasks on this (paused-clock, current-thread) runtime run
 /// in between, and no virtual time passes while any of them can make progress.
-pub async fn until(what: &str, mut probe: impl FnMut() -> bool) {
+pub(crate) async fn until(what: &str, mut probe: impl FnMut() -> bool) {
     for _ in 0..100_000 {
         if probe() {
             return;

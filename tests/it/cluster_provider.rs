@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// Requests in flight, as the provider counts them.
 #[derive(Default)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Requests being answered now.
     now: AtomicU64,
     /// Most requests ever answered at once.
@@ -29,7 +29,7 @@ impl Drop for InFlight {
 }
 
 /// The running fake; dropping it stops the server.
-pub struct FakeProvider {
+pub(crate) struct FakeProvider {
     /// Base URL for CUSTOM_API_URL, e.g. http://127.0.0.1:PORT/v1.
     pub url: String,
     /// What it counted.
@@ -45,7 +45,7 @@ impl Drop for FakeProvider {
 }
 
 impl FakeProvider {
-    pub async fn start(delay: Duration) -> FakeProvider {
+    pub(crate) async fn start(delay: Duration) -> FakeProvider {
         let counts = Arc::new(Counts::default());
         let shared = counts.clone();
         let handler = move |body: axum::Json<Value>| {
@@ -74,17 +74,17 @@ impl FakeProvider {
     }
 
     /// Requests in flight now.
-    pub fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.counts.now.load(Ordering::SeqCst)
     }
 
     /// Most requests in flight at once so far.
-    pub fn peak(&self) -> u64 {
+    pub(crate) fn peak(&self) -> u64 {
         self.counts.peak.load(Ordering::SeqCst)
     }
 
     /// Requests received in all.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.counts.total.load(Ordering::SeqCst)
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 /// What the server answers every request with.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 429 with this exact `Retry-After` value.
     RateLimited(String),
     /// 500 with this error message in an OpenAI-style JSON body.
@@ -39,7 +39,7 @@ struct Shared {
 }
 
 /// The running server; dropping it stops the accept loop and every connection.
-pub struct Hostile {
+pub(crate) struct Hostile {
     /// Base URL for CUSTOM_API_URL, e.g. http://127.0.0.1:PORT/v1.
     pub url: String,
     /// State shared with the connection tasks.
@@ -67,7 +67,7 @@ impl Drop for OpenGuard {
 const PIECE: usize = 64 * 1024;
 
 impl Hostile {
-    pub async fn start(reply: Reply) -> Hostile {
+    pub(crate) async fn start(reply: Reply) -> Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let shared = Arc::new(Shared {
@@ -80,20 +80,20 @@ impl Hostile {
         Hostile { url, shared, task }
     }
 
-    pub fn set(&self, reply: Reply) {
+    pub(crate) fn set(&self, reply: Reply) {
         *self.shared.reply.lock().unwrap() = reply;
     }
 
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    pub fn bytes_sent(&self) -> u64 {
+    pub(crate) fn bytes_sent(&self) -> u64 {
         self.shared.bytes_sent.load(Ordering::Relaxed)
     }
 
     /// Wait (at most `limit`) until zen has closed every connection, so the server stopped.
-    pub async fn all_closed(&self, limit: Duration) {
+    pub(crate) async fn all_closed(&self, limit: Duration) {
         let mut open = self.shared.open.subscribe();
         tokio::time::timeout(limit, open.wait_for(|n| *n == 0))
             .await

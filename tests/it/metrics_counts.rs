@@ -201,7 +201,9 @@ async fn prometheus_pool_and_provider_families_match_the_calls_made() {
     );
 
     let base = zen.telemetry.clone().expect("telemetry url in the log");
-    let body = reqwest::get(format!("{base}/metrics"))
+    let body = crate::util::http_plain()
+        .get(format!("{base}/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

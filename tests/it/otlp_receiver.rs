@@ -30,7 +30,7 @@ const MAX_SPANS: usize = 10_000;
 
 /// A metric data point as received: name, attributes, and its count or value.
 #[derive(Debug, Clone)]
-pub struct Point {
+pub(crate) struct Point {
     pub name: String,
     pub attrs: BTreeMap<String, String>,
     /// A histogram's count, a sum's or gauge's value.
@@ -39,7 +39,7 @@ pub struct Point {
 
 /// What the receiver got.
 #[derive(Debug, Default)]
-pub struct Received {
+pub(crate) struct Received {
     pub spans: Vec<Span>,
     /// The latest export's points (cumulative: each export carries the totals).
     pub points: Vec<Point>,
@@ -51,9 +51,9 @@ pub struct Received {
     pub headers: BTreeMap<String, String>,
 }
 
-pub type Shared = Arc<Mutex<Received>>;
+pub(crate) type Shared = Arc<Mutex<Received>>;
 
-pub fn attrs(list: &[KeyValue]) -> BTreeMap<String, String> {
+pub(crate) fn attrs(list: &[KeyValue]) -> BTreeMap<String, String> {
     list.iter()
         .map(|kv| {
             let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
@@ -142,7 +142,7 @@ fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
 }
 
 /// An http/protobuf receiver (`POST /v1/traces`, `POST /v1/metrics`); its base URL.
-pub async fn http(shared: Shared) -> String {
+pub(crate) async fn http(shared: Shared) -> String {
     async fn traces(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Vec<u8> {
         let request = ExportTraceServiceRequest::decode(body).expect("OTLP traces decode");
         take_traces(&s, request, header_map(&headers));
@@ -196,7 +196,7 @@ impl MetricsService for Grpc {
 }
 
 /// A gRPC receiver; its URL.
-pub fn grpc(shared: Shared) -> String {
+pub(crate) fn grpc(shared: Shared) -> String {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let incoming = tonic::transport::server::TcpIncoming::bind(addr).unwrap();
     let addr = incoming.local_addr().unwrap();

@@ -64,7 +64,7 @@ fn start(dir: &std::path::Path, target: &str, port: u16) -> Prometheus {
 /// One instant query; the result vector (empty on any error, so callers can poll).
 async fn query(port: u16, q: &str) -> Vec<Value> {
     let url = format!("http://127.0.0.1:{port}/api/v1/query?query={}", encode(q));
-    let Ok(resp) = reqwest::get(url).await else {
+    let Ok(resp) = crate::util::http_plain().get(url).send().await else {
         return Vec::new();
     };
     let body: Value = resp.json().await.unwrap_or_default();
@@ -157,7 +157,14 @@ async fn prometheus_scrapes_zen_and_its_p99_agrees_with_zens() {
 /// Prometheus' metadata API lists HELP and TYPE for every zen family it scraped.
 async fn every_family_has_help_and_type(port: u16) {
     let url = format!("http://127.0.0.1:{port}/api/v1/metadata");
-    let meta: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let meta: Value = crate::util::http_plain()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let meta = meta["data"].as_object().unwrap();
     let names = query(
         port,

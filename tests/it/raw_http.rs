@@ -2,7 +2,7 @@
 use serde_json::{Value, json};
 
 /// A raw streamable HTTP session: the spec's headers, nothing else.
-pub struct Raw {
+pub(crate) struct Raw {
     pub http: reqwest::Client,
     pub url: String,
     pub session: Option<String>,
@@ -10,13 +10,13 @@ pub struct Raw {
 
 impl Raw {
     /// POST one message with this `Accept`; (status, content type, body).
-    pub async fn post(&mut self, accept: &str, message: Value) -> (u16, String, String) {
+    pub(crate) async fn post(&mut self, accept: &str, message: Value) -> (u16, String, String) {
         self.post_with(accept, message, &[]).await
     }
 
     /// [`Raw::post`] with extra headers, which replace the default protocol version if they
     /// name one.
-    pub async fn post_with(
+    pub(crate) async fn post_with(
         &mut self,
         accept: &str,
         message: Value,
@@ -51,7 +51,7 @@ impl Raw {
     }
 
     /// initialize and notifications/initialized, accepting `accept`.
-    pub async fn open(url: &str, accept: &str) -> (Self, (u16, String, String)) {
+    pub(crate) async fn open(url: &str, accept: &str) -> (Self, (u16, String, String)) {
         let mut raw = Raw {
             http: crate::util::http_plain(),
             url: url.to_string(),
@@ -69,13 +69,13 @@ impl Raw {
 }
 
 /// tools/call of `version` with this id.
-pub fn version_call(id: u64) -> Value {
+pub(crate) fn version_call(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
            "params": {"name": "version", "arguments": {}}})
 }
 
 /// tools/call of `chat` with this id (slow when the simulated latency is set high).
-pub fn chat_call(id: u64) -> Value {
+pub(crate) fn chat_call(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
            "params": {"name": "chat", "arguments": {"prompt": "slow"}}})
 }

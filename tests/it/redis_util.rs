@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A running redis-server.
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     /// The server process (killed on drop).
     child: Child,
     /// Its port on 127.0.0.1.
@@ -14,7 +14,7 @@ pub struct RedisServer {
 
 impl RedisServer {
     /// Start one and wait until it answers.
-    pub async fn start() -> RedisServer {
+    pub(crate) async fn start() -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -24,7 +24,7 @@ impl RedisServer {
     }
 
     /// Start one on `port` (to restart a stopped one on the same address).
-    pub async fn start_on(port: u16) -> RedisServer {
+    pub(crate) async fn start_on(port: u16) -> RedisServer {
         let spawned = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -60,7 +60,7 @@ impl RedisServer {
         server
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }

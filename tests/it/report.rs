@@ -10,7 +10,7 @@ use crate::util::zen_output;
 
 /// A short real run against the spawned default (zen serve on the simulated provider) that
 /// writes its JSON report to `dir/name.json`; (exit code, stdout, the report).
-pub async fn stress_run(dir: &Path, name: &str, extra: &[&str]) -> (i32, String, Report) {
+pub(crate) async fn stress_run(dir: &Path, name: &str, extra: &[&str]) -> (i32, String, Report) {
     let json = dir.join(format!("{name}.json"));
     let mut args = vec![
         "stress",

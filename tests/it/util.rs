@@ -17,16 +17,16 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub type Client = RunningService<RoleClient, ClientConfig>;
+pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
 
 /// Path of the built binary.
-pub fn zen_bin() -> &'static str {
+pub(crate) fn zen_bin() -> &'static str {
     env!("CARGO_BIN_EXE_zen")
 }
 
 /// A command for `zen ARGS` with a clean, offline environment: no provider keys, a private
 /// runtime directory, a temp working directory (no stray .env).
-pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Command {
+pub(crate) fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(zen_bin());
     cmd.args(args).current_dir(dir).kill_on_drop(true);
     let providers = [
@@ -56,7 +56,7 @@ pub fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -
     cmd
 }
 
-pub fn client_config() -> ClientConfig {
+pub(crate) fn client_config() -> ClientConfig {
     ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("zen-tests", "0"),
@@ -66,7 +66,7 @@ pub fn client_config() -> ClientConfig {
 
 /// Collected stderr of a child, filled by a background task.
 #[derive(Clone, Default)]
-pub struct Stderr(Arc<Mutex<String>>);
+pub(crate) struct Stderr(Arc<Mutex<String>>);
 
 impl Stderr {
     fn follow(
@@ -86,25 +86,25 @@ impl Stderr {
         (out, rx)
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
 }
 
 /// zen serve over stdio with a connected client.
-pub struct StdioZen {
+pub(crate) struct StdioZen {
     pub client: Client,
     pub pid: u32,
     pub stderr: Stderr,
     pub dir: tempfile::TempDir,
 }
 
-pub async fn stdio_zen(args: &[&str], env: &[(&str, &str)]) -> StdioZen {
+pub(crate) async fn stdio_zen(args: &[&str], env: &[(&str, &str)]) -> StdioZen {
     stdio_zen_with(args, env, |_| {}).await
 }
 
 /// [`stdio_zen`], with the command adjusted first (limits, credentials).
-pub async fn stdio_zen_with(
+pub(crate) async fn stdio_zen_with(
     args: &[&str],
     env: &[(&str, &str)],
     adjust: impl FnOnce(&mut Command),
@@ -133,7 +133,7 @@ pub async fn stdio_zen_with(
 }
 
 /// zen serve over HTTP on an ephemeral port.
-pub struct HttpZen {
+pub(crate) struct HttpZen {
     pub child: Child,
     /// The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp.
     pub url: String,
@@ -144,7 +144,7 @@ pub struct HttpZen {
 }
 
 /// Start `zen serve --http 127.0.0.1:0` and wait for it to say where it listens.
-pub async fn http_zen(args: &[&str], env: &[(&str, &str)]) -> HttpZen {
+pub(crate) async fn http_zen(args: &[&str], env: &[(&str, &str)]) -> HttpZen {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["serve", "--http", "127.0.0.1:0"];
     all.extend_from_slice(args);
@@ -183,7 +183,7 @@ fn field(line: &str, key: &str) -> Option<String> {
     Some(line[start..].split_whitespace().next()?.to_string())
 }
 
-pub async fn http_client(url: &str) -> Client {
+pub(crate) async fn http_client(url: &str) -> Client {
     zen_os::tls::use_ring();
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(url).max_concurrent_requests(1024),
@@ -195,7 +195,7 @@ pub async fn http_client(url: &str) -> Client {
 }
 
 /// Call a tool with JSON arguments.
-pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     let mut params = CallToolRequestParams::new(tool.to_string());
     if let Value::Object(map) = args {
         params = params.with_arguments(map);
@@ -207,7 +207,7 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
 }
 
 /// The text of a tool result.
-pub fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()
@@ -216,20 +216,22 @@ pub fn text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
-pub fn is_error(result: &CallToolResult) -> bool {
+pub(crate) fn is_error(result: &CallToolResult) -> bool {
     result.is_error == Some(true)
 }
 
 /// The server's full snapshot through its `metrics` tool.
-pub async fn snapshot(client: &Client) -> Value {
+pub(crate) async fn snapshot(client: &Client) -> Value {
     let result = call(client, "metrics", serde_json::json!({"detail": true})).await;
     assert!(!is_error(&result), "{}", text(&result));
     serde_json::from_str(&text(&result)).expect("metrics is JSON")
 }
 
 /// GET a path of zen's telemetry listener (`/snapshot`, `/metrics`) as text.
-pub async fn telemetry_get(base: &str, path: &str) -> String {
-    reqwest::get(format!("{base}{path}"))
+pub(crate) async fn telemetry_get(base: &str, path: &str) -> String {
+    crate::util::http_plain()
+        .get(format!("{base}{path}"))
+        .send()
         .await
         .unwrap()
         .text()
@@ -238,13 +240,13 @@ pub async fn telemetry_get(base: &str, path: &str) -> String {
 }
 
 /// The snapshot from zen's telemetry listener.
-pub async fn telemetry_snapshot(base: &str) -> Value {
+pub(crate) async fn telemetry_snapshot(base: &str) -> Value {
     serde_json::from_str(&telemetry_get(base, "/snapshot").await).expect("/snapshot is JSON")
 }
 
 /// `zen serve` on raw stdio pipes (stdin, stdout and stderr all piped), for tests that write
 /// JSON-RPC lines by hand.
-pub fn piped_serve(env: &[(&str, &str)], dir: &std::path::Path) -> Child {
+pub(crate) fn piped_serve(env: &[(&str, &str)], dir: &std::path::Path) -> Child {
     let mut cmd = zen_command(&["serve"], env, dir);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -253,7 +255,7 @@ pub fn piped_serve(env: &[(&str, &str)], dir: &std::path::Path) -> Child {
 }
 
 /// Wait until `probe` is true, checking after each `step`; panic after `limit`.
-pub async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
     while !probe().await {
         assert!(
@@ -265,7 +267,7 @@ pub async fn wait_for(what: &str, limit: Duration, mut probe: impl AsyncFnMut() 
 }
 
 /// Run `zen ARGS` to completion in a clean environment; (exit code, stdout, stderr).
-pub async fn zen_output(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) async fn zen_output(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = zen_command(args, env, dir.path());
     cmd.stdin(Stdio::null());
@@ -281,7 +283,7 @@ pub async fn zen_output(args: &[&str], env: &[(&str, &str)]) -> (i32, String, St
 }
 
 /// Path of the test MCP server built from examples/echo_server.rs.
-pub fn echo_server() -> String {
+pub(crate) fn echo_server() -> String {
     let zen = std::path::Path::new(zen_bin());
     let path = zen.parent().unwrap().join("examples").join("echo_server");
     assert!(
@@ -293,7 +295,7 @@ pub fn echo_server() -> String {
 }
 
 /// A plain reqwest client for the test's own requests (TLS provider installed first, as zen does).
-pub fn http_plain() -> reqwest::Client {
+pub(crate) fn http_plain() -> reqwest::Client {
     zen_os::tls::use_ring();
     reqwest::Client::new()
 }

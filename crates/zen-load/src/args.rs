@@ -66,8 +66,10 @@ pub struct LoadArgs {
 /// `zen stress`.
 #[derive(Debug, Clone, Args)]
 pub struct StressArgs {
+    /// Which MCP server to drive.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The load model and the calls to make.
     #[command(flatten)]
     pub load: LoadArgs,
     /// Fail when more than this share of calls fail (0.0 to 1.0)
@@ -91,11 +93,13 @@ pub struct StressArgs {
     /// Also write the JSON report to FILE (the text report still goes to the terminal)
     #[arg(long, value_name = "FILE.json", help_heading = "Output")]
     pub out: Option<PathBuf>,
+    /// Report files to write besides what is printed.
     #[command(flatten)]
     pub files: crate::report::args::ReportFiles,
     /// Print only the verdict line (no progress, no steps, no report); errors still go to stderr
     #[arg(long, short = 'q', help_heading = "Output", conflicts_with_all = ["json", "tui"])]
     pub quiet: bool,
+    /// `--find-ceiling` and its pace.
     #[command(flatten)]
     pub ceiling: CeilingArgs,
 }
@@ -123,8 +127,10 @@ pub struct CeilingArgs {
 /// `zen soak`.
 #[derive(Debug, Clone, Args)]
 pub struct SoakArgs {
+    /// Which MCP server to drive.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The load model and the calls to make.
     #[command(flatten)]
     pub load: LoadArgs,
     /// Sample the target's memory this often (100ms or more) [default: about 60 samples after the warm-up, 250ms to 10s]
@@ -156,6 +162,7 @@ pub struct SoakArgs {
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug` [default: warn, with rmcp's own lines off]
     #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", help_heading = "Output")]
     pub log_level: Option<String>,
+    /// Report files to write besides what is printed.
     #[command(flatten)]
     pub files: crate::report::args::ReportFiles,
     /// Print only the verdict line (no progress, no report); errors still go to stderr

@@ -40,8 +40,11 @@ pub enum Connection {
     Connecting,
     /// The last read succeeded.
     Connected,
-    /// The last read failed; the producer keeps retrying. `reason` is short, e.g. "connection refused".
-    Disconnected { reason: String },
+    /// The last read failed; the producer keeps retrying.
+    Disconnected {
+        /// Why, in a few words: e.g. "connection refused".
+        reason: String,
+    },
 }
 
 /// Progress of a load run, for the header's run line.

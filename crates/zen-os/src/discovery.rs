@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What a discovery file says about a server.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DiscoveryInfo {
+    /// The server's process id (the file is named after it).
     pub pid: u32,
     /// Base URL of the telemetry listener.
     pub telemetry_url: String,
@@ -15,7 +16,9 @@ pub struct DiscoveryInfo {
     pub transport: String,
     /// MCP endpoint when serving HTTP.
     pub endpoint: Option<String>,
+    /// The server's zen version.
     pub version: String,
+    /// When the server started, Unix ms.
     pub started_at_ms: u64,
 }
 
@@ -52,6 +55,7 @@ impl Discovery {
         Ok(Discovery { path })
     }
 
+    /// Where the file was written.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -5,8 +5,11 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 /// One reading of a process.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ProcSample {
+    /// Resident memory, bytes.
     pub rss_bytes: u64,
+    /// OS threads of the process; `None` where they cannot be read (outside Linux).
     pub threads: Option<u64>,
+    /// Open file descriptors; `None` where they cannot be read (outside Linux).
     pub open_fds: Option<u64>,
 }
 
@@ -50,6 +53,7 @@ pub struct CpuMeter {
 }
 
 impl CpuMeter {
+    /// A meter for process `pid`; `None` when sysinfo cannot be set up.
     pub fn new(pid: u32) -> Option<Self> {
         Some(CpuMeter {
             system: System::new().ok()?,

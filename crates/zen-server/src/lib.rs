@@ -10,7 +10,7 @@ pub mod conversations;
 pub mod memory;
 pub mod metrics;
 pub mod providers;
-pub mod redis_connect;
+pub(crate) mod redis_connect;
 pub mod serve;
 pub mod telemetry;
 pub mod tools;

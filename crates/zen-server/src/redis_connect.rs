@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail};
 use redis::aio::ConnectionManager;
 
 /// What a Redis is for, in the words of the error a user sees.
-pub struct Purpose {
+pub(crate) struct Purpose {
     /// What zen keeps there, e.g. "the conversation store".
     pub what: &'static str,
     /// The setting that names it, e.g. "ZEN_STORE".
@@ -19,7 +19,7 @@ pub struct Purpose {
 
 /// The client for `url` (kept for pub/sub) and a connection manager that has answered PING
 /// within `deadline`.
-pub async fn connect(
+pub(crate) async fn connect(
     url: &str,
     purpose: &Purpose,
     deadline: Duration,
@@ -51,7 +51,7 @@ pub async fn connect(
 }
 
 /// A URL with any password replaced, for messages and snapshots.
-pub fn redacted_url(url: &str) -> String {
+pub(crate) fn redacted_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

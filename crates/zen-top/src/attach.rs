@@ -14,7 +14,7 @@ use zen_os::discovery::{self, DiscoveryInfo};
 
 /// Where to read snapshots from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(crate) struct Target {
     /// Telemetry base URL, e.g. http://127.0.0.1:40123.
     pub url: String,
     /// Further instances watched with it (`--url A --url B …`): the header shows each and
@@ -26,7 +26,7 @@ pub struct Target {
 }
 
 /// Pick the server to watch, or explain why none can be picked.
-pub fn resolve(args: &TopArgs) -> Result<Target> {
+pub(crate) fn resolve(args: &TopArgs) -> Result<Target> {
     if let [first, others @ ..] = &args.url[..] {
         return Ok(Target {
             url: normalize_url(first),
@@ -102,7 +102,7 @@ fn listing(servers: &[DiscoveryInfo]) -> String {
 
 /// `127.0.0.1:9000`, `http://127.0.0.1:9000/` and `http://127.0.0.1:9000/snapshot` all mean the
 /// base URL `http://127.0.0.1:9000`.
-pub fn normalize_url(raw: &str) -> String {
+pub(crate) fn normalize_url(raw: &str) -> String {
     let mut url = raw.trim().trim_end_matches('/').to_string();
     if !url.contains("://") {
         url = format!("http://{url}");
@@ -116,7 +116,11 @@ pub fn normalize_url(raw: &str) -> String {
 /// Read `/snapshot` every `interval` and publish each result into `tx` until every receiver
 /// is gone. Failures keep the last snapshot and mark the feed disconnected; it retries at the
 /// same pace and recovers by itself when the server answers again.
-pub async fn poll(mut target: Target, interval: Duration, tx: watch::Sender<Feed>) -> Result<()> {
+pub(crate) async fn poll(
+    mut target: Target,
+    interval: Duration,
+    tx: watch::Sender<Feed>,
+) -> Result<()> {
     // Plain HTTP on loopback: no proxy, and no TLS roots to load (saves ~1 MB and startup time).
     zen_os::tls::use_ring();
     let client = reqwest::Client::builder()

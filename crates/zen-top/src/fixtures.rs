@@ -14,19 +14,19 @@ use zen_model::snapshot::{
 };
 
 /// The fixture server's start (Unix ms).
-pub const T0: u64 = 1_795_000_000_000;
-pub const TITLE: &str = "zen top · http://127.0.0.1:40123";
+pub(crate) const T0: u64 = 1_795_000_000_000;
+pub(crate) const TITLE: &str = "zen top · http://127.0.0.1:40123";
 const MB: u64 = 1_048_576;
 
 /// Builds successive snapshots of one server: record calls, then `tick` the clock.
-pub struct Timeline {
+pub(crate) struct Timeline {
     pub snap: Snapshot,
     hist: BTreeMap<String, Histogram<u64>>,
     total: Histogram<u64>,
     seq: u64,
 }
 
-pub fn pool(name: &str, limit: u32, in_use: u64) -> PoolStats {
+pub(crate) fn pool(name: &str, limit: u32, in_use: u64) -> PoolStats {
     PoolStats {
         name: name.into(),
         limit,
@@ -44,7 +44,7 @@ pub fn pool(name: &str, limit: u32, in_use: u64) -> PoolStats {
     }
 }
 
-pub fn provider(state: BreakerState, failures: u32, opened: u64) -> ProviderStats {
+pub(crate) fn provider(state: BreakerState, failures: u32, opened: u64) -> ProviderStats {
     ProviderStats {
         calls: CallStats::default(),
         retries_total: 0,
@@ -61,7 +61,7 @@ pub fn provider(state: BreakerState, failures: u32, opened: u64) -> ProviderStat
 }
 
 impl Timeline {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let tools = ["chat", "listmodels", "metrics", "version"];
         let snap = Snapshot {
             server: ServerInfo {
@@ -136,7 +136,7 @@ impl Timeline {
     /// Record `ok + errors` finished calls of `tool` with latencies spread around `lat_ms`
     /// (every 50th one five times slower); errors split over provider errors, timeouts and
     /// tool errors.
-    pub fn calls(&mut self, tool: &str, ok: u64, errors: u64, lat_ms: f64) {
+    pub(crate) fn calls(&mut self, tool: &str, ok: u64, errors: u64, lat_ms: f64) {
         let h = self.hist.entry(tool.into()).or_insert_with(new_histogram);
         for _ in 0..ok + errors {
             self.seq += 1;
@@ -161,7 +161,7 @@ impl Timeline {
     }
 
     /// Advance the clock, recompute the per-tool and total figures, return the snapshot.
-    pub fn tick(&mut self, dt_ms: u64) -> Snapshot {
+    pub(crate) fn tick(&mut self, dt_ms: u64) -> Snapshot {
         let s = &mut self.snap;
         s.taken_at_ms += dt_ms;
         s.server.uptime_secs = (s.taken_at_ms - T0) as f64 / 1000.0;
@@ -198,7 +198,7 @@ impl Timeline {
 }
 
 /// A dashboard state fed `snaps` over a healthy connection, then `connection`.
-pub fn state_of(snaps: Vec<Snapshot>, connection: Connection) -> State {
+pub(crate) fn state_of(snaps: Vec<Snapshot>, connection: Connection) -> State {
     let mut state = State::new(TITLE);
     let mut feed = Feed {
         connection: Connection::Connected,
@@ -214,14 +214,14 @@ pub fn state_of(snaps: Vec<Snapshot>, connection: Connection) -> State {
 }
 
 /// A server up for a few seconds that has had no calls.
-pub fn empty() -> State {
+pub(crate) fn empty() -> State {
     let mut tl = Timeline::new();
     let snaps = (0..10).map(|_| tl.tick(1000)).collect();
     state_of(snaps, Connection::Connected)
 }
 
 /// 90 seconds of steady traffic with a few errors, memory creeping up.
-pub fn steady_timeline() -> Vec<Snapshot> {
+pub(crate) fn steady_timeline() -> Vec<Snapshot> {
     let mut tl = Timeline::new();
     tl.tick(5_000);
     (0..90u64)
@@ -254,12 +254,12 @@ pub fn steady_timeline() -> Vec<Snapshot> {
         .collect()
 }
 
-pub fn steady() -> State {
+pub(crate) fn steady() -> State {
     state_of(steady_timeline(), Connection::Connected)
 }
 
 /// Every permit taken and callers queueing: pools full, latency climbing, rejections.
-pub fn saturated() -> State {
+pub(crate) fn saturated() -> State {
     let mut tl = Timeline::new();
     tl.tick(5_000);
     let snaps = (0..60u64)
@@ -291,7 +291,7 @@ pub fn saturated() -> State {
 }
 
 /// A failing provider: 40% errors, its breaker open, memory under pressure.
-pub fn high_errors() -> State {
+pub(crate) fn high_errors() -> State {
     let mut tl = Timeline::new();
     tl.snap
         .providers
@@ -335,7 +335,7 @@ pub fn high_errors() -> State {
 }
 
 /// Steady history, then the server stopped answering.
-pub fn disconnected() -> State {
+pub(crate) fn disconnected() -> State {
     state_of(
         steady_timeline(),
         Connection::Disconnected {
@@ -345,12 +345,12 @@ pub fn disconnected() -> State {
 }
 
 /// Nothing heard yet.
-pub fn connecting() -> State {
+pub(crate) fn connecting() -> State {
     State::new(TITLE)
 }
 
 /// Steady, fed by a load run (`zen stress --tui`).
-pub fn with_run() -> State {
+pub(crate) fn with_run() -> State {
     let mut state = steady();
     state.ingest(&Feed {
         snapshot: state.latest.clone(),
@@ -367,7 +367,7 @@ pub fn with_run() -> State {
 }
 
 /// Two instances on one Redis with shared limits, the second unreachable.
-pub fn cluster() -> State {
+pub(crate) fn cluster() -> State {
     let mut state = steady();
     let mut snap = state.latest.clone().expect("steady has a snapshot");
     snap.limits = LimitsStats {

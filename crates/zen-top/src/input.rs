@@ -3,7 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// What the dashboard shows on top of the panels; keys mean different things in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The panels.
     #[default]
     Normal,
@@ -13,7 +13,7 @@ pub enum Mode {
 
 /// Something the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Quit,
     TogglePause,
     /// Show more time (`+`).
@@ -33,7 +33,7 @@ pub enum Action {
 
 /// Map one key event to an action. Release and repeat events of keyboards that report them are
 /// ignored (only presses count). In help mode, Esc and `?` close the overlay; q and Ctrl-C quit.
-pub fn key_to_action(key: KeyEvent, mode: Mode) -> Option<Action> {
+pub(crate) fn key_to_action(key: KeyEvent, mode: Mode) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
     }

@@ -22,7 +22,7 @@ const MAX_BISECT: usize = 6;
 
 /// The limits and pace of a search.
 #[derive(Debug, Clone, Copy)]
-pub struct Search {
+pub(crate) struct Search {
     /// First rate tried, calls per second.
     pub start_rate: f64,
     /// How long each step sends at its rate.
@@ -37,7 +37,7 @@ pub struct Search {
 
 /// Search on a connected run, printing each step to stderr unless `quiet`; the report is the
 /// step at the ceiling (or the first step when none held), with `ceiling` filled in.
-pub async fn find(mut run: Run, search: Search, quiet: bool) -> Report {
+pub(crate) async fn find(mut run: Run, search: Search, quiet: bool) -> Report {
     let mut kept: Vec<(CeilingStep, Step)> = Vec::new();
     let answer = {
         let kept = &mut kept;
@@ -134,7 +134,7 @@ fn judge(step: &Step, phase: &str, rate: f64, search: &Search) -> CeilingStep {
 
 /// The search itself, over any `probe(rate, phase)` that says whether a rate held (None: stop,
 /// the run was interrupted). Returns the highest rate that held, if any did.
-pub async fn bisect(
+pub(crate) async fn bisect(
     start: f64,
     mut probe: impl AsyncFnMut(f64, &'static str) -> Option<bool>,
 ) -> Option<f64> {

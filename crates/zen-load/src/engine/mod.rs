@@ -2,11 +2,11 @@
 //! or open loop (calls started on a fixed schedule whatever the replies do, with latency
 //! measured from each call's intended send time, so a stalled server cannot hide its stall:
 //! no coordinated omission). Calls are spread over the target's sessions.
-pub mod recorder;
-pub mod sampler;
-pub mod spread;
-pub mod stages;
-pub mod watchdog;
+pub(crate) mod recorder;
+pub(crate) mod sampler;
+pub(crate) mod spread;
+pub(crate) mod stages;
+pub(crate) mod watchdog;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,7 +105,7 @@ struct Shared {
 }
 
 /// Run the plan against the peers until done or `stop` fires. Returns the run's wall time.
-pub async fn run(
+pub(crate) async fn run(
     plan: Plan,
     peers: Vec<LoadPeer>,
     recorder: Arc<Recorder>,
@@ -369,7 +369,7 @@ impl Threads {
 }
 
 /// The thread id in a reply: structured `continuation_id`, else `continuation_id: <id>` in text.
-pub fn continuation_id(result: &CallToolResult) -> Option<String> {
+pub(crate) fn continuation_id(result: &CallToolResult) -> Option<String> {
     if let Some(id) = result
         .structured_content
         .as_ref()
@@ -389,7 +389,7 @@ pub fn continuation_id(result: &CallToolResult) -> Option<String> {
 }
 
 /// All text content of a tool result.
-pub fn result_text(result: &CallToolResult) -> String {
+pub(crate) fn result_text(result: &CallToolResult) -> String {
     result
         .content
         .iter()

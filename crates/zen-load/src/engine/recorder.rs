@@ -15,7 +15,7 @@ use zen_model::hdr::new_histogram;
 
 /// How a call failed, from the client's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// A JSON-RPC error reply (e.g. unknown tool).
     JsonRpc,
     /// A tool result with isError.
@@ -27,13 +27,13 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 4] = [
+    pub(crate) const ALL: [ErrorKind; 4] = [
         ErrorKind::JsonRpc,
         ErrorKind::Tool,
         ErrorKind::Transport,
         ErrorKind::Timeout,
     ];
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ErrorKind::JsonRpc => "jsonrpc",
             ErrorKind::Tool => "tool_error",
@@ -74,7 +74,7 @@ struct Inner {
 
 /// What finished in the current time-series interval; taken and reset once per interval.
 #[derive(Debug, Clone)]
-pub struct Window {
+pub(crate) struct Window {
     /// Latency of the calls finished in the interval, µs.
     pub latency_us: Histogram<u64>,
     /// Calls finished in the interval.
@@ -95,7 +95,7 @@ impl Window {
 
 /// Shared by every worker of a run.
 #[derive(Debug)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     inner: Mutex<Inner>,
     /// Live counters for progress bars and dashboards.
     pub ok: AtomicU64,
@@ -118,7 +118,7 @@ pub struct Recorder {
 
 /// A snapshot of a recorder's histograms and counts, for reports.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub latency_us: Histogram<u64>,
     pub corrected_us: Option<Histogram<u64>>,
     pub tools: Vec<(String, Histogram<u64>, u64, u64)>,
@@ -133,7 +133,7 @@ pub struct Recorded {
 
 impl Recorder {
     /// `tools`: the tool of each call kind, in the plan's order.
-    pub fn new(tools: &[String], open_loop: bool) -> Self {
+    pub(crate) fn new(tools: &[String], open_loop: bool) -> Self {
         Recorder {
             inner: Mutex::new(Inner {
                 latency_us: new_histogram(),
@@ -165,13 +165,13 @@ impl Recorder {
     }
 
     /// Count each call against the instance its session talks to.
-    pub fn with_spread(mut self, spread: crate::engine::spread::Spread) -> Self {
+    pub(crate) fn with_spread(mut self, spread: crate::engine::spread::Spread) -> Self {
         self.spread = Some(spread);
         self
     }
 
     /// The target is gone (its process exited, or it refuses every call): keep the first cause.
-    pub fn target_lost(&self, why: String) {
+    pub(crate) fn target_lost(&self, why: String) {
         let mut lost = self
             .lost
             .lock()
@@ -182,7 +182,7 @@ impl Recorder {
     }
 
     /// (seconds into the run, why) if the target died.
-    pub fn lost(&self) -> Option<(f64, String)> {
+    pub(crate) fn lost(&self) -> Option<(f64, String)> {
         self.lost
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -190,7 +190,7 @@ impl Recorder {
     }
 
     /// How long every call has failed at the transport (nothing got through), if it has.
-    pub fn unreachable_for(&self) -> Option<Duration> {
+    pub(crate) fn unreachable_for(&self) -> Option<Duration> {
         let inner = self
             .inner
             .lock()
@@ -199,7 +199,7 @@ impl Recorder {
     }
 
     /// Take what finished since the last call (one time-series interval) and start afresh.
-    pub fn take_window(&self) -> Window {
+    pub(crate) fn take_window(&self) -> Window {
         let mut inner = self
             .inner
             .lock()
@@ -207,13 +207,13 @@ impl Recorder {
         std::mem::replace(&mut inner.window, Window::new())
     }
 
-    pub fn call_started(&self) {
+    pub(crate) fn call_started(&self) {
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
     }
 
     /// A call ended. `corrected` is the latency from its intended send time (open loop).
-    pub fn record(
+    pub(crate) fn record(
         &self,
         kind_index: usize,
         failure: Option<(ErrorKind, String)>,
@@ -264,13 +264,13 @@ impl Recorder {
     }
 
     /// A call cut off by an early stop.
-    pub fn abort(&self) {
+    pub(crate) fn abort(&self) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         self.aborted.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Copy out everything measured so far.
-    pub fn recorded(&self) -> Recorded {
+    pub(crate) fn recorded(&self) -> Recorded {
         let inner = self
             .inner
             .lock()
@@ -299,7 +299,7 @@ impl Recorder {
 }
 
 /// Fold per-kind tool figures by tool name.
-pub fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
+pub(crate) fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
     let mut merged: BTreeMap<String, (Histogram<u64>, u64, u64)> = BTreeMap::new();
     for (name, hist, ok, failed) in &recorded.tools {
         let entry = merged

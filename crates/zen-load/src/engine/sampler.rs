@@ -11,7 +11,7 @@ use crate::target::Target;
 
 /// Sample the recorder (and zen's snapshot) once per interval until `done`; the last partial
 /// interval is taken too, so every finished call is in the series.
-pub async fn sample(
+pub(crate) async fn sample(
     recorder: Arc<Recorder>,
     target: &Target,
     series: Arc<Mutex<Series>>,

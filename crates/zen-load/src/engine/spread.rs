@@ -21,7 +21,7 @@ struct Tally {
 
 /// Per-instance tallies of one run; sessions map to instances by index.
 #[derive(Debug)]
-pub struct Spread {
+pub(crate) struct Spread {
     /// Each instance's label (its URL).
     labels: Vec<String>,
     /// Session index → instance index.
@@ -32,7 +32,7 @@ pub struct Spread {
 
 impl Spread {
     /// `session_instance[i]`: the instance of session `i`, an index into `labels`.
-    pub fn new(labels: Vec<String>, session_instance: Vec<usize>) -> Self {
+    pub(crate) fn new(labels: Vec<String>, session_instance: Vec<usize>) -> Self {
         let tally = Tally {
             ok: 0,
             failed: 0,
@@ -46,7 +46,7 @@ impl Spread {
     }
 
     /// A call on session `session` ended.
-    pub fn record(&self, session: usize, ok: bool, latency_us: u64) {
+    pub(crate) fn record(&self, session: usize, ok: bool, latency_us: u64) {
         let Some(&instance) = self.session_instance.get(session) else {
             return;
         };
@@ -64,7 +64,7 @@ impl Spread {
     }
 
     /// Each instance's share; empty for a single instance (the totals already say it all).
-    pub fn shares(&self, elapsed_secs: f64) -> Vec<TargetShare> {
+    pub(crate) fn shares(&self, elapsed_secs: f64) -> Vec<TargetShare> {
         if self.labels.len() < 2 {
             return Vec::new();
         }
@@ -90,7 +90,7 @@ impl Spread {
 }
 
 /// Sessions for `urls`: at least one per instance, spread round robin.
-pub fn sessions_for(urls: &[String], sessions: u32) -> Vec<usize> {
+pub(crate) fn sessions_for(urls: &[String], sessions: u32) -> Vec<usize> {
     let total = (sessions as usize).max(urls.len());
     (0..total).map(|i| i % urls.len().max(1)).collect()
 }

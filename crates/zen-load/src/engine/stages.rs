@@ -37,7 +37,7 @@ fn stage_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D:
 }
 
 /// Parse `--stages "30s:10,1m:50,30s:0"`.
-pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
+pub(crate) fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
     let stages = text
         .split(',')
         .map(|part| {
@@ -58,7 +58,7 @@ pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
 }
 
 /// Stages that make a run: at least one, targets finite and not negative, some time in all.
-pub fn check(stages: &[Stage]) -> Result<()> {
+pub(crate) fn check(stages: &[Stage]) -> Result<()> {
     if stages.is_empty() {
         bail!("no stages: give at least one DURATION:TARGET, e.g. 30s:10");
     }

@@ -11,12 +11,12 @@ use crate::engine::recorder::Recorder;
 
 /// How long every call may fail at the transport before the target counts as dead: long
 /// enough for a restart blip or a full accept queue, short enough not to flood the report.
-pub const UNREACHABLE_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const UNREACHABLE_GRACE: Duration = Duration::from_secs(2);
 /// How often the watchdog looks.
 const POLL: Duration = Duration::from_millis(50);
 
 /// Watch until `done` fires; on a dead target record why and fire `stop`.
-pub fn spawn(
+pub(crate) fn spawn(
     peers: Vec<LoadPeer>,
     recorder: Arc<Recorder>,
     stop: CancellationToken,

@@ -21,13 +21,16 @@ pub struct Scenario {
         reason = "a scenario may describe itself; zen reads it only to accept the key"
     )]
     pub description: Option<String>,
+    /// `[target]`: which server to drive.
     #[serde(default)]
     pub target: TargetSection,
+    /// `[load]`: the load model.
     #[serde(default)]
     pub load: LoadSection,
     /// The calls to make, picked by weight; default: zen's chat with a short prompt.
     #[serde(default)]
     pub calls: Vec<CallSpec>,
+    /// `[thresholds]`: the pass/fail limits.
     #[serde(default)]
     pub thresholds: Thresholds,
     /// `[[stages]]`: the load over time (concurrency, or calls/s with `[load] open_loop`).
@@ -52,13 +55,20 @@ pub struct TargetSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadSection {
+    /// Closed loop: calls kept in flight at once.
     pub concurrency: Option<u32>,
+    /// Closed loop: calls to make in all.
     pub requests: Option<u64>,
+    /// Run for this long instead of a call count (seconds, or text such as `30s`).
     #[serde(default, deserialize_with = "opt_duration")]
     pub duration: Option<Duration>,
+    /// Open loop: calls started per second.
     pub rate: Option<f64>,
+    /// Open loop: most calls outstanding at once.
     pub max_in_flight: Option<u32>,
+    /// MCP sessions to spread the calls over.
     pub sessions: Option<u32>,
+    /// Per-call timeout (seconds, or text such as `60s`).
     #[serde(default, deserialize_with = "opt_duration")]
     pub timeout: Option<Duration>,
     /// With `[[stages]]`: their targets are calls per second (open loop), not calls in flight.

@@ -25,13 +25,19 @@ pub struct Defaults {
 /// One run, fully specified.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
+    /// The scenario's name (or its file's name without the extension), if one was used.
     pub scenario: Option<String>,
+    /// Which server to drive.
     pub target: TargetSpec,
+    /// Environment for a spawned target: the scenario's, `--env` pairs over it (none for `--url`).
     pub env: Vec<(String, String)>,
+    /// MCP sessions to spread the calls over.
     pub sessions: u32,
     /// How long the target may take to start and answer initialize and tools/list.
     pub startup_timeout: Duration,
+    /// The load model, per-call timeout and call mix.
     pub plan: Plan,
+    /// The pass/fail limits from the scenario (`zen stress` lays its flags over them).
     pub thresholds: Thresholds,
 }
 

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 /// `zen report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
+    /// What to do with the reports.
     #[command(subcommand)]
     pub verb: ReportVerb,
 }

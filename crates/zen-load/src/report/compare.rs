@@ -11,7 +11,9 @@ pub const ERROR_RATE_SLACK: f64 = 0.001;
 /// Which way is better for a figure.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Better {
+    /// A larger figure is better (throughput).
     Higher,
+    /// A smaller figure is better (latency, error rate).
     Lower,
 }
 
@@ -20,7 +22,9 @@ pub enum Better {
 pub struct Row {
     /// `throughput/s`, `p50 ms`, `p99 ms` or `error rate`.
     pub figure: &'static str,
+    /// The figure in the BASE run.
     pub base: f64,
+    /// The figure in the NEW run.
     pub new: f64,
     /// NEW is worse than BASE beyond the tolerance.
     pub worse: bool,
@@ -31,6 +35,7 @@ pub struct Row {
 pub struct Section {
     /// `overall` or `tool NAME`.
     pub scope: String,
+    /// One row per figure.
     pub rows: Vec<Row>,
 }
 
@@ -39,6 +44,7 @@ pub struct Section {
 pub struct Comparison {
     /// The share a figure may worsen by.
     pub tolerance: f64,
+    /// Overall first, then one per tool both runs have.
     pub sections: Vec<Section>,
     /// Things to know that are not figures: tools in one run only, incomplete runs.
     pub notes: Vec<String>,

@@ -49,7 +49,7 @@ fn histogram(out: &mut String, l: &LatencyReport) {
 }
 
 /// Render the report for a terminal.
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut out = String::new();
     let w = &mut out;
     let load = &r.load;
@@ -301,7 +301,7 @@ fn status_word(r: &Report) -> String {
 
 /// The one line `--quiet` prints: the verdict and the figures that decided it, e.g.
 /// "verdict PASS: 30 calls, 0.00% errors, p99 205.1 ms, 145.2 calls/s".
-pub fn verdict_line(r: &Report) -> String {
+pub(crate) fn verdict_line(r: &Report) -> String {
     let mut line = format!(
         "verdict {}: {} calls, {:.2}% errors, p99 {:.1} ms, {:.1} calls/s",
         status_word(r),
@@ -326,7 +326,7 @@ pub fn verdict_line(r: &Report) -> String {
 
 /// Colour the verdict and the checks of a rendered report: PASS and ok green, FAIL red,
 /// INCOMPLETE and INCONCLUSIVE yellow. Always ANSI; the writer decides whether it shows.
-pub fn paint(text: &str) -> String {
+pub(crate) fn paint(text: &str) -> String {
     use anstyle::{AnsiColor, Style};
     let style = |c: AnsiColor| Style::new().fg_color(Some(c.into())).bold();
     let words = [

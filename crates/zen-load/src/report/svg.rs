@@ -11,18 +11,18 @@ const TOP: f64 = 48.0;
 const BOTTOM: f64 = 46.0;
 
 /// Colours of the lines, in order.
-pub const PALETTE: [&str; 8] = [
+pub(super) const PALETTE: [&str; 8] = [
     "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
 ];
 
 /// One line of a chart: (x, y) points in data units.
-pub struct Line {
+pub(super) struct Line {
     pub name: String,
     pub points: Vec<(f64, f64)>,
 }
 
 /// What a chart shows and how its axes are called.
-pub struct Frame<'a> {
+pub(super) struct Frame<'a> {
     /// The SVG element's id (the browser test looks for it).
     pub id: &'a str,
     pub title: &'a str,
@@ -31,7 +31,7 @@ pub struct Frame<'a> {
 }
 
 /// Text safe inside HTML and SVG.
-pub fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -39,7 +39,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A tick step of 1, 2 or 5 times a power of ten giving about `n` ticks over `span`.
-pub fn nice_step(span: f64, n: f64) -> f64 {
+pub(super) fn nice_step(span: f64, n: f64) -> f64 {
     if span <= 0.0 || !span.is_finite() {
         return 1.0;
     }
@@ -111,7 +111,7 @@ fn y_axis(out: &mut String, y_max: f64) -> f64 {
 }
 
 /// A line chart; an empty one says there is nothing to show.
-pub fn line_chart(frame: &Frame, lines: &[Line]) -> String {
+pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
     let mut out = String::new();
     open(&mut out, frame);
     let all = || lines.iter().flat_map(|l| l.points.iter());
@@ -187,7 +187,7 @@ pub fn line_chart(frame: &Frame, lines: &[Line]) -> String {
 }
 
 /// A bar chart of labelled counts (the latency distribution).
-pub fn bar_chart(frame: &Frame, bars: &[(String, f64)]) -> String {
+pub(super) fn bar_chart(frame: &Frame, bars: &[(String, f64)]) -> String {
     let mut out = String::new();
     open(&mut out, frame);
     let y_top = y_axis(&mut out, bars.iter().map(|b| b.1).fold(0.0, f64::max));

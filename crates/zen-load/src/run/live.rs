@@ -24,7 +24,7 @@ use zen_model::snapshot::{
 const FEED_EVERY: Duration = Duration::from_secs(1);
 
 /// What the dashboard reads of a run: its parts, not the run itself (the run drives this).
-pub struct LiveRun<'a> {
+pub(crate) struct LiveRun<'a> {
     /// `stress` or `soak`, for the title.
     pub command: &'a str,
     /// The target: its snapshot when it is zen, its identity otherwise.
@@ -48,7 +48,7 @@ pub type Dashboard = Arc<
 >;
 
 /// Run `load` while the dashboard shows it; returns what `load` returns.
-pub async fn with_dashboard<T>(
+pub(crate) async fn with_dashboard<T>(
     run: LiveRun<'_>,
     dashboard: &Dashboard,
     total: Option<Duration>,
@@ -131,7 +131,7 @@ fn call_stats(
 /// The run's own figures as a Snapshot, for servers that have none. Client-side error kinds map
 /// onto the snapshot's: JSON-RPC and tool errors → tool_error, transport failures →
 /// provider_error, timeouts → timeout.
-pub fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
+pub(crate) fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
     let r: Recorded = run.recorder.recorded();
     let count = |k: ErrorKind| {
         r.errors

@@ -1,8 +1,8 @@
 //! One load run from start to report, shared by stress and soak: connect to the target, read
 //! zen's snapshot before, drive the engine with a progress bar, read the snapshot after, close
 //! the target, and build the report.
-pub mod live;
-pub mod progress;
+pub(crate) mod live;
+pub(crate) mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use crate::target::Target;
 pub use live::Dashboard;
 
 /// Before a run: `--tui` needs a terminal on stdout.
-pub fn check_terminal(tui: bool) -> Result<()> {
+pub(crate) fn check_terminal(tui: bool) -> Result<()> {
     use std::io::IsTerminal;
     anyhow::ensure!(
         !tui || std::io::stdout().is_terminal(),
@@ -35,7 +35,7 @@ pub fn check_terminal(tui: bool) -> Result<()> {
 }
 
 /// How a run shows itself while it goes.
-pub enum Ui {
+pub(crate) enum Ui {
     /// A progress bar on stderr (when it is a terminal), with an optional extra line.
     Progress(Option<Arc<std::sync::Mutex<String>>>),
     /// The `zen top` dashboard, drawn by the hook the binary passed in.
@@ -45,7 +45,7 @@ pub enum Ui {
 }
 
 /// A connected run, ready to load.
-pub struct Run {
+pub(crate) struct Run {
     /// `stress` or `soak`.
     pub command: &'static str,
     pub settings: RunSettings,
@@ -63,7 +63,7 @@ pub struct Run {
 
 impl Run {
     /// Connect to the target and get ready. `shutdown` (Ctrl-C) from here on ends the run early.
-    pub async fn start(
+    pub(crate) async fn start(
         command: &'static str,
         settings: RunSettings,
         shutdown: &CancellationToken,
@@ -102,7 +102,7 @@ impl Run {
 
     /// Start a fresh step of a search with `model`: new recorder, series and before-snapshot
     /// on the same target.
-    pub async fn begin_step(&mut self, model: Model) {
+    pub(crate) async fn begin_step(&mut self, model: Model) {
         let tools: Vec<String> = self
             .settings
             .plan
@@ -118,7 +118,7 @@ impl Run {
     }
 
     /// What the step just driven measured, kept whole so it can become the report.
-    pub async fn end_step(&mut self, elapsed: Duration, cpu_secs: f64) -> Step {
+    pub(crate) async fn end_step(&mut self, elapsed: Duration, cpu_secs: f64) -> Step {
         if self.recorder.lost().is_none() {
             self.after = self.target.snapshot().await;
         }
@@ -135,7 +135,7 @@ impl Run {
 
     /// Make a step kept by `end_step` the one the report describes. Returns its (wall time,
     /// generator CPU secs) for `finish`.
-    pub fn restore(&mut self, step: Step) -> (Duration, f64) {
+    pub(crate) fn restore(&mut self, step: Step) -> (Duration, f64) {
         self.settings.plan.model = step.model;
         self.recorder = step.recorder;
         self.series = step.series;
@@ -146,7 +146,7 @@ impl Run {
 
     /// Drive the load to its end (or until stopped, or the target dies). Returns (wall time,
     /// generator CPU secs).
-    pub async fn drive(&self, ui: Ui) -> (Duration, f64) {
+    pub(crate) async fn drive(&self, ui: Ui) -> (Duration, f64) {
         let cpu_before = zen_os::process::cpu_secs();
         let done = CancellationToken::new();
         let watchdog = crate::engine::watchdog::spawn(
@@ -216,7 +216,7 @@ impl Run {
     }
 
     /// The run's planned length, when it is time-bound.
-    pub fn planned_duration(&self) -> Option<Duration> {
+    pub(crate) fn planned_duration(&self) -> Option<Duration> {
         self.settings.plan.model.duration()
     }
 
@@ -231,12 +231,12 @@ impl Run {
         }
     }
 
-    pub async fn snapshot(&self) -> Option<Snapshot> {
+    pub(crate) async fn snapshot(&self) -> Option<Snapshot> {
         self.target.snapshot().await
     }
 
     /// Read the server's side, close the target and build the report.
-    pub async fn finish(
+    pub(crate) async fn finish(
         mut self,
         elapsed: Duration,
         cpu_secs: f64,
@@ -345,7 +345,7 @@ impl Run {
 }
 
 /// One step of a search, as driven: enough to build the report from it later.
-pub struct Step {
+pub(crate) struct Step {
     /// The step's load model (its rate).
     pub model: Model,
     /// The step's measurements.
@@ -363,7 +363,7 @@ pub struct Step {
 }
 
 /// Print the report (JSON or text) to stdout.
-pub fn print(report: &Report, json: bool) -> Result<()> {
+pub(crate) fn print(report: &Report, json: bool) -> Result<()> {
     use std::io::Write;
     let text = if json {
         let mut s = serde_json::to_string_pretty(report)?;
@@ -380,7 +380,7 @@ pub fn print(report: &Report, json: bool) -> Result<()> {
 }
 
 /// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
-pub fn print_verdict(report: &Report) -> Result<()> {
+pub(crate) fn print_verdict(report: &Report) -> Result<()> {
     use std::io::Write;
     let line = crate::report::render::paint(&crate::report::render::verdict_line(report));
     let mut out = anstream::stdout().lock();

@@ -13,7 +13,7 @@ use crate::engine::recorder::Recorder;
 use crate::engine::{Model, Stop};
 
 /// Draw progress until `done` fires; `extra` adds a line of its own (soak: RSS and slope).
-pub fn spawn(
+pub(crate) fn spawn(
     model: Model,
     recorder: Arc<Recorder>,
     done: CancellationToken,

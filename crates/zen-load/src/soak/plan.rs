@@ -15,11 +15,11 @@ const MIN_DEFAULT_INTERVAL: Duration = Duration::from_millis(250);
 /// … nor above this (a long soak still sees spikes).
 const MAX_DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 /// The shortest interval one may ask for.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+pub(super) const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 /// When sampling starts counting and how often it happens.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SoakPlan {
+pub(super) struct SoakPlan {
     /// Samples before this are shown but not judged (start-up allocations are not a leak).
     pub warmup: Duration,
     /// Time between memory samples.
@@ -28,18 +28,18 @@ pub struct SoakPlan {
 
 /// Default warm-up: the larger of 10 % of the run and the lesser of 60 s and a quarter of it
 /// (6 min for 1 h, 60 s for 5 min, 15 s for 1 min).
-pub fn default_warmup(planned: Duration) -> Duration {
+pub(super) fn default_warmup(planned: Duration) -> Duration {
     (planned / 10).max(Duration::from_mins(1).min(planned / 4))
 }
 
 /// Default interval: about `AIMED_SAMPLES` samples after the warm-up, within 250 ms to 10 s.
-pub fn default_interval(planned: Duration, warmup: Duration) -> Duration {
+pub(super) fn default_interval(planned: Duration, warmup: Duration) -> Duration {
     (planned.saturating_sub(warmup) / AIMED_SAMPLES)
         .clamp(MIN_DEFAULT_INTERVAL, MAX_DEFAULT_INTERVAL)
 }
 
 /// Fill in the defaults and check that the run can reach a verdict; the error says what to change.
-pub fn plan(
+pub(super) fn plan(
     planned: Duration,
     warmup: Option<Duration>,
     interval: Option<Duration>,

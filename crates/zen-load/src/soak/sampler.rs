@@ -35,7 +35,7 @@ struct Sample {
 }
 
 /// The columns of the time series file, in order (also listed in the report).
-pub const COLUMNS: [&str; 10] = [
+pub(super) const COLUMNS: [&str; 10] = [
     "t_secs",
     "target_rss_bytes",
     "target_threads",
@@ -48,13 +48,13 @@ pub const COLUMNS: [&str; 10] = [
     "warmup",
 ];
 
-pub enum SeriesFile {
+pub(super) enum SeriesFile {
     Csv(std::io::BufWriter<std::fs::File>),
     Ndjson(std::io::BufWriter<std::fs::File>),
 }
 
 impl SeriesFile {
-    pub fn create(path: &Path) -> Result<Self> {
+    pub(super) fn create(path: &Path) -> Result<Self> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         let open = || {
             std::fs::File::create(path)
@@ -101,13 +101,13 @@ impl SeriesFile {
 
 /// Where the target's RSS comes from: its process (pid known) or its own snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RssSource {
+pub(super) enum RssSource {
     Pid(u32),
     Snapshot,
 }
 
 impl RssSource {
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             RssSource::Pid(_) => "pid",
             RssSource::Snapshot => "snapshot",
@@ -116,7 +116,7 @@ impl RssSource {
 }
 
 /// What the sampler learned over the run.
-pub struct Sampled {
+pub(super) struct Sampled {
     /// The target's RSS after the warm-up.
     pub target: Trend,
     /// This generator's own RSS after the warm-up.
@@ -132,7 +132,7 @@ pub struct Sampled {
 }
 
 /// The sampler's state between ticks.
-pub struct Sampler<'a> {
+pub(super) struct Sampler<'a> {
     /// The run being sampled (its target, snapshot and call counters).
     run: &'a Run,
     /// Where RSS is read.
@@ -152,7 +152,7 @@ pub struct Sampler<'a> {
 }
 
 impl<'a> Sampler<'a> {
-    pub fn new(
+    pub(super) fn new(
         run: &'a Run,
         source: RssSource,
         warmup: Duration,
@@ -179,7 +179,11 @@ impl<'a> Sampler<'a> {
     }
 
     /// Sample every `interval` until `done` fires, then once more (the run's last state).
-    pub async fn run_until(mut self, interval: Duration, done: &CancellationToken) -> Sampled {
+    pub(super) async fn run_until(
+        mut self,
+        interval: Duration,
+        done: &CancellationToken,
+    ) -> Sampled {
         let started = Instant::now();
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -21,6 +21,7 @@ pub struct Trend {
 }
 
 impl Trend {
+    /// Add a sample: `mb` MiB of RSS at `hours` into the run.
     pub fn add(&mut self, hours: f64, mb: f64) {
         self.n += 1;
         self.sx += hours;
@@ -33,6 +34,7 @@ impl Trend {
         self.peak = self.peak.max(mb);
     }
 
+    /// Samples added so far.
     pub fn samples(&self) -> u64 {
         self.n
     }
@@ -55,6 +57,7 @@ impl Trend {
         (self.n >= 2 && vx > 0.0 && !flat).then(|| (cov * cov / (vx * vy)).clamp(0.0, 1.0))
     }
 
+    /// The fit as the report shows it: first, last and peak, growth, slope and fit quality.
     pub fn report(&self) -> TrendReport {
         let (x0, y0) = self.first.unwrap_or_default();
         let (x1, y1) = self.last.unwrap_or_default();

@@ -9,13 +9,13 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use rmcp::model::ClientConfig;
 
-pub use crate::target::http_pool::Pool;
+pub(crate) use crate::target::http_pool::Pool;
 use crate::target::mcp_http::HttpSession;
 use crate::target::session::Session;
 
 /// One MCP session over the target's `pool` (zen's lean client), initialized with `config`
 /// within `startup`.
-pub async fn connect_http(
+pub(crate) async fn connect_http(
     pool: &Pool,
     url: &str,
     config: ClientConfig,

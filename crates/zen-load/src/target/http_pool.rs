@@ -27,7 +27,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One pool for every session of a target (cheap to clone: shared inside).
 #[derive(Clone)]
-pub struct Pool {
+pub(crate) struct Pool {
     /// hyper's client for `http://`.
     plain: Client<HttpConnector, Full<Bytes>>,
     /// reqwest's for `https://`, built on first use.
@@ -37,7 +37,7 @@ pub struct Pool {
 }
 
 /// A reply: status and headers now, the body as it comes.
-pub struct Reply {
+pub(crate) struct Reply {
     /// The HTTP status.
     pub status: StatusCode,
     /// The reply's headers.
@@ -56,7 +56,7 @@ enum ReplyBody {
 impl Pool {
     /// A pool keeping up to `in_flight` (plus a few) idle connections per host, HTTP/1.1
     /// keep-alive, Nagle off, no redirects followed (a run measures the endpoint it was given).
-    pub fn new(in_flight: usize) -> Pool {
+    pub(crate) fn new(in_flight: usize) -> Pool {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -74,7 +74,7 @@ impl Pool {
     }
 
     /// Send one request (`headers` besides Host, which the client adds).
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         uri: &Uri,
@@ -135,7 +135,7 @@ impl Pool {
 
 impl Reply {
     /// The next piece of the body; `None` at its end.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, String> {
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, String> {
         match &mut self.body {
             ReplyBody::Tls(response) => response.chunk().await.map_err(|e| chain(&e)),
             ReplyBody::Plain(body) => loop {
@@ -153,7 +153,7 @@ impl Reply {
     }
 
     /// The declared body length, if any.
-    pub fn content_length(&self) -> Option<u64> {
+    pub(crate) fn content_length(&self) -> Option<u64> {
         self.headers
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())

@@ -33,7 +33,7 @@ const MAX_TOOL_PAGES: usize = 100;
 
 /// Why a request failed, classified as the report counts it.
 #[derive(Debug)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// The server answered with a JSON-RPC error.
     JsonRpc { code: i32, message: String },
     /// The request or its reply did not get through (HTTP status, connection, framing).
@@ -50,7 +50,7 @@ impl std::fmt::Display for CallError {
 }
 
 /// One initialized MCP session on a streamable HTTP endpoint.
-pub struct HttpSession {
+pub(crate) struct HttpSession {
     /// The target's shared keep-alive pool (cheap to clone: shared inside).
     pool: Pool,
     /// The MCP endpoint.
@@ -102,7 +102,7 @@ struct IsError {
 }
 
 /// A tools/call reply: `isError` read, the JSON-RPC message kept to parse the rest on demand.
-pub struct LazyResult {
+pub(crate) struct LazyResult {
     /// The tool reported failure.
     pub is_error: bool,
     /// The whole JSON-RPC response, already checked to answer the call.
@@ -111,7 +111,7 @@ pub struct LazyResult {
 
 impl LazyResult {
     /// The whole result (an unreadable one, which cannot happen after the check, is empty).
-    pub fn parse(&self) -> CallToolResult {
+    pub(crate) fn parse(&self) -> CallToolResult {
         #[derive(Deserialize)]
         struct Full {
             result: CallToolResult,
@@ -141,7 +141,11 @@ struct ToolsPage {
 
 impl HttpSession {
     /// Initialize a session at `url` over the target's `pool` (the caller bounds the time).
-    pub async fn connect(pool: &Pool, url: &str, config: &ClientConfig) -> Result<Self, CallError> {
+    pub(crate) async fn connect(
+        pool: &Pool,
+        url: &str,
+        config: &ClientConfig,
+    ) -> Result<Self, CallError> {
         let uri = endpoint(url)?;
         let mut session = HttpSession {
             pool: pool.clone(),
@@ -161,7 +165,10 @@ impl HttpSession {
     }
 
     /// One tools/call: whether the tool failed now, the rest when asked ([`LazyResult`]).
-    pub async fn call_tool(&self, params: &CallToolRequestParams) -> Result<LazyResult, CallError> {
+    pub(crate) async fn call_tool(
+        &self,
+        params: &CallToolRequestParams,
+    ) -> Result<LazyResult, CallError> {
         let exchanged: Exchanged<IsError> = self.exchange("tools/call", params).await?;
         Ok(LazyResult {
             is_error: exchanged.result.is_error == Some(true),
@@ -170,7 +177,7 @@ impl HttpSession {
     }
 
     /// Every tool the server lists, following pagination.
-    pub async fn list_all_tools(&self) -> Result<Vec<Tool>, CallError> {
+    pub(crate) async fn list_all_tools(&self) -> Result<Vec<Tool>, CallError> {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_TOOL_PAGES {
@@ -189,7 +196,7 @@ impl HttpSession {
     }
 
     /// End the session on the server (spec: DELETE with its id); a stateless one has none.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         if self.session_id.is_some() {
             let mut headers = self.headers();
             headers.remove(CONTENT_TYPE);

@@ -1,12 +1,12 @@
 //! The server a load run drives: this zen spawned as `zen serve` (the default), any MCP server
 //! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
 //! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
-pub mod http;
-pub mod http_pool;
-pub mod mcp_http;
-pub mod preflight;
-pub mod session;
-pub mod stderr_tail;
+pub(crate) mod http;
+pub(crate) mod http_pool;
+pub(crate) mod mcp_http;
+pub(crate) mod preflight;
+pub(crate) mod session;
+pub(crate) mod stderr_tail;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use rmcp::transport::TokioChildProcess;
 use tokio::process::Command;
 
 use crate::target::http::{Pool, connect_http};
-pub use crate::target::session::{LoadPeer, Session};
+pub(crate) use crate::target::session::{LoadPeer, Session};
 use crate::target::stderr_tail::{StderrTail, tail_section};
 use zen_model::snapshot::Snapshot;
 use zen_os::discovery::DiscoveryInfo;
@@ -36,7 +36,7 @@ pub enum TargetSpec {
 }
 
 /// A connected target.
-pub struct Target {
+pub(crate) struct Target {
     /// How to name it in reports.
     pub label: String,
     /// `spawned`, `stdio` or `http`.
@@ -83,12 +83,12 @@ fn client_config() -> ClientConfig {
 }
 
 /// How long a target may take to start and answer initialize and tools/list (--startup-timeout).
-pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Target {
     /// Start (if needed) and connect to the target with `sessions` MCP sessions, allowing it
     /// `startup` to come up; an HTTP target gets a connection pool for `in_flight` calls.
-    pub async fn connect(
+    pub(crate) async fn connect(
         spec: &TargetSpec,
         env: &[(String, String)],
         sessions: u32,
@@ -191,13 +191,13 @@ impl Target {
     }
 
     /// One peer per session, to clone into workers.
-    pub fn peers(&self) -> Vec<LoadPeer> {
+    pub(crate) fn peers(&self) -> Vec<LoadPeer> {
         self.sessions.iter().map(Session::peer).collect()
     }
 
     /// zen's snapshot, read through its `metrics` tool (`detail`: the full snapshot, not the
     /// summary); `None` for other servers.
-    pub async fn snapshot(&self) -> Option<Snapshot> {
+    pub(crate) async fn snapshot(&self) -> Option<Snapshot> {
         if !self.has_snapshot {
             return None;
         }
@@ -215,7 +215,7 @@ impl Target {
 
     /// Close every session; a spawned stdio server sees EOF and exits after draining, a spawned
     /// HTTP one gets SIGTERM so it too drains and removes its discovery file.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         for session in self.sessions {
             let _ = tokio::time::timeout(Duration::from_secs(15), session.close()).await;
         }

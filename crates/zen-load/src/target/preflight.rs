@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::plan::scenario::CallSpec;
 
 /// Check each call kind against the tools the target listed.
-pub fn check(tools: &[Tool], calls: &[CallSpec]) -> Result<()> {
+pub(crate) fn check(tools: &[Tool], calls: &[CallSpec]) -> Result<()> {
     for call in calls {
         let Some(tool) = tools.iter().find(|t| t.name == call.tool) else {
             bail!(

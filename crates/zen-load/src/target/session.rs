@@ -7,12 +7,12 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, Implement
 use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceError};
 
-pub use crate::target::mcp_http::CallError;
+pub(crate) use crate::target::mcp_http::CallError;
 use crate::target::mcp_http::{HttpSession, LazyResult};
 
 /// A tools/call reply. Most replies are only counted, so over HTTP only `isError` is read at
 /// once, and the whole result (text, structured content) when the engine asks for it.
-pub enum CallReply {
+pub(crate) enum CallReply {
     /// rmcp's client parsed it already.
     Parsed(CallToolResult),
     /// The lean client's reply, parsed on demand.
@@ -21,7 +21,7 @@ pub enum CallReply {
 
 impl CallReply {
     /// The tool reported failure (`isError: true`).
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         match self {
             CallReply::Parsed(result) => result.is_error == Some(true),
             CallReply::Lazy(lazy) => lazy.is_error,
@@ -29,7 +29,7 @@ impl CallReply {
     }
 
     /// The whole result; an unreadable one (already checked to be JSON) reads as empty.
-    pub fn into_result(self) -> CallToolResult {
+    pub(crate) fn into_result(self) -> CallToolResult {
         match self {
             CallReply::Parsed(result) => result,
             CallReply::Lazy(lazy) => lazy.parse(),
@@ -38,7 +38,7 @@ impl CallReply {
 }
 
 /// A connected MCP session.
-pub enum Session {
+pub(crate) enum Session {
     /// rmcp's client (stdio targets).
     Rmcp(RunningService<RoleClient, ClientConfig>),
     /// zen's lean streamable HTTP client.
@@ -47,7 +47,7 @@ pub enum Session {
 
 /// A handle to make calls on a session, cloned into workers.
 #[derive(Clone)]
-pub enum LoadPeer {
+pub(crate) enum LoadPeer {
     /// rmcp's peer (stdio targets).
     Rmcp(Peer<RoleClient>),
     /// zen's lean streamable HTTP client.
@@ -56,7 +56,10 @@ pub enum LoadPeer {
 
 impl LoadPeer {
     /// One tools/call, its failure classified as the report counts it.
-    pub async fn call_tool(&self, params: CallToolRequestParams) -> Result<CallReply, CallError> {
+    pub(crate) async fn call_tool(
+        &self,
+        params: CallToolRequestParams,
+    ) -> Result<CallReply, CallError> {
         match self {
             LoadPeer::Rmcp(peer) => match peer.call_tool(params).await {
                 Ok(result) => Ok(CallReply::Parsed(result)),
@@ -72,7 +75,7 @@ impl LoadPeer {
 
     /// The connection is gone for good (a stdio server exited); an HTTP target is never
     /// "closed": each call stands alone, and the watchdog judges refusals over time.
-    pub fn is_transport_closed(&self) -> bool {
+    pub(crate) fn is_transport_closed(&self) -> bool {
         match self {
             LoadPeer::Rmcp(peer) => peer.is_transport_closed(),
             LoadPeer::Http(_) => false,
@@ -82,7 +85,7 @@ impl LoadPeer {
 
 impl Session {
     /// A handle for workers.
-    pub fn peer(&self) -> LoadPeer {
+    pub(crate) fn peer(&self) -> LoadPeer {
         match self {
             Session::Rmcp(s) => LoadPeer::Rmcp(s.peer().clone()),
             Session::Http(s) => LoadPeer::Http(s.clone()),
@@ -90,7 +93,7 @@ impl Session {
     }
 
     /// serverInfo from initialize.
-    pub fn server_info(&self) -> Implementation {
+    pub(crate) fn server_info(&self) -> Implementation {
         match self {
             Session::Rmcp(s) => s
                 .peer_info()
@@ -101,7 +104,7 @@ impl Session {
     }
 
     /// Every tool the server lists.
-    pub async fn list_all_tools(&self) -> Result<Vec<Tool>, String> {
+    pub(crate) async fn list_all_tools(&self) -> Result<Vec<Tool>, String> {
         match self {
             Session::Rmcp(s) => s.list_all_tools().await.map_err(|e| e.to_string()),
             Session::Http(s) => s.list_all_tools().await.map_err(|e| e.to_string()),
@@ -109,7 +112,7 @@ impl Session {
     }
 
     /// End the session (stdio: close the transport; HTTP: DELETE it on the server).
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         match self {
             Session::Rmcp(s) => {
                 let _ = s.cancel().await;

@@ -10,10 +10,10 @@ const TAIL_LINES: usize = 20;
 
 /// The last lines a spawned target wrote to stderr (never mixed into our output).
 #[derive(Clone, Default)]
-pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+pub(crate) struct StderrTail(Arc<Mutex<VecDeque<String>>>);
 
 impl StderrTail {
-    pub fn follow(
+    pub(crate) fn follow(
         stream: impl AsyncRead + Unpin + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let tail = StderrTail::default();
@@ -35,7 +35,7 @@ impl StderrTail {
     }
 
     /// The kept lines, joined.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let q = self
             .0
             .lock()
@@ -45,7 +45,7 @@ impl StderrTail {
 }
 
 /// The tail as the end of an error message.
-pub fn tail_section(tail: &StderrTail) -> String {
+pub(crate) fn tail_section(tail: &StderrTail) -> String {
     let text = tail.text();
     if text.is_empty() {
         " (it wrote nothing to stderr)".to_string()

@@ -26,6 +26,7 @@ pub struct Report {
     pub schema_version: u32,
     /// `stress` or `soak`.
     pub command: String,
+    /// The version of zen that wrote the report.
     pub zen_version: String,
     /// The scenario's name, if one was used.
     pub scenario: Option<String>,
@@ -33,10 +34,13 @@ pub struct Report {
     pub partial: bool,
     /// Why the run ended before its plan did ("target died after 3.0 s: …"), if it did.
     pub ended_early: Option<String>,
+    /// The server driven: how it was reached and what it called itself.
     pub target: TargetReport,
+    /// The load as planned: model, size, sessions and per-call timeout.
     pub load: LoadReport,
     /// Wall time of the load, first send to last reply.
     pub elapsed_secs: f64,
+    /// How the calls ended.
     pub calls: CallCounts,
     /// Finished calls per second of wall time.
     pub throughput_per_sec: f64,
@@ -55,7 +59,9 @@ pub struct Report {
     pub server: Option<ServerSide>,
     /// The load generator's own cost.
     pub generator: Generator,
+    /// The pass/fail limits the run was judged against.
     pub thresholds: Thresholds,
+    /// Pass or fail, with every threshold checked.
     pub verdict: Verdict,
     /// Soak runs: the memory time series verdict.
     pub soak: Option<SoakReport>,
@@ -67,27 +73,39 @@ pub struct Report {
     pub series: Vec<Point>,
 }
 
+/// The server a run drove.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TargetReport {
     /// `spawned`, `stdio` or `http`.
     pub kind: String,
     /// The command or URL.
     pub label: String,
+    /// The name the server gave in its MCP `initialize` reply.
     pub server_name: String,
+    /// The version the server gave in its MCP `initialize` reply.
     pub server_version: String,
+    /// The server's process id, when known (spawned by the run, or from zen's snapshot).
     pub pid: Option<u32>,
 }
 
+/// The load a run put on its target, as planned.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LoadReport {
     /// `closed` or `open`.
     pub model: String,
+    /// Closed loop: calls kept in flight at once (with stages, the peak).
     pub concurrency: Option<u32>,
+    /// Closed loop: calls to make in all, when the run was bounded by a count.
     pub requests: Option<u64>,
+    /// Open loop: calls started per second (with stages, the peak).
     pub rate_per_sec: Option<f64>,
+    /// Open loop: most calls outstanding at once.
     pub max_in_flight: Option<u32>,
+    /// Planned length of the load in seconds, when it was bounded by time.
     pub duration_secs: Option<f64>,
+    /// MCP sessions the calls were spread over.
     pub sessions: u32,
+    /// Per-call timeout, seconds.
     pub timeout_secs: f64,
     /// `--stages`: each ramps linearly from the previous target (the first from 0); the model's
     /// concurrency or rate is then the peak.
@@ -104,12 +122,16 @@ pub struct StageReport {
     pub target: f64,
 }
 
+/// How a run's calls ended.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CallCounts {
     /// ok + failed.
     pub total: u64,
+    /// Calls that succeeded.
     pub ok: u64,
+    /// Calls that failed, any kind (see `errors`).
     pub failed: u64,
+    /// Share of calls that failed: failed / total, 0.0 to 1.0.
     pub error_rate: f64,
     /// Open loop: sends that went out later than planned.
     pub late: u64,
@@ -117,18 +139,26 @@ pub struct CallCounts {
     pub unsent: u64,
     /// Cut off by an early stop.
     pub aborted: u64,
+    /// Most calls in flight at once.
     pub peak_in_flight: u64,
 }
 
 /// Percentiles plus a histogram over fixed bounds.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LatencyReport {
+    /// Calls measured.
     pub count: u64,
+    /// Mean latency, ms.
     pub mean_ms: f64,
+    /// Median latency, ms.
     pub p50_ms: f64,
+    /// 90th percentile latency, ms.
     pub p90_ms: f64,
+    /// 99th percentile latency, ms.
     pub p99_ms: f64,
+    /// 99.9th percentile latency, ms.
     pub p999_ms: f64,
+    /// The slowest call, ms.
     pub max_ms: f64,
     /// Calls per bucket (not cumulative); `le_ms` null is the overflow bucket.
     pub histogram: Vec<HistogramBin>,
@@ -136,13 +166,17 @@ pub struct LatencyReport {
     pub hdr: String,
 }
 
+/// One bucket of a latency histogram.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HistogramBin {
+    /// Upper bound of the bucket, ms (inclusive); null for the overflow bucket.
     pub le_ms: Option<f64>,
+    /// Calls in this bucket alone.
     pub count: u64,
 }
 
 impl LatencyReport {
+    /// Summarise a histogram of µs values: percentiles, per-bucket counts, the lossless encoding.
     pub fn from_histogram(h: &Histogram<u64>) -> Self {
         let s = LatencySummary::from_histogram(h);
         let bounds = crate::snapshot::BUCKET_BOUNDS_MS.iter().map(|le| Some(*le));
@@ -164,25 +198,39 @@ impl LatencyReport {
     }
 }
 
+/// One tool's calls in a run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ToolReport {
+    /// Calls finished: ok + failed.
     pub calls: u64,
+    /// Calls that succeeded.
     pub ok: u64,
+    /// Calls that failed, any kind.
     pub failed: u64,
+    /// Latency of the tool's finished calls.
     pub latency: LatencyReport,
 }
 
 /// zen's own figures around the run (peaks are since the server started).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ServerSide {
+    /// Each pool's figures: the global pool first, then one per provider.
     pub pools: Vec<PoolSide>,
+    /// Each provider's requests, retries and circuit breaker.
     pub providers: Vec<ProviderSide>,
+    /// The server's resident memory before the run, bytes.
     pub rss_before_bytes: u64,
+    /// The server's resident memory after the run, bytes.
     pub rss_after_bytes: u64,
+    /// Conversation bytes stored after the run (held against the budget).
     pub conversation_bytes: u64,
+    /// Most conversation bytes ever stored at once.
     pub conversation_peak_bytes: u64,
+    /// The conversation store's byte budget (CONVERSATION_MEMORY_LIMIT_MB in bytes).
     pub conversation_budget_bytes: u64,
+    /// Conversation threads stored after the run.
     pub conversation_threads: u64,
+    /// Threads evicted during the run, under pressure or on expiry.
     pub evictions_during_run: u64,
     /// Prompt tokens the providers reported during the run (all providers and models).
     #[serde(default)]
@@ -199,24 +247,39 @@ pub struct ServerSide {
     pub cpu_us_per_call: f64,
 }
 
+/// One pool's figures around a run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PoolSide {
+    /// `global` or the provider's name.
     pub name: String,
+    /// Permits in the pool.
     pub limit: u32,
+    /// Most permits ever held at once.
     pub peak_in_use: u64,
+    /// Most calls ever waiting for a permit at once.
     pub peak_waiting: u64,
+    /// Permits held when the run ended.
     pub in_use_after: u64,
+    /// 99th percentile wait for a permit during the run, ms (0 when no permit was taken).
     pub queue_wait_p99_ms: f64,
+    /// Calls the pool turned away during the run (queue timeout or shutdown).
     pub rejected_during_run: u64,
 }
 
+/// One provider's figures around a run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderSide {
+    /// The provider (`openai`, `simulated`, …).
     pub name: String,
+    /// Most requests to it ever in flight at once.
     pub peak_in_flight: u64,
+    /// Provider requests finished during the run (retries happen inside one).
     pub calls_during_run: u64,
+    /// Extra attempts made after retryable failures during the run.
     pub retries_during_run: u64,
+    /// Times its circuit breaker opened during the run.
     pub breaker_opened_during_run: u64,
+    /// Its circuit breaker's state after the run: `closed`, `open` or `half_open`.
     pub breaker_state_after: String,
 }
 
@@ -290,17 +353,21 @@ impl ServerSide {
     }
 }
 
+/// What the load generator itself cost.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Generator {
     /// CPU time (user + system) the generator spent during the load.
     pub cpu_secs: f64,
+    /// That CPU time per call, µs.
     pub cpu_us_per_call: f64,
+    /// The generator's resident memory when the load ended, bytes (a merged report: the largest).
     pub rss_bytes: u64,
 }
 
 /// Errors of one kind.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ErrorBucket {
+    /// Failed calls of this kind.
     pub count: u64,
     /// The first few distinct messages, verbatim (truncated to 300 characters).
     pub samples: Vec<String>,
@@ -313,11 +380,15 @@ pub struct TargetShare {
     pub label: String,
     /// MCP sessions opened to it.
     pub sessions: u32,
+    /// Calls to it that succeeded.
     pub ok: u64,
+    /// Calls to it that failed.
     pub failed: u64,
     /// Its calls per second of the run's wall time.
     pub throughput_per_sec: f64,
+    /// Median latency of its calls, ms.
     pub p50_ms: f64,
+    /// 99th percentile latency of its calls, ms.
     pub p99_ms: f64,
 }
 

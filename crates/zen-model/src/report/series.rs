@@ -85,6 +85,7 @@ pub struct Series {
 }
 
 impl Series {
+    /// An empty series that keeps at most `max_points` points (2 at least).
     pub fn new(max_points: usize) -> Self {
         Series {
             points: Vec::new(),

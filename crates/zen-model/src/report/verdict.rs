@@ -108,14 +108,18 @@ impl Check {
 /// The pass/fail limits of a run (from flags or the scenario's `[thresholds]`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Thresholds {
+    /// Fail when more than this share of calls fail (0.0 to 1.0).
     pub max_error_rate: Option<f64>,
+    /// Fail when p99 latency is above this, ms.
     pub max_p99_ms: Option<f64>,
+    /// Fail when throughput is below this, calls per second.
     pub min_throughput: Option<f64>,
 }
 
 /// The verdict of a run, as the reports carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
+    /// What the checks add up to: `pass`, `fail`, `inconclusive` or `incomplete`.
     pub status: Status,
     /// Each threshold checked: name, limit, observed value, whether it held.
     pub checks: Vec<Check>,

@@ -11,12 +11,19 @@ use crate::hdr::new_histogram;
 /// A latency histogram summarised: percentiles plus fixed cumulative buckets (Prometheus-style).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct LatencySummary {
+    /// Calls recorded.
     pub count: u64,
+    /// Mean latency, ms.
     pub mean_ms: f64,
+    /// Median latency, ms.
     pub p50_ms: f64,
+    /// 90th percentile latency, ms.
     pub p90_ms: f64,
+    /// 99th percentile latency, ms.
     pub p99_ms: f64,
+    /// 99.9th percentile latency, ms.
     pub p999_ms: f64,
+    /// The slowest call, ms.
     pub max_ms: f64,
     /// Cumulative counts at each bound in [`BUCKET_BOUNDS_MS`]; `+Inf` is `count`.
     pub buckets: Vec<u64>,

@@ -100,14 +100,19 @@ pub fn token_totals(tokens: &[TokenStats]) -> (u64, u64) {
 /// Identity of the server process.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServerInfo {
+    /// The server's name (`zen`).
     pub name: String,
+    /// zen's version.
     pub version: String,
+    /// The server's process id.
     pub pid: u32,
     /// `stdio` or `http`.
     pub transport: String,
     /// The MCP endpoint when serving HTTP.
     pub endpoint: Option<String>,
+    /// When the server started, Unix ms.
     pub started_at_ms: u64,
+    /// Time since the server started, seconds.
     pub uptime_secs: f64,
     /// True once shutdown began: new calls are refused while in-flight ones finish.
     pub draining: bool,
@@ -156,11 +161,17 @@ pub struct ErrorCounts {
 /// Calls and errors per second over the last 1, 10 and 60 whole seconds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Rates {
+    /// Calls finished per second over the last whole second.
     pub calls_per_sec_1s: f64,
+    /// Calls finished per second over the last 10 whole seconds.
     pub calls_per_sec_10s: f64,
+    /// Calls finished per second over the last 60 whole seconds.
     pub calls_per_sec_60s: f64,
+    /// Failed calls per second over the last whole second.
     pub errors_per_sec_1s: f64,
+    /// Failed calls per second over the last 10 whole seconds.
     pub errors_per_sec_10s: f64,
+    /// Failed calls per second over the last 60 whole seconds.
     pub errors_per_sec_60s: f64,
 }
 
@@ -178,11 +189,15 @@ pub struct ProviderStats {
 /// The zen process (the plan's `system` block plus raw figures).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SystemStats {
+    /// Resident memory, MiB (`rss_bytes` / 2^20).
     pub memory_usage_mb: f64,
+    /// Resident memory, bytes.
     pub rss_bytes: u64,
     /// Percent of one core, averaged since the previous sample.
     pub cpu_percent: f64,
+    /// OS threads of the process (0 where they cannot be read).
     pub threads: u64,
+    /// Time since the process started, minutes.
     pub uptime_minutes: f64,
     /// CPU time (user + system) the process has used since it started, read with the
     /// snapshot: two snapshots give a load run the server's CPU per call.

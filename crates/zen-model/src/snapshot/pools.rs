@@ -6,15 +6,25 @@ use super::latency::LatencySummary;
 /// A pool's figures, as every reader sees them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PoolStats {
+    /// `global` or the provider's name.
     pub name: String,
+    /// Permits in all.
     pub limit: u32,
+    /// Permits held now.
     pub in_use: u64,
+    /// Calls waiting for a permit now.
     pub waiting: u64,
+    /// Most permits ever held at once.
     pub peak_in_use: u64,
+    /// Most calls ever waiting at once.
     pub peak_waiting: u64,
+    /// Permits handed out since start.
     pub acquired_total: u64,
+    /// Calls turned away since start: after the queue timeout, or while shutting down.
     pub rejected_total: u64,
+    /// Of those, the ones turned away because the server was shutting down.
     pub rejected_shutting_down: u64,
+    /// Time calls waited for a permit (every permit taken, waits of 0 included).
     pub queue_wait: LatencySummary,
 }
 
@@ -22,8 +32,11 @@ pub struct PoolStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
+    /// Calls go to the provider.
     Closed,
+    /// Calls fail fast without reaching the provider.
     Open,
+    /// One trial call may go through; its result closes or reopens the breaker.
     HalfOpen,
 }
 
@@ -48,12 +61,19 @@ impl BreakerState {
 /// Breaker figures for the snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BreakerStats {
+    /// The breaker's state now.
     pub state: BreakerState,
+    /// Provider failures in a row: so far when closed, those that opened it when open or half-open.
     pub consecutive_failures: u32,
+    /// Failures in a row that open it.
     pub failure_threshold: u32,
+    /// How long it stays open before a trial call, seconds.
     pub open_for_secs: f64,
+    /// Times it opened since start.
     pub opened_total: u64,
+    /// State changes since start, so a reader notices flapping between two snapshots.
     pub transitions_total: u64,
+    /// Calls refused without reaching the provider since start (while open or the trial was out).
     pub short_circuited_total: u64,
 }
 

@@ -28,9 +28,13 @@ pub struct Evictions {
 /// The last cleanup run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CleanupInfo {
+    /// When it finished, Unix ms.
     pub at_ms: u64,
+    /// How long it took, ms.
     pub duration_ms: f64,
+    /// Why it ran.
     pub cause: Cause,
+    /// Threads it removed.
     pub evicted: u64,
 }
 
@@ -50,9 +54,13 @@ pub enum WatchdogState {
 /// Watchdog figures for the snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct WatchdogStats {
+    /// The state after the last RSS reading.
     pub state: WatchdogState,
+    /// The last RSS reading, bytes.
     pub rss_bytes: u64,
+    /// MEMORY_LIMIT_MB in bytes.
     pub limit_bytes: u64,
+    /// New conversations refused while RSS was over the limit, since start.
     pub refused_threads_total: u64,
     /// Times RSS was over the limit while conversations held too little of it to be the cause
     /// (a session flood, say): nothing was evicted or refused, so it is counted here instead.
@@ -66,6 +74,7 @@ pub struct StoreStats {
     /// The backend: `sqlite`, `memory` (or `redis`).
     #[serde(default)]
     pub kind: String,
+    /// Conversation threads stored.
     pub threads: u64,
     /// Stored conversation bytes (serialized size), held against the budget.
     pub bytes: u64,
@@ -82,18 +91,24 @@ pub struct StoreStats {
     /// Where the store keeps its data, for people (a path or URL without secrets).
     #[serde(default)]
     pub location: Option<String>,
+    /// The byte budget of all stored conversations (CONVERSATION_MEMORY_LIMIT_MB in bytes).
     pub budget_bytes: u64,
     /// bytes / budget_bytes.
     pub utilisation: f64,
     /// Share of the budget where cleanup starts.
     pub threshold: f64,
+    /// Most bytes one thread may hold (ZEN_THREAD_MAX_BYTES); older turns are dropped past it.
     pub thread_max_bytes: u64,
     /// The most bytes ever stored at once: at or under the budget, except when only threads
     /// pinned by calls in flight were left to evict (the thread being written is then stored
     /// over it).
     pub peak_bytes: u64,
+    /// Evictions since start, by cause.
     pub evictions: Evictions,
+    /// Cleanup runs since start.
     pub cleanups_total: u64,
+    /// The latest cleanup run, if any has run.
     pub last_cleanup: Option<CleanupInfo>,
+    /// The memory watchdog's view of the process's RSS.
     pub watchdog: WatchdogStats,
 }

@@ -15,13 +15,13 @@ const TICK_MAX: Duration = Duration::from_secs(1);
 const RESUBSCRIBE: Duration = Duration::from_secs(1);
 
 /// How often the keeper runs for a given lease time: at least three renewals per lease.
-pub fn tick(lease: Duration) -> Duration {
+pub(super) fn tick(lease: Duration) -> Duration {
     (lease / 3).min(TICK_MAX)
 }
 
 /// Renew every lease this instance holds, reap lapsed ones and note the cluster's figures,
 /// every tick, until the limits are dropped.
-pub async fn renew_leases(limits: Weak<Inner>) {
+pub(super) async fn renew_leases(limits: Weak<Inner>) {
     let Some(lease) = limits.upgrade().map(|l| l.lease) else {
         return;
     };
@@ -82,7 +82,7 @@ async fn renew_provider(inner: &Arc<Inner>, provider: &str, limit: Duration) {
 
 /// Wake this instance's waiters when any instance releases a lease; resubscribe after a
 /// failure. Waiters poll anyway, so this only shortens their waits.
-pub async fn follow_releases(limits: Weak<Inner>) {
+pub(super) async fn follow_releases(limits: Weak<Inner>) {
     loop {
         let Some((client, pattern)) =
             (limits.upgrade()).map(|l| (l.client.clone(), format!("{}lim:*:freed", l.prefix)))

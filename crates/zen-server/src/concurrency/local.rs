@@ -65,6 +65,7 @@ impl Drop for WaitingGuard<'_> {
 }
 
 impl Pool {
+    /// A pool of `limit` permits, named `global` or after its provider.
     pub fn new(name: impl Into<String>, limit: u32) -> Arc<Self> {
         Arc::new(Pool {
             name: name.into(),
@@ -129,6 +130,7 @@ impl Pool {
         self.rejected_shutting_down.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The pool's figures now, for the snapshot.
     pub fn stats(&self) -> PoolStats {
         let queue_wait = {
             let hist = self

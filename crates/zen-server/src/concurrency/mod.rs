@@ -27,9 +27,13 @@ pub const GLOBAL: &str = "global";
     zen_model::units::seconds(*.waited)
 )]
 pub struct Busy {
+    /// The pool that was full: `global` or the provider's name.
     pub pool: String,
+    /// Its permit count.
     pub limit: u32,
+    /// Other calls still waiting for it when this one gave up.
     pub waiting: u64,
+    /// How long this call waited before giving up.
     pub waited: Duration,
 }
 
@@ -88,6 +92,8 @@ pub struct Pools {
 }
 
 impl Pools {
+    /// The global pool of `global_limit` permits and one pool per provider; with no
+    /// `queue_timeout`, calls wait as long as it takes.
     pub fn new(
         global_limit: u32,
         providers: impl IntoIterator<Item = (String, u32)>,

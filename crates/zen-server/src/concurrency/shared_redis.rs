@@ -82,18 +82,18 @@ pub(super) struct Inner {
 
 impl Inner {
     /// The keys of one provider's pool: leases, queue, tickets, arrival counter.
-    pub fn keys(&self, provider: &str) -> [String; 4] {
+    pub(super) fn keys(&self, provider: &str) -> [String; 4] {
         let base = format!("{}lim:{provider}:", self.prefix);
         ["leases", "queue", "tickets", "seq"].map(|k| format!("{base}{k}"))
     }
 
     /// The pub/sub channel a release is announced on.
-    pub fn channel(&self, provider: &str) -> String {
+    pub(super) fn channel(&self, provider: &str) -> String {
         format!("{}lim:{provider}:freed", self.prefix)
     }
 
     /// Run one script call within `limit` (at most REDIS_TIMEOUT), noting Redis's health.
-    pub async fn run<T: redis::FromRedisValue>(
+    pub(super) async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
         limit: Duration,

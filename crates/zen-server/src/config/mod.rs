@@ -23,22 +23,31 @@ pub use values::*;
 /// `zen serve`: everything the MCP host needs to start.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
+    /// How clients reach zen, and the telemetry listener.
     #[command(flatten)]
     pub transport: TransportConfig,
+    /// Caps and timeouts against hostile or careless clients.
     #[command(flatten)]
     pub bounds: BoundsConfig,
+    /// The concurrency manager's pools.
     #[command(flatten)]
     pub limits: LimitConfig,
+    /// Model providers, their timeouts, retries and breakers.
     #[command(flatten)]
     pub providers: ProviderConfig,
+    /// The built-in simulated provider.
     #[command(flatten)]
     pub sim: SimConfig,
+    /// Conversation lifetime and budget, and the memory watchdog.
     #[command(flatten)]
     pub memory: MemoryConfig,
+    /// The conversation store's backend and where it keeps its data.
     #[command(flatten)]
     pub store: StoreConfig,
+    /// Tools turned off.
     #[command(flatten)]
     pub tools: ToolsConfig,
+    /// Provider limits shared across instances.
     #[command(flatten)]
     pub cluster: ClusterConfig,
     /// Log level for stderr: error, warn, info, debug, trace, or a filter like `zen=debug`

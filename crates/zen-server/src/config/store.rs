@@ -26,7 +26,7 @@ impl StoreKind {
 }
 
 /// Parse ZEN_STORE.
-pub fn parse_store(text: &str) -> Result<StoreKind, String> {
+pub(super) fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text.trim() {
         "" | "sqlite" => Ok(StoreKind::Sqlite),
         "memory" => Ok(StoreKind::Memory),

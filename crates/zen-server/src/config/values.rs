@@ -9,7 +9,9 @@ pub use zen_model::units::parse_duration;
 /// Simulated latency: fixed or uniform in `lo..hi` milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Latency {
+    /// Always this many milliseconds.
     Fixed(u64),
+    /// Anywhere from the first to the second number of milliseconds, inclusive.
     Uniform(u64, u64),
 }
 

@@ -29,12 +29,12 @@ impl StoreLimits {
 }
 
 /// The serialized length of a value (0 if it cannot be serialized, which our types always can).
-pub fn json_len<T: serde::Serialize>(value: &T) -> u64 {
+pub(crate) fn json_len<T: serde::Serialize>(value: &T) -> u64 {
     serde_json::to_vec(value).map_or(0, |v| v.len() as u64)
 }
 
 /// Exact serialized size of a thread: its header, plus each turn, plus the commas between.
-pub fn thread_bytes(header: &Thread, turn_sizes: &[u64]) -> u64 {
+pub(crate) fn thread_bytes(header: &Thread, turn_sizes: &[u64]) -> u64 {
     let header = Thread {
         turns: Vec::new(),
         ..header.clone_header()
@@ -44,7 +44,7 @@ pub fn thread_bytes(header: &Thread, turn_sizes: &[u64]) -> u64 {
 
 /// What a thread looks like before an append (None: a new thread).
 #[derive(Debug, Clone, Copy)]
-pub struct Existing<'a> {
+pub(crate) struct Existing<'a> {
     pub created_ms: u64,
     pub turn_count: u32,
     pub dropped_turns: u32,
@@ -54,7 +54,7 @@ pub struct Existing<'a> {
 
 /// What an append must do.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AppendPlan {
+pub(crate) enum AppendPlan {
     /// The turn cap is reached: store nothing.
     Full,
     /// The new turns alone are over the thread's share: store nothing.
@@ -71,7 +71,7 @@ pub enum AppendPlan {
 }
 
 /// Decide an append under the shared rules.
-pub fn plan_append(
+pub(crate) fn plan_append(
     id: Uuid,
     existing: Option<Existing<'_>>,
     new_sizes: &[u64],
@@ -117,7 +117,7 @@ pub fn plan_append(
 }
 
 /// How many threads a pressure cleanup evicts at least: 20% of them, rounded up.
-pub fn min_evictions(threads: u64) -> usize {
+pub(crate) fn min_evictions(threads: u64) -> usize {
     (threads as f64 * 0.2).ceil() as usize
 }
 
@@ -137,7 +137,7 @@ impl Thread {
 
 /// The record of a cleanup that just ran (for the snapshot), logged when it evicted anything:
 /// the same for every backend.
-pub fn cleanup_done(
+pub(crate) fn cleanup_done(
     cause: zen_model::snapshot::Cause,
     started: std::time::Instant,
     evicted: u64,

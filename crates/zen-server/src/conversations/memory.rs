@@ -107,6 +107,7 @@ impl Inner {
 }
 
 impl MemoryStore {
+    /// An empty store within these limits.
     pub fn new(limits: StoreLimits) -> Self {
         MemoryStore {
             limits,
@@ -305,7 +306,7 @@ fn prompts_contain(thread: &Thread, needle: &str) -> bool {
 }
 
 /// A thread as the `threads` tool lists it.
-pub fn summary(thread: &Thread) -> ThreadSummary {
+pub(crate) fn summary(thread: &Thread) -> ThreadSummary {
     let last = thread.turns.last();
     ThreadSummary {
         id: thread.id,

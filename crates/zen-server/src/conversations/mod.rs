@@ -14,10 +14,10 @@ use uuid::Uuid;
 use crate::config::{MemoryConfig, StoreConfig, StoreKind};
 use zen_model::snapshot::StoreStats;
 
-pub mod budget;
-pub mod memory;
-pub mod redis;
-pub mod sqlite;
+pub(crate) mod budget;
+pub(crate) mod memory;
+pub(crate) mod redis;
+pub(crate) mod sqlite;
 
 pub use budget::StoreLimits;
 pub use memory::MemoryStore;
@@ -63,8 +63,11 @@ impl Turn {
 /// A conversation thread, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Thread {
+    /// The thread's id: the `continuation_id` a caller passes back.
     pub id: Uuid,
+    /// When the thread was created, Unix ms.
     pub created_ms: u64,
+    /// When its latest turns were stored, Unix ms.
     pub updated_ms: u64,
     /// Turns ever made, including ones dropped to fit ZEN_THREAD_MAX_BYTES (counts toward
     /// MAX_CONVERSATION_TURNS).
@@ -97,8 +100,11 @@ pub struct AppendReport {
 /// One line of the `threads` tool: a thread as a person finds it again.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ThreadSummary {
+    /// The thread's id: the `continuation_id` a caller passes back.
     pub id: Uuid,
+    /// When the thread was created, Unix ms.
     pub created_ms: u64,
+    /// When its latest turns were stored, Unix ms.
     pub updated_ms: u64,
     /// The tool of the latest turn.
     pub tool: String,

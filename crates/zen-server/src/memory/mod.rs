@@ -26,6 +26,7 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
+    /// A watchdog for an RSS limit of `limit_bytes` (MEMORY_LIMIT_MB in bytes), starting `Ok`.
     pub fn new(limit_bytes: u64) -> Self {
         Watchdog {
             limit_bytes,
@@ -47,6 +48,7 @@ impl Watchdog {
         self.pressure_elsewhere.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The state after the last RSS reading.
     pub fn state(&self) -> WatchdogState {
         match self.state.load(Ordering::Relaxed) {
             0 => WatchdogState::Ok,
@@ -86,6 +88,7 @@ impl Watchdog {
         ))
     }
 
+    /// The watchdog's figures, for the snapshot.
     pub fn stats(&self) -> WatchdogStats {
         WatchdogStats {
             state: self.state(),

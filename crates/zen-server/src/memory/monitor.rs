@@ -31,6 +31,8 @@ pub struct MemoryManager {
 }
 
 impl MemoryManager {
+    /// The manager of `store`, with a watchdog at `rss_limit_bytes`; the monitor runs every
+    /// `check_interval`.
     pub fn new(
         store: Arc<dyn ConversationStore>,
         rss_limit_bytes: u64,

@@ -21,10 +21,15 @@ use zen_model::snapshot::{CallStats, ModelLatency, ProtocolStats, SystemStats, T
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallOutcome {
+    /// The call succeeded.
     Ok,
+    /// Bad arguments, unknown model or thread, or refused by the watchdog.
     ToolError,
+    /// The provider answered with an error or could not be reached.
     ProviderError,
+    /// The provider did not answer in time, or the call was cancelled.
     Timeout,
+    /// Turned away by a pool (busy) or because the server is shutting down.
     Rejected,
 }
 
@@ -122,6 +127,7 @@ pub enum ConnectionClose {
 }
 
 impl Metrics {
+    /// Series for these tools and providers, fixed for the life of the process.
     pub fn new(tools: &[&'static str], providers: &[&'static str]) -> Self {
         Metrics {
             started: Instant::now(),
@@ -144,6 +150,7 @@ impl Metrics {
         }
     }
 
+    /// Time since the collector was made, at the process's start.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
@@ -221,15 +228,19 @@ impl Metrics {
         self.models.stats()
     }
 
+    /// A message that was not valid JSON-RPC (a stdin line or an HTTP body).
     pub fn count_malformed(&self) {
         self.malformed.fetch_add(1, Ordering::Relaxed);
     }
+    /// A message over ZEN_MAX_MESSAGE_BYTES.
     pub fn count_oversized(&self) {
         self.oversized.fetch_add(1, Ordering::Relaxed);
     }
+    /// An error reply to a bad message, dropped because the reply queue was full.
     pub fn count_dropped_reply(&self) {
         self.dropped_replies.fetch_add(1, Ordering::Relaxed);
     }
+    /// An HTTP `initialize` refused because ZEN_MAX_SESSIONS sessions were open.
     pub fn count_refused_session(&self) {
         self.refused_sessions.fetch_add(1, Ordering::Relaxed);
     }
@@ -241,14 +252,17 @@ impl Metrics {
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
+    /// A tools/call for a tool zen does not have.
     pub fn count_unknown_tool(&self) {
         self.unknown_tools.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Every tool call together, for the snapshot.
     pub fn total_stats(&self) -> CallStats {
         self.total.stats(self.now_sec())
     }
 
+    /// Per tool, for the snapshot.
     pub fn tool_stats(&self) -> BTreeMap<String, CallStats> {
         let now = self.now_sec();
         self.tools
@@ -266,6 +280,7 @@ impl Metrics {
             .collect()
     }
 
+    /// Traffic that never became a tool call, for the snapshot.
     pub fn protocol_stats(&self) -> ProtocolStats {
         ProtocolStats {
             malformed_messages: self.malformed.load(Ordering::Relaxed),

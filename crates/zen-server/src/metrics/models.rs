@@ -24,7 +24,7 @@ struct ModelSeries {
 
 /// (provider, model) → request latency, capped at [`MAX_TOKEN_SERIES`] pairs plus `other`.
 #[derive(Default)]
-pub struct ModelLatencies {
+pub(super) struct ModelLatencies {
     /// One lock per finished provider request.
     map: Mutex<BTreeMap<(&'static str, String), ModelSeries>>,
 }
@@ -38,7 +38,7 @@ impl std::fmt::Debug for ModelLatencies {
 impl ModelLatencies {
     /// One provider request for `model` ended with `outcome` after `elapsed`; past the cap, new
     /// models are counted under `other` rather than dropped.
-    pub fn record(
+    pub(super) fn record(
         &self,
         provider: &'static str,
         model: &str,
@@ -68,7 +68,7 @@ impl ModelLatencies {
     }
 
     /// Latency per provider and model, for the snapshot.
-    pub fn stats(&self) -> Vec<ModelLatency> {
+    pub(super) fn stats(&self) -> Vec<ModelLatency> {
         let map = self
             .map
             .lock()

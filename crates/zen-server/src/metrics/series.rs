@@ -76,7 +76,7 @@ struct SeriesInner {
 
 /// One series of calls (a tool, a provider, or all tools together).
 #[derive(Debug)]
-pub struct Series {
+pub(super) struct Series {
     /// Calls finished.
     calls: AtomicU64,
     /// Failures by kind: tool, provider, timeout, rejected.

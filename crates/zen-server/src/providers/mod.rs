@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub mod openai_compat;
-pub mod registry;
-pub mod reply;
-pub mod resilience;
-pub mod retry;
-pub mod simulated;
+pub(crate) mod registry;
+pub(crate) mod reply;
+pub(crate) mod resilience;
+pub(crate) mod retry;
+pub(crate) mod simulated;
 
 pub use registry::{Registry, Route};
 
@@ -25,6 +25,7 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message from `role`: `system`, `user` or `assistant`.
     pub fn new(role: &str, content: impl Into<String>) -> Self {
         Message {
             role: role.to_string(),
@@ -79,36 +80,53 @@ pub struct ModelInfo {
 /// Why a provider call failed. Messages name the provider and never contain an API key.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ProviderError {
+    /// The provider answered with an HTTP error status.
     #[error("provider {provider} returned HTTP {status}: {message}")]
     Status {
+        /// The provider called.
         provider: &'static str,
+        /// The HTTP status code.
         status: u16,
+        /// The provider's own error message, cut short, with any API key scrubbed.
         message: String,
         /// The provider's Retry-After, when it sent one.
         retry_after: Option<Duration>,
     },
+    /// One attempt got no answer within the provider's request timeout.
     #[error("provider {provider} did not answer within {}", humantime::format_duration(*.after))]
     Timeout {
+        /// The provider called.
         provider: &'static str,
+        /// The per-attempt timeout that ran out.
         after: Duration,
     },
+    /// The provider could not be reached, or the connection broke while its reply was read.
     #[error("provider {provider} could not be reached: {message}")]
     Connect {
+        /// The provider called.
         provider: &'static str,
+        /// What failed, with any API key scrubbed.
         message: String,
     },
+    /// The provider's reply could not be read: not JSON, no content, or over ZEN_MAX_REPLY_BYTES.
     #[error("provider {provider} sent a reply zen could not read: {message}")]
     BadReply {
+        /// The provider called.
         provider: &'static str,
+        /// What was wrong with the reply.
         message: String,
     },
+    /// The provider's circuit breaker is open: the call failed fast without reaching it.
     #[error(
         "provider {provider} is failing: its circuit breaker is open for another {}s after {failures} failures in a row (the last: {last_error}); retry later",
         .retry_in.as_secs().max(1)
     )]
     CircuitOpen {
+        /// The provider whose breaker refused the call.
         provider: &'static str,
+        /// Failures in a row that opened the breaker.
         failures: u32,
+        /// Time left until the breaker lets a trial call through (zero while the trial is out).
         retry_in: Duration,
         /// The error that opened the breaker, one line, cut short.
         last_error: String,
@@ -187,6 +205,7 @@ impl ProviderError {
         }
     }
 
+    /// A timeout: one attempt's (ZEN_REQUEST_TIMEOUT) or the whole call's (ZEN_CALL_TIMEOUT).
     pub fn is_timeout(&self) -> bool {
         matches!(
             self,

@@ -41,6 +41,8 @@ pub struct OpenAiCompatible {
 }
 
 impl OpenAiCompatible {
+    /// A provider at `base_url` (it posts to `/chat/completions` there): its models, the name
+    /// prefixes it accepts, its connect timeout and ZEN_MAX_REPLY_BYTES.
     pub fn new(
         name: &'static str,
         base_url: &str,

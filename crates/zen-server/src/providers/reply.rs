@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// Why a body could not be read whole.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The body is longer than the cap (announced or seen); reading stopped there.
     TooLarge,
     /// The connection failed mid-body.
@@ -19,7 +19,7 @@ pub enum ReadError {
 /// refused before reading, and a body that keeps coming is cut off at the cap. Never holds
 /// more than `cap` bytes plus one network chunk; the response (and so its connection) is
 /// dropped on return.
-pub async fn read_capped(mut response: Response, cap: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) async fn read_capped(mut response: Response, cap: u64) -> Result<Vec<u8>, ReadError> {
     if response.content_length().is_some_and(|n| n > cap) {
         return Err(ReadError::TooLarge);
     }
@@ -31,7 +31,10 @@ pub async fn read_capped(mut response: Response, cap: u64) -> Result<Vec<u8>, Re
 }
 
 /// Read at most `cap` bytes of the body and drop the rest: enough of an error reply to quote.
-pub async fn read_prefix(mut response: Response, cap: u64) -> Result<Vec<u8>, reqwest::Error> {
+pub(crate) async fn read_prefix(
+    mut response: Response,
+    cap: u64,
+) -> Result<Vec<u8>, reqwest::Error> {
     read_up_to(&mut response, cap).await.map(|(body, _)| body)
 }
 
@@ -60,13 +63,13 @@ async fn read_up_to(response: &mut Response, cap: u64) -> Result<(Vec<u8>, bool)
 /// The provider's `Retry-After`, when it is a usable wait: delta-seconds (a decimal is
 /// tolerated) or an HTTP-date. Negative, non-finite or unreadable values are ignored; a wait too
 /// long for a Duration saturates (the caller's cap then refuses it). A date in the past is zero.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
     parse_retry_after(value, SystemTime::now())
 }
 
 /// `retry_after` on the header's text, with the clock passed in for tests.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
         if !secs.is_finite() || secs < 0.0 {

@@ -35,7 +35,7 @@ enum State {
 
 /// One provider's circuit breaker.
 #[derive(Debug)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     /// Provider name, for error messages.
     provider: &'static str,
     /// Failures that open it and how long it stays open.
@@ -51,7 +51,7 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(provider: &'static str, spec: BreakerSpec) -> Self {
+    pub(crate) fn new(provider: &'static str, spec: BreakerSpec) -> Self {
         Breaker {
             provider,
             spec,
@@ -70,7 +70,7 @@ impl Breaker {
 
     /// May a call go to the provider now? `Ok(true)`: yes, as the half-open trial (its result
     /// alone decides the state); `Ok(false)`: yes, as an ordinary call.
-    pub fn admit(&self) -> Result<bool, ProviderError> {
+    pub(crate) fn admit(&self) -> Result<bool, ProviderError> {
         let mut state = self.lock();
         let now = Instant::now();
         match &mut *state {
@@ -120,7 +120,7 @@ impl Breaker {
 
     /// Record an attempt's result (only provider faults count as failures). `trial`: the
     /// attempt was admitted as the half-open trial.
-    pub fn record(&self, result: &Result<Completion, ProviderError>, trial: bool) {
+    pub(crate) fn record(&self, result: &Result<Completion, ProviderError>, trial: bool) {
         let fault = result.as_ref().err().filter(|e| e.is_provider_fault());
         let mut state = self.lock();
         let next = match (&*state, fault) {
@@ -150,7 +150,7 @@ impl Breaker {
     }
 
     /// A call admitted as the half-open trial was abandoned (cancelled): let another try.
-    pub fn release_trial(&self) {
+    pub(crate) fn release_trial(&self) {
         if let State::HalfOpen {
             trial_in_flight, ..
         } = &mut *self.lock()
@@ -176,7 +176,7 @@ impl Breaker {
         }
     }
 
-    pub fn stats(&self) -> BreakerStats {
+    pub(crate) fn stats(&self) -> BreakerStats {
         let state = self.lock();
         let (public, failures) = match *state {
             State::Closed { failures } => (BreakerState::Closed, failures),

@@ -13,7 +13,7 @@ use super::{Completion, CompletionRequest, Provider, ProviderError};
 
 /// How one provider call is retried.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all, the first included.
     pub max_attempts: u32,
     /// Backoff before the first retry; doubles per retry, with jitter.
@@ -29,7 +29,7 @@ pub struct RetryPolicy {
 
 /// The deadline of a whole provider call, and the setting it came from (for the message).
 #[derive(Debug, Clone, Copy)]
-pub struct CallDeadline {
+pub(crate) struct CallDeadline {
     /// When the call must be over.
     pub at: Instant,
     /// ZEN_CALL_TIMEOUT, named in the error.
@@ -38,7 +38,7 @@ pub struct CallDeadline {
 
 impl CallDeadline {
     /// Starting now, `limit` from now (saturating: a huge setting never overflows the clock).
-    pub fn after(limit: Duration) -> Self {
+    pub(crate) fn after(limit: Duration) -> Self {
         let now = Instant::now();
         CallDeadline {
             at: now
@@ -104,7 +104,7 @@ fn plan(err: ProviderError, backoff: Option<Duration>, policy: &RetryPolicy, now
 
 /// Call the provider with retries. `on_retry` is told of each retry (for the metrics).
 /// The caller holds the provider permit for the whole of this, backoff included.
-pub async fn call_with_retries(
+pub(crate) async fn call_with_retries(
     provider: &dyn Provider,
     breaker: &Breaker,
     request: &CompletionRequest,
@@ -166,10 +166,12 @@ mod tests {
     use crate::config::BreakerSpec;
     use crate::providers::ModelInfo;
 
-    /// A provider that answers 429 with a fixed Retry-After, counting its attempts.
+    /// A provider that answers 429 with a fixed Retry-After after `delay`, counting its attempts.
     struct RateLimiting {
         /// Retry-After of every reply.
         retry_after: Option<Duration>,
+        /// How long each attempt takes before its reply.
+        delay: Duration,
         /// Attempts so far.
         attempts: Mutex<u32>,
     }
@@ -184,6 +186,7 @@ mod tests {
         }
         async fn complete(&self, _: &CompletionRequest) -> Result<Completion, ProviderError> {
             *self.attempts.lock().unwrap() += 1;
+            tokio::time::sleep(self.delay).await;
             Err(ProviderError::Status {
                 provider: "custom",
                 status: 429,
@@ -203,65 +206,20 @@ mod tests {
         }
     }
 
-    /// A provider whose every attempt takes `each` and then times out on its own.
-    struct Slow {
-        /// How long an attempt runs before it fails.
-        each: Duration,
-    }
-
-    #[async_trait]
-    impl Provider for Slow {
-        fn name(&self) -> &'static str {
-            "custom"
-        }
-        fn models(&self) -> &[ModelInfo] {
-            &[]
-        }
-        async fn complete(&self, _: &CompletionRequest) -> Result<Completion, ProviderError> {
-            tokio::time::sleep(self.each).await;
-            Err(ProviderError::Connect {
-                provider: "custom",
-                message: "reset".into(),
-            })
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_whole_call_ends_at_its_deadline_whatever_the_attempts_and_waits() {
-        // Three attempts of 4 s and their backoffs would take over 12 s; the call has 6 s.
-        let spec = BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        };
-        let breaker = Breaker::new("custom", spec);
-        let request = CompletionRequest {
-            model: "m".into(),
-            messages: vec![],
-            temperature: None,
-        };
-        let slow = Slow {
-            each: Duration::from_secs(4),
-        };
-        let policy = policy(Duration::from_millis(100), Some(Duration::from_secs(6)));
-        let started = Instant::now();
-        let err = call_with_retries(&slow, &breaker, &request, policy, |_| {})
-            .await
-            .unwrap_err();
-        assert_eq!(started.elapsed(), Duration::from_secs(6));
-        let text = err.to_string();
-        assert!(
-            text.contains("ZEN_CALL_TIMEOUT=6s")
-                && text.contains("2 attempts")
-                && text.contains("the last: provider custom could not be reached: reset"),
-            "{text}"
-        );
-        assert!(err.is_timeout());
-    }
-
-    /// Run one call against a provider sending `retry_after`; (error, attempts, time taken).
+    /// Run one call against a provider sending `retry_after` at once; (error, attempts, time).
     async fn run(retry_after: Option<Duration>, policy: RetryPolicy) -> (String, u32, Duration) {
+        run_slow(retry_after, Duration::ZERO, policy).await
+    }
+
+    /// Run one call against a provider whose attempts each take `delay`.
+    async fn run_slow(
+        retry_after: Option<Duration>,
+        delay: Duration,
+        policy: RetryPolicy,
+    ) -> (String, u32, Duration) {
         let provider = RateLimiting {
             retry_after,
+            delay,
             attempts: Mutex::new(0),
         };
         let spec = BreakerSpec {
@@ -280,6 +238,20 @@ mod tests {
             .unwrap_err();
         let attempts = *provider.attempts.lock().unwrap();
         (err.to_string(), attempts, started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_whole_call_ends_at_its_deadline_whatever_the_attempts_and_waits() {
+        // Three attempts of 4 s and their backoffs would take over 12 s; the call has 6 s.
+        let policy = policy(Duration::from_millis(100), Some(Duration::from_secs(6)));
+        let (text, attempts, took) = run_slow(None, Duration::from_secs(4), policy).await;
+        assert_eq!((attempts, took), (2, Duration::from_secs(6)));
+        assert!(
+            text.contains("ZEN_CALL_TIMEOUT=6s")
+                && text.contains("2 attempts")
+                && text.contains("the last: provider custom returned HTTP 429: slow down"),
+            "{text}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

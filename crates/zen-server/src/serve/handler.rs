@@ -22,6 +22,7 @@ pub struct SessionHandler {
 }
 
 impl SessionHandler {
+    /// A handler sharing `server`, with its tool list built once.
     pub fn new(server: Arc<Server>) -> Self {
         let tools = Arc::new(server.tools.definitions().to_vec());
         SessionHandler { server, tools }

@@ -7,10 +7,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub mod handler;
-pub mod http;
-pub mod server;
-pub mod stdio;
+pub(crate) mod handler;
+pub(crate) mod http;
+pub(crate) mod server;
+pub(crate) mod stdio;
 
 pub use crate::tools::TransportInfo;
 pub use handler::SessionHandler;

@@ -30,7 +30,7 @@ const OUT_QUEUE: usize = 1024;
 const BACKLOG: usize = 64;
 
 /// The stdio transport: read lines from `R`, write replies to stdout-like `W`.
-pub struct StdioTransport<R> {
+pub(crate) struct StdioTransport<R> {
     /// Buffered input; read through `fill_buf`/`consume` so a cancelled read loses nothing.
     reader: BufReader<R>,
     /// The line being assembled (survives a cancelled `receive`).
@@ -61,7 +61,7 @@ pub struct StdioTransport<R> {
 }
 
 impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
-    pub fn new<W: AsyncWrite + Unpin + Send + 'static>(
+    pub(crate) fn new<W: AsyncWrite + Unpin + Send + 'static>(
         reader: R,
         writer: W,
         server: Arc<Server>,

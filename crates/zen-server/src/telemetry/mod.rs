@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub mod otel;
-pub mod prometheus;
+pub(crate) mod prometheus;
 
 use zen_model::snapshot::SnapshotSource;
 use zen_os::discovery::{self, Discovery, DiscoveryInfo};

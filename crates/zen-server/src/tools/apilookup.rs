@@ -14,13 +14,13 @@ const GUIDE: &str = include_str!("prompts/apilookup.txt");
 /// `apilookup` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApiLookupArgs {
+pub(crate) struct ApiLookupArgs {
     /// The API, library, SDK or version to look up, e.g. "tokio 1.x select! cancellation".
     pub prompt: String,
 }
 
 /// The apilookup tool.
-pub struct ApiLookup;
+pub(crate) struct ApiLookup;
 
 #[async_trait]
 impl Tool for ApiLookup {

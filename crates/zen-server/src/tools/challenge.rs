@@ -14,13 +14,13 @@ const FRAME: &str = include_str!("prompts/challenge.txt");
 /// `challenge` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChallengeArgs {
+pub(crate) struct ChallengeArgs {
     /// The statement, claim or pushback to examine critically (e.g. what the user just said).
     pub prompt: String,
 }
 
 /// The challenge tool.
-pub struct Challenge;
+pub(crate) struct Challenge;
 
 #[async_trait]
 impl Tool for Challenge {

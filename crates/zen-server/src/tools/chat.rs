@@ -17,7 +17,7 @@ const SYSTEM_PROMPT: &str = include_str!("prompts/chat.txt");
 /// `chat` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChatArgs {
+pub(crate) struct ChatArgs {
     /// Your question, idea or request for the model. Put large content in files instead.
     pub prompt: String,
     /// Model to ask: a name from listmodels, `provider/model`, or `auto` (default: DEFAULT_MODEL).
@@ -35,7 +35,7 @@ pub struct ChatArgs {
 }
 
 /// The chat tool.
-pub struct Chat;
+pub(crate) struct Chat;
 
 #[async_trait]
 impl Tool for Chat {
@@ -66,7 +66,7 @@ impl Tool for Chat {
 }
 
 /// Run one chat call.
-pub async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolError> {
+pub(crate) async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, ToolError> {
     check_text("chat", "prompt", &args.prompt, &ctx.config.memory)?;
     if let Some(t) = args.temperature
         && !(0.0..=1.0).contains(&t)

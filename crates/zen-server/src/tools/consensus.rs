@@ -23,7 +23,7 @@ const MAX_MODELS: usize = 8;
 /// How a model is asked to lean.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Stance {
+pub(crate) enum Stance {
     /// Argue for the proposal, while naming real blockers.
     For,
     /// Argue against it, while granting what is genuinely good.
@@ -63,7 +63,7 @@ impl Stance {
 /// One model to ask.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ModelChoice {
+pub(crate) struct ModelChoice {
     /// A model name from listmodels, or `provider/model`.
     pub model: String,
     /// `for`, `against` or `neutral` (default neutral).
@@ -74,7 +74,7 @@ pub struct ModelChoice {
 /// `consensus` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConsensusArgs {
+pub(crate) struct ConsensusArgs {
     /// The proposal or question every model weighs.
     pub prompt: String,
     /// At least two models, each with an optional stance; the same model may appear twice
@@ -104,7 +104,7 @@ struct Opinion {
 }
 
 /// The consensus tool.
-pub struct Consensus;
+pub(crate) struct Consensus;
 
 #[async_trait]
 impl Tool for Consensus {
@@ -183,7 +183,7 @@ fn routes(ctx: &ToolContext, args: &ConsensusArgs) -> Result<Vec<Route>, ToolErr
 }
 
 /// Run one consensus call.
-pub async fn run(ctx: &ToolContext, args: ConsensusArgs) -> Result<ToolReply, ToolError> {
+pub(crate) async fn run(ctx: &ToolContext, args: ConsensusArgs) -> Result<ToolReply, ToolError> {
     let routes = routes(ctx, &args)?;
     let new_turns = 1 + routes.len() as u32;
     let mut conversation =

@@ -33,7 +33,7 @@ impl Drop for Pin {
 }
 
 /// One call's thread: new, or an earlier one checked out and pinned.
-pub struct Conversation {
+pub(crate) struct Conversation {
     /// The thread id (a fresh v7 UUID for a new thread).
     pub id: Uuid,
     /// The checked-out copy of a continued thread; `None` for a new one.
@@ -43,7 +43,7 @@ pub struct Conversation {
 }
 
 /// How the new turns were kept, and what the client may do next.
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// The id to continue with; `None` when there is nothing to continue.
     pub thread: Option<Uuid>,
     /// Turns the conversation may still take.
@@ -53,7 +53,7 @@ pub struct Recorded {
 }
 
 /// A turn of one call, stamped now.
-pub fn turn(role: &str, tool: &str, content: String, model: Option<String>) -> Turn {
+pub(crate) fn turn(role: &str, tool: &str, content: String, model: Option<String>) -> Turn {
     Turn {
         role: role.into(),
         content,
@@ -67,7 +67,7 @@ pub fn turn(role: &str, tool: &str, content: String, model: Option<String>) -> T
 impl Conversation {
     /// The thread to continue (checked out and pinned for this call), or a new thread once the
     /// watchdog admits one. `new_turns` is how many turns this call will add.
-    pub async fn open(
+    pub(crate) async fn open(
         ctx: &ToolContext,
         tool: &str,
         continuation_id: Option<&str>,
@@ -126,25 +126,24 @@ impl Conversation {
     }
 
     /// True when this call continues an earlier thread.
-    pub fn is_continuing(&self) -> bool {
+    pub(crate) fn is_continuing(&self) -> bool {
         self.thread.is_some()
-    }
-
-    /// The earlier turns, oldest first (empty for a new thread).
-    pub fn turns(&self) -> &[Turn] {
-        self.thread.as_ref().map_or(&[], |t| &t.turns)
     }
 
     /// The thread's files and `new_files`, embedded by the shared rules; notes say what was
     /// left out.
-    pub async fn embed(&self, ctx: &ToolContext, new_files: &[String]) -> (String, Vec<String>) {
+    pub(crate) async fn embed(
+        &self,
+        ctx: &ToolContext,
+        new_files: &[String],
+    ) -> (String, Vec<String>) {
         let policy = FilePolicy::new(&ctx.config);
         embed_files(&policy, self.thread.as_ref(), new_files).await
     }
 
     /// Notes for the files among `paths` that could not be embedded later (checked now, when
     /// a step only records them, so the caller hears at once rather than never).
-    pub async fn check_files(ctx: &ToolContext, paths: &[String]) -> Vec<String> {
+    pub(crate) async fn check_files(ctx: &ToolContext, paths: &[String]) -> Vec<String> {
         let policy = FilePolicy::new(&ctx.config);
         let mut notes = Vec::new();
         for path in paths {
@@ -157,7 +156,7 @@ impl Conversation {
 
     /// The earlier turns as model messages (taken out of the checked-out copy, not copied),
     /// after a note when old turns were dropped.
-    pub fn take_history(&mut self) -> Vec<Message> {
+    pub(crate) fn take_history(&mut self) -> Vec<Message> {
         let Some(thread) = self.thread.as_mut() else {
             return Vec::new();
         };
@@ -178,7 +177,7 @@ impl Conversation {
 
     /// Store this call's turns. `answer` is quoted in the error when they cannot be kept, so a
     /// model's reply is never lost.
-    pub async fn record(
+    pub(crate) async fn record(
         self,
         ctx: &ToolContext,
         turns: Vec<Turn>,
@@ -215,7 +214,7 @@ impl Conversation {
 
 impl Recorded {
     /// The notes and the continuation offer, appended under a rule to a reply.
-    pub fn footer(&self, extra_notes: &[String]) -> String {
+    pub(crate) fn footer(&self, extra_notes: &[String]) -> String {
         let mut text = String::from("\n\n---\n");
         for note in extra_notes.iter().chain(&self.notes) {
             text.push_str(&format!("note: {note}\n"));
@@ -234,7 +233,7 @@ impl Recorded {
     }
 
     /// The continuation fields of a structured reply.
-    pub fn fields(&self, extra_notes: &[String]) -> Value {
+    pub(crate) fn fields(&self, extra_notes: &[String]) -> Value {
         let notes: Vec<&String> = extra_notes.iter().chain(&self.notes).collect();
         json!({
             "continuation_id": self.thread,
@@ -278,7 +277,7 @@ fn store_notes(report: &AppendReport, mem: &MemoryConfig, continuable: bool) -> 
 }
 
 /// The user message: the prompt with the embedded files after it.
-pub fn with_files(prompt: &str, files_text: &str) -> String {
+pub(crate) fn with_files(prompt: &str, files_text: &str) -> String {
     if files_text.is_empty() {
         prompt.to_string()
     } else {
@@ -287,7 +286,7 @@ pub fn with_files(prompt: &str, files_text: &str) -> String {
 }
 
 /// Refuse an empty or oversized text argument before anything is spent on it.
-pub fn check_text(
+pub(crate) fn check_text(
     tool: &str,
     field: &str,
     text: &str,

@@ -7,15 +7,15 @@ use super::files::FilePolicy;
 use crate::conversations::Thread;
 
 /// Largest file embedded into a prompt.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Most file bytes one request embeds (the conversation's files together): a bound on the
 /// memory of one call, whatever the number of paths.
-pub const MAX_EMBEDDED_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_EMBEDDED_BYTES: u64 = 8 * 1024 * 1024;
 /// Most files one request embeds.
-pub const MAX_FILES: usize = 64;
+pub(crate) const MAX_FILES: usize = 64;
 
 /// Read every file of the thread plus the new ones, each once; notes say what was skipped.
-pub async fn embed_files(
+pub(crate) async fn embed_files(
     policy: &FilePolicy,
     thread: Option<&Thread>,
     new_files: &[String],

@@ -20,7 +20,7 @@ const MIN_SECRET_LEN: usize = 8;
 
 /// The file policy of one server.
 #[derive(Debug, Clone, Default)]
-pub struct FilePolicy {
+pub(crate) struct FilePolicy {
     /// Canonical roots files must be under; empty means anywhere not denied.
     allowed: Vec<PathBuf>,
     /// (setting name, value) of each secret to scrub.
@@ -29,7 +29,7 @@ pub struct FilePolicy {
 
 impl FilePolicy {
     /// The policy from the configuration: allowed roots and the secrets to scrub.
-    pub fn new(config: &ServeConfig) -> Self {
+    pub(crate) fn new(config: &ServeConfig) -> Self {
         let p = &config.providers;
         let secrets = [
             ("OPENAI_API_KEY", &p.openai_api_key),
@@ -53,7 +53,7 @@ impl FilePolicy {
     }
 
     /// The canonical path of `path` if the policy lets it be read, or why not.
-    pub async fn check(&self, path: &str) -> Result<PathBuf, String> {
+    pub(crate) async fn check(&self, path: &str) -> Result<PathBuf, String> {
         if !Path::new(path).is_absolute() {
             return Err("not an absolute path".to_string());
         }
@@ -94,7 +94,7 @@ impl FilePolicy {
     }
 
     /// `content` with every configured secret replaced by a marker naming its setting.
-    pub fn scrub(&self, mut content: String) -> String {
+    pub(crate) fn scrub(&self, mut content: String) -> String {
         for (name, value) in &self.secrets {
             if content.contains(value.as_str()) {
                 content = content.replace(value.as_str(), &format!("[redacted {name}]"));

@@ -9,7 +9,7 @@ use super::{
 };
 
 /// The listmodels tool.
-pub struct ListModels;
+pub(crate) struct ListModels;
 
 #[async_trait]
 impl Tool for ListModels {

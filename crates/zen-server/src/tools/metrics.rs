@@ -16,14 +16,14 @@ use zen_model::snapshot::{LatencySummary, Snapshot, SnapshotSource, mib};
 /// `metrics` arguments.
 #[derive(Debug, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct MetricsArgs {
+pub(crate) struct MetricsArgs {
     /// true: the full snapshot (every counter, percentile and histogram) instead of the summary.
     #[serde(default)]
     pub detail: bool,
 }
 
 /// The metrics tool.
-pub struct MetricsTool;
+pub(crate) struct MetricsTool;
 
 #[async_trait]
 impl Tool for MetricsTool {
@@ -62,7 +62,7 @@ impl Tool for MetricsTool {
 }
 
 /// The tool's reply for a snapshot.
-pub fn reply(snapshot: &Snapshot, args: &MetricsArgs) -> ToolReply {
+pub(crate) fn reply(snapshot: &Snapshot, args: &MetricsArgs) -> ToolReply {
     if args.detail {
         let value = serde_json::to_value(snapshot).unwrap_or_default();
         return ToolReply {
@@ -77,7 +77,7 @@ pub fn reply(snapshot: &Snapshot, args: &MetricsArgs) -> ToolReply {
 }
 
 /// The summary for people: one line per tool, pool and provider, then store and memory.
-pub fn summary_text(s: &Snapshot) -> String {
+pub(crate) fn summary_text(s: &Snapshot) -> String {
     let t = &s.totals;
     let mut out = format!(
         "{} {} · up {:.0} min · {} calls, {} errors ({:.1}%)\n",
@@ -144,7 +144,7 @@ pub fn summary_text(s: &Snapshot) -> String {
 }
 
 /// The same summary for programs.
-pub fn summary_json(s: &Snapshot) -> Value {
+pub(crate) fn summary_json(s: &Snapshot) -> Value {
     let tools: serde_json::Map<String, Value> = (s.tools.iter())
         .map(|(name, c)| {
             let v = json!({"calls": c.total_operations, "errors": c.total_errors,

@@ -10,20 +10,20 @@ use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::Value;
 
-pub mod apilookup;
-pub mod challenge;
-pub mod chat;
-pub mod consensus;
+pub(crate) mod apilookup;
+pub(crate) mod challenge;
+pub(crate) mod chat;
+pub(crate) mod consensus;
 pub mod context;
-pub mod conversation;
-pub mod embed;
-pub mod files;
-pub mod listmodels;
-pub mod metrics;
-pub mod registry;
-pub mod threads;
-pub mod version;
-pub mod workflow;
+pub(crate) mod conversation;
+pub(crate) mod embed;
+pub(crate) mod files;
+pub(crate) mod listmodels;
+pub(crate) mod metrics;
+pub(crate) mod registry;
+pub(crate) mod threads;
+pub(crate) mod version;
+pub(crate) mod workflow;
 
 pub use context::{ToolContext, TransportInfo};
 pub use registry::ToolRegistry;
@@ -63,6 +63,7 @@ pub struct ToolError {
 }
 
 impl ToolError {
+    /// A failure of kind `outcome`, with the message the client sees.
     pub fn new(outcome: CallOutcome, message: impl Into<String>) -> Self {
         ToolError {
             outcome,
@@ -91,6 +92,7 @@ pub struct ToolReply {
 }
 
 impl ToolReply {
+    /// A reply whose text is `value` as pretty-printed JSON (no structured copy).
     pub fn json(value: &Value) -> Self {
         ToolReply {
             text: serde_json::to_string_pretty(value).unwrap_or_default(),
@@ -98,6 +100,7 @@ impl ToolReply {
         }
     }
 
+    /// The MCP result: the text as one content block, `structured` as `structuredContent`.
     pub fn into_result(self) -> CallToolResult {
         let mut result = CallToolResult::success(vec![ContentBlock::text(self.text)]);
         result.structured_content = self.structured;

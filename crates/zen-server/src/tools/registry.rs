@@ -10,10 +10,10 @@ use super::workflow::{WorkflowTool, codereview, debug, planner, precommit, think
 
 /// Tools `DISABLED_TOOLS` cannot turn off: without them a client cannot talk to a model, see
 /// what is configured, or read the figures.
-pub const PROTECTED: [&str; 5] = ["chat", "listmodels", "version", "metrics", "threads"];
+pub(crate) const PROTECTED: [&str; 5] = ["chat", "listmodels", "version", "metrics", "threads"];
 
 /// Every tool zen has, in tools/list order.
-pub fn all_tools() -> Vec<Arc<dyn Tool>> {
+pub(crate) fn all_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(super::chat::Chat),
         Arc::new(super::consensus::Consensus),

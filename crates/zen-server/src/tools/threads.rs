@@ -18,7 +18,7 @@ const MAX_LIMIT: usize = 200;
 /// `threads` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ThreadsArgs {
+pub(crate) struct ThreadsArgs {
     /// How many threads to list, newest first (default 20, at most 200).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -28,7 +28,7 @@ pub struct ThreadsArgs {
 }
 
 /// The threads tool.
-pub struct Threads;
+pub(crate) struct Threads;
 
 #[async_trait]
 impl Tool for Threads {
@@ -60,7 +60,7 @@ impl Tool for Threads {
 }
 
 /// List recent threads.
-pub async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolReply, ToolError> {
+pub(crate) async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolReply, ToolError> {
     let limit = args.limit.unwrap_or(20);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ToolError::bad_input(format!(

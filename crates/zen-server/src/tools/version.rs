@@ -8,7 +8,7 @@ use super::{
 };
 
 /// The version tool.
-pub struct Version;
+pub(crate) struct Version;
 
 #[async_trait]
 impl Tool for Version {

@@ -8,21 +8,21 @@ use zen_model::hdr::decode as decode_histogram;
 use zen_model::snapshot::{LatencySummary, Snapshot, WindowLatency, latency_between, per_bucket};
 
 /// The longest window the dashboard shows; older samples are dropped.
-pub const MAX_WINDOW_MS: u64 = 3_600_000;
+pub(crate) const MAX_WINDOW_MS: u64 = 3_600_000;
 /// Hard cap on samples whatever the feed rate (one hour at the 250 ms minimum interval). A sample
 /// carries the encoded all-calls histogram (a few hundred bytes; see BENCHMARKS.md).
-pub const MAX_SAMPLES: usize = 14_400;
+pub(crate) const MAX_SAMPLES: usize = 14_400;
 /// The RSS slope ignores samples taken before the server was up this long: start-up allocation
 /// is not a leak, and a slope through it read +2 000 MB/h in the first seconds.
-pub const SLOPE_WARMUP_MS: u64 = 60_000;
+pub(crate) const SLOPE_WARMUP_MS: u64 = 60_000;
 /// The RSS slope needs this many samples in the window…
-pub const SLOPE_MIN_SAMPLES: usize = 10;
+pub(crate) const SLOPE_MIN_SAMPLES: usize = 10;
 /// …spread over at least this long.
-pub const SLOPE_MIN_SPAN_MS: u64 = 20_000;
+pub(crate) const SLOPE_MIN_SPAN_MS: u64 = 20_000;
 
 /// What the dashboard keeps of one snapshot (whatever the number of tools).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// When the snapshot was taken (Unix ms).
     pub t_ms: u64,
     /// Server uptime then (ms), for the slope's warm-up.
@@ -46,7 +46,7 @@ pub struct Sample {
 
 /// Rates and latency over one sampling interval, derived from two snapshots' counters.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
+pub(crate) struct Interval {
     pub calls_per_sec: f64,
     /// Percent of the interval's calls that failed; none without calls.
     pub error_pct: Option<f64>,
@@ -83,18 +83,18 @@ impl Sample {
 
 /// The calls finished after `older` up to `newer` (all of `newer` without `older`), exactly;
 /// none when a histogram does not decode or the counts went backwards.
-pub fn window_histogram(older: Option<&Sample>, newer: &Sample) -> Option<Histogram<u64>> {
+pub(crate) fn window_histogram(older: Option<&Sample>, newer: &Sample) -> Option<Histogram<u64>> {
     latency_between(older.map(Sample::summary).as_ref(), &newer.summary())
 }
 
 /// Exact latency figures of the calls between two samples; none without calls.
 #[cfg(test)]
-pub fn window_latency(older: Option<&Sample>, newer: &Sample) -> Option<WindowLatency> {
+pub(crate) fn window_latency(older: Option<&Sample>, newer: &Sample) -> Option<WindowLatency> {
     WindowLatency::of(&window_histogram(older, newer)?)
 }
 
 /// Window counts per fixed display bucket (the last entry is `+Inf`), from the exact window.
-pub fn bucket_deltas(older: Option<&Sample>, newer: &Sample) -> Vec<u64> {
+pub(crate) fn bucket_deltas(older: Option<&Sample>, newer: &Sample) -> Vec<u64> {
     let h = window_histogram(older, newer).unwrap_or_else(zen_model::hdr::new_histogram);
     let s = LatencySummary::from_histogram(&h);
     per_bucket(&s.buckets, s.count)
@@ -127,7 +127,7 @@ fn interval(
 
 /// Samples of one server run, oldest first, bounded by [`MAX_SAMPLES`] and [`MAX_WINDOW_MS`].
 #[derive(Debug, Clone, Default)]
-pub struct History {
+pub(crate) struct History {
     samples: VecDeque<Sample>,
     /// (pid, started_at_ms) of the server the samples belong to.
     server: Option<(u32, u64)>,
@@ -138,7 +138,7 @@ pub struct History {
 impl History {
     /// Record a snapshot. Returns false (and keeps nothing) when it is not newer than the last
     /// sample. A different server (restart) or counters going backwards start a new history.
-    pub fn push(&mut self, snap: &Snapshot) -> bool {
+    pub(crate) fn push(&mut self, snap: &Snapshot) -> bool {
         let id = (snap.server.pid, snap.server.started_at_ms);
         let mut sample = Sample::of(snap);
         let hist = decode_histogram(&sample.hdr).ok();
@@ -172,16 +172,16 @@ impl History {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.samples.len()
     }
 
-    pub fn last(&self) -> Option<&Sample> {
+    pub(crate) fn last(&self) -> Option<&Sample> {
         self.samples.back()
     }
 
     /// Samples with `end - span < t <= end`, oldest first.
-    pub fn window(&self, end_ms: u64, span_ms: u64) -> impl Iterator<Item = &Sample> {
+    pub(crate) fn window(&self, end_ms: u64, span_ms: u64) -> impl Iterator<Item = &Sample> {
         let start = end_ms.saturating_sub(span_ms);
         let from = self.samples.partition_point(|s| s.t_ms <= start);
         self.samples
@@ -190,20 +190,20 @@ impl History {
     }
 
     /// The last sample at or before `t_ms`.
-    pub fn at_or_before(&self, t_ms: u64) -> Option<&Sample> {
+    pub(crate) fn at_or_before(&self, t_ms: u64) -> Option<&Sample> {
         let n = self.samples.partition_point(|s| s.t_ms <= t_ms);
         n.checked_sub(1).and_then(|i| self.samples.get(i))
     }
 
     /// Where counting over the window starts: the last sample at or before its start, else
     /// (a window longer than the history) the oldest sample in it.
-    pub fn window_base(&self, end_ms: u64, span_ms: u64) -> Option<&Sample> {
+    pub(crate) fn window_base(&self, end_ms: u64, span_ms: u64) -> Option<&Sample> {
         self.at_or_before(end_ms.saturating_sub(span_ms))
             .or_else(|| self.window(end_ms, span_ms).next())
     }
 
     /// Median gap between the recent samples (ms); 1000 until there are two.
-    pub fn typical_interval_ms(&self) -> u64 {
+    pub(crate) fn typical_interval_ms(&self) -> u64 {
         let n = self.samples.len();
         let mut gaps: Vec<u64> = self
             .samples
@@ -221,7 +221,7 @@ impl History {
 
     /// `value` over the window in `bins` equal time slices (oldest first): the mean, or the
     /// maximum with `max`, of the samples in each slice; `None` where a slice has none.
-    pub fn binned(
+    pub(crate) fn binned(
         &self,
         end_ms: u64,
         span_ms: u64,
@@ -253,7 +253,7 @@ impl History {
 
     /// How many bins suit a window drawn `width` cells wide: one per cell at most, and no more
     /// than the samples expected in the window (so a short window has no holes).
-    pub fn bins_for(&self, span_ms: u64, width: u16) -> usize {
+    pub(crate) fn bins_for(&self, span_ms: u64, width: u16) -> usize {
         let expected = span_ms.div_ceil(self.typical_interval_ms()).max(1) as usize;
         expected.min(width as usize)
     }
@@ -261,7 +261,7 @@ impl History {
     /// Least-squares slope of RSS over the window, in MB per hour; none until the window holds
     /// [`SLOPE_MIN_SAMPLES`] samples over [`SLOPE_MIN_SPAN_MS`] (a slope over a few seconds is noise),
     /// counting only samples after the server's [`SLOPE_WARMUP_MS`].
-    pub fn rss_slope_mb_per_hour(&self, end_ms: u64, span_ms: u64) -> Option<f64> {
+    pub(crate) fn rss_slope_mb_per_hour(&self, end_ms: u64, span_ms: u64) -> Option<f64> {
         let pts: Vec<(f64, f64)> = self
             .window(end_ms, span_ms)
             .filter(|s| s.uptime_ms >= SLOPE_WARMUP_MS)
@@ -281,7 +281,7 @@ impl History {
 }
 
 /// Slope of the least-squares line through `pts`; none under two distinct x values.
-pub fn least_squares_slope(pts: &[(f64, f64)]) -> Option<f64> {
+pub(crate) fn least_squares_slope(pts: &[(f64, f64)]) -> Option<f64> {
     let n = pts.len() as f64;
     if pts.len() < 2 {
         return None;

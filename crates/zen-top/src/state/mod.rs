@@ -7,12 +7,12 @@ use super::input::{Action, Mode};
 use zen_model::feed::{Connection, Feed, Instance, RunStatus};
 
 /// The time windows `+` and `-` step through (seconds).
-pub const WINDOWS_SECS: [u64; 7] = [30, 60, 120, 300, 900, 1800, 3600];
+pub(crate) const WINDOWS_SECS: [u64; 7] = [30, 60, 120, 300, 900, 1800, 3600];
 const DEFAULT_WINDOW: usize = 1;
 
 /// The panels Tab moves between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Panel {
+pub(crate) enum Panel {
     Throughput,
     Latency,
     Tools,
@@ -37,7 +37,7 @@ impl Panel {
 
 /// Columns the tool table sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     Calls,
     ErrorPct,
     InFlight,
@@ -47,7 +47,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 6] = [
+    pub(crate) const ALL: [SortKey; 6] = [
         SortKey::Calls,
         SortKey::ErrorPct,
         SortKey::InFlight,
@@ -64,14 +64,14 @@ impl SortKey {
 
 /// What the view shows while paused: the moment and the snapshot it froze on.
 #[derive(Debug, Clone)]
-pub struct Frozen {
+pub(crate) struct Frozen {
     pub end_ms: u64,
     pub snapshot: Option<Snapshot>,
 }
 
 /// Everything the view draws from.
 #[derive(Debug, Clone)]
-pub struct State {
+pub(crate) struct State {
     pub title: String,
     pub history: History,
     pub latest: Option<Snapshot>,
@@ -93,13 +93,13 @@ pub struct State {
 
 /// Whether the loop goes on after an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
+pub(crate) enum Flow {
     Continue,
     Quit,
 }
 
 impl State {
-    pub fn new(title: impl Into<String>) -> Self {
+    pub(crate) fn new(title: impl Into<String>) -> Self {
         State {
             title: title.into(),
             history: History::default(),
@@ -119,7 +119,7 @@ impl State {
     }
 
     /// Take in a feed update.
-    pub fn ingest(&mut self, feed: &Feed) {
+    pub(crate) fn ingest(&mut self, feed: &Feed) {
         if self.connection != feed.connection {
             self.connection = feed.connection.clone();
         }
@@ -137,7 +137,7 @@ impl State {
     }
 
     /// Apply a user action.
-    pub fn apply(&mut self, action: Action) -> Flow {
+    pub(crate) fn apply(&mut self, action: Action) -> Flow {
         match action {
             Action::Quit => return Flow::Quit,
             Action::TogglePause => {
@@ -173,12 +173,12 @@ impl State {
         Flow::Continue
     }
 
-    pub fn mode(&self) -> Mode {
+    pub(crate) fn mode(&self) -> Mode {
         if self.help { Mode::Help } else { Mode::Normal }
     }
 
     /// The snapshot on screen: the frozen one while paused, else the latest.
-    pub fn shown(&self) -> Option<&Snapshot> {
+    pub(crate) fn shown(&self) -> Option<&Snapshot> {
         match &self.frozen {
             Some(f) => f.snapshot.as_ref(),
             None => self.latest.as_ref(),
@@ -186,23 +186,23 @@ impl State {
     }
 
     /// Right edge of the time axis: the pause moment, else the newest sample.
-    pub fn end_ms(&self) -> u64 {
+    pub(crate) fn end_ms(&self) -> u64 {
         match &self.frozen {
             Some(f) => f.end_ms,
             None => self.history.last().map_or(0, |s| s.t_ms),
         }
     }
 
-    pub fn window_secs(&self) -> u64 {
+    pub(crate) fn window_secs(&self) -> u64 {
         WINDOWS_SECS[self.window]
     }
 
-    pub fn window_ms(&self) -> u64 {
+    pub(crate) fn window_ms(&self) -> u64 {
         self.window_secs() * 1000
     }
 
     /// The shown snapshot's tools in the chosen order.
-    pub fn sorted_tools(&self) -> Vec<(&str, &CallStats)> {
+    pub(crate) fn sorted_tools(&self) -> Vec<(&str, &CallStats)> {
         let Some(snap) = self.shown() else {
             return Vec::new();
         };

@@ -9,7 +9,7 @@ use zen_model::feed::{Connection, Instance};
 use zen_model::snapshot::{LimitsStats, Snapshot};
 
 /// Header rows the instances need: one each plus the totals, or none for a single server.
-pub fn height(state: &State) -> u16 {
+pub(crate) fn height(state: &State) -> u16 {
     if state.instances.len() > 1 {
         state.instances.len() as u16 + 1
     } else {
@@ -18,7 +18,7 @@ pub fn height(state: &State) -> u16 {
 }
 
 /// The per-instance lines and the totals line.
-pub fn lines(state: &State, width: u16) -> Vec<Line<'static>> {
+pub(crate) fn lines(state: &State, width: u16) -> Vec<Line<'static>> {
     if state.instances.len() < 2 {
         return Vec::new();
     }
@@ -123,7 +123,7 @@ fn cluster_leases(limits: &LimitsStats) -> String {
 
 /// Where the provider limits are held, for the header's second line; nothing for local limits
 /// (the default, shown by the pools panel).
-pub fn limits_span(limits: &LimitsStats) -> Option<Span<'static>> {
+pub(crate) fn limits_span(limits: &LimitsStats) -> Option<Span<'static>> {
     if limits.backend == "local" {
         return None;
     }

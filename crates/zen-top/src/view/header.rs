@@ -12,11 +12,11 @@ use zen_model::feed::Connection;
 use zen_model::snapshot::{BreakerState, token_totals};
 
 /// Rows the header needs.
-pub fn height(state: &State) -> u16 {
+pub(crate) fn height(state: &State) -> u16 {
     2 + u16::from(state.run.is_some()) + super::cluster::height(state)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let sep = || Span::styled(" │ ", Style::new().fg(Color::DarkGray));
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut items = vec![vec![connection(&state.connection)]];

@@ -23,7 +23,7 @@ const NOTES: [&str; 3] = [
     "Tools: since start. Slope: least squares after 1 min.",
 ];
 
-pub fn render(frame: &mut Frame, screen: Rect) {
+pub(crate) fn render(frame: &mut Frame, screen: Rect) {
     let width = screen.width.saturating_sub(4).min(64);
     let height = screen
         .height

@@ -14,7 +14,7 @@ use zen_model::snapshot::BUCKET_BOUNDS_MS;
 
 const COLORS: [Color; 3] = [Color::Green, Color::Yellow, Color::Red];
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let [chart, dist] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Fill(1)]).areas(area);
     render_chart(frame, chart, state);
@@ -22,7 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 /// The percentile lines over the window.
-pub fn render_chart(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render_chart(frame: &mut Frame, area: Rect, state: &State) {
     let block = panel_block(" Latency ", state, Panel::Latency);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -105,7 +105,7 @@ pub fn render_chart(frame: &mut Frame, area: Rect, state: &State) {
 /// Calls per fixed bucket over the window, one row per bucket from the fastest to the slowest
 /// non-empty one; when they do not fit, the lighter ends are gathered into a `≤` first row and a
 /// `>` last row. The all-time exact percentiles go in the bottom title.
-pub fn render_distribution(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render_distribution(frame: &mut Frame, area: Rect, state: &State) {
     let (end, span) = (state.end_ms(), state.window_ms());
     let h = &state.history;
     let newest = h.at_or_before(end);

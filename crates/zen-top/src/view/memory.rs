@@ -17,7 +17,7 @@ use zen_model::snapshot::{Cause, WatchdogState};
 
 const MB: f64 = 1_048_576.0;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let block = panel_block(" Memory ", state, Panel::Memory);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -8,17 +8,17 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline, Wrap};
 use super::state::{Panel, State};
 use zen_model::feed::Connection;
 
-pub mod cluster;
-pub mod header;
-pub mod help;
-pub mod latency;
-pub mod memory;
-pub mod pools;
-pub mod throughput;
-pub mod tools;
+pub(crate) mod cluster;
+pub(crate) mod header;
+pub(crate) mod help;
+pub(crate) mod latency;
+pub(crate) mod memory;
+pub(crate) mod pools;
+pub(crate) mod throughput;
+pub(crate) mod tools;
 
 /// Draw the whole screen.
-pub fn draw(frame: &mut Frame, state: &State) {
+pub(crate) fn draw(frame: &mut Frame, state: &State) {
     let [head, body] = Layout::vertical([
         Constraint::Length(header::height(state)),
         Constraint::Fill(1),
@@ -46,7 +46,11 @@ pub fn draw(frame: &mut Frame, state: &State) {
 }
 
 /// A panel's frame: thick borders when focused, so focus shows without colour too.
-pub fn panel_block<'a>(title: impl Into<Line<'a>>, state: &State, panel: Panel) -> Block<'a> {
+pub(crate) fn panel_block<'a>(
+    title: impl Into<Line<'a>>,
+    state: &State,
+    panel: Panel,
+) -> Block<'a> {
     let block = Block::bordered().title(title);
     if state.focus == panel {
         block
@@ -58,7 +62,7 @@ pub fn panel_block<'a>(title: impl Into<Line<'a>>, state: &State, panel: Panel) 
 }
 
 /// What a panel says before there is any snapshot to show.
-pub fn placeholder(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn placeholder(frame: &mut Frame, area: Rect, state: &State) {
     let text = match &state.connection {
         Connection::Disconnected { .. } => "no data yet: disconnected, retrying",
         _ => "waiting for the first snapshot…",
@@ -72,7 +76,7 @@ pub fn placeholder(frame: &mut Frame, area: Rect, state: &State) {
 
 /// A sparkline of `values` drawn against the right edge of `area` (newest at the right), scaled
 /// to the largest value, with gaps where a value is missing.
-pub fn right_aligned_sparkline(
+pub(crate) fn right_aligned_sparkline(
     frame: &mut Frame,
     area: Rect,
     values: &[Option<f64>],
@@ -99,12 +103,12 @@ pub fn right_aligned_sparkline(
 
 /// A line of labelled items in priority order: the first always, then the following ones while
 /// they fit in `width`, so narrow panels drop the least important detail instead of cutting words.
-pub fn fit_line(items: Vec<Vec<Span<'_>>>, width: u16) -> Line<'_> {
+pub(crate) fn fit_line(items: Vec<Vec<Span<'_>>>, width: u16) -> Line<'_> {
     fit_joined(items, width, &Span::raw(" "))
 }
 
 /// [`fit_line`] with `sep` between the items.
-pub fn fit_joined<'a>(items: Vec<Vec<Span<'a>>>, width: u16, sep: &Span<'a>) -> Line<'a> {
+pub(crate) fn fit_joined<'a>(items: Vec<Vec<Span<'a>>>, width: u16, sep: &Span<'a>) -> Line<'a> {
     let mut spans: Vec<Span<'a>> = Vec::new();
     let mut used = 0;
     for (i, item) in items.into_iter().enumerate() {
@@ -123,7 +127,7 @@ pub fn fit_joined<'a>(items: Vec<Vec<Span<'a>>>, width: u16, sep: &Span<'a>) -> 
 }
 
 /// A label in grey followed by its value.
-pub fn labelled<'a>(label: &'a str, value: impl Into<Span<'a>>) -> Vec<Span<'a>> {
+pub(crate) fn labelled<'a>(label: &'a str, value: impl Into<Span<'a>>) -> Vec<Span<'a>> {
     vec![
         Span::styled(label, Style::new().fg(Color::DarkGray)),
         value.into(),
@@ -131,7 +135,7 @@ pub fn labelled<'a>(label: &'a str, value: impl Into<Span<'a>>) -> Vec<Span<'a>>
 }
 
 /// A window length: 30s, 1m, 15m, 1h.
-pub fn fmt_span(secs: u64) -> String {
+pub(crate) fn fmt_span(secs: u64) -> String {
     match secs {
         s if s < 60 || s % 60 != 0 => fmt_duration(s as f64),
         s if s < 3600 || s % 3600 != 0 => format!("{}m", s / 60),
@@ -140,7 +144,7 @@ pub fn fmt_span(secs: u64) -> String {
 }
 
 /// Milliseconds in a short human unit: 0.12ms, 3.4ms, 201ms, 1.2s, 42s, 5.0m.
-pub fn fmt_ms(ms: f64) -> String {
+pub(crate) fn fmt_ms(ms: f64) -> String {
     match ms {
         v if v <= 0.0 => "0ms".into(),
         v if v < 0.01 => "<0.01ms".into(),
@@ -154,10 +158,10 @@ pub fn fmt_ms(ms: f64) -> String {
 }
 
 /// Bytes in binary units, named as such (512 B, 6.5 KiB, 23.5 MiB): the one formatter.
-pub use zen_model::units::bytes as fmt_bytes;
+pub(crate) use zen_model::units::bytes as fmt_bytes;
 
 /// A count in at most about five characters: 999, 12.3k, 4.5M.
-pub fn fmt_count(n: u64) -> String {
+pub(crate) fn fmt_count(n: u64) -> String {
     match n {
         n if n < 10_000 => n.to_string(),
         n if n < 1_000_000 => format!("{:.1}k", n as f64 / 1e3),
@@ -166,7 +170,7 @@ pub fn fmt_count(n: u64) -> String {
 }
 
 /// A rate with one decimal under 100.
-pub fn fmt_rate(v: f64) -> String {
+pub(crate) fn fmt_rate(v: f64) -> String {
     if v < 100.0 {
         format!("{v:.1}")
     } else {
@@ -175,7 +179,7 @@ pub fn fmt_rate(v: f64) -> String {
 }
 
 /// A duration as 42s, 12m05s, 3h02m or 2d03h.
-pub fn fmt_duration(secs: f64) -> String {
+pub(crate) fn fmt_duration(secs: f64) -> String {
     let s = secs.max(0.0) as u64;
     match s {
         s if s < 60 => format!("{s}s"),

@@ -11,7 +11,7 @@ use super::{fit_line, fmt_count, fmt_ms, labelled, panel_block, placeholder};
 use crate::state::{Panel, State};
 use zen_model::snapshot::BreakerState;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let block = panel_block(" Pools ", state, Panel::Pools);
     let inner = block.inner(area);
     frame.render_widget(block, area);

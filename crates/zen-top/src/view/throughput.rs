@@ -12,7 +12,7 @@ use super::{
 use crate::history::Sample;
 use crate::state::{Panel, State};
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let block = panel_block(" Throughput ", state, Panel::Throughput);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -23,7 +23,7 @@ fn sort_name(key: SortKey) -> &'static str {
         .map_or("", |(_, n)| n)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     // Figures sort largest first and names A to Z unless reversed.
     let arrow = if (state.sort == SortKey::Name) == state.reversed {
         "▼"

@@ -23,12 +23,16 @@ pub fn between(older: Option<&LatencySummary>, newer: &LatencySummary) -> Option
 pub struct WindowLatency {
     /// Calls finished in the window.
     pub count: u64,
-    /// Percentiles (ms) of the window's calls, each the highest value equivalent to a real call's.
+    /// Median (ms) of the window's calls; each percentile is the highest value equivalent to a
+    /// real call's.
     pub p50_ms: f64,
+    /// 90th percentile (ms) of the window's calls.
     pub p90_ms: f64,
+    /// 99th percentile (ms) of the window's calls.
     pub p99_ms: f64,
     /// The slowest call of the window (same precision as the percentiles, so never below them).
     pub max_ms: f64,
+    /// Mean latency of the window's calls, ms.
     pub mean_ms: f64,
 }
 

@@ -65,7 +65,7 @@ pub struct RedisStore {
     clock: (u64, tokio::time::Instant),
 }
 
-pub use crate::redis_connect::redacted_url as redacted;
+pub(crate) use crate::redis_connect::redacted_url as redacted;
 
 impl RedisStore {
     /// Connect and check Redis answers: `Err` names the URL (zen serve exits 2).

@@ -15,7 +15,7 @@ const EVERY: Duration = Duration::from_millis(250);
 const WAL_CAP: u64 = 64 * 1024 * 1024;
 
 /// Stops the checkpoint thread when dropped (with the store).
-pub struct Checkpointer {
+pub(super) struct Checkpointer {
     /// Set on drop; the thread exits at its next tick.
     stop: Arc<AtomicBool>,
 }
@@ -27,7 +27,7 @@ impl Drop for Checkpointer {
 }
 
 /// Start checkpointing `path` every [`EVERY`].
-pub fn spawn(path: PathBuf) -> anyhow::Result<Checkpointer> {
+pub(super) fn spawn(path: PathBuf) -> anyhow::Result<Checkpointer> {
     let conn = Connection::open(&path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     // A checkpoint reads WAL frames and writes pages: it needs little cache of its own.

@@ -22,7 +22,7 @@ mod schema;
 mod worker;
 
 use ops::{AppendInput, Figures, Pins};
-pub use schema::FILE_NAME;
+pub(crate) use schema::FILE_NAME;
 use worker::{Op, Shared};
 
 /// Operations queued for the worker at most; past it, callers wait (backpressure).

@@ -10,11 +10,11 @@ use super::super::{AppendReport, Thread, Turn, first_words};
 use zen_model::snapshot::{Cause, CleanupInfo, Evictions};
 
 /// Threads with a call in flight, by id: never evicted or expired under their call.
-pub type Pins = HashMap<Uuid, u32>;
+pub(super) type Pins = HashMap<Uuid, u32>;
 
 /// Figures the worker keeps for the snapshot (this process's view).
 #[derive(Debug, Clone, Default)]
-pub struct Figures {
+pub(super) struct Figures {
     /// Stored bytes, from the file's totals row.
     pub bytes: u64,
     /// Stored threads, from the file's totals row.
@@ -33,7 +33,7 @@ pub struct Figures {
 }
 
 /// The totals row, read at the start of each batch (another process may have written).
-pub fn read_totals(tx: &Connection, figures: &mut Figures) -> rusqlite::Result<()> {
+pub(super) fn read_totals(tx: &Connection, figures: &mut Figures) -> rusqlite::Result<()> {
     let (bytes, threads, touch): (i64, i64, i64) = tx.query_row(
         "SELECT bytes, threads, touch FROM totals WHERE id = 1",
         [],
@@ -46,7 +46,7 @@ pub fn read_totals(tx: &Connection, figures: &mut Figures) -> rusqlite::Result<(
 }
 
 /// Write the totals row once per batch (the ops keep the figures in memory meanwhile).
-pub fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> {
+pub(super) fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE totals SET bytes = ?1, threads = ?2, touch = ?3 WHERE id = 1",
         params![
@@ -82,7 +82,7 @@ pub(super) fn delete_thread(
 }
 
 /// What an append needs from the async side.
-pub struct AppendInput {
+pub(super) struct AppendInput {
     pub id: Uuid,
     pub turns: Vec<Turn>,
     /// Serialized size of each new turn.
@@ -92,7 +92,7 @@ pub struct AppendInput {
 }
 
 /// Append under the shared budget rules, evicting first when the budget would be crossed.
-pub fn append(
+pub(super) fn append(
     tx: &Connection,
     input: &AppendInput,
     limits: &StoreLimits,
@@ -312,7 +312,7 @@ fn evict(
 }
 
 /// Free expired threads; past the threshold (or `force`d), evict at least 20%.
-pub fn cleanup(
+pub(super) fn cleanup(
     tx: &Connection,
     force: bool,
     expired_before_ms: u64,

@@ -8,7 +8,7 @@ use super::super::{Thread, ThreadSummary, Turn};
 use super::ops::{Figures, delete_thread};
 
 /// A live thread with its turns, or None (absent, or expired and now deleted).
-pub fn checkout(
+pub(super) fn checkout(
     tx: &Connection,
     id: Uuid,
     expired_before_ms: u64,
@@ -63,7 +63,7 @@ pub fn checkout(
 
 /// The most recently updated live threads, newest first; with `query`, only those with a
 /// prompt containing it (ASCII case-insensitive).
-pub fn recent(
+pub(super) fn recent(
     tx: &Connection,
     limit: usize,
     query: Option<&str>,

@@ -9,11 +9,11 @@ use rusqlite::{Connection, OpenFlags};
 
 /// `PRAGMA application_id` of a zen store ("zen1"), so a foreign SQLite file is never taken
 /// for ours.
-pub const APPLICATION_ID: i32 = 0x7A65_6E31;
+pub(super) const APPLICATION_ID: i32 = 0x7A65_6E31;
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub(super) const SCHEMA_VERSION: i32 = 1;
 /// The store's file name in the data dir.
-pub const FILE_NAME: &str = "conversations.sqlite3";
+pub(crate) const FILE_NAME: &str = "conversations.sqlite3";
 
 /// Migrations: entry `i` takes a file from schema `i` to `i + 1` (0 is an empty file).
 const MIGRATIONS: [&str; 1] = [r"
@@ -52,7 +52,7 @@ INSERT INTO totals VALUES (1, 0, 0, 0);
 "];
 
 /// Create the data dir (mode 0700) if needed.
-pub fn create_data_dir(dir: &Path) -> Result<()> {
+pub(super) fn create_data_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     let created = {
         use std::os::unix::fs::DirBuilderExt;
@@ -73,7 +73,7 @@ pub fn create_data_dir(dir: &Path) -> Result<()> {
 }
 
 /// Open (creating if new) the store at `path`, checked and migrated, with its pragmas set.
-pub fn open(path: &Path, cache_bytes: u64) -> Result<Connection> {
+pub(super) fn open(path: &Path, cache_bytes: u64) -> Result<Connection> {
     refuse_non_sqlite(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE

@@ -18,7 +18,7 @@ use super::reads;
 const BATCH: usize = 256;
 
 /// One operation and where its answer goes.
-pub enum Op {
+pub(super) enum Op {
     Checkout {
         id: Uuid,
         expired_before_ms: u64,
@@ -45,7 +45,7 @@ pub enum Op {
 }
 
 /// State the worker and the async side share.
-pub struct Shared {
+pub(super) struct Shared {
     /// Threads with calls in flight (never evicted or expired under them).
     pub pins: Mutex<Pins>,
     /// The figures of the last committed batch.
@@ -55,12 +55,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn pins(&self) -> MutexGuard<'_, Pins> {
+    pub(super) fn pins(&self) -> MutexGuard<'_, Pins> {
         self.pins
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-    pub fn figures(&self) -> MutexGuard<'_, Figures> {
+    pub(super) fn figures(&self) -> MutexGuard<'_, Figures> {
         self.figures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -68,7 +68,7 @@ impl Shared {
 }
 
 /// A store error for the file at `path`, with advice that fits the cause.
-pub fn store_error(path: &Path, message: String) -> StoreError {
+pub(super) fn store_error(path: &Path, message: String) -> StoreError {
     let dir = path.parent().unwrap_or(path).display();
     let advice = if message.contains("full") {
         format!(
@@ -101,7 +101,7 @@ fn sql_error(path: &Path, err: &rusqlite::Error) -> StoreError {
 }
 
 /// Start the worker thread.
-pub fn spawn(
+pub(super) fn spawn(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Op>,
     shared: std::sync::Arc<Shared>,

@@ -24,7 +24,7 @@ use tower_service::Service;
 use crate::metrics::ConnectionClose;
 
 /// Where the connections zen closes itself are counted.
-pub type OnClose = Arc<dyn Fn(ConnectionClose) + Send + Sync>;
+pub(super) type OnClose = Arc<dyn Fn(ConnectionClose) + Send + Sync>;
 
 /// Descriptors kept back from the connection cap: log files, the telemetry listener, its
 /// clients, provider connections.
@@ -32,7 +32,7 @@ const RESERVED_FDS: u64 = 128;
 
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnLimits {
+pub(super) struct ConnLimits {
     /// Connections open at once.
     pub max: usize,
     /// Longest time to receive a request's headers.
@@ -43,7 +43,7 @@ pub struct ConnLimits {
 
 impl ConnLimits {
     /// The cap lowered to what the descriptor limit allows (after raising it to the hard limit).
-    pub fn fit_to_descriptors(mut self) -> Self {
+    pub(super) fn fit_to_descriptors(mut self) -> Self {
         let soft = zen_os::ffi::raise_open_file_limit();
         let room = soft.saturating_sub(RESERVED_FDS).max(1) as usize;
         if self.max > room {
@@ -61,7 +61,7 @@ impl ConnLimits {
 
 /// Accept and serve connections until `stop`; then every connection is shut down gracefully
 /// (requests in flight finish). The returned tracker ends when the last connection has.
-pub async fn run(
+pub(super) async fn run(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnLimits,

@@ -35,7 +35,7 @@ use super::json::STREAM_AFTER;
 use crate::serve::server::Server;
 
 /// The header naming the session.
-pub const SESSION_HEADER: &str = "mcp-session-id";
+pub(super) const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The header naming the protocol revision of a request.
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -51,7 +51,7 @@ const SSE_PING: Duration = Duration::from_secs(15);
 type Running = HashMap<(Arc<str>, RequestId), CancellationToken>;
 
 /// The direct path's state.
-pub struct Direct {
+pub(super) struct Direct {
     /// Where calls go.
     server: Arc<Server>,
     /// Any Host is fine (`--allow-remote`, where the bearer token guards access).
@@ -61,7 +61,7 @@ pub struct Direct {
 }
 
 /// A tools/call this path will serve: its id and params.
-pub struct PlainCall {
+pub(super) struct PlainCall {
     /// The JSON-RPC id, echoed in the reply.
     id: RequestId,
     /// The tool, its arguments and `_meta` (where the trace context is).
@@ -88,7 +88,7 @@ struct WireCall<'a> {
 impl PlainCall {
     /// The tools/call in `body`, if that is what it is and it names no protocol revision of its
     /// own (those rmcp checks against the headers); anything else is for the generic path.
-    pub fn parse(body: &[u8]) -> Option<PlainCall> {
+    pub(super) fn parse(body: &[u8]) -> Option<PlainCall> {
         let wire: WireCall = serde_json::from_slice(body).ok()?;
         let per_request_version = wire
             .params
@@ -104,7 +104,7 @@ impl PlainCall {
 }
 
 impl Direct {
-    pub fn new(server: Arc<Server>, any_host: bool) -> Self {
+    pub(super) fn new(server: Arc<Server>, any_host: bool) -> Self {
         Direct {
             server,
             any_host,
@@ -115,7 +115,7 @@ impl Direct {
     /// Headers rmcp would accept without a question: no Origin (browsers go through rmcp's
     /// check), a loopback Host, and a protocol version from before the revision whose requests
     /// carry their own metadata.
-    pub fn headers_are_plain(&self, headers: &HeaderMap) -> bool {
+    pub(super) fn headers_are_plain(&self, headers: &HeaderMap) -> bool {
         if headers.contains_key(header::ORIGIN) {
             return false;
         }
@@ -143,7 +143,7 @@ impl Direct {
     /// SSE, as a stream once the call has run for [`STREAM_AFTER`] (as the rmcp path does).
     /// Without a session (stateless HTTP) the call cannot be named by a cancel notification:
     /// there is nothing to scope its id to.
-    pub async fn call(
+    pub(super) async fn call(
         &self,
         session: Option<Arc<str>>,
         call: PlainCall,
@@ -189,7 +189,7 @@ impl Direct {
     }
 
     /// Cancel a call running here if `message` is a cancel notification for one; true if so.
-    pub fn cancel(&self, session: &str, message: &ClientJsonRpcMessage) -> bool {
+    pub(super) fn cancel(&self, session: &str, message: &ClientJsonRpcMessage) -> bool {
         let JsonRpcMessage::Notification(notification) = message else {
             return false;
         };

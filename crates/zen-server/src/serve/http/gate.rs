@@ -27,7 +27,7 @@ use super::sessions::SessionClock;
 use crate::serve::server::Server;
 
 /// The gate's state: where to count, what to cap.
-pub struct Gate {
+pub(super) struct Gate {
     /// Metrics for what the gate refuses.
     pub server: Arc<Server>,
     /// rmcp's session table, read for its size.
@@ -47,7 +47,7 @@ pub struct Gate {
 }
 
 /// The middleware: checks POST bodies and the session cap, fixes DELETE's status.
-pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     match *request.method() {
         Method::POST if is_json(&request) => gate.post(request, next).await,
         Method::DELETE => {

@@ -24,11 +24,11 @@ use zen_model::sse::SseEvents;
 const MAX_BUFFERED: usize = 16 * 1024 * 1024;
 
 /// How long a client that accepts SSE waits for a JSON reply before it gets the stream instead.
-pub const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+pub(super) const STREAM_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a request's `Accept` header allows.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Accepts {
+pub(super) struct Accepts {
     /// `application/json` (or `*/*`, `application/*`) with a non-zero weight.
     pub json: bool,
     /// `text/event-stream` (or `*/*`, `text/*`) with a non-zero weight.
@@ -37,7 +37,7 @@ pub struct Accepts {
 
 impl Accepts {
     /// Parse every `Accept` header of a request.
-    pub fn of(headers: &HeaderMap) -> Self {
+    pub(super) fn of(headers: &HeaderMap) -> Self {
         let mut accepts = Accepts {
             json: false,
             sse: false,
@@ -67,12 +67,12 @@ impl Accepts {
 }
 
 /// The `Accept` value rmcp requires of a POST.
-pub fn both() -> HeaderValue {
+pub(super) fn both() -> HeaderValue {
     HeaderValue::from_static("application/json, text/event-stream")
 }
 
 /// rmcp's reply, as one JSON message when it is one (see the module's comment).
-pub async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
+pub(super) async fn reply_as_json(response: Response, sse_allowed: bool) -> Response {
     let is_sse = response.status() == StatusCode::OK
         && response
             .headers()

@@ -37,7 +37,7 @@ const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*",
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Check the bind address against `--allow-remote` and the token before binding.
-pub fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> Result<()> {
+pub(crate) fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> Result<()> {
     if !addr.ip().is_loopback() && !allow_remote {
         bail!(
             "refusing to serve HTTP on {addr}: it is not a loopback address. Pass --allow-remote \
@@ -51,7 +51,7 @@ pub fn check_bind(addr: SocketAddr, allow_remote: bool, token: Option<&str>) -> 
 }
 
 /// Serve MCP over HTTP on `listener` until `shutdown`, then drain in-flight calls.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     server: Arc<Server>,
     shutdown: CancellationToken,

@@ -18,7 +18,7 @@ const CHECKS_PER_IDLE: u32 = 4;
 
 /// Last use per open session; entries leave with their sessions, so it is bounded by
 /// ZEN_MAX_SESSIONS.
-pub struct SessionClock {
+pub(super) struct SessionClock {
     /// Session id → last request that named it.
     last_used: Mutex<HashMap<Arc<str>, Instant>>,
     /// ZEN_SESSION_IDLE.
@@ -26,7 +26,7 @@ pub struct SessionClock {
 }
 
 impl SessionClock {
-    pub fn new(idle: Duration) -> Self {
+    pub(super) fn new(idle: Duration) -> Self {
         SessionClock {
             last_used: Mutex::new(HashMap::new()),
             idle,
@@ -34,7 +34,7 @@ impl SessionClock {
     }
 
     /// A request named `session` now (called only for sessions rmcp has).
-    pub fn touch(&self, session: &Arc<str>) {
+    pub(super) fn touch(&self, session: &Arc<str>) {
         let now = Instant::now();
         let mut last_used = self
             .last_used
@@ -49,7 +49,7 @@ impl SessionClock {
     }
 
     /// Close idle sessions until `stop`.
-    pub async fn reap(
+    pub(super) async fn reap(
         self: Arc<Self>,
         sessions: Arc<LocalSessionManager>,
         stop: CancellationToken,

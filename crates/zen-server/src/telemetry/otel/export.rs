@@ -71,6 +71,8 @@ pub struct BoundedProcessor<P> {
 }
 
 impl<P> BoundedProcessor<P> {
+    /// Wrap the batch processor, letting at most `max_queue` spans wait for export; turns the
+    /// exporter's figures on.
     pub fn new(inner: P, max_queue: usize) -> Self {
         COUNTERS.enabled.store(true, Ordering::Relaxed);
         BoundedProcessor { inner, max_queue }
@@ -125,6 +127,7 @@ pub struct CountingSpanExporter<E> {
 }
 
 impl<E> CountingSpanExporter<E> {
+    /// Wrap the OTLP span exporter.
     pub fn new(inner: E) -> Self {
         CountingSpanExporter { inner }
     }
@@ -163,6 +166,7 @@ pub struct CountingMetricExporter<E> {
 }
 
 impl<E> CountingMetricExporter<E> {
+    /// Wrap the OTLP metric exporter.
     pub fn new(inner: E) -> Self {
         CountingMetricExporter { inner }
     }

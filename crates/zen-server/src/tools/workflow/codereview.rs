@@ -3,7 +3,7 @@ use super::Spec;
 use super::fields::{Field, Kind};
 
 /// The codereview tool.
-pub const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     name: "codereview",
     title: "Code review, step by step",
     description: "Review code in steps: in each, read part of the code and record what you \

@@ -3,7 +3,7 @@ use super::Spec;
 use super::fields::{Field, Kind};
 
 /// The debug tool.
-pub const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     name: "debug",
     title: "Debug, step by step",
     description: "Find the root cause of a bug in steps: record each step's evidence and your \

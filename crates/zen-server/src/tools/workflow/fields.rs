@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::tools::ToolError;
 
 /// How sure the caller is, in rising order; `certain` asks the model at once.
-pub const CONFIDENCE: [&str; 7] = [
+pub(crate) const CONFIDENCE: [&str; 7] = [
     "exploring",
     "low",
     "medium",
@@ -21,7 +21,7 @@ const SEVERITY: [&str; 4] = ["critical", "high", "medium", "low"];
 
 /// The kind of value a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Free text.
     Text,
     /// A list of short texts.
@@ -38,7 +38,7 @@ pub enum Kind {
 
 /// One field of a workflow tool.
 #[derive(Debug)]
-pub struct Field {
+pub(crate) struct Field {
     /// Its argument name.
     pub name: &'static str,
     /// What it holds.
@@ -48,7 +48,7 @@ pub struct Field {
 }
 
 /// The schema of one field.
-pub fn schema(field: &Field) -> Value {
+pub(crate) fn schema(field: &Field) -> Value {
     let d = field.description;
     match field.kind {
         Kind::Text => json!({"type": "string", "description": d}),
@@ -74,7 +74,7 @@ pub fn schema(field: &Field) -> Value {
 }
 
 /// Check one field's value, naming the field (and item) at fault.
-pub fn check(tool: &str, field: &Field, value: &Value) -> Result<(), ToolError> {
+pub(crate) fn check(tool: &str, field: &Field, value: &Value) -> Result<(), ToolError> {
     let bad = |why: String| ToolError::bad_field(tool, field.name, why);
     let strings = |v: &Value| -> Result<(), ToolError> {
         let items = v
@@ -121,7 +121,7 @@ fn check_issues(value: &Value) -> Result<(), String> {
 }
 
 /// A field's value as the lines recorded in the thread.
-pub fn render(field: &Field, value: &Value) -> String {
+pub(crate) fn render(field: &Field, value: &Value) -> String {
     match (field.kind, value) {
         (Kind::Issues, Value::Array(items)) => {
             let mut text = format!("{}:\n", field.name);
@@ -142,7 +142,7 @@ pub fn render(field: &Field, value: &Value) -> String {
 }
 
 /// The tool's schema: the common step schema with its own fields added.
-pub fn tool_schema(mut common: JsonObject, fields: &[Field]) -> JsonObject {
+pub(crate) fn tool_schema(mut common: JsonObject, fields: &[Field]) -> JsonObject {
     if let Some(Value::Object(props)) = common.get_mut("properties") {
         for f in fields {
             props.insert(f.name.to_string(), schema(f));
@@ -154,7 +154,7 @@ pub fn tool_schema(mut common: JsonObject, fields: &[Field]) -> JsonObject {
 
 /// Take the tool's own fields out of the arguments, checked; what is left are the common ones.
 /// An argument neither common nor the tool's own is refused, naming what the tool takes.
-pub fn split(
+pub(crate) fn split(
     tool: &str,
     fields: &[Field],
     common: &[&str],

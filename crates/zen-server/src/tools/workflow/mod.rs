@@ -14,18 +14,18 @@ use super::conversation::{Conversation, Recorded, check_text, turn, with_files};
 use super::{Tool, ToolContext, ToolError, ToolReply, asks_a_model, parse_args, schema_of};
 use crate::providers::{CompletionRequest, Message};
 
-pub mod codereview;
-pub mod debug;
-pub mod fields;
-pub mod planner;
-pub mod precommit;
-pub mod thinkdeep;
+pub(crate) mod codereview;
+pub(crate) mod debug;
+pub(crate) mod fields;
+pub(crate) mod planner;
+pub(crate) mod precommit;
+pub(crate) mod thinkdeep;
 
 use fields::{Field, Kind};
 
 /// What makes one workflow tool.
 #[derive(Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     /// Tool name.
     pub name: &'static str,
     /// Short title for clients.
@@ -43,7 +43,7 @@ pub struct Spec {
 /// The step fields every workflow tool takes.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepArgs {
+pub(crate) struct StepArgs {
     /// What you are doing or concluding in this step.
     pub step: String,
     /// This step's number, from 1.
@@ -74,7 +74,7 @@ const COMMON: [&str; 7] = [
 ];
 
 /// A workflow tool: the shared engine driven by one spec.
-pub struct WorkflowTool(pub &'static Spec);
+pub(crate) struct WorkflowTool(pub &'static Spec);
 
 #[async_trait]
 impl Tool for WorkflowTool {

@@ -3,7 +3,7 @@ use super::Spec;
 use super::fields::{Field, Kind};
 
 /// The planner tool.
-pub const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     name: "planner",
     title: "Plan step by step",
     description: "Build a plan incrementally: each call adds one planning step (revise an \

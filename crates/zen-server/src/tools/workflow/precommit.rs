@@ -3,7 +3,7 @@ use super::Spec;
 use super::fields::{Field, Kind};
 
 /// The precommit tool.
-pub const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     name: "precommit",
     title: "Pre-commit check, step by step",
     description: "Check pending changes before a commit, in steps: look at the diff, the \

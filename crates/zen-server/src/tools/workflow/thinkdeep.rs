@@ -3,7 +3,7 @@ use super::Spec;
 use super::fields::{Field, Kind};
 
 /// The thinkdeep tool.
-pub const SPEC: Spec = Spec {
+pub(crate) const SPEC: Spec = Spec {
     name: "thinkdeep",
     title: "Think deeper, step by step",
     description: "Work through a hard problem in steps (architecture choices, tricky bugs, \
