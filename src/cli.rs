@@ -59,6 +59,7 @@ Examples:
   zen stress --find-ceiling --max-p99 300ms  the highest calls/s within p99 300 ms
   zen stress --url http://127.0.0.1:8931/mcp -c 64 -d 30s --max-p99 500ms
   zen stress --stdio \"node dist/index.js\" --tool echo --args '{\"message\":\"hi\"}'
+  zen stress --protocol 2026-07-28,2025-11-25 --tool version -d 10s   both MCP eras side by side
   zen stress --scenario scenarios/mixed.toml --json > report.json";
 
 const SOAK_EXAMPLES: &str = "\

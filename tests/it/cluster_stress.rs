@@ -2,7 +2,9 @@
 //! one real redis-server (shared conversations and shared limits), and the report gives each
 //! instance's share and the total.
 use crate::redis_util::RedisServer;
-use crate::util::{http_zen, telemetry_get, telemetry_snapshot, zen_output};
+use std::time::Duration;
+
+use crate::util::{http_zen, telemetry_get, telemetry_snapshot, wait_for, zen_output};
 
 #[tokio::test]
 async fn stress_spreads_its_sessions_over_two_instances_and_reports_each_and_the_total() {
@@ -50,8 +52,17 @@ async fn stress_spreads_its_sessions_over_two_instances_and_reports_each_and_the
         total += ok;
         assert_eq!(snap["limits"]["backend"], "redis");
         assert!(snap["pools"][1]["peak_in_use"].as_u64().unwrap() <= 4);
-        // /metrics carries the cluster's figures too, from the same snapshot.
-        let metrics = telemetry_get(zen.telemetry.as_deref().unwrap(), "/metrics").await;
+        // /metrics carries the cluster's figures too, from the same snapshot. The cluster's
+        // lease count is sampled once per keeper tick: wait for the tick after the run.
+        let base = zen.telemetry.as_deref().unwrap();
+        let released = "zen_cluster_leases_held{provider=\"simulated\"} 0";
+        wait_for(
+            "the keeper to see the leases released",
+            Duration::from_secs(10),
+            async || telemetry_get(base, "/metrics").await.contains(released),
+        )
+        .await;
+        let metrics = telemetry_get(base, "/metrics").await;
         for series in [
             "zen_limits_healthy{backend=\"redis\"} 1",
             "zen_cluster_limit{provider=\"simulated\"} 4",

@@ -15,9 +15,13 @@ mod cluster_stress;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
+// Issue 24: MCP 2026-07-28 with the official suites and SDKs.
+mod conformance_client;
+mod interop;
 mod lean_http_client;
 mod otel_export;
 mod otlp_receiver;
+mod protocol_load;
 mod provider_openai;
 mod report;
 mod report_html;

@@ -19,6 +19,9 @@ pub struct TargetArgs {
     /// Environment for a spawned target, KEY=VALUE (repeatable), e.g. ZEN_SIM_ERROR_RATE=0.5
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
     pub env: Vec<(String, String)>,
+    /// MCP revision to speak: auto (server/discover first, the 2025 handshake when the server does not know it), 2026-07-28, 2025-11-25, 2025-06-18 or 2025-03-26; several (comma-separated) spread the sessions over them, to compare the eras on one server [default: auto]
+    #[arg(long, value_name = "VERSION", value_delimiter = ',', value_parser = crate::target::protocol::Protocol::parse)]
+    pub protocol: Vec<crate::target::protocol::Protocol>,
 }
 
 /// The load model and the calls to make; a scenario file may set all of these, flags win.

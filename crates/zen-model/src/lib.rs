@@ -9,6 +9,7 @@ pub mod clock;
 pub mod exit;
 pub mod feed;
 pub mod hdr;
+pub mod mcp;
 pub mod report;
 pub mod snapshot;
 pub mod sse;

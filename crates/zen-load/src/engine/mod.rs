@@ -295,6 +295,9 @@ impl Shared {
                 format!("no reply within {:?}", self.plan.timeout),
             )),
             Ok(Err(e @ CallError::JsonRpc { .. })) => Some((ErrorKind::JsonRpc, e.to_string())),
+            Ok(Err(e @ CallError::InputRequired(_))) => {
+                Some((ErrorKind::InputRequired, e.to_string()))
+            }
             // The connection is gone for good (a stdio server exited): every later call would
             // fail at once, so the run stops here instead of counting millions of them.
             Ok(Err(e)) if peer.is_transport_closed() => {
@@ -316,8 +319,12 @@ impl Shared {
                 None
             }
         };
-        if let Some(spread) = &self.recorder.spread {
-            spread.record(session, failure.is_none(), (done - sent).as_micros() as u64);
+        let us = (done - sent).as_micros() as u64;
+        for spread in [&self.recorder.spread, &self.recorder.by_protocol]
+            .into_iter()
+            .flatten()
+        {
+            spread.record(session, failure.is_none(), us);
         }
         self.recorder.record(
             kind,

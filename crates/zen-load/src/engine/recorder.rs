@@ -24,14 +24,18 @@ pub(crate) enum ErrorKind {
     Transport,
     /// No reply within --timeout.
     Timeout,
+    /// The server asked for the client's input first (MCP 2026-07-28 `resultType:
+    /// "input_required"`), which a load test cannot give.
+    InputRequired,
 }
 
 impl ErrorKind {
-    pub(crate) const ALL: [ErrorKind; 4] = [
+    pub(crate) const ALL: [ErrorKind; 5] = [
         ErrorKind::JsonRpc,
         ErrorKind::Tool,
         ErrorKind::Transport,
         ErrorKind::Timeout,
+        ErrorKind::InputRequired,
     ];
     pub(crate) fn label(self) -> &'static str {
         match self {
@@ -39,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Tool => "tool_error",
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::InputRequired => "input_required",
         }
     }
     fn index(self) -> usize {
@@ -65,7 +70,7 @@ struct Inner {
     /// Open loop only: from the intended send time.
     corrected_us: Option<Histogram<u64>>,
     tools: Vec<PerTool>,
-    errors: [ErrorBucket; 4],
+    errors: [ErrorBucket; 5],
     /// The calls finished since the time series last looked (latency of this second).
     window: Window,
     /// Since when every call has failed to reach the target (None: the last one got through).
@@ -114,6 +119,8 @@ pub(crate) struct Recorder {
     lost: Mutex<Option<(f64, String)>>,
     /// Each instance's share of the calls, when the target is several (`--url A --url B`).
     pub spread: Option<crate::engine::spread::Spread>,
+    /// Each MCP revision's share of the calls, when the sessions speak several.
+    pub by_protocol: Option<crate::engine::spread::Spread>,
 }
 
 /// A snapshot of a recorder's histograms and counts, for reports.
@@ -161,12 +168,19 @@ impl Recorder {
             started: Instant::now(),
             lost: Mutex::new(None),
             spread: None,
+            by_protocol: None,
         }
     }
 
     /// Count each call against the instance its session talks to.
     pub(crate) fn with_spread(mut self, spread: crate::engine::spread::Spread) -> Self {
         self.spread = Some(spread);
+        self
+    }
+
+    /// Count each call against the MCP revision its session speaks.
+    pub(crate) fn with_protocols(mut self, by_protocol: crate::engine::spread::Spread) -> Self {
+        self.by_protocol = Some(by_protocol);
         self
     }
 

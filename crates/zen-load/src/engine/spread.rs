@@ -1,5 +1,6 @@
-//! Several instances as one target (`zen stress --url A --url B …`): which instance each
-//! session talks to, and each instance's share of the calls for the report.
+//! Several instances as one target (`zen stress --url A --url B …`), or several MCP revisions
+//! on one (`--protocol 2026-07-28,2025-11-25`): which part each session belongs to, and each
+//! part's share of the calls for the report.
 use std::sync::Mutex;
 
 use hdrhistogram::Histogram;
@@ -63,7 +64,7 @@ impl Spread {
         tally.latency_us.saturating_record(latency_us.max(1));
     }
 
-    /// Each instance's share; empty for a single instance (the totals already say it all).
+    /// Each part's share; empty for a single one (the totals already say it all).
     pub(crate) fn shares(&self, elapsed_secs: f64) -> Vec<TargetShare> {
         if self.labels.len() < 2 {
             return Vec::new();
@@ -87,6 +88,21 @@ impl Spread {
             })
             .collect()
     }
+}
+
+/// Labels and a session → label index for `per_session` labels (the distinct ones in order).
+pub(crate) fn group(per_session: &[String]) -> Spread {
+    let mut labels: Vec<String> = Vec::new();
+    let index = per_session
+        .iter()
+        .map(|label| {
+            labels.iter().position(|l| l == label).unwrap_or_else(|| {
+                labels.push(label.clone());
+                labels.len() - 1
+            })
+        })
+        .collect();
+    Spread::new(labels, index)
 }
 
 /// Sessions for `urls`: at least one per instance, spread round robin.

@@ -49,6 +49,30 @@ pub struct TargetSection {
     /// Environment for a spawned target.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The MCP revision to speak (`"auto"`, `"2026-07-28"`, …), or a list of them spread over
+    /// the sessions.
+    #[serde(default, deserialize_with = "protocols")]
+    pub protocol: Vec<crate::target::protocol::Protocol>,
+}
+
+/// One protocol choice or a list of them.
+fn protocols<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::target::protocol::Protocol>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let texts = match Raw::deserialize(d)? {
+        Raw::One(text) => vec![text],
+        Raw::Many(texts) => texts,
+    };
+    texts
+        .iter()
+        .map(|t| crate::target::protocol::Protocol::parse(t).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 /// The load model.

@@ -33,6 +33,8 @@ pub struct RunSettings {
     pub env: Vec<(String, String)>,
     /// MCP sessions to spread the calls over.
     pub sessions: u32,
+    /// The MCP revisions the sessions speak, round robin (`--protocol`; empty: auto).
+    pub protocols: Vec<crate::target::protocol::Protocol>,
     /// How long the target may take to start and answer initialize and tools/list.
     pub startup_timeout: Duration,
     /// The load model, per-call timeout and call mix.
@@ -150,6 +152,11 @@ impl RunSettings {
             target: target_spec,
             env,
             sessions: load.sessions.or(s.sessions).unwrap_or(1),
+            protocols: if target.protocol.is_empty() {
+                scenario.target.protocol.clone()
+            } else {
+                target.protocol.clone()
+            },
             startup_timeout: load
                 .startup_timeout
                 .unwrap_or(crate::target::DEFAULT_STARTUP_TIMEOUT),

@@ -113,6 +113,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
         latency_uncorrected,
         tools: merge_tools(&reports)?,
         targets: Vec::new(),
+        protocols: Vec::new(),
         ceiling: None,
         errors: merge_errors(&reports),
         server: None,
@@ -209,6 +210,14 @@ fn merged_target(reports: &[&Report]) -> TargetReport {
         server_name: first.server_name.clone(),
         server_version: first.server_version.clone(),
         pid: None,
+        protocol: same(reports.iter().map(|r| &r.target.protocol))
+            .unwrap_or_else(|| "mixed".into()),
+        protocol_requested: same(reports.iter().map(|r| &r.target.protocol_requested))
+            .unwrap_or_else(|| "mixed".into()),
+        session_protocols: reports
+            .iter()
+            .flat_map(|r| r.target.session_protocols.iter().cloned())
+            .collect(),
     }
 }
 

@@ -84,6 +84,25 @@ pub(crate) fn render(r: &Report) -> String {
     if let Some(why) = &r.ended_early {
         let _ = writeln!(w, "  ended      {why}");
     }
+    if !r.target.protocol.is_empty() {
+        let asked = match r.target.protocol_requested.as_str() {
+            "" => String::new(),
+            asked if asked == r.target.protocol => String::new(),
+            asked => format!(" (asked: {asked})"),
+        };
+        let spoken = if r.target.protocol == "mixed" {
+            let mut each: Vec<&str> = Vec::new();
+            for p in &r.target.session_protocols {
+                if !each.contains(&p.as_str()) {
+                    each.push(p);
+                }
+            }
+            each.join(" and ")
+        } else {
+            r.target.protocol.clone()
+        };
+        let _ = writeln!(w, "  protocol   MCP {spoken}{asked}");
+    }
     if let Some(name) = &r.scenario {
         let _ = writeln!(w, "  scenario   {name}");
     }
@@ -129,12 +148,14 @@ pub(crate) fn render(r: &Report) -> String {
             );
         }
     }
-    for t in &r.targets {
-        let _ = writeln!(
-            w,
-            "  target     {} ({} sessions): {} ok, {} failed; {:.1} calls/s; p50 {:.1} ms  p99 {:.1} ms",
-            t.label, t.sessions, t.ok, t.failed, t.throughput_per_sec, t.p50_ms, t.p99_ms
-        );
+    for (what, shares) in [("target  ", &r.targets), ("protocol", &r.protocols)] {
+        for t in shares {
+            let _ = writeln!(
+                w,
+                "  {what}   {} ({} sessions): {} ok, {} failed; {:.1} calls/s; p50 {:.1} ms  p99 {:.1} ms",
+                t.label, t.sessions, t.ok, t.failed, t.throughput_per_sec, t.p50_ms, t.p99_ms
+            );
+        }
     }
     let failing: Vec<_> = r.errors.iter().filter(|(_, b)| b.count > 0).collect();
     if failing.is_empty() {

@@ -129,8 +129,8 @@ fn call_stats(
 }
 
 /// The run's own figures as a Snapshot, for servers that have none. Client-side error kinds map
-/// onto the snapshot's: JSON-RPC and tool errors → tool_error, transport failures →
-/// provider_error, timeouts → timeout.
+/// onto the snapshot's: JSON-RPC and tool errors and calls that wanted input → tool_error,
+/// transport failures → provider_error, timeouts → timeout.
 pub(crate) fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
     let r: Recorded = run.recorder.recorded();
     let count = |k: ErrorKind| {
@@ -140,7 +140,9 @@ pub(crate) fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
             .map_or(0, |(_, b)| b.count)
     };
     let errors = ErrorCounts {
-        tool_error: count(ErrorKind::JsonRpc) + count(ErrorKind::Tool),
+        tool_error: count(ErrorKind::JsonRpc)
+            + count(ErrorKind::Tool)
+            + count(ErrorKind::InputRequired),
         provider_error: count(ErrorKind::Transport),
         timeout: count(ErrorKind::Timeout),
         rejected: 0,

@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use zen_model::report::series::{MAX_POINTS, Series};
 use zen_model::report::soak::SoakReport;
 use zen_model::report::verdict::{Measured, judge};
-use zen_model::report::{CallCounts, Generator, LatencyReport, Report, ServerSide, TargetReport};
+use zen_model::report::{
+    CallCounts, Generator, LatencyReport, LoadReport, Report, ServerSide, TargetReport,
+};
 use zen_model::snapshot::Snapshot;
 
 use crate::engine::recorder::{Recorder, tool_reports};
@@ -74,10 +76,12 @@ impl Run {
             settings.sessions,
             settings.plan.model.in_flight(),
             settings.startup_timeout,
+            &settings.protocols,
         )
         .await?;
         // Nothing is sent before the calls are known to fit the target's tools.
-        if let Err(e) = crate::target::preflight::check(&target.tools, &settings.plan.calls) {
+        let calls = &settings.plan.calls;
+        if let Err(e) = crate::target::preflight::check(&target.tools, &target.dropped, calls) {
             target.close().await;
             return Err(e);
         }
@@ -87,10 +91,14 @@ impl Run {
         let stop = shutdown.child_token();
         Ok(Run {
             command,
-            recorder: Arc::new(Recorder::new(&tools, open).with_spread(Spread::new(
-                target.instances.clone(),
-                target.session_instance.clone(),
-            ))),
+            recorder: Arc::new(
+                Recorder::new(&tools, open)
+                    .with_spread(Spread::new(
+                        target.instances.clone(),
+                        target.session_instance.clone(),
+                    ))
+                    .with_protocols(crate::engine::spread::group(&target.protocols)),
+            ),
             settings,
             target,
             stop,
@@ -307,6 +315,12 @@ impl Run {
             server_name: self.target.server.name.clone(),
             server_version: self.target.server.version.clone(),
             pid: self.target.pid.or(after.as_ref().map(|s| s.server.pid)),
+            protocol: match &self.target.protocols[..] {
+                [first, rest @ ..] if rest.iter().all(|p| p == first) => first.clone(),
+                _ => "mixed".to_string(),
+            },
+            protocol_requested: requested(&self.settings.protocols),
+            session_protocols: self.target.protocols.clone(),
         };
         let report = Report {
             schema_version: 1,
@@ -316,7 +330,10 @@ impl Run {
             partial,
             ended_early,
             target,
-            load: self.settings.load_report(),
+            load: LoadReport {
+                sessions: self.target.sessions.len() as u32,
+                ..self.settings.load_report()
+            },
             elapsed_secs: elapsed.as_secs_f64(),
             calls,
             throughput_per_sec: throughput,
@@ -324,6 +341,8 @@ impl Run {
             latency_uncorrected: uncorrected,
             tools: tool_reports(&recorded),
             targets: (self.recorder.spread.as_ref())
+                .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
+            protocols: (self.recorder.by_protocol.as_ref())
                 .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
             errors,
             server,
@@ -342,6 +361,15 @@ impl Run {
         self.target.close().await;
         report
     }
+}
+
+/// What `--protocol` asked for, as the report names it.
+fn requested(protocols: &[crate::target::protocol::Protocol]) -> String {
+    if protocols.is_empty() {
+        return "auto".to_string();
+    }
+    let names: Vec<String> = protocols.iter().map(ToString::to_string).collect();
+    names.join(",")
 }
 
 /// One step of a search, as driven: enough to build the report from it later.

@@ -2,27 +2,29 @@
 //! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
 //! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
 pub(crate) mod http;
-pub(crate) mod http_pool;
-pub(crate) mod mcp_http;
+pub(crate) mod outcome;
 pub(crate) mod preflight;
+pub(crate) mod protocol;
 pub(crate) mod session;
+mod spawn;
 pub(crate) mod stderr_tail;
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use rmcp::transport::TokioChildProcess;
 use tokio::process::Command;
 
+use crate::target::http::rmcp_version;
 use crate::target::http::{Pool, connect_http};
+use crate::target::protocol::{Protocol, per_session};
 pub(crate) use crate::target::session::{LoadPeer, Session};
 use crate::target::stderr_tail::{StderrTail, tail_section};
 use zen_model::snapshot::Snapshot;
-use zen_os::discovery::DiscoveryInfo;
 
 /// Where the load goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +47,12 @@ pub(crate) struct Target {
     pub sessions: Vec<Session>,
     /// The server process, when known (spawned or stdio targets).
     pub pid: Option<u32>,
-    /// serverInfo from initialize.
+    /// serverInfo (from initialize or server/discover).
     pub server: Implementation,
+    /// The MCP revision each session speaks, as the server agreed it, by session index.
+    pub protocols: Vec<String>,
+    /// Tools a 2026-07-28 HTTP client must not call (an invalid `x-mcp-header`), with why.
+    pub dropped: Vec<(String, String)>,
     /// The instances the sessions go to (several with `--url A --url B`; else the label).
     pub instances: Vec<String>,
     /// Session index → index in `instances`.
@@ -74,57 +80,92 @@ fn startup_timeout() -> Duration {
         .unwrap_or(DEFAULT_STARTUP_TIMEOUT)
 }
 
-fn client_config() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("zen-load", zen_model::VERSION),
-    )
-    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+/// Who zen's load client says it is (initialize's clientInfo, the modern `_meta` clientInfo).
+fn client_info() -> Implementation {
+    Implementation::new("zen-load", zen_model::VERSION)
+}
+
+/// rmcp's client over stdio, in the lifecycle `protocol` asks for: discover (with the 2025
+/// handshake as the fallback for `auto`) or the handshake at a pinned legacy revision. rmcp then
+/// puts the modern `_meta` on every request itself.
+fn stdio_lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
+    let config = |version: ProtocolVersion| {
+        ClientConfig::new(ClientCapabilities::default(), client_info())
+            .with_protocol_version(version)
+    };
+    match protocol {
+        Protocol::Auto => (
+            config(ProtocolVersion::LATEST_WITH_INITIALIZE),
+            ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+            },
+        ),
+        Protocol::Pinned(version) if zen_model::mcp::is_modern(version) => (
+            config(rmcp_version(version)),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![rmcp_version(version)],
+            },
+        ),
+        Protocol::Pinned(version) => (
+            config(rmcp_version(version)),
+            ClientLifecycleMode::Initialize,
+        ),
+    }
 }
 
 /// How long a target may take to start and answer initialize and tools/list (--startup-timeout).
 pub(crate) const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Target {
-    /// Start (if needed) and connect to the target with `sessions` MCP sessions, allowing it
-    /// `startup` to come up; an HTTP target gets a connection pool for `in_flight` calls.
+    /// Start (if needed) and connect to the target with `sessions` MCP sessions speaking
+    /// `protocols` (round robin, one session each at least), allowing it `startup` to come up;
+    /// an HTTP target gets a connection pool for `in_flight` calls.
     pub(crate) async fn connect(
         spec: &TargetSpec,
         env: &[(String, String)],
         sessions: u32,
         in_flight: usize,
         startup: Duration,
+        protocols: &[Protocol],
     ) -> Result<Self> {
+        let urls = match spec {
+            TargetSpec::Url(urls) => urls.len(),
+            _ => 1,
+        };
+        let count = sessions.max(protocols.len() as u32).max(urls as u32);
+        let asked = per_session(protocols, count);
         STARTUP_TIMEOUT
-            .scope(startup, Self::connect_to(spec, env, sessions, in_flight))
+            .scope(startup, Self::connect_to(spec, env, &asked, in_flight))
             .await
     }
 
     async fn connect_to(
         spec: &TargetSpec,
         env: &[(String, String)],
-        sessions: u32,
+        asked: &[Protocol],
         in_flight: usize,
     ) -> Result<Self> {
+        let sessions = asked.len();
         match spec {
             TargetSpec::SpawnSelf if sessions > 1 => {
-                spawn_self_http(env, sessions, in_flight).await
+                spawn::spawn_self_http(env, asked, in_flight).await
             }
             TargetSpec::SpawnSelf => {
-                let (scratch, env) = scratch_data_dir(env)?;
+                let (scratch, env) = spawn::scratch_data_dir(env)?;
                 let exe = std::env::current_exe().context("cannot find this zen binary")?;
                 let mut cmd = Command::new(exe);
                 cmd.arg("serve");
-                let mut target =
-                    connect_stdio(cmd, "zen serve (spawned, stdio)", "spawned", &env).await?;
+                let label = "zen serve (spawned, stdio)";
+                let mut target = connect_stdio(cmd, label, "spawned", &env, asked[0]).await?;
                 target.scratch = Some(scratch);
                 Ok(target)
             }
             TargetSpec::Stdio(line) => {
                 if sessions > 1 {
                     bail!(
-                        "--sessions {sessions} needs an HTTP target (--url): over stdio each \
-                         session is its own server process"
+                        "{sessions} sessions (--sessions, or one per --protocol) need an HTTP \
+                         target (--url): over stdio each session is its own server process"
                     );
                 }
                 let words = shlex::split(line)
@@ -132,24 +173,20 @@ impl Target {
                     .ok_or_else(|| anyhow!("--stdio '{line}' is not a command line"))?;
                 let mut cmd = Command::new(&words[0]);
                 cmd.args(&words[1..]);
-                connect_stdio(cmd, line, "stdio", env).await
+                connect_stdio(cmd, line, "stdio", env, asked[0]).await
             }
             TargetSpec::Url(urls) => {
-                let spread = crate::engine::spread::sessions_for(urls, sessions);
+                let spread = crate::engine::spread::sessions_for(urls, sessions as u32);
                 let client = Pool::new(in_flight);
                 let mut all = Vec::new();
-                for instance in &spread {
-                    all.push(
-                        connect_http(
-                            &client,
-                            &urls[*instance],
-                            client_config(),
-                            startup_timeout(),
-                        )
-                        .await?,
-                    );
+                let me = client_info();
+                for (instance, protocol) in spread.iter().zip(asked) {
+                    let url = &urls[*instance];
+                    let session = connect_http(&client, url, *protocol, &me, startup_timeout());
+                    all.push(session.await?);
                 }
-                let mut target = Self::finish(urls.join(", "), "http", all, None, None).await?;
+                let label = urls.join(", ");
+                let mut target = Self::finish(label, "http", all, None, None).await?;
                 (target.instances, target.session_instance) = (urls.clone(), spread);
                 Ok(target)
             }
@@ -165,24 +202,27 @@ impl Target {
     ) -> Result<Self> {
         let first = &sessions[0];
         let server = first.server_info();
-        let tools = tokio::time::timeout(startup_timeout(), first.list_all_tools())
+        let listed = tokio::time::timeout(startup_timeout(), first.list_all_tools())
             .await
             .map_err(|_| {
                 anyhow!(
-                    "the target '{label}' answered initialize but not tools/list within {:.1}s",
+                    "the target '{label}' answered the handshake but not tools/list within {:.1}s",
                     startup_timeout().as_secs_f64()
                 )
             })?
             .unwrap_or_default();
+        let (tools, dropped) = share_tool_headers(&sessions, listed);
         let has_snapshot = server.name == "zen" && tools.iter().any(|t| t.name == "metrics");
         Ok(Target {
             instances: vec![label.clone()],
             session_instance: vec![0; sessions.len()],
+            protocols: sessions.iter().map(Session::protocol).collect(),
             label,
             kind,
             sessions,
             pid,
             server,
+            dropped,
             has_snapshot,
             tools,
             scratch: None,
@@ -236,11 +276,32 @@ impl Target {
     }
 }
 
+/// When a session speaks 2026-07-28 over HTTP, the listed tools as such a client must see them
+/// (those with an invalid `x-mcp-header` dropped), their annotations handed to every modern
+/// session; else the list as it is.
+fn share_tool_headers(
+    sessions: &[Session],
+    listed: Vec<rmcp::model::Tool>,
+) -> (Vec<rmcp::model::Tool>, Vec<(String, String)>) {
+    if !sessions.iter().any(Session::is_modern_http) {
+        return (listed, Vec::new());
+    }
+    let (tools, headers, dropped) = crate::target::http::modern::screen(listed);
+    let headers = std::sync::Arc::new(headers);
+    for session in sessions {
+        if let Session::Http(http) = session {
+            http.use_tool_headers(headers.clone());
+        }
+    }
+    (tools, dropped)
+}
+
 async fn connect_stdio(
     mut cmd: Command,
     label: &str,
     kind: &'static str,
     env: &[(String, String)],
+    protocol: Protocol,
 ) -> Result<Target> {
     for (k, v) in env {
         cmd.env(k, v);
@@ -258,108 +319,35 @@ async fn connect_stdio(
         }
         None => (StderrTail::default(), None),
     };
-    let session =
-        match tokio::time::timeout(startup_timeout(), client_config().serve(transport)).await {
-            Ok(Ok(session)) => session,
-            failed => {
-                let why = match failed {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => format!(
-                        "no initialize reply within {:.1}s",
-                        startup_timeout().as_secs_f64()
-                    ),
-                };
-                // Let the reader catch the dying process's last words.
-                if let Some(task) = tail_task {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
-                }
-                bail!(
-                    "the target '{label}' did not start as an MCP server: {why}{}",
-                    tail_section(&tail)
-                );
+    let (config, lifecycle) = stdio_lifecycle(protocol);
+    let start = config.serve_with_lifecycle(transport, lifecycle);
+    let session = match tokio::time::timeout(startup_timeout(), start).await {
+        Ok(Ok(session)) => session,
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => format!(
+                    "no server/discover or initialize reply within {:.1}s",
+                    startup_timeout().as_secs_f64()
+                ),
+            };
+            // Let the reader catch the dying process's last words.
+            if let Some(task) = tail_task {
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
             }
-        };
+            let hint = match protocol {
+                Protocol::Pinned(version) if zen_model::mcp::is_modern(version) => format!(
+                    " (--protocol {version} asked for server/discover; --protocol auto falls \
+                         back to the 2025 handshake for a server that does not know it)"
+                ),
+                _ => String::new(),
+            };
+            bail!(
+                "the target '{label}' did not start as an MCP server: {why}{hint}{}",
+                tail_section(&tail)
+            );
+        }
+    };
     let sessions = vec![Session::Rmcp(session)];
     Target::finish(label.to_string(), kind, sessions, pid, None).await
-}
-
-/// Several sessions on the default target: spawn `zen serve --http 127.0.0.1:0` and find its
-/// endpoint in the discovery file it writes into a scratch runtime directory of ours.
-async fn spawn_self_http(
-    env: &[(String, String)],
-    sessions: u32,
-    in_flight: usize,
-) -> Result<Target> {
-    let (scratch, env) = scratch_data_dir(env)?;
-    let env = &env[..];
-    let exe = std::env::current_exe().context("cannot find this zen binary")?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["serve", "--http", "127.0.0.1:0"])
-        .arg("--runtime-dir")
-        .arg(scratch.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().context("cannot start zen serve --http")?;
-    let pid = child.id();
-    // Keep draining its stderr so it never blocks on a full pipe.
-    let (tail, _) = StderrTail::follow(child.stderr.take().expect("piped"));
-    let endpoint = await_discovery(&mut child, scratch.path(), pid)
-        .await
-        .ok_or_else(|| anyhow!("zen serve --http did not start{}", tail_section(&tail)))?;
-    let client = Pool::new(in_flight);
-    let mut all = Vec::new();
-    for _ in 0..sessions {
-        all.push(connect_http(&client, &endpoint, client_config(), startup_timeout()).await?);
-    }
-    let label = format!("zen serve (spawned, http {endpoint})");
-    let mut target = Target::finish(label, "spawned", all, pid, Some(child)).await?;
-    target.scratch = Some(scratch);
-    Ok(target)
-}
-
-/// A scratch directory for a zen serve we spawn, removed after it exits; unless the user
-/// named a data dir (`--env ZEN_DATA_DIR=…`), its conversations go there, so load runs never
-/// fill the user's real conversation store.
-fn scratch_data_dir(
-    env: &[(String, String)],
-) -> Result<(tempfile::TempDir, Vec<(String, String)>)> {
-    let scratch = tempfile::Builder::new()
-        .prefix("zen-load-")
-        .tempdir()
-        .context("cannot create a scratch directory for the spawned zen serve")?;
-    let mut env = env.to_vec();
-    if !env.iter().any(|(k, _)| k == "ZEN_DATA_DIR") {
-        let data = scratch.path().join("data").display().to_string();
-        env.push(("ZEN_DATA_DIR".to_string(), data));
-    }
-    Ok((scratch, env))
-}
-
-/// The MCP endpoint from `<dir>/<pid>.json`, once the server has written it; `None` if the
-/// child exits first or nothing appears within the connect timeout.
-async fn await_discovery(
-    child: &mut tokio::process::Child,
-    dir: &std::path::Path,
-    pid: Option<u32>,
-) -> Option<String> {
-    let file = dir.join(format!("{}.json", pid?));
-    let deadline = tokio::time::Instant::now() + startup_timeout();
-    let mut poll = tokio::time::interval(Duration::from_millis(20));
-    while tokio::time::Instant::now() < deadline {
-        poll.tick().await;
-        if let Ok(bytes) = std::fs::read(&file)
-            && let Ok(info) = serde_json::from_slice::<DiscoveryInfo>(&bytes)
-        {
-            return info.endpoint;
-        }
-        if child.try_wait().ok().flatten().is_some() {
-            return None;
-        }
-    }
-    None
 }

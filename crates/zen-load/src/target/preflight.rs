@@ -1,15 +1,34 @@
 //! Checks before load: every call of the plan names a tool the target lists, with arguments
 //! its input schema accepts. A mistake is a setup error (exit 2) found in well under a second,
-//! with the tool list or the schema error, instead of a run of identical failures.
+//! with the tool list or the schema error, instead of a run of identical failures. A target that
+//! lists no tools at all gives nothing to check against: its calls go out unchecked, with a
+//! warning.
 use anyhow::{Result, bail};
 use rmcp::model::Tool;
 use serde_json::Value;
 
 use crate::plan::scenario::CallSpec;
 
-/// Check each call kind against the tools the target listed.
-pub(crate) fn check(tools: &[Tool], calls: &[CallSpec]) -> Result<()> {
+/// Check each call kind against the tools the target listed (`dropped`: tools a 2026-07-28 HTTP
+/// client must not call, with why).
+pub(crate) fn check(
+    tools: &[Tool],
+    dropped: &[(String, String)],
+    calls: &[CallSpec],
+) -> Result<()> {
+    if tools.is_empty() && dropped.is_empty() {
+        tracing::warn!("the target lists no tools: the calls go out unchecked");
+        return Ok(());
+    }
     for call in calls {
+        if let Some((_, why)) = dropped.iter().find(|(name, _)| *name == call.tool) {
+            bail!(
+                "the target's tool '{}' has an invalid x-mcp-header annotation ({why}), so an \
+                 MCP 2026-07-28 HTTP client must not call it; fix the tool's schema or use \
+                 --protocol 2025-11-25",
+                call.tool
+            );
+        }
         let Some(tool) = tools.iter().find(|t| t.name == call.tool) else {
             bail!(
                 "the target has no tool '{}'; it lists: {} (set the tool with --tool or the \
@@ -39,15 +58,24 @@ fn tool_list(tools: &[Tool]) -> String {
 }
 
 /// The arguments against the tool's input schema (a schema that cannot be compiled is the
-/// server's business: it is not held against the run).
+/// server's business: it is not held against the run). A null given for an optional argument
+/// is checked as an absent one, as servers commonly read it (and MCP 2026-07-28 sends no
+/// `Mcp-Param-*` header for it).
 fn check_args(tool: &Tool, args: &Value) -> Result<()> {
     let schema = Value::Object((*tool.input_schema).clone());
     let Ok(validator) = jsonschema::validator_for(&schema) else {
         tracing::warn!(tool = %tool.name, "the tool's input schema does not compile; arguments not checked");
         return Ok(());
     };
+    let required: Vec<&str> = (schema.get("required").and_then(Value::as_array))
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut checked = args.clone();
+    if let Value::Object(map) = &mut checked {
+        map.retain(|key, value| !value.is_null() || required.contains(&key.as_str()));
+    }
     let errors: Vec<String> = validator
-        .iter_errors(args)
+        .iter_errors(&checked)
         .map(|e| {
             let at = e.instance_path().to_string();
             let at = if at.is_empty() {
@@ -90,7 +118,7 @@ mod tests {
     #[test]
     fn regression_an_unknown_tool_names_the_tools_the_target_has() {
         let tools = [tool("echo", json!({"type": "object"}))];
-        let err = check(&tools, &[call("ecko", json!({}))]).unwrap_err();
+        let err = check(&tools, &[], &[call("ecko", json!({}))]).unwrap_err();
         assert!(err.to_string().contains("no tool 'ecko'"), "{err}");
         assert!(err.to_string().contains("lists: echo"), "{err}");
     }
@@ -100,10 +128,26 @@ mod tests {
         let schema = json!({"type": "object", "required": ["message"],
             "properties": {"message": {"type": "string"}}});
         let tools = [tool("echo", schema)];
-        assert!(check(&tools, &[call("echo", json!({"message": "hi"}))]).is_ok());
-        let err = check(&tools, &[call("echo", json!({"message": 3}))]).unwrap_err();
+        assert!(check(&tools, &[], &[call("echo", json!({"message": "hi"}))]).is_ok());
+        let err = check(&tools, &[], &[call("echo", json!({"message": 3}))]).unwrap_err();
         assert!(err.to_string().contains("/message"), "{err}");
-        let err = check(&tools, &[call("echo", json!({}))]).unwrap_err();
+        let err = check(&tools, &[], &[call("echo", json!({}))]).unwrap_err();
         assert!(err.to_string().contains("message"), "{err}");
+        // A null for an optional argument reads as absent; for a required one it is refused.
+        let optional = json!({"message": "hi", "loud": null});
+        assert!(check(&tools, &[], &[call("echo", optional)]).is_ok());
+        let err = check(&tools, &[], &[call("echo", json!({"message": null}))]).unwrap_err();
+        assert!(err.to_string().contains("/message"), "{err}");
+    }
+
+    #[test]
+    fn a_dropped_tool_says_why_and_an_empty_list_checks_nothing() {
+        let dropped = [(
+            "bad".to_string(),
+            "property 'f': x-mcp-header …".to_string(),
+        )];
+        let err = check(&[], &dropped, &[call("bad", json!({}))]).unwrap_err();
+        assert!(err.to_string().contains("x-mcp-header"), "{err}");
+        assert!(check(&[], &[], &[call("anything", json!({}))]).is_ok());
     }
 }

@@ -1,14 +1,18 @@
-//! A load session on either client: rmcp's over stdio (its child-process transport), zen's lean
-//! one over streamable HTTP ([`crate::target::mcp_http`]). The engine, the watchdog and the target see
-//! only this.
+//! A load session on either client: rmcp's over stdio (its child-process transport, in the
+//! lifecycle `--protocol` asks for), zen's lean one over streamable HTTP
+//! ([`crate::target::http::session`]). The engine, the watchdog and the target see only this.
 use std::sync::Arc;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig, Implementation, Tool};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, Implementation,
+    InputRequest, Tool,
+};
 use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceError};
 
-pub(crate) use crate::target::mcp_http::CallError;
-use crate::target::mcp_http::{HttpSession, LazyResult};
+use crate::target::http::session::{HttpSession, LazyResult};
+pub(crate) use crate::target::outcome::CallError;
+use crate::target::outcome::input_required;
 
 /// A tools/call reply. Most replies are only counted, so over HTTP only `isError` is read at
 /// once, and the whole result (text, structured content) when the engine asks for it.
@@ -61,12 +65,25 @@ impl LoadPeer {
         params: CallToolRequestParams,
     ) -> Result<CallReply, CallError> {
         match self {
-            LoadPeer::Rmcp(peer) => match peer.call_tool(params).await {
-                Ok(result) => Ok(CallReply::Parsed(result)),
-                Err(ServiceError::McpError(e)) => Err(CallError::JsonRpc {
-                    code: e.code.0,
-                    message: e.message.into_owned(),
-                }),
+            LoadPeer::Rmcp(peer) => match peer.call_tool_once(params).await {
+                Ok(CallToolResponse::Complete(result)) => Ok(CallReply::Parsed(result)),
+                Ok(CallToolResponse::InputRequired(asked)) => {
+                    let requests: Vec<(String, String)> = (asked.input_requests.into_iter())
+                        .flatten()
+                        .map(|(key, request)| (key, method_of(&request).to_string()))
+                        .collect();
+                    Err(input_required(&requests, asked.request_state.is_some()))
+                }
+                Ok(_) => Err(CallError::Transport(
+                    "the server answered the call with a task, which zen does not ask for"
+                        .to_string(),
+                )),
+                Err(ServiceError::McpError(e)) => Err(CallError::json_rpc(
+                    e.code.0,
+                    e.message.into_owned(),
+                    e.data,
+                    None,
+                )),
                 Err(e) => Err(CallError::Transport(e.to_string())),
             },
             LoadPeer::Http(session) => session.call_tool(&params).await.map(CallReply::Lazy),
@@ -83,6 +100,16 @@ impl LoadPeer {
     }
 }
 
+/// The method of one of an `input_required` result's requests.
+fn method_of(request: &InputRequest) -> &'static str {
+    match request {
+        InputRequest::CreateMessage(_) => "sampling/createMessage",
+        InputRequest::Elicitation(_) => "elicitation/create",
+        InputRequest::ListRoots(_) => "roots/list",
+        _ => "a request",
+    }
+}
+
 impl Session {
     /// A handle for workers.
     pub(crate) fn peer(&self) -> LoadPeer {
@@ -92,7 +119,7 @@ impl Session {
         }
     }
 
-    /// serverInfo from initialize.
+    /// serverInfo (from initialize, or from server/discover).
     pub(crate) fn server_info(&self) -> Implementation {
         match self {
             Session::Rmcp(s) => s
@@ -103,6 +130,21 @@ impl Session {
         }
     }
 
+    /// The MCP revision the session speaks, as the server agreed it.
+    pub(crate) fn protocol(&self) -> String {
+        match self {
+            Session::Rmcp(s) => s
+                .peer_info()
+                .map_or_else(|| "unknown".to_string(), |i| i.protocol_version.to_string()),
+            Session::Http(s) => s.protocol.clone(),
+        }
+    }
+
+    /// A 2026-07-28 session over HTTP (it must drop tools with invalid `x-mcp-header`s).
+    pub(crate) fn is_modern_http(&self) -> bool {
+        matches!(self, Session::Http(s) if s.is_modern())
+    }
+
     /// Every tool the server lists.
     pub(crate) async fn list_all_tools(&self) -> Result<Vec<Tool>, String> {
         match self {
@@ -111,7 +153,7 @@ impl Session {
         }
     }
 
-    /// End the session (stdio: close the transport; HTTP: DELETE it on the server).
+    /// End the session (stdio: close the transport; HTTP: DELETE a legacy session).
     pub(crate) async fn close(self) {
         match self {
             Session::Rmcp(s) => {

@@ -53,7 +53,13 @@ pub struct Report {
     /// Per instance, when the run spread its sessions over several (`--url A --url B`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetShare>,
-    /// Failed calls by kind: jsonrpc, tool_error, transport, timeout.
+    /// Per MCP revision, when the sessions spoke several (`--protocol 2026-07-28,2025-11-25`):
+    /// the eras side by side against one server; each share's `label` is the revision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protocols: Vec<TargetShare>,
+    /// Failed calls by kind: jsonrpc, tool_error, transport, timeout, input_required (the server
+    /// asked for the client's input, MCP 2026-07-28 `resultType: "input_required"`, which a
+    /// load test cannot give).
     pub errors: BTreeMap<String, ErrorBucket>,
     /// The server's side, when the target is zen (with several `--url`, the first instance's).
     pub server: Option<ServerSide>,
@@ -86,6 +92,17 @@ pub struct TargetReport {
     pub server_version: String,
     /// The server's process id, when known (spawned by the run, or from zen's snapshot).
     pub pid: Option<u32>,
+    /// The MCP revision the sessions spoke (`2026-07-28`, `2025-11-25`, …), or `mixed` when
+    /// they spoke several; empty in reports from before zen spoke 2026-07-28.
+    #[serde(default)]
+    pub protocol: String,
+    /// What `--protocol` (or the scenario) asked for: `auto`, a revision, or several joined
+    /// with commas.
+    #[serde(default)]
+    pub protocol_requested: String,
+    /// The revision each session spoke, by session.
+    #[serde(default)]
+    pub session_protocols: Vec<String>,
 }
 
 /// The load a run put on its target, as planned.
@@ -373,10 +390,11 @@ pub struct ErrorBucket {
     pub samples: Vec<String>,
 }
 
-/// One instance's share of a run, in the report.
+/// One part's share of a run, in the report: an instance (`targets`) or an MCP revision
+/// (`protocols`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct TargetShare {
-    /// The instance's URL.
+    /// The instance's URL, or the revision.
     pub label: String,
     /// MCP sessions opened to it.
     pub sessions: u32,

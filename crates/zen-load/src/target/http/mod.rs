@@ -3,40 +3,51 @@
 //! connection stalled ~40 ms behind an SSE reply's small writes. A load run instead shares one
 //! keep-alive connection pool ([`Pool`]) among all its sessions, sized to the calls it keeps in
 //! flight, with Nagle off on our side; zen serve answers single replies as JSON with Nagle off on
-//! its side.
+//! its side. The client itself is zen's own ([`session`]), in both eras.
+mod lifecycle;
+pub(crate) use lifecycle::rmcp_version;
+pub(crate) mod modern;
+pub(crate) mod pool;
+mod reply;
+pub(crate) mod session;
+
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use rmcp::model::ClientConfig;
+use rmcp::model::Implementation;
 
-pub(crate) use crate::target::http_pool::Pool;
-use crate::target::mcp_http::HttpSession;
+pub(crate) use crate::target::http::pool::Pool;
+use crate::target::http::session::HttpSession;
+use crate::target::protocol::Protocol;
 use crate::target::session::Session;
 
-/// One MCP session over the target's `pool` (zen's lean client), initialized with `config`
-/// within `startup`.
+/// One MCP session over the target's `pool` (zen's lean client), started at `protocol` as
+/// `client` within `startup`.
 pub(crate) async fn connect_http(
     pool: &Pool,
     url: &str,
-    config: ClientConfig,
+    protocol: Protocol,
+    client: &Implementation,
     startup: Duration,
 ) -> Result<Session> {
-    match tokio::time::timeout(startup, HttpSession::connect(pool, url, &config)).await {
+    let connect = HttpSession::connect(pool, url, protocol, client);
+    match tokio::time::timeout(startup, connect).await {
         Ok(Ok(session)) => Ok(Session::Http(std::sync::Arc::new(session))),
         Ok(Err(e)) => {
             let text = e.to_string();
             // Ask the socket what went wrong, in words a user can act on.
             let hint = match reachable(url).await {
                 Some(false) => "nothing is listening there: is the server running, on that port?",
-                _ if text.contains("404") => {
+                _ if text.contains("404") && !text.contains("-32601") => {
                     "the server has no MCP endpoint at that path (zen serves /mcp)"
                 }
+                _ if text.contains("MCP 2026") => "it is an MCP server of another era",
                 _ => "is it a streamable HTTP MCP endpoint?",
             };
             bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
         }
         Err(_) => bail!(
-            "{url} gave no initialize reply within {:.1}s",
+            "{url} did not answer server/discover or initialize within {:.1}s",
             startup.as_secs_f64()
         ),
     }

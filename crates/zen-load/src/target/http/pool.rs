@@ -1,4 +1,4 @@
-//! The keep-alive connection pool under the lean client ([`crate::target::mcp_http`]). For `http://`
+//! The keep-alive connection pool under the lean client ([`crate::target::http::session`]). For `http://`
 //! targets it is hyper's own pooled client: reqwest, on top of the same pool, adds per request
 //! two URL parses (its redirect layer runs even with redirects off), a retry layer and boxing,
 //! about a fifth of the generator's CPU per call. `https://` targets go through reqwest, which
