@@ -14,6 +14,8 @@ mod cluster_provider;
 mod cluster_stress;
 mod hardening;
 mod hostile_provider;
+// Issue 25: bounded under hostile input, round three.
+mod hostile3;
 mod hostile_server;
 mod lean_http_client;
 mod otel_export;

@@ -4,7 +4,8 @@
 //! - a connection is accepted only with a permit (ZEN_MAX_CONNECTIONS, lowered to fit the
 //!   descriptor limit): past the cap new clients wait in the kernel's backlog while accepted
 //!   ones keep working;
-//! - a request's headers must arrive within ZEN_HEADER_TIMEOUT (hyper closes it otherwise);
+//! - a request's headers must arrive within ZEN_HEADER_TIMEOUT (hyper closes it otherwise),
+//!   and its body within ZEN_BODY_TIMEOUT after them (408, then closed: [`super::body_deadline`]);
 //! - a kept-alive connection with no request in flight for ZEN_HTTP_IDLE_TIMEOUT is closed;
 //! - connections are kept alive (HTTP/1.1's default) and written without Nagle's delay.
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
+use super::body_deadline;
 use crate::metrics::ConnectionClose;
 
 /// Where the connections zen closes itself are counted.
@@ -37,6 +39,8 @@ pub(super) struct ConnLimits {
     pub max: usize,
     /// Longest time to receive a request's headers.
     pub header_timeout: Duration,
+    /// Longest time to receive a request's body, from the end of its headers.
+    pub body_timeout: Duration,
     /// Longest time a connection may sit with no request in flight.
     pub idle_timeout: Duration,
 }
@@ -120,11 +124,19 @@ async fn serve_connection(
     }
     let activity = Arc::new(Activity::new());
     let tracked = activity.clone();
+    let body_closed = on_close.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let busy = tracked.begin();
         let mut router = router.clone();
+        let (parts, body) = request.into_parts();
+        let (expired, body) = body_deadline::timed(body, limits.body_timeout);
+        let on_close = body_closed.clone();
         async move {
-            let response = router.call(request.map(Body::new)).await?;
+            let mut response = router.call(hyper::Request::from_parts(parts, body)).await?;
+            if expired.is_set() {
+                on_close(ConnectionClose::BodyTimeout);
+                response = body_deadline::timeout_response(limits.body_timeout);
+            }
             // The request counts as in flight until its body (an SSE stream) is finished.
             Ok::<_, std::convert::Infallible>(
                 response.map(|body| Body::new(Tracked { body, _busy: busy })),

@@ -2,6 +2,7 @@
 //! with the MCP spec's Origin check, a body limit, capped sessions, loopback-only binding
 //! unless `--allow-remote`, and a bearer token.
 mod accept;
+mod body_deadline;
 mod direct;
 mod gate;
 mod json;
@@ -75,6 +76,7 @@ pub(crate) async fn serve(
     let limits = ConnLimits {
         max: cfg.bounds.max_connections,
         header_timeout: cfg.bounds.header_timeout,
+        body_timeout: cfg.bounds.body_timeout,
         idle_timeout: cfg.bounds.http_idle_timeout,
     }
     .fit_to_descriptors();
