@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 mod slow_body;
+mod telemetry_listener;
 
 /// Address space a spawned zen may take: a runaway allocation fails at once (and the test with
 /// it) instead of eating the machine's memory.
