@@ -17,6 +17,8 @@ pub(crate) struct Counts {
     peak: AtomicU64,
     /// Requests answered or started in all.
     total: AtomicU64,
+    /// Requests whose body contained the watched text.
+    watched: AtomicU64,
 }
 
 /// Decrements `now` however a request ends (including the client going away).
@@ -46,6 +48,11 @@ impl Drop for FakeProvider {
 
 impl FakeProvider {
     pub(crate) async fn start(delay: Duration) -> FakeProvider {
+        Self::watching(delay, "\u{0}never sent\u{0}").await
+    }
+
+    /// [`FakeProvider::start`], also counting requests whose body contains `watch`.
+    pub(crate) async fn watching(delay: Duration, watch: &'static str) -> FakeProvider {
         let counts = Arc::new(Counts::default());
         let shared = counts.clone();
         let handler = move |body: axum::Json<Value>| {
@@ -54,8 +61,12 @@ impl FakeProvider {
                 let now = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
                 counts.peak.fetch_max(now, Ordering::SeqCst);
                 counts.total.fetch_add(1, Ordering::SeqCst);
+                let text = body.0.to_string();
+                if text.contains(watch) {
+                    counts.watched.fetch_add(1, Ordering::SeqCst);
+                }
                 let _in_flight = InFlight(counts);
-                let held = body.0.to_string().contains("HOLD");
+                let held = text.contains("HOLD");
                 let wait = if held { Duration::from_secs(60) } else { delay };
                 tokio::time::sleep(wait).await;
                 axum::Json(json!({
@@ -86,5 +97,10 @@ impl FakeProvider {
     /// Requests received in all.
     pub(crate) fn total(&self) -> u64 {
         self.counts.total.load(Ordering::SeqCst)
+    }
+
+    /// Requests whose body contained the watched text.
+    pub(crate) fn watched(&self) -> u64 {
+        self.counts.watched.load(Ordering::SeqCst)
     }
 }

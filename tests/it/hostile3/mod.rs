@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+mod file_race;
 mod slow_body;
 mod telemetry_listener;
 
