@@ -10,6 +10,7 @@ use tokio::process::Command;
 mod file_race;
 mod slow_body;
 mod telemetry_listener;
+mod threads_query;
 
 /// Address space a spawned zen may take: a runaway allocation fails at once (and the test with
 /// it) instead of eating the machine's memory.
@@ -37,7 +38,10 @@ pub(crate) fn cap_memory(cmd: &mut Command, mb: u64) {
 pub(crate) fn assert_peak_below(pid: u32, what: &str, limit_mb: u64) {
     let peak = crate::hostile_provider::status_mb(pid, "VmHWM");
     eprintln!("{what}: zen peaked at {peak} MB resident");
-    assert!(peak < limit_mb, "{what}: zen peaked at {peak} MB (bound {limit_mb} MB)");
+    assert!(
+        peak < limit_mb,
+        "{what}: zen peaked at {peak} MB (bound {limit_mb} MB)"
+    );
 }
 
 /// Run `fut`, failing the test if it takes longer than `limit`.

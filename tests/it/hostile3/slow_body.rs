@@ -49,14 +49,22 @@ async fn bodies_that_never_finish_get_408_and_are_closed_so_other_clients_are_se
         ("ZEN_BODY_TIMEOUT", "2s"),
     ];
     let zen = http_zen_with(&[], &env, |cmd| cap_memory(cmd, ADDRESS_SPACE_MB)).await;
-    let addr = zen.url.trim_start_matches("http://").trim_end_matches("/mcp");
+    let addr = zen
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp");
     let mut slow = Vec::new();
     for i in 0..10 {
         slow.push(slow_body(addr, i % 2 == 1).await);
     }
     // Every slot is taken by a stalled body; a new client waits in the backlog until the
     // deadline frees them (before this fix: for ever).
-    let client = within("a new client", Duration::from_secs(30), http_client(&zen.url)).await;
+    let client = within(
+        "a new client",
+        Duration::from_secs(30),
+        http_client(&zen.url),
+    )
+    .await;
     let result = within(
         "a call during the attack",
         Duration::from_secs(30),
@@ -65,7 +73,12 @@ async fn bodies_that_never_finish_get_408_and_are_closed_so_other_clients_are_se
     .await;
     assert!(!is_error(&result), "{}", text(&result));
     for read in slow {
-        let reply = within("a stalled body's reply", Duration::from_secs(30), until_closed(read)).await;
+        let reply = within(
+            "a stalled body's reply",
+            Duration::from_secs(30),
+            until_closed(read),
+        )
+        .await;
         assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
         assert!(reply.contains("ZEN_BODY_TIMEOUT"), "{reply}");
     }

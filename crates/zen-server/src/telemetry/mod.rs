@@ -57,7 +57,13 @@ pub(crate) async fn start(
     // half-sent requests cannot pile up in the descriptor table both listeners share.
     let (bounds, on_close) = guard;
     let limits = ConnLimits::of(bounds, MAX_CONNECTIONS);
-    tokio::spawn(accept::run(listener, router, limits, on_close, shutdown.clone()));
+    tokio::spawn(accept::run(
+        listener,
+        router,
+        limits,
+        on_close,
+        shutdown.clone(),
+    ));
     let info = DiscoveryInfo {
         pid: server.pid,
         telemetry_url: format!("http://{addr}"),

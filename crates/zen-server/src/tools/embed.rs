@@ -84,16 +84,17 @@ pub(crate) async fn embed_files(
 async fn read_file(policy: &FilePolicy, path: &str, room: u64) -> Result<String, String> {
     // The policy (files.rs) refuses /proc, /sys, /dev, paths outside ZEN_ALLOWED_PATHS, and
     // anything swapped under zen while it opens it; it reads at most the limit.
-    let bytes = (policy.read_checked(path, MAX_FILE_BYTES.min(room)).await).map_err(|e| match e {
-        FileError::TooLarge { len, .. } if len > MAX_FILE_BYTES => {
-            format!("{len} bytes is over the 1 MiB limit")
-        }
-        FileError::TooLarge { len, .. } => format!(
-            "{len} bytes would take the files of this request over {} MiB",
-            MAX_EMBEDDED_BYTES / (1024 * 1024)
-        ),
-        other => other.to_string(),
-    })?;
+    let bytes =
+        (policy.read_checked(path, MAX_FILE_BYTES.min(room)).await).map_err(|e| match e {
+            FileError::TooLarge { len, .. } if len > MAX_FILE_BYTES => {
+                format!("{len} bytes is over the 1 MiB limit")
+            }
+            FileError::TooLarge { len, .. } => format!(
+                "{len} bytes would take the files of this request over {} MiB",
+                MAX_EMBEDDED_BYTES / (1024 * 1024)
+            ),
+            other => other.to_string(),
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
     Ok(policy.scrub(text))
 }

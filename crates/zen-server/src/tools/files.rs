@@ -233,7 +233,8 @@ fn same_file(meta: &std::fs::Metadata, real: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        std::fs::symlink_metadata(real).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+        std::fs::symlink_metadata(real)
+            .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
     }
     #[cfg(not(unix))]
     {
