@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 mod file_race;
+mod report_files;
 mod slow_body;
 mod telemetry_listener;
 mod threads_query;
