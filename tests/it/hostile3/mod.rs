@@ -10,6 +10,7 @@ use tokio::process::Command;
 mod file_race;
 mod report_files;
 mod slow_body;
+mod sqlite_totals;
 mod telemetry_listener;
 mod threads_query;
 

@@ -21,6 +21,7 @@ mod ops;
 mod reads;
 mod schema;
 mod search;
+mod totals;
 mod worker;
 
 use ops::{AppendInput, Figures, Pins};

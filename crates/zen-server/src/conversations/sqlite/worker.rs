@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::super::budget::StoreLimits;
 use super::super::{AppendReport, StoreError, Thread};
 use super::ops::{self, AppendInput, Figures, Pins};
-use super::reads;
+use super::{reads, totals};
 
 /// Most operations run in one transaction.
 const BATCH: usize = 256;
@@ -102,10 +102,13 @@ pub(super) fn spawn(
     limits: StoreLimits,
     path: PathBuf,
 ) -> anyhow::Result<()> {
-    // Read the totals once so the snapshot is right before the first write.
+    // Check the totals against the tables, then read them so the snapshot is right before the
+    // first write.
     {
         let tx = conn.transaction()?;
-        ops::read_totals(&tx, &mut shared.figures())?;
+        totals::check_on_open(&tx, &path)?;
+        totals::read(&tx, &mut shared.figures(), &path)?;
+        tx.commit()?;
         let mut f = shared.figures();
         f.peak = f.bytes;
     }
@@ -173,13 +176,13 @@ fn run_batch(
     let mut answers = Vec::with_capacity(batch.len());
     let committed = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ops::read_totals(&tx, &mut figures)?;
+        totals::read(&tx, &mut figures, path)?;
         let read = (figures.bytes, figures.threads, figures.touch);
         for op in batch.drain(..) {
             answers.push(run_one(&tx, op, shared, limits, path, &mut figures));
         }
         if (figures.bytes, figures.threads, figures.touch) != read {
-            ops::write_totals(&tx, &figures)?;
+            totals::write(&tx, &figures)?;
         }
         tx.commit()
     })();
