@@ -9,6 +9,7 @@ use tokio::process::Command;
 
 mod file_race;
 mod report_files;
+mod session_flood;
 mod slow_body;
 mod sqlite_totals;
 mod telemetry_listener;
