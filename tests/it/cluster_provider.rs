@@ -53,11 +53,21 @@ impl FakeProvider {
 
     /// [`FakeProvider::start`], also counting requests whose body contains `watch`.
     pub(crate) async fn watching(delay: Duration, watch: &'static str) -> FakeProvider {
+        Self::serve(delay, watch, false).await
+    }
+
+    /// [`FakeProvider::start`], but a request keeps being worked on (and counted) for all of
+    /// `delay` when its client goes away, as a real API keeps generating until it notices.
+    pub(crate) async fn stubborn(delay: Duration) -> FakeProvider {
+        Self::serve(delay, "\u{0}never sent\u{0}", true).await
+    }
+
+    async fn serve(delay: Duration, watch: &'static str, stubborn: bool) -> FakeProvider {
         let counts = Arc::new(Counts::default());
         let shared = counts.clone();
         let handler = move |body: axum::Json<Value>| {
             let counts = shared.clone();
-            async move {
+            let work = async move {
                 let now = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
                 counts.peak.fetch_max(now, Ordering::SeqCst);
                 counts.total.fetch_add(1, Ordering::SeqCst);
@@ -73,6 +83,13 @@ impl FakeProvider {
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1}
                 }))
+            };
+            async move {
+                if stubborn {
+                    tokio::spawn(work).await.unwrap()
+                } else {
+                    work.await
+                }
             }
         };
         let app = axum::Router::new().route("/v1/chat/completions", post(handler));

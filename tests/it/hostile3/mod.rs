@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+mod abandoned_calls;
 mod file_race;
 mod report_files;
 mod session_flood;
