@@ -15,6 +15,7 @@ mod slow_body;
 mod sqlite_totals;
 mod telemetry_listener;
 mod threads_query;
+mod top_snapshot;
 
 /// Address space a spawned zen may take: a runaway allocation fails at once (and the test with
 /// it) instead of eating the machine's memory.
