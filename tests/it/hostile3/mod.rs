@@ -9,6 +9,7 @@ use tokio::process::Command;
 
 mod abandoned_calls;
 mod file_race;
+mod forged_lease;
 mod key_echo;
 mod report_files;
 mod session_flood;
