@@ -12,6 +12,7 @@ mod duplicate_id;
 mod file_race;
 mod forged_lease;
 mod key_echo;
+mod redis_url;
 mod report_files;
 mod session_flood;
 mod slow_body;
