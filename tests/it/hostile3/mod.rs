@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 mod abandoned_calls;
+mod delete_race;
 mod duplicate_id;
 mod file_race;
 mod forged_lease;

@@ -116,6 +116,7 @@ impl Gate {
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            let response = self.closed_meanwhile(session.as_deref(), response).await;
             return self.opened(new_session, response);
         }
         if !accepts.sse {
@@ -125,6 +126,7 @@ impl Gate {
         let response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
+        let response = self.closed_meanwhile(session.as_deref(), response).await;
         let response = self.opened(new_session, response);
         if is_request {
             json::reply_as_json(response, accepts.sse).await
@@ -143,6 +145,26 @@ impl Gate {
             self.clock.opened(id);
         }
         response
+    }
+
+    /// rmcp answers 500 to a request whose session a DELETE (or the reaper) closed while it
+    /// was handled: that is the client's session gone, 404 as for any unknown session.
+    async fn closed_meanwhile(&self, session: Option<&str>, response: Response) -> Response {
+        let Some(session) = session else {
+            return response;
+        };
+        if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+            || self.sessions.sessions.read().await.contains_key(session)
+        {
+            return response;
+        }
+        let message = "the session was closed while this request was handled; initialize again";
+        rpc_error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::INVALID_REQUEST,
+            message,
+            None,
+        )
     }
 
     /// The session the request names, if rmcp has it; its idle clock restarts.
