@@ -6,7 +6,7 @@
 //! it: the provider never sees zen's environment, every call is answered, memory stays flat.
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -29,7 +29,7 @@ fn mkfifo(path: &Path) -> bool {
 
 /// Replace `path` (atomically, by rename) with a regular file, a symlink to zen's environment,
 /// a symlink to /dev/zero or a FIFO, in turn, until `stop`; returns how many swaps were made.
-fn swap_in_a_loop(path: PathBuf, stop: Arc<AtomicBool>, swaps: Arc<AtomicU64>) {
+fn swap_in_a_loop(path: &Path, stop: &AtomicBool, swaps: &AtomicU64) {
     let tmp = path.with_extension("tmp");
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -40,7 +40,7 @@ fn swap_in_a_loop(path: PathBuf, stop: Arc<AtomicBool>, swaps: Arc<AtomicU64>) {
             2 => std::os::unix::fs::symlink("/dev/zero", &tmp).is_ok(),
             _ => mkfifo(&tmp),
         };
-        if made && std::fs::rename(&tmp, &path).is_ok() {
+        if made && std::fs::rename(&tmp, path).is_ok() {
             swaps.fetch_add(1, Ordering::Relaxed);
         }
         i += 1;
@@ -67,7 +67,7 @@ async fn a_file_swapped_for_a_symlink_or_fifo_mid_read_never_reaches_the_provide
     let swaps = Arc::new(AtomicU64::new(0));
     let swapper = {
         let (path, stop, swaps) = (path.clone(), stop.clone(), swaps.clone());
-        std::thread::spawn(move || swap_in_a_loop(path, stop, swaps))
+        std::thread::spawn(move || swap_in_a_loop(&path, &stop, &swaps))
     };
     let args = json!({"prompt": "summarise", "absolute_file_paths": [path.to_str().unwrap()]});
     let (mut embedded, mut skipped) = (0, 0);

@@ -266,7 +266,7 @@ impl ConversationStore for MemoryStore {
         let deadline = std::time::Instant::now() + SEARCH_DEADLINE;
         let inner = self.lock();
         let mut found = Recent::complete(Vec::new());
-        for (_, entry) in inner.threads.iter() {
+        for (_, entry) in &inner.threads {
             if found.threads.len() == limit {
                 break;
             }

@@ -59,18 +59,15 @@ impl ProviderCall {
                 result = &mut work => Some(result),
                 () = tx.closed() => None,
             };
-            match answered {
-                Some(result) => {
-                    let _ = tx.send(result);
-                }
-                None => {
-                    tracing::debug!(
-                        provider = name,
-                        "a provider request's caller is gone; its permit is held until the \
-                         provider answers (at most {grace:?})"
-                    );
-                    let _ = tokio::time::timeout(grace, work).await;
-                }
+            if let Some(result) = answered {
+                let _ = tx.send(result);
+            } else {
+                tracing::debug!(
+                    provider = name,
+                    "a provider request's caller is gone; its permit is held until the \
+                     provider answers (at most {grace:?})"
+                );
+                let _ = tokio::time::timeout(grace, work).await;
             }
             drop(call.permit);
         };

@@ -94,7 +94,7 @@ impl FilePolicy {
         (&file)
             .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
-            .map_err(FileError::unreadable)?;
+            .map_err(|e| FileError::unreadable(&e))?;
         if bytes.len() as u64 > limit {
             return Err(FileError::TooLarge {
                 len: bytes.len() as u64,
@@ -109,16 +109,16 @@ impl FilePolicy {
         if !path.is_absolute() {
             return Err(FileError::NotAbsolute);
         }
-        let real = std::fs::canonicalize(path).map_err(FileError::unreadable)?;
+        let real = std::fs::canonicalize(path).map_err(|e| FileError::unreadable(&e))?;
         self.check_canonical(&real).map_err(FileError::Refused)?;
         let file = zen_os::ffi::open_no_follow(&real).map_err(|e| {
             if zen_os::ffi::is_symlink_refusal(&e) {
                 FileError::Changed
             } else {
-                FileError::unreadable(e)
+                FileError::unreadable(&e)
             }
         })?;
-        let meta = file.metadata().map_err(FileError::unreadable)?;
+        let meta = file.metadata().map_err(|e| FileError::unreadable(&e))?;
         if !meta.is_file() {
             return Err(FileError::NotRegular);
         }
@@ -191,7 +191,7 @@ pub(crate) enum FileError {
 }
 
 impl FileError {
-    fn unreadable(err: std::io::Error) -> Self {
+    fn unreadable(err: &std::io::Error) -> Self {
         FileError::Unreadable(err.to_string())
     }
 }

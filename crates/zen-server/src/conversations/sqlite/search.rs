@@ -4,7 +4,7 @@
 //! their own read-only connections (WAL lets readers and the writer work at once), on
 //! [`READERS`] threads of their own, and each one stops at [`SEARCH_DEADLINE`] or as soon as
 //! its caller goes away (SQLite's progress handler asks between steps), with what it found.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -104,7 +104,7 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
 }
 
 /// Run one search under its deadline and its caller's presence, and answer it.
-fn run(conn: &mut Connection, path: &PathBuf, search: Search) {
+fn run(conn: &mut Connection, path: &Path, search: Search) {
     if search.gone.load(Ordering::Relaxed) {
         return; // the caller left while it waited for a reader
     }
