@@ -137,6 +137,9 @@ impl OpenAiCompatible {
 
 #[async_trait]
 impl Provider for OpenAiCompatible {
+    fn works_on_when_abandoned(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         self.name
     }

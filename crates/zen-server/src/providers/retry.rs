@@ -7,7 +7,9 @@
 //! working on the request: closing the connection does not stop a real API at once, so
 //! releasing the permit then let a provider limited to 2 see 12 requests at once. The attempt
 //! is instead left to finish, its answer dropped, and the permit released when it ends or
-//! [`ABANDONED_GRACE`] passes, whichever is first; no retry follows an abandoned attempt.
+//! [`ABANDONED_GRACE`] passes, whichever is first; no retry follows an abandoned attempt. An
+//! in-process provider (the simulated one) stops when its future is dropped: its attempts run
+//! inline and give the permit back at once.
 use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
@@ -200,7 +202,18 @@ pub(crate) async fn call_with_retries(
             zen.attempt = number,
             error.type = tracing::field::Empty,
         );
-        let tried = span.in_scope(|| call.attempt(policy.attempt_timeout, ABANDONED_GRACE));
+        let tried = if provider.works_on_when_abandoned() {
+            let detached = span.in_scope(|| call.attempt(policy.attempt_timeout, ABANDONED_GRACE));
+            futures::future::Either::Left(detached)
+        } else {
+            let inline = attempt(
+                provider,
+                &call.breaker,
+                &call.request,
+                policy.attempt_timeout,
+            );
+            futures::future::Either::Right(inline)
+        };
         let tried = tried.instrument(span.clone());
         let result = match policy.deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline.at, tried).await {
