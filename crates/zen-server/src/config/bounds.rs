@@ -12,7 +12,7 @@ use super::values::{parse_count, parse_duration};
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Client limits")]
 pub struct BoundsConfig {
-    /// Most HTTP sessions open at once; past it an `initialize` gets 503 until one closes or idles out
+    /// Most HTTP sessions open at once; at it an `initialize` closes the least recently used quiet session (never-used ones first), else gets 503
     #[arg(long, env = "ZEN_MAX_SESSIONS", default_value = "1000", value_parser = parse_count, value_name = "N")]
     pub max_sessions: usize,
     /// An HTTP session with no request for this long is closed (its client must initialize again)
