@@ -17,6 +17,8 @@ pub(crate) struct Counts {
     peak: AtomicU64,
     /// Requests answered or started in all.
     total: AtomicU64,
+    /// Requests whose body contained the watched text.
+    watched: AtomicU64,
 }
 
 /// Decrements `now` however a request ends (including the client going away).
@@ -46,22 +48,48 @@ impl Drop for FakeProvider {
 
 impl FakeProvider {
     pub(crate) async fn start(delay: Duration) -> FakeProvider {
+        Self::watching(delay, "\u{0}never sent\u{0}").await
+    }
+
+    /// [`FakeProvider::start`], also counting requests whose body contains `watch`.
+    pub(crate) async fn watching(delay: Duration, watch: &'static str) -> FakeProvider {
+        Self::serve(delay, watch, false).await
+    }
+
+    /// [`FakeProvider::start`], but a request keeps being worked on (and counted) for all of
+    /// `delay` when its client goes away, as a real API keeps generating until it notices.
+    pub(crate) async fn stubborn(delay: Duration) -> FakeProvider {
+        Self::serve(delay, "\u{0}never sent\u{0}", true).await
+    }
+
+    async fn serve(delay: Duration, watch: &'static str, stubborn: bool) -> FakeProvider {
         let counts = Arc::new(Counts::default());
         let shared = counts.clone();
         let handler = move |body: axum::Json<Value>| {
             let counts = shared.clone();
-            async move {
+            let work = async move {
                 let now = counts.now.fetch_add(1, Ordering::SeqCst) + 1;
                 counts.peak.fetch_max(now, Ordering::SeqCst);
                 counts.total.fetch_add(1, Ordering::SeqCst);
+                let text = body.0.to_string();
+                if text.contains(watch) {
+                    counts.watched.fetch_add(1, Ordering::SeqCst);
+                }
                 let _in_flight = InFlight(counts);
-                let held = body.0.to_string().contains("HOLD");
+                let held = text.contains("HOLD");
                 let wait = if held { Duration::from_secs(60) } else { delay };
                 tokio::time::sleep(wait).await;
                 axum::Json(json!({
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1}
                 }))
+            };
+            async move {
+                if stubborn {
+                    tokio::spawn(work).await.unwrap()
+                } else {
+                    work.await
+                }
             }
         };
         let app = axum::Router::new().route("/v1/chat/completions", post(handler));
@@ -86,5 +114,10 @@ impl FakeProvider {
     /// Requests received in all.
     pub(crate) fn total(&self) -> u64 {
         self.counts.total.load(Ordering::SeqCst)
+    }
+
+    /// Requests whose body contained the watched text.
+    pub(crate) fn watched(&self) -> u64 {
+        self.counts.watched.load(Ordering::SeqCst)
     }
 }

@@ -26,7 +26,7 @@ async fn failing_chat(client: &Client, limit: Duration) -> (String, Duration) {
 }
 
 /// A `/proc/PID/status` figure in MB (VmRSS: now; VmHWM: the peak since start).
-fn status_mb(pid: u32, field: &str) -> u64 {
+pub(crate) fn status_mb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: u64 = status
         .lines()

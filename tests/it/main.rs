@@ -14,6 +14,8 @@ mod cluster_provider;
 mod cluster_stress;
 mod hardening;
 mod hostile_provider;
+// Issue 25: bounded under hostile input, round three.
+mod hostile3;
 mod hostile_server;
 // Issue 24: MCP 2026-07-28 with the official suites and SDKs.
 mod conformance_client;

@@ -557,6 +557,8 @@ async fn recent_lists_newest_first_and_finds_prompts(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(2)).await; // distinct update times
     }
     let all = store.inner.recent(3, None).await.unwrap();
+    assert!(all.complete);
+    let all = all.threads;
     let listed: Vec<Uuid> = all.iter().map(|t| t.id).collect();
     assert_eq!(listed, vec![ids[4], ids[3], ids[2]]);
     assert_eq!(all[0].turn_count, 2);
@@ -568,6 +570,8 @@ async fn recent_lists_newest_first_and_finds_prompts(backend: Backend) {
         .recent(20, Some("rust LIFETIMES"))
         .await
         .unwrap();
+    assert!(found.complete);
+    let found = found.threads;
     assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ids[2]]);
     assert!(
         store
@@ -575,6 +579,7 @@ async fn recent_lists_newest_first_and_finds_prompts(backend: Backend) {
             .recent(20, Some("nothing like it"))
             .await
             .unwrap()
+            .threads
             .is_empty()
     );
 }

@@ -39,12 +39,12 @@ async fn continue_thread(client: &crate::util::Client, id: &str) -> rmcp::model:
     .await
 }
 
-fn pid_alive(pid: u32) -> bool {
+pub(crate) fn pid_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
 }
 
-async fn signal_and_wait(pid: u32, signal: i32) {
+pub(crate) async fn signal_and_wait(pid: u32, signal: i32) {
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(pid as libc::pid_t, signal) };
     wait_for("zen to exit", Duration::from_secs(20), async || {

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::util::{call, http_client, http_zen, is_error, text, zen_bin, zen_command, zen_output};
 
 /// A private tmux server (its own socket, no user config) running one command in one pane.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -18,7 +18,7 @@ impl Tmux {
     /// True when tmux is here. Without it the test fails, saying how to install it, unless
     /// ZEN_SKIP_TMUX_TESTS=1 asks to skip (then it prints "skipped"): CI installs tmux, so a
     /// missing tmux there is a failure, never a silent pass.
-    fn available() -> bool {
+    pub(crate) fn available() -> bool {
         let found = StdCommand::new("tmux")
             .arg("-V")
             .output()
@@ -34,7 +34,7 @@ impl Tmux {
         found
     }
 
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
+    pub(crate) fn start(command: &str, width: u16, height: u16) -> Tmux {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let socket = format!(
             "zen-top-test-{}-{}",
@@ -59,7 +59,7 @@ impl Tmux {
         tmux
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = StdCommand::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -75,7 +75,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "top"])
     }
 
@@ -93,7 +93,12 @@ impl Tmux {
     }
 
     /// Poll the pane until `done` holds; panic with the last screen after `limit`.
-    async fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn wait_for(
+        &self,
+        what: &str,
+        limit: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let screen = self.screen();
@@ -119,7 +124,7 @@ impl Drop for Tmux {
 
 /// `zen top ARGS`, then, once it exits, its status and whether the terminal is canonical again
 /// (raw mode off); the pane then stays open for inspection.
-fn top_command(args: &str) -> String {
+pub(crate) fn top_command(args: &str) -> String {
     format!(
         "'{}' top {args}; echo \"zen-top-exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 600",
         zen_bin()

@@ -145,10 +145,20 @@ pub(crate) struct HttpZen {
 
 /// Start `zen serve --http 127.0.0.1:0` and wait for it to say where it listens.
 pub(crate) async fn http_zen(args: &[&str], env: &[(&str, &str)]) -> HttpZen {
+    http_zen_with(args, env, |_| {}).await
+}
+
+/// [`http_zen`], with the command adjusted first (limits, credentials).
+pub(crate) async fn http_zen_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Command),
+) -> HttpZen {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["serve", "--http", "127.0.0.1:0"];
     all.extend_from_slice(args);
     let mut cmd = zen_command(&all, env, dir.path());
+    adjust(&mut cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

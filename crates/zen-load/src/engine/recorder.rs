@@ -51,10 +51,8 @@ impl ErrorKind {
     }
 }
 
-/// Messages kept verbatim per error kind.
-const SAMPLES: usize = 5;
-/// Longest kept message.
-const SAMPLE_CHARS: usize = 300;
+/// Messages kept verbatim per error kind, and the longest kept message.
+use zen_model::report::{ERROR_SAMPLES as SAMPLES, SAMPLE_CHARS};
 
 #[derive(Debug)]
 struct PerTool {

@@ -14,7 +14,7 @@ use zen_model::report::{
 };
 
 /// Error messages kept per kind in a merge, as in a run.
-const SAMPLES: usize = 5;
+use zen_model::report::ERROR_SAMPLES as SAMPLES;
 
 /// Merge the reports (each with the name it was read from, for messages). Also returns what
 /// a reader should know about the merge (figures left out, thresholds that differed).

@@ -5,10 +5,12 @@ pub mod args;
 pub mod compare;
 pub mod html;
 pub mod junit;
+pub mod load;
 pub mod merge;
 pub(crate) mod render;
 pub mod show;
 mod svg;
+pub(crate) mod terminal;
 
 use std::path::Path;
 
@@ -65,19 +67,10 @@ pub fn run(args: ReportArgs) -> Result<ExitOutcome> {
     }
 }
 
-/// A JSON report from a file, with an error that says which file and what is wrong with it.
+/// A JSON report from a file, checked ([`load`]), with an error that says which file and what
+/// is wrong with it.
 pub fn read(path: &Path) -> Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the report {}", path.display()))?;
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a zen JSON report (at {}: {}); make one with zen stress --json or --out",
-            path.display(),
-            e.path(),
-            e.inner()
-        )
-    })
+    load::read(path)
 }
 
 /// Write `text` to the file, or to stdout when there is none.
@@ -87,7 +80,7 @@ fn emit(out: Option<&Path>, text: &str) -> Result<()> {
     } else {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
+        stdout.write_all(terminal::safe(text).as_bytes())?;
         stdout.flush()?;
         Ok(())
     }

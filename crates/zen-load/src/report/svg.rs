@@ -58,6 +58,25 @@ pub(super) fn nice_step(span: f64, n: f64) -> f64 {
     nice * power
 }
 
+/// Most ticks an axis draws, whatever its numbers: tick loops count, they never step a float
+/// until it passes a bound (a span of ±1e308 once made that loop endless).
+const MAX_TICKS: usize = 50;
+
+/// Round values from `lo` to `hi` every `step`, at most [`MAX_TICKS`] of them; none when the
+/// numbers are not finite.
+fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite() && step.is_finite() && step > 0.0) {
+        return Vec::new();
+    }
+    let first = (lo / step).ceil();
+    let last = (hi / step).floor();
+    if !(first.is_finite() && last.is_finite()) || last < first {
+        return Vec::new();
+    }
+    let count = ((last - first) as usize).saturating_add(1).min(MAX_TICKS);
+    (0..count).map(|i| (first + i as f64) * step).collect()
+}
+
 /// A tick label: no more digits than the step needs.
 fn tick_label(v: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
@@ -90,11 +109,12 @@ fn open(out: &mut String, frame: &Frame) {
 
 /// The y grid and labels from 0 to `y_max`; returns the top of the scale.
 fn y_axis(out: &mut String, y_max: f64) -> f64 {
+    // Values past f64's range (or NaN) leave the scale at 1: the chart still draws.
+    let y_max = if y_max.is_finite() { y_max } else { 1.0 };
     let step = nice_step(y_max, 5.0);
     let top = (y_max / step).ceil().max(1.0) * step;
     let plot_h = HEIGHT - TOP - BOTTOM;
-    let mut v = 0.0;
-    while v <= top + step / 2.0 {
+    for v in ticks(0.0, top + step / 2.0, step) {
         let y = TOP + plot_h * (1.0 - v / top);
         let _ = write!(
             out,
@@ -105,7 +125,6 @@ fn y_axis(out: &mut String, y_max: f64) -> f64 {
             y + 4.0,
             tick_label(v, step)
         );
-        v += step;
     }
     top
 }
@@ -134,8 +153,7 @@ pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let step = nice_step(x_span, 8.0);
-    let mut v = (x_min / step).ceil() * step;
-    while v <= x_max + 1e-9 {
+    for v in ticks(x_min, x_max + 1e-9, step) {
         let x = LEFT + plot_w * (v - x_min) / x_span;
         let _ = write!(
             out,
@@ -143,7 +161,6 @@ pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
             HEIGHT - BOTTOM + 16.0,
             tick_label(v, step)
         );
-        v += step;
     }
     let mut legend_x = LEFT;
     for (i, line) in lines.iter().enumerate() {
@@ -247,6 +264,33 @@ mod tests {
         assert_eq!(nice_step(0.3, 5.0), 0.1);
         assert_eq!(tick_label(0.5, 0.1), "0.5");
         assert_eq!(tick_label(40.0, 20.0), "40");
+    }
+
+    #[test]
+    fn axes_of_absurd_numbers_end_with_few_ticks() {
+        let frame = Frame {
+            id: "c",
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+        };
+        for (x, y) in [
+            (1e308, 1e308),
+            (f64::MAX, f64::INFINITY),
+            (-1e308, f64::NAN),
+        ] {
+            let line = Line {
+                name: "l".into(),
+                points: vec![(-x, 0.0), (x, y)],
+            };
+            let svg = line_chart(&frame, &[line]);
+            assert!(
+                svg.matches("class=\"tick\"").count() <= 2 * MAX_TICKS,
+                "{svg}"
+            );
+        }
+        assert_eq!(ticks(0.0, 1e308, 1.0).len(), MAX_TICKS);
+        assert!(ticks(0.0, f64::INFINITY, 1.0).is_empty());
     }
 
     #[test]

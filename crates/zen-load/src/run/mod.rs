@@ -399,7 +399,8 @@ pub(crate) fn print(report: &Report, json: bool) -> Result<()> {
         s
     } else {
         // Coloured for a terminal; anstream strips the colour for pipes, files and NO_COLOR.
-        crate::report::render::paint(&crate::report::render::render(report))
+        let text = crate::report::render::render(report);
+        crate::report::render::paint(&crate::report::terminal::safe(&text))
     };
     let mut out = anstream::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -410,7 +411,8 @@ pub(crate) fn print(report: &Report, json: bool) -> Result<()> {
 /// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
 pub(crate) fn print_verdict(report: &Report) -> Result<()> {
     use std::io::Write;
-    let line = crate::report::render::paint(&crate::report::render::verdict_line(report));
+    let line = crate::report::render::verdict_line(report);
+    let line = crate::report::render::paint(&crate::report::terminal::safe(&line));
     let mut out = anstream::stdout().lock();
     writeln!(out, "{line}")?;
     out.flush()?;

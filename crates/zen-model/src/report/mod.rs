@@ -76,6 +76,7 @@ pub struct Report {
     #[serde(default)]
     pub ceiling: Option<CeilingReport>,
     /// One point per second of the run (merged pairwise past 1200 points).
+    #[serde(deserialize_with = "series::bounded")]
     pub series: Vec<Point>,
 }
 
@@ -380,6 +381,12 @@ pub struct Generator {
     /// The generator's resident memory when the load ended, bytes (a merged report: the largest).
     pub rss_bytes: u64,
 }
+
+/// Distinct messages an [`ErrorBucket`] keeps (a run writes at most this many; a report read
+/// back keeps at most this many).
+pub const ERROR_SAMPLES: usize = 5;
+/// Longest message an [`ErrorBucket`] keeps, in characters.
+pub const SAMPLE_CHARS: usize = 300;
 
 /// Errors of one kind.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]

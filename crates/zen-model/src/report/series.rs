@@ -110,6 +110,33 @@ impl Series {
     }
 }
 
+/// A series read from a file, bounded as a run writes it: past [`MAX_POINTS`], neighbouring
+/// points merge pairwise while they are read, so a long series in a file (zen's own never
+/// have more) costs no more memory than a run's.
+pub fn bounded<'de, D>(deserializer: D) -> Result<Vec<Point>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<Point>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of series points")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<Point>, A::Error> {
+            let mut series = Series::new(MAX_POINTS);
+            while let Some(point) = seq.next_element()? {
+                series.push(point);
+            }
+            Ok(series.points)
+        }
+    }
+    deserializer.deserialize_seq(Bounded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +155,20 @@ mod tests {
             queued: None,
             rss_bytes: None,
         }
+    }
+
+    #[test]
+    fn a_long_series_read_from_json_is_merged_as_it_is_read() {
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(deserialize_with = "bounded")]
+            series: Vec<Point>,
+        }
+        let points: Vec<Point> = (0..5000).map(|i| point(f64::from(i), 2)).collect();
+        let json = serde_json::json!({ "series": points }).to_string();
+        let read: Holder = serde_json::from_str(&json).unwrap();
+        assert!(read.series.len() <= MAX_POINTS, "{}", read.series.len());
+        assert_eq!(read.series.iter().map(|p| p.calls).sum::<u64>(), 10_000);
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub struct ProtocolStats {
     /// Kept-alive HTTP connections closed after ZEN_HTTP_IDLE_TIMEOUT without a request.
     #[serde(default)]
     pub idle_closes: u64,
+    /// HTTP connections answered 408 and closed because a request's body took over
+    /// ZEN_BODY_TIMEOUT.
+    #[serde(default)]
+    pub body_timeouts: u64,
 }
 
 /// Anything that can produce the current snapshot: the server, or a test double. Telemetry and

@@ -10,6 +10,10 @@ local id, limit = ARGV[1], tonumber(ARGV[2])
 local lease_ms, ticket_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
 -- Reap: expired leases (a crashed instance's) and lapsed tickets.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+-- Scores zen never writes (a lease or ticket due far past any renewal, forged or corrupted)
+-- would block the provider cluster-wide for ever: they go too.
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + lease_ms * 4), '+inf')
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '(' .. (now + ticket_ms * 4), '+inf')
 for _, stale in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
   redis.call('ZREM', KEYS[2], stale)
 end

@@ -12,7 +12,7 @@ use super::values::{parse_count, parse_duration};
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Client limits")]
 pub struct BoundsConfig {
-    /// Most HTTP sessions open at once; past it an `initialize` gets 503 until one closes or idles out
+    /// Most HTTP sessions open at once; at it an `initialize` closes the least recently used quiet session (never-used ones first), else gets 503
     #[arg(long, env = "ZEN_MAX_SESSIONS", default_value = "1000", value_parser = parse_count, value_name = "N")]
     pub max_sessions: usize,
     /// An HTTP session with no request for this long is closed (its client must initialize again)
@@ -24,6 +24,9 @@ pub struct BoundsConfig {
     /// A client must send a request's headers within this time, or its connection is closed
     #[arg(long, env = "ZEN_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub header_timeout: Duration,
+    /// A request's body must arrive whole within this time after its headers, or it is answered 408 and its connection closed
+    #[arg(long, env = "ZEN_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub body_timeout: Duration,
     /// A kept-alive HTTP connection with no request in flight for this long is closed
     #[arg(long, env = "ZEN_HTTP_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub http_idle_timeout: Duration,

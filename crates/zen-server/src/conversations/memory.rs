@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::budget::{AppendPlan, Existing, StoreLimits, json_len, min_evictions, plan_append};
+use super::search::{Recent, SEARCH_DEADLINE, contains_folded, fold};
 use super::{
     AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, first_words,
 };
@@ -260,21 +261,27 @@ impl ConversationStore for MemoryStore {
         Ok(evicted)
     }
 
-    async fn recent(
-        &self,
-        limit: usize,
-        query: Option<&str>,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let needle = query.map(str::to_lowercase);
+    async fn recent(&self, limit: usize, query: Option<&str>) -> Result<Recent, StoreError> {
+        let needle = query.map(fold);
+        let deadline = std::time::Instant::now() + SEARCH_DEADLINE;
         let inner = self.lock();
-        Ok(inner
-            .threads
-            .iter()
-            .map(|(_, e)| &e.thread)
-            .filter(|t| needle.as_deref().is_none_or(|q| prompts_contain(t, q)))
-            .take(limit)
-            .map(summary)
-            .collect())
+        let mut found = Recent::complete(Vec::new());
+        for (_, entry) in &inner.threads {
+            if found.threads.len() == limit {
+                break;
+            }
+            if needle.is_some() && std::time::Instant::now() >= deadline {
+                found.complete = false;
+                break;
+            }
+            if needle
+                .as_deref()
+                .is_none_or(|q| prompts_contain(&entry.thread, q))
+            {
+                found.threads.push(summary(&entry.thread));
+            }
+        }
+        Ok(found)
     }
 
     fn stats(&self) -> StoreStats {
@@ -297,12 +304,12 @@ impl ConversationStore for MemoryStore {
     }
 }
 
-/// True when a user turn of the thread contains `needle` (lowercase).
+/// True when a user turn of the thread contains `needle` (folded).
 fn prompts_contain(thread: &Thread, needle: &str) -> bool {
     thread
         .turns
         .iter()
-        .any(|t| t.role == "user" && t.content.to_lowercase().contains(needle))
+        .any(|t| t.role == "user" && contains_folded(&t.content, needle))
 }
 
 /// A thread as the `threads` tool lists it.

@@ -17,11 +17,13 @@ use zen_model::snapshot::StoreStats;
 pub(crate) mod budget;
 pub(crate) mod memory;
 pub(crate) mod redis;
+pub(crate) mod search;
 pub(crate) mod sqlite;
 
 pub use budget::StoreLimits;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use search::Recent;
 pub use sqlite::SqliteStore;
 
 /// One turn of a conversation: only what was said, never the rebuilt history (zen-mcp-server
@@ -169,12 +171,9 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// updated ones: at least 20% of them, until under the threshold.
     async fn cleanup(&self, force: bool) -> Result<u64, StoreError>;
     /// The most recently updated threads, newest first, optionally only those whose prompts
-    /// contain `query` (case-insensitive).
-    async fn recent(
-        &self,
-        limit: usize,
-        query: Option<&str>,
-    ) -> Result<Vec<ThreadSummary>, StoreError>;
+    /// contain `query` (case-insensitive, see [`search`]); a search stops at
+    /// [`search::SEARCH_DEADLINE`] with what it found.
+    async fn recent(&self, limit: usize, query: Option<&str>) -> Result<Recent, StoreError>;
     /// The watchdog saw RSS high: give back what memory this store holds. A store whose
     /// conversations are in process memory evicts (a forced cleanup); one on disk only drops
     /// its cache, since evicting would free no memory.

@@ -109,6 +109,8 @@ pub struct Metrics {
     header_timeouts: AtomicU64,
     /// Kept-alive HTTP connections closed after ZEN_HTTP_IDLE_TIMEOUT without a request.
     idle_closes: AtomicU64,
+    /// HTTP connections closed (after a 408) for not sending a body within ZEN_BODY_TIMEOUT.
+    body_timeouts: AtomicU64,
     /// The latest process sample (written once a second by the sampler).
     system: Mutex<SystemStats>,
     /// Tokens per provider and model; at most [`MAX_TOKEN_SERIES`] pairs.
@@ -124,6 +126,8 @@ pub enum ConnectionClose {
     HeaderTimeout,
     /// No request for ZEN_HTTP_IDLE_TIMEOUT on a kept-alive connection.
     Idle,
+    /// A request's body did not arrive whole within ZEN_BODY_TIMEOUT.
+    BodyTimeout,
 }
 
 impl Metrics {
@@ -143,6 +147,7 @@ impl Metrics {
             refused_sessions: AtomicU64::new(0),
             header_timeouts: AtomicU64::new(0),
             idle_closes: AtomicU64::new(0),
+            body_timeouts: AtomicU64::new(0),
             unknown_tools: AtomicU64::new(0),
             system: Mutex::new(SystemStats::default()),
             tokens: Tokens::default(),
@@ -249,6 +254,7 @@ impl Metrics {
         let counter = match why {
             ConnectionClose::HeaderTimeout => &self.header_timeouts,
             ConnectionClose::Idle => &self.idle_closes,
+            ConnectionClose::BodyTimeout => &self.body_timeouts,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -290,6 +296,7 @@ impl Metrics {
             refused_sessions: self.refused_sessions.load(Ordering::Relaxed),
             header_timeouts: self.header_timeouts.load(Ordering::Relaxed),
             idle_closes: self.idle_closes.load(Ordering::Relaxed),
+            body_timeouts: self.body_timeouts.load(Ordering::Relaxed),
         }
     }
 

@@ -234,6 +234,12 @@ pub trait Provider: Send + Sync + 'static {
             .find(|m| m.aliases.iter().any(|a| a == model))
             .map_or_else(|| model.to_string(), |m| m.name.clone())
     }
+    /// Whether the provider keeps working on a request zen stopped waiting for: a remote API
+    /// does (until it notices the closed connection), so an abandoned attempt keeps its permit
+    /// until it ends (see `retry`); an in-process provider stops when its future is dropped.
+    fn works_on_when_abandoned(&self) -> bool {
+        false
+    }
     /// One attempt at a completion. Dropping the future aborts the request.
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;
 }

@@ -1,6 +1,17 @@
 //! Retries around breaker-guarded attempts: exponential backoff with jitter (backon's
 //! schedule), Retry-After honoured, and every wait capped, because the caller holds its provider
 //! permit while it sleeps: a provider asking for an hour must not take a permit for an hour.
+//!
+//! An attempt runs in a task of its own that holds the provider permit. When its caller stops
+//! waiting (the client hung up or cancelled, ZEN_CALL_TIMEOUT passed), the provider is still
+//! working on the request: closing the connection does not stop a real API at once, so
+//! releasing the permit then let a provider limited to 2 see 12 requests at once. The attempt
+//! is instead left to finish, its answer dropped, and the permit released when it ends or
+//! [`ABANDONED_GRACE`] passes, whichever is first; no retry follows an abandoned attempt. An
+//! in-process provider (the simulated one) stops when its future is dropped: its attempts run
+//! inline and give the permit back at once.
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -10,6 +21,69 @@ use tracing::Instrument;
 
 use super::resilience::{Breaker, attempt};
 use super::{Completion, CompletionRequest, Provider, ProviderError};
+
+/// How long an attempt its caller stopped waiting for may keep its provider permit.
+pub(crate) const ABANDONED_GRACE: Duration = Duration::from_secs(30);
+
+/// One provider call: what its attempts need, owned, so an attempt can outlive its caller.
+#[derive(Clone)]
+pub(crate) struct ProviderCall {
+    /// The provider asked.
+    pub provider: Arc<dyn Provider>,
+    /// Its circuit breaker.
+    pub breaker: Arc<Breaker>,
+    /// The request, sent again on a retry.
+    pub request: Arc<CompletionRequest>,
+    /// The provider permit (held by every attempt until it ends).
+    pub permit: Arc<dyn Any + Send + Sync>,
+}
+
+impl ProviderCall {
+    /// One attempt in its own task: the answer, or the attempt left to finish under the permit
+    /// (for at most `grace`) once this future is dropped.
+    fn attempt(
+        &self,
+        timeout: Duration,
+        grace: Duration,
+    ) -> impl Future<Output = Result<Completion, ProviderError>> + use<> {
+        let (mut tx, rx) = tokio::sync::oneshot::channel();
+        let call = self.clone();
+        let name = call.provider.name();
+        let task = async move {
+            let work = attempt(
+                call.provider.as_ref(),
+                &call.breaker,
+                &call.request,
+                timeout,
+            );
+            tokio::pin!(work);
+            let answered = tokio::select! {
+                result = &mut work => Some(result),
+                () = tx.closed() => None,
+            };
+            if let Some(result) = answered {
+                let _ = tx.send(result);
+            } else {
+                tracing::debug!(
+                    provider = name,
+                    "a provider request's caller is gone; its permit is held until the \
+                     provider answers (at most {grace:?})"
+                );
+                let _ = tokio::time::timeout(grace, work).await;
+            }
+            drop(call.permit);
+        };
+        tokio::spawn(task.in_current_span());
+        async move {
+            rx.await.unwrap_or_else(|_| {
+                Err(ProviderError::Connect {
+                    provider: name,
+                    message: "the request's task ended without an answer".into(),
+                })
+            })
+        }
+    }
+}
 
 /// How one provider call is retried.
 #[derive(Debug, Clone, Copy)]
@@ -103,14 +177,14 @@ fn plan(err: ProviderError, backoff: Option<Duration>, policy: &RetryPolicy, now
 }
 
 /// Call the provider with retries. `on_retry` is told of each retry (for the metrics).
-/// The caller holds the provider permit for the whole of this, backoff included.
+/// The caller holds the provider permit for the whole of this, backoff included, and each
+/// attempt holds it until the attempt ends (see the module doc).
 pub(crate) async fn call_with_retries(
-    provider: &dyn Provider,
-    breaker: &Breaker,
-    request: &CompletionRequest,
+    call: &ProviderCall,
     policy: RetryPolicy,
     on_retry: impl Fn(&ProviderError),
 ) -> Result<Completion, ProviderError> {
+    let provider = call.provider.as_ref();
     let mut schedule = ExponentialBuilder::default()
         .with_min_delay(policy.base_backoff)
         .with_max_delay(policy.base_backoff.saturating_mul(16))
@@ -128,7 +202,18 @@ pub(crate) async fn call_with_retries(
             zen.attempt = number,
             error.type = tracing::field::Empty,
         );
-        let tried = attempt(provider, breaker, request, policy.attempt_timeout);
+        let tried = if provider.works_on_when_abandoned() {
+            let detached = span.in_scope(|| call.attempt(policy.attempt_timeout, ABANDONED_GRACE));
+            futures::future::Either::Left(detached)
+        } else {
+            let inline = attempt(
+                provider,
+                &call.breaker,
+                &call.request,
+                policy.attempt_timeout,
+            );
+            futures::future::Either::Right(inline)
+        };
         let tried = tried.instrument(span.clone());
         let result = match policy.deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline.at, tried).await {
@@ -217,25 +302,27 @@ mod tests {
         delay: Duration,
         policy: RetryPolicy,
     ) -> (String, u32, Duration) {
-        let provider = RateLimiting {
+        let provider = Arc::new(RateLimiting {
             retry_after,
             delay,
             attempts: Mutex::new(0),
-        };
+        });
         let spec = BreakerSpec {
             failures: 1000,
             open_for: Duration::from_secs(1),
         };
-        let breaker = Breaker::new("custom", spec);
-        let request = CompletionRequest {
-            model: "m".into(),
-            messages: vec![],
-            temperature: None,
+        let call = ProviderCall {
+            provider: provider.clone(),
+            breaker: Arc::new(Breaker::new("custom", spec)),
+            request: Arc::new(CompletionRequest {
+                model: "m".into(),
+                messages: vec![],
+                temperature: None,
+            }),
+            permit: Arc::new(()),
         };
         let started = Instant::now();
-        let err = call_with_retries(&provider, &breaker, &request, policy, |_| {})
-            .await
-            .unwrap_err();
+        let err = call_with_retries(&call, policy, |_| {}).await.unwrap_err();
         let attempts = *provider.attempts.lock().unwrap();
         (err.to_string(), attempts, started.elapsed())
     }

@@ -84,9 +84,16 @@ async fn start_telemetry(
         return Ok(None);
     }
     let source: crate::telemetry::Source = server.context.clone();
-    let telemetry =
-        crate::telemetry::start(cfg.telemetry, cfg.runtime_dir.as_deref(), source, shutdown)
-            .await?;
+    let bounds = &server.context.config.bounds;
+    let guard = (bounds, http::accept::counted(&server.context));
+    let telemetry = crate::telemetry::start(
+        cfg.telemetry,
+        cfg.runtime_dir.as_deref(),
+        source,
+        guard,
+        shutdown,
+    )
+    .await?;
     Ok(Some(telemetry))
 }
 

@@ -15,8 +15,14 @@ use tokio_util::sync::CancellationToken;
 pub mod otel;
 pub(crate) mod prometheus;
 
+use crate::config::BoundsConfig;
+use crate::serve::http::accept::{self, ConnLimits, OnClose};
 use zen_model::snapshot::SnapshotSource;
 use zen_os::discovery::{self, Discovery, DiscoveryInfo};
+
+/// Telemetry connections open at once: a dashboard, a scraper or two, a soak run. Part of the
+/// descriptors the MCP listener's cap keeps back.
+const MAX_CONNECTIONS: usize = 32;
 
 /// The figures telemetry serves: whatever can produce a snapshot (the server, in zen serve).
 pub type Source = Arc<dyn SnapshotSource>;
@@ -29,10 +35,11 @@ pub struct Telemetry {
 
 /// Open the listener on `addr` (loopback only) and write the discovery file in `runtime_dir`
 /// (or the default runtime directory).
-pub async fn start(
+pub(crate) async fn start(
     addr: SocketAddr,
     runtime_dir: Option<&std::path::Path>,
     source: Source,
+    guard: (&BoundsConfig, OnClose),
     shutdown: &CancellationToken,
 ) -> Result<Telemetry> {
     if !addr.ip().is_loopback() {
@@ -46,15 +53,17 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let server = source.snapshot().server;
     let router = router(source);
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!(%err, "telemetry listener stopped");
-        }
-    });
+    // The MCP listener's accept loop: header, body and idle timeouts and a connection cap, so
+    // half-sent requests cannot pile up in the descriptor table both listeners share.
+    let (bounds, on_close) = guard;
+    let limits = ConnLimits::of(bounds, MAX_CONNECTIONS);
+    tokio::spawn(accept::run(
+        listener,
+        router,
+        limits,
+        on_close,
+        shutdown.clone(),
+    ));
     let info = DiscoveryInfo {
         pid: server.pid,
         telemetry_url: format!("http://{addr}"),

@@ -16,7 +16,7 @@ use crate::config::ServeConfig;
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
 use crate::providers::resilience::Breaker;
-use crate::providers::retry::{CallDeadline, RetryPolicy, call_with_retries};
+use crate::providers::retry::{CallDeadline, ProviderCall, RetryPolicy, call_with_retries};
 use crate::providers::{Completion, CompletionRequest, Registry, Route};
 use zen_model::clock::unix_ms;
 use zen_model::snapshot::{ProviderStats, ServerInfo, Snapshot, SnapshotSource};
@@ -43,7 +43,7 @@ pub struct ToolContext {
     /// The conversation store and the RSS watchdog.
     pub memory: Arc<MemoryManager>,
     /// One circuit breaker per provider, fixed at start.
-    breakers: BTreeMap<&'static str, Breaker>,
+    breakers: BTreeMap<&'static str, Arc<Breaker>>,
     /// Set once the transport is up.
     transport: OnceLock<TransportInfo>,
     /// Set when shutdown begins, for the snapshot.
@@ -68,7 +68,7 @@ impl ToolContext {
         .with_shared(open_shared_limits(&config, &names).await?);
         let breakers = names
             .iter()
-            .map(|n| (*n, Breaker::new(n, config.providers.breaker(n))))
+            .map(|n| (*n, Arc::new(Breaker::new(n, config.providers.breaker(n)))))
             .collect();
         let mem = &config.memory;
         let store = crate::conversations::open(&config.store, mem).await?;
@@ -116,14 +116,17 @@ impl ToolContext {
     }
 
     /// One provider request: the provider permit is held for all of it, retries and backoff
-    /// included, and released however it ends (the permit is an owned value dropped here).
+    /// included, and released however it ends; when this future is dropped mid-attempt (the
+    /// client went away), the attempt keeps the permit until the provider answers or
+    /// [`crate::providers::retry::ABANDONED_GRACE`] passes, so the provider never sees more
+    /// than its limit.
     pub async fn call_provider(
         &self,
         route: &Route,
         request: CompletionRequest,
     ) -> Result<Completion, ToolError> {
         let name = route.provider.name();
-        let _permit = (self.pools.acquire_provider(name))
+        let permit = (self.pools.acquire_provider(name))
             .instrument(tracing::info_span!(target: "zen_otel", "wait provider permit", zen.pool.name = name))
             .await
             .map_err(|refused| ToolError::new(CallOutcome::Rejected, refused.to_string()))?;
@@ -137,16 +140,17 @@ impl ToolContext {
             deadline: Some(CallDeadline::after(self.config.providers.call_timeout)),
         };
         let span = provider_span(name, &request.model);
-        let result = call_with_retries(
-            route.provider.as_ref(),
-            &self.breakers[name],
-            &request,
-            policy,
-            |err| {
-                self.metrics.record_retry(name);
-                tracing::debug!(provider = name, error = %err, "retrying provider request");
-            },
-        )
+        let call = ProviderCall {
+            provider: route.provider.clone(),
+            breaker: self.breakers[name].clone(),
+            request: Arc::new(request),
+            permit: Arc::new(permit),
+        };
+        let request = &call.request;
+        let result = call_with_retries(&call, policy, |err| {
+            self.metrics.record_retry(name);
+            tracing::debug!(provider = name, error = %err, "retrying provider request");
+        })
         .instrument(span.clone())
         .await;
         let outcome = match &result {

@@ -3,7 +3,7 @@
 //! per-file, per-request and file-count limits; a note names every file left out and why.
 use std::collections::BTreeSet;
 
-use super::files::FilePolicy;
+use super::files::{FileError, FilePolicy};
 use crate::conversations::Thread;
 
 /// Largest file embedded into a prompt.
@@ -82,24 +82,19 @@ pub(crate) async fn embed_files(
 /// Read a file to embed, if it is text within both the per-file limit and `room`, the bytes
 /// the request may still embed.
 async fn read_file(policy: &FilePolicy, path: &str, room: u64) -> Result<String, String> {
-    // The policy (files.rs) refuses /proc, /sys, /dev and paths outside ZEN_ALLOWED_PATHS.
-    let path = policy.check(path).await?;
-    let meta = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| format!("cannot read it ({e})"))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("{} bytes is over the 1 MiB limit", meta.len()));
-    }
-    if meta.len() > room {
-        return Err(format!(
-            "{} bytes would take the files of this request over {} MiB",
-            meta.len(),
-            MAX_EMBEDDED_BYTES / (1024 * 1024)
-        ));
-    }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| format!("cannot read it ({e})"))?;
+    // The policy (files.rs) refuses /proc, /sys, /dev, paths outside ZEN_ALLOWED_PATHS, and
+    // anything swapped under zen while it opens it; it reads at most the limit.
+    let bytes =
+        (policy.read_checked(path, MAX_FILE_BYTES.min(room)).await).map_err(|e| match e {
+            FileError::TooLarge { len, .. } if len > MAX_FILE_BYTES => {
+                format!("{len} bytes is over the 1 MiB limit")
+            }
+            FileError::TooLarge { len, .. } => format!(
+                "{len} bytes would take the files of this request over {} MiB",
+                MAX_EMBEDDED_BYTES / (1024 * 1024)
+            ),
+            other => other.to_string(),
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
     Ok(policy.scrub(text))
 }

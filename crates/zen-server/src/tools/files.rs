@@ -3,10 +3,15 @@
 //! - only regular files are read, never anything under /proc, /sys or /dev, checked on the
 //!   canonical path so a symlink cannot dodge it;
 //! - ZEN_ALLOWED_PATHS, when set, limits reading to those roots;
+//! - a file is opened once and everything is checked on the open descriptor ([`FilePolicy::
+//!   read_checked`]): whoever can rename files in a directory zen reads can swap an allowed file
+//!   for a symlink (to `/proc/self/environ`, `/dev/zero`) or a FIFO between a check by name and
+//!   a read by name, so nothing is read by name after the check;
 //! - every configured secret (provider API keys, the HTTP bearer token) is replaced in the
 //!   content before it reaches a model.
 //!
 //! Each refusal says why, and the chat reply names the file.
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::config::ServeConfig;
@@ -52,22 +57,81 @@ impl FilePolicy {
         FilePolicy { allowed, secrets }
     }
 
-    /// The canonical path of `path` if the policy lets it be read, or why not.
-    pub(crate) async fn check(&self, path: &str) -> Result<PathBuf, String> {
-        if !Path::new(path).is_absolute() {
-            return Err("not an absolute path".to_string());
+    /// The bytes of the file at `path` (absolute) if the policy lets it be read and it holds at
+    /// most `limit` bytes, or why not. The path is resolved once (symlinks the caller named are
+    /// followed there), the result opened without following a symlink at its end and without
+    /// blocking on a FIFO, and then everything is checked on the descriptor: a regular file,
+    /// whose real path (`/proc/self/fd/N`) is the one resolved and inside the allowed roots,
+    /// read with `take(limit + 1)` so a file growing meanwhile cannot push it past the limit.
+    /// The one way for tools to read a user's file.
+    pub(crate) async fn read_checked(&self, path: &str, limit: u64) -> Result<Vec<u8>, FileError> {
+        let policy = self.clone();
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || policy.read_blocking(Path::new(&path), limit))
+            .await
+            .unwrap_or_else(|e| Err(FileError::Unreadable(format!("the read failed ({e})"))))
+    }
+
+    /// Whether the file at `path` could be read now (a step that only records a path hears at
+    /// once, not later); nothing is read, and [`read_checked`](Self::read_checked) checks again.
+    pub(crate) async fn check(&self, path: &str) -> Result<(), FileError> {
+        let policy = self.clone();
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || policy.open_checked(Path::new(&path)).map(drop))
+            .await
+            .unwrap_or_else(|e| Err(FileError::Unreadable(format!("the check failed ({e})"))))
+    }
+
+    fn read_blocking(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+        let (file, meta) = self.open_checked(path)?;
+        if meta.len() > limit {
+            return Err(FileError::TooLarge {
+                len: meta.len(),
+                limit,
+            });
         }
-        let real = tokio::fs::canonicalize(path)
-            .await
-            .map_err(|e| format!("cannot read it ({e})"))?;
-        self.check_canonical(&real)?;
-        let meta = tokio::fs::metadata(&real)
-            .await
-            .map_err(|e| format!("cannot read it ({e})"))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        (&file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| FileError::unreadable(&e))?;
+        if bytes.len() as u64 > limit {
+            return Err(FileError::TooLarge {
+                len: bytes.len() as u64,
+                limit,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The file at `path`, opened once and checked on its descriptor, with its metadata.
+    fn open_checked(&self, path: &Path) -> Result<(std::fs::File, std::fs::Metadata), FileError> {
+        if !path.is_absolute() {
+            return Err(FileError::NotAbsolute);
+        }
+        let real = std::fs::canonicalize(path).map_err(|e| FileError::unreadable(&e))?;
+        self.check_canonical(&real).map_err(FileError::Refused)?;
+        let file = zen_os::ffi::open_no_follow(&real).map_err(|e| {
+            if zen_os::ffi::is_symlink_refusal(&e) {
+                FileError::Changed
+            } else {
+                FileError::unreadable(&e)
+            }
+        })?;
+        let meta = file.metadata().map_err(|e| FileError::unreadable(&e))?;
         if !meta.is_file() {
-            return Err("not a regular file".to_string());
+            return Err(FileError::NotRegular);
         }
-        Ok(real)
+        // Where the descriptor really points, whatever happened to the names meanwhile.
+        if let Some(opened) = opened_path(&file) {
+            self.check_canonical(&opened).map_err(FileError::Refused)?;
+            if opened != real {
+                return Err(FileError::Changed);
+            }
+        } else if !same_file(&meta, &real) {
+            return Err(FileError::Changed);
+        }
+        Ok((file, meta))
     }
 
     /// The deny-list and the allow-list, on a canonical path.
@@ -104,6 +168,81 @@ impl FilePolicy {
     }
 }
 
+/// Why a file was not read; its text follows "skipped file PATH: " in a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FileError {
+    /// A relative path (it would be resolved against zen's own working directory).
+    NotAbsolute,
+    /// The policy refuses it: a denied tree, or outside ZEN_ALLOWED_PATHS (the text says which).
+    Refused(String),
+    /// A directory, FIFO, socket or device.
+    NotRegular,
+    /// More bytes than the limit asked for.
+    TooLarge {
+        /// Its size (at least this much when it grew while being read).
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// It was swapped (for a symlink or another file) between resolving and opening it.
+    Changed,
+    /// The system refused: not found, no permission, an I/O error.
+    Unreadable(String),
+}
+
+impl FileError {
+    fn unreadable(err: &std::io::Error) -> Self {
+        FileError::Unreadable(err.to_string())
+    }
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::NotAbsolute => f.write_str("not an absolute path"),
+            FileError::Refused(why) => f.write_str(why),
+            FileError::NotRegular => f.write_str("not a regular file"),
+            FileError::TooLarge { len, limit } => {
+                write!(f, "{len} bytes is over the {limit} byte limit")
+            }
+            FileError::Changed => f.write_str(
+                "it changed while zen opened it (replaced by a symlink or another file); zen \
+                 reads a file only if it is still the one it checked",
+            ),
+            FileError::Unreadable(why) => write!(f, "cannot read it ({why})"),
+        }
+    }
+}
+
+/// The path an open descriptor refers to, from `/proc/self/fd` (None where there is none).
+fn opened_path(file: &std::fs::File) -> Option<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// Without `/proc`: is the open file (`meta`) still the one at `real` (same device and inode)?
+fn same_file(meta: &std::fs::Metadata, real: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(real)
+            .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, real);
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,18 +254,56 @@ mod tests {
         FilePolicy::new(&config)
     }
 
+    /// The refusal's text, for a path that must be refused.
+    async fn refusal(p: &FilePolicy, path: &Path) -> String {
+        p.read_checked(path.to_str().unwrap(), 1024)
+            .await
+            .unwrap_err()
+            .to_string()
+    }
+
     #[tokio::test]
     async fn proc_self_environ_and_symlinks_to_it_are_refused() {
         let p = policy(&[], "sk-test-secret-123");
-        let err = p.check("/proc/self/environ").await.unwrap_err();
+        let err = refusal(&p, Path::new("/proc/self/environ")).await;
         assert!(err.contains("under /proc"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("innocent.txt");
         std::os::unix::fs::symlink("/proc/self/environ", &link).unwrap();
-        let err = p.check(link.to_str().unwrap()).await.unwrap_err();
+        let err = refusal(&p, &link).await;
         assert!(err.contains("under /proc"), "{err}");
-        assert!(p.check("/dev/null").await.is_err());
-        assert!(p.check(dir.path().to_str().unwrap()).await.is_err());
+        assert!(refusal(&p, Path::new("/dev/null")).await.contains("/dev"));
+        assert_eq!(refusal(&p, dir.path()).await, "not a regular file");
+    }
+
+    #[tokio::test]
+    async fn a_fifo_is_refused_at_once_and_a_file_over_the_limit_is_not_read() {
+        let p = policy(&[], "sk-test-secret-123");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Without O_NONBLOCK the open would wait for a writer for ever.
+            assert_eq!(refusal(&p, &fifo).await, "not a regular file");
+        }
+        let big = dir.path().join("big.txt");
+        std::fs::write(&big, "x".repeat(2048)).unwrap();
+        assert_eq!(
+            p.read_checked(big.to_str().unwrap(), 1024).await,
+            Err(FileError::TooLarge {
+                len: 2048,
+                limit: 1024
+            })
+        );
+        // A symlink the caller names to an ordinary file is followed, once.
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&big, &link).unwrap();
+        let read = p.read_checked(link.to_str().unwrap(), 4096).await.unwrap();
+        assert_eq!(read.len(), 2048);
+        assert_eq!(
+            p.read_checked("relative.txt", 10).await,
+            Err(FileError::NotAbsolute)
+        );
     }
 
     #[tokio::test]
@@ -138,9 +315,11 @@ mod tests {
         }
         let p = policy(&[inside.path().to_str().unwrap()], "sk-test-secret-123");
         let ok = inside.path().join("a.txt");
-        assert!(p.check(ok.to_str().unwrap()).await.is_ok());
-        let no = outside.path().join("a.txt");
-        let err = p.check(no.to_str().unwrap()).await.unwrap_err();
+        assert_eq!(
+            p.read_checked(ok.to_str().unwrap(), 100).await.unwrap(),
+            b"text"
+        );
+        let err = refusal(&p, &outside.path().join("a.txt")).await;
         assert!(err.contains("ZEN_ALLOWED_PATHS"), "{err}");
     }
 

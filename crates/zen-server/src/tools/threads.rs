@@ -15,6 +15,10 @@ use crate::metrics::CallOutcome;
 /// Most threads one call lists.
 const MAX_LIMIT: usize = 200;
 
+/// Longest `query`, in characters: a phrase to find, not a document (a search costs the text
+/// searched, and a store search stops at its deadline anyway).
+pub(crate) const MAX_QUERY_CHARS: usize = 200;
+
 /// `threads` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +26,7 @@ pub(crate) struct ThreadsArgs {
     /// How many threads to list, newest first (default 20, at most 200).
     #[serde(default)]
     pub limit: Option<usize>,
-    /// Only threads with a prompt containing this text (case-insensitive).
+    /// Only threads with a prompt containing this text (case-insensitive, at most 200 characters).
     #[serde(default)]
     pub query: Option<String>,
 }
@@ -72,13 +76,34 @@ pub(crate) async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolRepl
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty());
-    let threads = (ctx.memory.store.recent(limit, query))
+    if let Some(q) = query
+        && q.chars().count() > MAX_QUERY_CHARS
+    {
+        return Err(ToolError::bad_input(format!(
+            "invalid arguments for threads: query: {} characters is over the limit of \
+             {MAX_QUERY_CHARS}; search for a shorter phrase",
+            q.chars().count()
+        )));
+    }
+    let found = (ctx.memory.store.recent(limit, query))
         .instrument(crate::telemetry::otel::spans::store("recent"))
         .await
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
+    let mut text = listing(
+        &found.threads,
+        query,
+        ctx.config.memory.max_conversation_turns,
+    );
+    if !found.complete {
+        text.push_str(&format!(
+            "\n(The search stopped after {} before reading every conversation: older ones may \
+             match too. A more specific query finds them sooner.)",
+            zen_model::units::seconds(crate::conversations::search::SEARCH_DEADLINE)
+        ));
+    }
     Ok(ToolReply {
-        text: listing(&threads, query, ctx.config.memory.max_conversation_turns),
-        structured: Some(json!({ "threads": threads })),
+        text,
+        structured: Some(json!({ "threads": found.threads, "complete": found.complete })),
     })
 }
 

@@ -11,6 +11,7 @@ use redis::aio::ConnectionManager;
 use uuid::Uuid;
 
 use super::budget::StoreLimits;
+use super::search::Recent;
 use super::{
     AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, first_words, ttl_ms,
 };
@@ -335,11 +336,7 @@ impl ConversationStore for RedisStore {
         Ok((expired + evicted) as u64)
     }
 
-    async fn recent(
-        &self,
-        limit: usize,
-        query: Option<&str>,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
+    async fn recent(&self, limit: usize, query: Option<&str>) -> Result<Recent, StoreError> {
         self.recent_threads(limit, query).await
     }
 

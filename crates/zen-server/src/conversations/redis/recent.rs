@@ -1,7 +1,9 @@
 //! The `threads` tool's view of a Redis store: the most recently used live threads, newest
-//! first, read from the LRU index one thread at a time (bounded by the limit and SCAN_LIMIT).
+//! first, read from the LRU index one thread at a time (bounded by the limit, SCAN_LIMIT and
+//! the search deadline).
 use redis::aio::ConnectionManager;
 
+use super::super::search::{Recent, SEARCH_DEADLINE, contains_folded, fold};
 use super::{RedisStore, SCAN_LIMIT, StoreError, ThreadSummary, Turn, Uuid};
 
 impl RedisStore {
@@ -11,9 +13,10 @@ impl RedisStore {
         &self,
         limit: usize,
         query: Option<&str>,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let needle = query.map(str::to_lowercase);
+    ) -> Result<Recent, StoreError> {
+        let needle = query.map(fold);
         let cutoff = self.expired_before_ms();
+        let deadline = tokio::time::Instant::now() + SEARCH_DEADLINE;
         let mut out = Vec::new();
         let mut conn = self.conn.clone();
         let lru = format!("{}lru", self.prefix);
@@ -36,6 +39,12 @@ impl RedisStore {
                 if out.len() == limit {
                     break;
                 }
+                if tokio::time::Instant::now() >= deadline {
+                    return Ok(Recent {
+                        threads: out,
+                        complete: false,
+                    });
+                }
                 if let Some(summary) = self
                     .summary(&mut conn, &id, cutoff, needle.as_deref())
                     .await?
@@ -44,7 +53,12 @@ impl RedisStore {
                 }
             }
         }
-        Ok(out)
+        // Stopping at SCAN_LIMIT with room left means older threads were not read.
+        let complete = out.len() == limit || start < SCAN_LIMIT;
+        Ok(Recent {
+            threads: out,
+            complete,
+        })
     }
 
     /// One thread's summary, if it is live and (with a query) one of its prompts matches.
@@ -91,7 +105,7 @@ impl RedisStore {
             let matches = turns
                 .iter()
                 .filter_map(|t| serde_json::from_str::<Turn>(t).ok())
-                .any(|t| t.role == "user" && t.content.to_lowercase().contains(needle));
+                .any(|t| t.role == "user" && contains_folded(&t.content, needle));
             if !matches {
                 return Ok(None);
             }

@@ -3,7 +3,8 @@
 //! the async side sends it operations over a bounded channel and awaits the answer, so the
 //! runtime never blocks on disk. The worker runs whatever is queued in one write transaction
 //! (group commit), each operation under its own savepoint so one failure fails only its call.
-//! RAM is bounded by ZEN_STORE_CACHE_MB (SQLite's page cache), not by traffic.
+//! RAM is bounded by ZEN_STORE_CACHE_MB (SQLite's page cache), not by traffic. The `threads`
+//! tool's searches run apart, on read-only connections of their own (search.rs).
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -12,13 +13,15 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::budget::{StoreLimits, json_len};
-use super::{AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, ttl_ms};
+use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, Turn, ttl_ms};
 use zen_model::snapshot::StoreStats;
 
 mod checkpoint;
 mod ops;
 mod reads;
 mod schema;
+mod search;
+mod totals;
 mod worker;
 
 use ops::{AppendInput, Figures, Pins};
@@ -32,6 +35,8 @@ const QUEUE: usize = 1024;
 pub struct SqliteStore {
     /// The worker's queue.
     ops: mpsc::Sender<Op>,
+    /// The search threads' queue (the `threads` tool), apart from the writes.
+    searches: search::Searches,
     /// State shared with the worker: pins and figures.
     shared: Arc<Shared>,
     /// Budget, threshold, thread share, TTL.
@@ -58,9 +63,11 @@ impl SqliteStore {
         });
         let (tx, rx) = mpsc::channel(QUEUE);
         worker::spawn(conn, rx, shared.clone(), limits, path.clone())?;
+        let searches = search::spawn(&path)?;
         let checkpoints = checkpoint::spawn(path.clone())?;
         Ok(SqliteStore {
             ops: tx,
+            searches,
             shared,
             limits,
             path,
@@ -159,20 +166,13 @@ impl ConversationStore for SqliteStore {
         .await
     }
 
-    async fn recent(
-        &self,
-        limit: usize,
-        query: Option<&str>,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let query = query.map(str::to_string);
-        let expired_before_ms = self.expired_before_ms();
-        self.call(|reply| Op::Recent {
-            limit,
-            query,
-            expired_before_ms,
-            reply,
-        })
-        .await
+    async fn recent(&self, limit: usize, query: Option<&str>) -> Result<Recent, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let (search, _abandon) = search::search(limit, query, self.expired_before_ms(), reply);
+        (self.searches.send(search).await).map_err(|_| self.error("its search threads stopped"))?;
+        answer
+            .await
+            .map_err(|_| self.error("its search thread stopped during the call"))?
     }
 
     /// Conversations are on disk: evicting them frees no memory. Give back the page cache.

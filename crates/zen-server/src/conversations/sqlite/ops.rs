@@ -32,32 +32,6 @@ pub(super) struct Figures {
     pub last_cleanup: Option<CleanupInfo>,
 }
 
-/// The totals row, read at the start of each batch (another process may have written).
-pub(super) fn read_totals(tx: &Connection, figures: &mut Figures) -> rusqlite::Result<()> {
-    let (bytes, threads, touch): (i64, i64, i64) = tx.query_row(
-        "SELECT bytes, threads, touch FROM totals WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    figures.bytes = bytes as u64;
-    figures.threads = threads as u64;
-    figures.touch = touch as u64;
-    Ok(())
-}
-
-/// Write the totals row once per batch (the ops keep the figures in memory meanwhile).
-pub(super) fn write_totals(tx: &Connection, figures: &Figures) -> rusqlite::Result<()> {
-    tx.execute(
-        "UPDATE totals SET bytes = ?1, threads = ?2, touch = ?3 WHERE id = 1",
-        params![
-            figures.bytes as i64,
-            figures.threads as i64,
-            figures.touch as i64
-        ],
-    )?;
-    Ok(())
-}
-
 /// Remove a thread and its turns, keeping the totals right.
 pub(super) fn delete_thread(
     tx: &Connection,

@@ -1,10 +1,10 @@
 //! The store's reads as SQL, run by the worker thread inside its transaction: a thread checked
-//! out with its turns (an expired one is deleted on the way), and the recent threads for the
-//! `threads` tool. Writes (append, cleanup, totals) are in ops.rs.
-use rusqlite::{Connection, OptionalExtension, params};
+//! out with its turns (an expired one is deleted on the way). Writes (append, cleanup, totals)
+//! are in ops.rs; the `threads` tool's searches in search.rs, on connections of their own.
+use rusqlite::{Connection, OptionalExtension};
 use uuid::Uuid;
 
-use super::super::{Thread, ThreadSummary, Turn};
+use super::super::{Thread, Turn};
 use super::ops::{Figures, delete_thread};
 
 /// A live thread with its turns, or None (absent, or expired and now deleted).
@@ -59,35 +59,4 @@ pub(super) fn checkout(
     })?;
     thread.turns = turns.collect::<rusqlite::Result<_>>()?;
     Ok(Some(thread))
-}
-
-/// The most recently updated live threads, newest first; with `query`, only those with a
-/// prompt containing it (ASCII case-insensitive).
-pub(super) fn recent(
-    tx: &Connection,
-    limit: usize,
-    query: Option<&str>,
-    expired_before_ms: u64,
-) -> rusqlite::Result<Vec<ThreadSummary>> {
-    let sql = "SELECT id, created_ms, updated_ms, tool, model, turn_count, first_prompt \
-               FROM threads WHERE updated_ms > ?1 AND (?2 IS NULL OR id IN (SELECT thread_id \
-               FROM turns WHERE role = 'user' AND instr(lower(content), lower(?2)) > 0)) \
-               ORDER BY touch DESC LIMIT ?3";
-    let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map(
-        params![expired_before_ms as i64, query, limit as i64],
-        |r| {
-            let id: String = r.get(0)?;
-            Ok(ThreadSummary {
-                id: Uuid::parse_str(&id).unwrap_or_default(),
-                created_ms: r.get::<_, i64>(1)? as u64,
-                updated_ms: r.get::<_, i64>(2)? as u64,
-                tool: r.get(3)?,
-                model: r.get(4)?,
-                turn_count: r.get(5)?,
-                first_prompt: r.get(6)?,
-            })
-        },
-    )?;
-    rows.collect()
 }

@@ -10,9 +10,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::super::budget::StoreLimits;
-use super::super::{AppendReport, StoreError, Thread, ThreadSummary};
+use super::super::{AppendReport, StoreError, Thread};
 use super::ops::{self, AppendInput, Figures, Pins};
-use super::reads;
+use super::{reads, totals};
 
 /// Most operations run in one transaction.
 const BATCH: usize = 256;
@@ -32,12 +32,6 @@ pub(super) enum Op {
         force: bool,
         expired_before_ms: u64,
         reply: oneshot::Sender<Result<u64, StoreError>>,
-    },
-    Recent {
-        limit: usize,
-        query: Option<String>,
-        expired_before_ms: u64,
-        reply: oneshot::Sender<Result<Vec<ThreadSummary>, StoreError>>,
     },
     ReleaseMemory {
         reply: oneshot::Sender<Result<u64, StoreError>>,
@@ -108,10 +102,13 @@ pub(super) fn spawn(
     limits: StoreLimits,
     path: PathBuf,
 ) -> anyhow::Result<()> {
-    // Read the totals once so the snapshot is right before the first write.
+    // Check the totals against the tables, then read them so the snapshot is right before the
+    // first write.
     {
         let tx = conn.transaction()?;
-        ops::read_totals(&tx, &mut shared.figures())?;
+        totals::check_on_open(&tx, &path)?;
+        totals::read(&tx, &mut shared.figures(), &path)?;
+        tx.commit()?;
         let mut f = shared.figures();
         f.peak = f.bytes;
     }
@@ -147,10 +144,6 @@ enum Answer {
         oneshot::Sender<Result<u64, StoreError>>,
         Result<u64, StoreError>,
     ),
-    Recent(
-        oneshot::Sender<Result<Vec<ThreadSummary>, StoreError>>,
-        Result<Vec<ThreadSummary>, StoreError>,
-    ),
 }
 
 impl Answer {
@@ -168,7 +161,6 @@ impl Answer {
             Answer::Thread(tx, r) => give!(tx, r),
             Answer::Append(tx, r) => give!(tx, r),
             Answer::Count(tx, r) => give!(tx, r),
-            Answer::Recent(tx, r) => give!(tx, r),
         }
     }
 }
@@ -184,13 +176,13 @@ fn run_batch(
     let mut answers = Vec::with_capacity(batch.len());
     let committed = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ops::read_totals(&tx, &mut figures)?;
+        totals::read(&tx, &mut figures, path)?;
         let read = (figures.bytes, figures.threads, figures.touch);
         for op in batch.drain(..) {
             answers.push(run_one(&tx, op, shared, limits, path, &mut figures));
         }
         if (figures.bytes, figures.threads, figures.touch) != read {
-            ops::write_totals(&tx, &figures)?;
+            totals::write(&tx, &figures)?;
         }
         tx.commit()
     })();
@@ -221,7 +213,6 @@ fn unreached(op: Op, error: &StoreError) -> Answer {
         Op::Checkout { reply, .. } => Answer::Thread(reply, Err(e())),
         Op::Append { reply, .. } => Answer::Append(reply, Err(e())),
         Op::Cleanup { reply, .. } | Op::ReleaseMemory { reply } => Answer::Count(reply, Err(e())),
-        Op::Recent { reply, .. } => Answer::Recent(reply, Err(e())),
     }
 }
 
@@ -263,15 +254,6 @@ fn run_one(
             let r = ops::cleanup(sp, force, expired_before_ms, limits, &pins, figures);
             Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
         }
-        Op::Recent {
-            limit,
-            query,
-            expired_before_ms,
-            reply,
-        } => {
-            let r = reads::recent(sp, limit, query.as_deref(), expired_before_ms);
-            Answer::Recent(reply, r.map_err(|e| sql_error(path, &e)))
-        }
         Op::ReleaseMemory { reply } => {
             let r = sp.execute_batch("PRAGMA shrink_memory").map(|()| 0);
             Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
@@ -281,7 +263,6 @@ fn run_one(
         Answer::Thread(_, r) => r.is_ok(),
         Answer::Append(_, r) => r.is_ok(),
         Answer::Count(_, r) => r.is_ok(),
-        Answer::Recent(_, r) => r.is_ok(),
     };
     if !ok {
         let _ = run_cached(tx, "ROLLBACK TO op");

@@ -1,10 +1,11 @@
-//! zen's HTTP accept loop, instead of `axum::serve`, which has no header timeout, no idle
+//! zen's HTTP accept loop (for MCP and for the telemetry listener), instead of `axum::serve`, which has no header timeout, no idle
 //! timeout and no connection cap: 1 100 clients trickling headers each hold a descriptor until
 //! the process runs out. Here
 //! - a connection is accepted only with a permit (ZEN_MAX_CONNECTIONS, lowered to fit the
 //!   descriptor limit): past the cap new clients wait in the kernel's backlog while accepted
 //!   ones keep working;
-//! - a request's headers must arrive within ZEN_HEADER_TIMEOUT (hyper closes it otherwise);
+//! - a request's headers must arrive within ZEN_HEADER_TIMEOUT (hyper closes it otherwise),
+//!   and its body within ZEN_BODY_TIMEOUT after them (408, then closed: [`super::body_deadline`]);
 //! - a kept-alive connection with no request in flight for ZEN_HTTP_IDLE_TIMEOUT is closed;
 //! - connections are kept alive (HTTP/1.1's default) and written without Nagle's delay.
 use std::sync::Arc;
@@ -21,10 +22,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
+use super::body_deadline;
+use crate::config::BoundsConfig;
 use crate::metrics::ConnectionClose;
+use crate::tools::ToolContext;
 
 /// Where the connections zen closes itself are counted.
-pub(super) type OnClose = Arc<dyn Fn(ConnectionClose) + Send + Sync>;
+pub(crate) type OnClose = Arc<dyn Fn(ConnectionClose) + Send + Sync>;
+
+/// Closes counted in the server's metrics (`protocol.header_timeouts`, …).
+pub(crate) fn counted(context: &Arc<ToolContext>) -> OnClose {
+    let context = context.clone();
+    Arc::new(move |why| context.metrics.count_closed_connection(why))
+}
 
 /// Descriptors kept back from the connection cap: log files, the telemetry listener, its
 /// clients, provider connections.
@@ -32,18 +42,31 @@ const RESERVED_FDS: u64 = 128;
 
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct ConnLimits {
+pub(crate) struct ConnLimits {
     /// Connections open at once.
-    pub max: usize,
+    pub(crate) max: usize,
     /// Longest time to receive a request's headers.
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
+    /// Longest time to receive a request's body, from the end of its headers.
+    pub(crate) body_timeout: Duration,
     /// Longest time a connection may sit with no request in flight.
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
 }
 
 impl ConnLimits {
+    /// The timeouts of ZEN_HEADER_TIMEOUT, ZEN_BODY_TIMEOUT and ZEN_HTTP_IDLE_TIMEOUT, and a
+    /// cap of `max` connections.
+    pub(crate) fn of(bounds: &BoundsConfig, max: usize) -> Self {
+        ConnLimits {
+            max,
+            header_timeout: bounds.header_timeout,
+            body_timeout: bounds.body_timeout,
+            idle_timeout: bounds.http_idle_timeout,
+        }
+    }
+
     /// The cap lowered to what the descriptor limit allows (after raising it to the hard limit).
-    pub(super) fn fit_to_descriptors(mut self) -> Self {
+    pub(crate) fn fit_to_descriptors(mut self) -> Self {
         let soft = zen_os::ffi::raise_open_file_limit();
         let room = soft.saturating_sub(RESERVED_FDS).max(1) as usize;
         if self.max > room {
@@ -61,7 +84,7 @@ impl ConnLimits {
 
 /// Accept and serve connections until `stop`; then every connection is shut down gracefully
 /// (requests in flight finish). The returned tracker ends when the last connection has.
-pub(super) async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnLimits,
@@ -120,11 +143,19 @@ async fn serve_connection(
     }
     let activity = Arc::new(Activity::new());
     let tracked = activity.clone();
+    let body_closed = on_close.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let busy = tracked.begin();
         let mut router = router.clone();
+        let (parts, body) = request.into_parts();
+        let (expired, body) = body_deadline::timed(body, limits.body_timeout);
+        let on_close = body_closed.clone();
         async move {
-            let response = router.call(request.map(Body::new)).await?;
+            let mut response = router.call(hyper::Request::from_parts(parts, body)).await?;
+            if expired.is_set() {
+                on_close(ConnectionClose::BodyTimeout);
+                response = body_deadline::timeout_response(limits.body_timeout);
+            }
             // The request counts as in flight until its body (an SSE stream) is finished.
             Ok::<_, std::convert::Infallible>(
                 response.map(|body| Body::new(Tracked { body, _busy: busy })),

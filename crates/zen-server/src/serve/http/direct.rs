@@ -48,7 +48,10 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 const SSE_PING: Duration = Duration::from_secs(15);
 
 /// Calls served here, keyed by session and request id, so a cancel notification finds them.
-type Running = HashMap<(Arc<str>, RequestId), CancellationToken>;
+type Running = HashMap<(Arc<str>, RequestId), Vec<(u64, CancellationToken)>>;
+
+/// Numbers each registered call, so a call's end removes its own entry only.
+static NEXT_ENTRY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The direct path's state.
 pub(super) struct Direct {
@@ -209,8 +212,11 @@ impl Direct {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match running.get(&(Arc::from(session), id.clone())) {
-            Some(ct) => {
-                ct.cancel();
+            Some(calls) => {
+                // A reused id names every call running under it.
+                for (_, ct) in calls {
+                    ct.cancel();
+                }
                 true
             }
             None => false,
@@ -224,6 +230,8 @@ struct Entry {
     running: Arc<Mutex<Running>>,
     /// The call's key.
     key: (Arc<str>, RequestId),
+    /// Which of the calls under the key this is.
+    serial: u64,
 }
 
 impl Entry {
@@ -234,13 +242,19 @@ impl Entry {
         ct: CancellationToken,
     ) -> Entry {
         let key = (session, id);
-        // A client reusing an id while its call runs: the newer call is the one cancellable.
+        // A client reusing an id while its call runs: both stay cancellable, and either's end
+        // leaves the other's entry in place.
+        let serial = NEXT_ENTRY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut table = running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        table.insert(key.clone(), ct);
+        table.entry(key.clone()).or_default().push((serial, ct));
         drop(table);
-        Entry { running, key }
+        Entry {
+            running,
+            key,
+            serial,
+        }
     }
 }
 
@@ -250,7 +264,12 @@ impl Drop for Entry {
             .running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        running.remove(&self.key);
+        if let Some(calls) = running.get_mut(&self.key) {
+            calls.retain(|(serial, _)| *serial != self.serial);
+            if calls.is_empty() {
+                running.remove(&self.key);
+            }
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! `initialize` however many are open; this gate instead
 //! - reads the body once under ZEN_MAX_MESSAGE_BYTES (413 above it, counted as oversized),
 //! - answers a malformed body with 400 and a JSON-RPC parse or invalid-request error, counted,
-//! - refuses an `initialize` with 503 while ZEN_MAX_SESSIONS sessions are open, counted,
+//! - at ZEN_MAX_SESSIONS, closes a quiet session for an `initialize`, else refuses it with
+//!   503, counted,
 //! - answers a session DELETE with 200 instead of 202, which clients warn about,
 //! - answers a request with one `application/json` message when the client accepts it
 //!   (unless ZEN_SSE_REPLIES), see [`super::json`], and serves a plain tools/call itself,
@@ -87,12 +88,21 @@ impl Gate {
             && self.direct.headers_are_plain(&parts.headers)
             && let Some(call) = PlainCall::parse(&bytes)
         {
+            if let Some(session) = &session {
+                self.clock.touch(session, true);
+            }
             return self.direct.call(session.clone(), call, accepts.sse).await;
         }
         let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
             Ok(message) => message,
             Err(err) => return self.malformed(&bytes, &err),
         };
+        let is_request = matches!(message, JsonRpcMessage::Request(_));
+        if let Some(session) = &session
+            && is_request
+        {
+            self.clock.touch(session, true);
+        }
         let new_session = !parts.headers.contains_key(SESSION_HEADER);
         if new_session && let Some(refusal) = self.session_refusal(&message).await {
             return refusal;
@@ -103,23 +113,58 @@ impl Gate {
             return StatusCode::ACCEPTED.into_response();
         }
         if !self.json_replies || !accepts.json {
-            return next
+            let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
+            let response = self.closed_meanwhile(session.as_deref(), response).await;
+            return self.opened(new_session, response);
         }
         if !accepts.sse {
             // rmcp refuses a client that does not list SSE; zen answers it with JSON instead.
             parts.headers.insert(header::ACCEPT, json::both());
         }
-        let is_request = matches!(message, JsonRpcMessage::Request(_));
         let response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
+        let response = self.closed_meanwhile(session.as_deref(), response).await;
+        let response = self.opened(new_session, response);
         if is_request {
             json::reply_as_json(response, accepts.sse).await
         } else {
             response
         }
+    }
+
+    /// A reply that opened a session starts its clock (a session flood's sessions are then
+    /// known, and the oldest closed first at ZEN_MAX_SESSIONS).
+    fn opened(&self, new_session: bool, response: Response) -> Response {
+        if new_session
+            && let Some(id) = response.headers().get(SESSION_HEADER)
+            && let Ok(id) = id.to_str()
+        {
+            self.clock.opened(id);
+        }
+        response
+    }
+
+    /// rmcp answers 500 to a request whose session a DELETE (or the reaper) closed while it
+    /// was handled: that is the client's session gone, 404 as for any unknown session.
+    async fn closed_meanwhile(&self, session: Option<&str>, response: Response) -> Response {
+        let Some(session) = session else {
+            return response;
+        };
+        if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+            || self.sessions.sessions.read().await.contains_key(session)
+        {
+            return response;
+        }
+        let message = "the session was closed while this request was handled; initialize again";
+        rpc_error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::INVALID_REQUEST,
+            message,
+            None,
+        )
     }
 
     /// The session the request names, if rmcp has it; its idle clock restarts.
@@ -133,7 +178,7 @@ impl Gate {
             .get_key_value(named)?
             .0
             .clone();
-        self.clock.touch(&session);
+        self.clock.touch(&session, false);
         Some(session)
     }
 
@@ -183,7 +228,8 @@ impl Gate {
         rpc_error(StatusCode::BAD_REQUEST, code, &message, id)
     }
 
-    /// 503 when an `initialize` would open a session past ZEN_MAX_SESSIONS.
+    /// 503 when an `initialize` would open a session past ZEN_MAX_SESSIONS and no quiet session
+    /// may be closed for it (see [`super::sessions`]).
     async fn session_refusal(&self, message: &ClientJsonRpcMessage) -> Option<Response> {
         let JsonRpcMessage::Request(request) = message else {
             return None;
@@ -194,7 +240,7 @@ impl Gate {
         // Concurrent initializes may pass together: the overshoot is at most the connections
         // in flight, which ZEN_MAX_CONNECTIONS bounds.
         let open = self.sessions.sessions.read().await.len();
-        if open < self.max_sessions {
+        if open < self.max_sessions || self.clock.make_room(&self.sessions).await {
             return None;
         }
         self.server.context.metrics.count_refused_session();
@@ -204,8 +250,8 @@ impl Gate {
         );
         let message = format!(
             "zen has {open} open sessions, its limit (ZEN_MAX_SESSIONS={}): retry later, reuse \
-             an existing session, or raise ZEN_MAX_SESSIONS. Idle sessions close after \
-             ZEN_SESSION_IDLE",
+             an existing session, or raise ZEN_MAX_SESSIONS. No session was quiet long \
+             enough to close for a new client; idle sessions close after ZEN_SESSION_IDLE",
             self.max_sessions
         );
         let id = serde_json::to_value(&request.id).ok();

@@ -1,7 +1,8 @@
 //! Streamable HTTP at `/mcp` (rmcp's tower service under axum, served by zen's own accept loop),
 //! with the MCP spec's Origin check, a body limit, capped sessions, loopback-only binding
 //! unless `--allow-remote`, and a bearer token.
-mod accept;
+pub(crate) mod accept;
+mod body_deadline;
 mod direct;
 mod gate;
 mod json;
@@ -72,17 +73,10 @@ pub(crate) async fn serve(
             .reap(sessions.clone(), sessions_token.child_token()),
     );
     let router = router(&server, sessions, clock, sessions_token.child_token());
-    let limits = ConnLimits {
-        max: cfg.bounds.max_connections,
-        header_timeout: cfg.bounds.header_timeout,
-        idle_timeout: cfg.bounds.http_idle_timeout,
-    }
-    .fit_to_descriptors();
+    let limits = ConnLimits::of(&cfg.bounds, cfg.bounds.max_connections).fit_to_descriptors();
     tracing::info!(%endpoint, max_connections = limits.max, "serving MCP over streamable HTTP");
     let stop = CancellationToken::new();
-    let context = server.context.clone();
-    let on_close: accept::OnClose =
-        Arc::new(move |why| context.metrics.count_closed_connection(why));
+    let on_close = accept::counted(&server.context);
     let accepting = tokio::spawn(accept::run(
         listener,
         router,

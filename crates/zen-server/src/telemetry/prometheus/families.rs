@@ -143,11 +143,12 @@ pub(super) fn protocol_families(
     let closes = [
         (vec![("reason", "header_timeout")], p.header_timeouts),
         (vec![("reason", "idle")], p.idle_closes),
+        (vec![("reason", "body_timeout")], p.body_timeouts),
     ];
     counter(
         enc,
         "zen_http_connections_closed",
-        "HTTP connections zen closed itself: headers slower than ZEN_HEADER_TIMEOUT, or idle past ZEN_HTTP_IDLE_TIMEOUT.",
+        "HTTP connections zen closed itself: headers slower than ZEN_HEADER_TIMEOUT, a body slower than ZEN_BODY_TIMEOUT, or idle past ZEN_HTTP_IDLE_TIMEOUT.",
         &closes,
     )
 }
