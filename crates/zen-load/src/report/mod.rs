@@ -5,6 +5,7 @@ pub mod args;
 pub mod compare;
 pub mod html;
 pub mod junit;
+pub mod memory_chart;
 pub mod merge;
 pub(crate) mod render;
 pub mod show;
