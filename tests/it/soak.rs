@@ -12,6 +12,7 @@ fn report(stdout: &str) -> Value {
 async fn a_short_soak_against_zen_passes_and_writes_its_series() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("series.csv");
+    let html = dir.path().join("soak.html");
     let (code, out, err) = zen_output(
         &[
             "soak",
@@ -28,6 +29,8 @@ async fn a_short_soak_against_zen_passes_and_writes_its_series() {
             "--json",
             "--out",
             csv.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
             "--env",
             "CONVERSATION_MEMORY_LIMIT_MB=1",
             "--env",
@@ -59,6 +62,24 @@ async fn a_short_soak_against_zen_passes_and_writes_its_series() {
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len() as u64, soak["samples_total"].as_u64().unwrap());
     assert!(rows.iter().all(|r| r.split(',').count() == columns.len()));
+    // The page charts memory: both sides' RSS, zen's bounded parts, the windows and the limit.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let chart = &page[page.find("id=\"chart-memory\"").expect("a memory chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    for label in [
+        "target RSS",
+        "generator RSS",
+        "store cache",
+        "warm-up",
+        "deciding window",
+        "limit +1000 MiB/h",
+    ] {
+        assert!(
+            chart.contains(label),
+            "{label} missing from the memory chart"
+        );
+    }
+    assert!(chart.matches("<polyline").count() >= 3, "{chart}");
 }
 
 #[tokio::test]

@@ -16,6 +16,9 @@ const MIN_STEP_MB: f64 = 0.25;
 const STEP_NOISE: f64 = 6.0;
 /// Noise never reads below a page (RSS moves in 4 KiB pages).
 const MIN_NOISE_MB: f64 = 4.0 / 1024.0;
+/// A rise that falls back within this long is a transient peak (a cache refilled to its size,
+/// then emptied and its pages handed back), not memory kept, seconds.
+pub(crate) const TRANSIENT_SECS: f64 = 20.0;
 
 /// One straight stretch of the curve.
 #[derive(Debug, Clone, Copy)]
@@ -83,12 +86,19 @@ impl Reading {
     }
 }
 
-/// Read the curve (`xs` hours ascending, `ys` MiB; at least 3 points).
+/// Read the curve (`xs` hours ascending, `ys` MiB; at least 3 points), its noise measured on
+/// it.
+#[cfg(test)]
 pub(crate) fn read(xs: &[f64], ys: &[f64]) -> Reading {
+    read_with_noise(xs, ys, noise(ys))
+}
+
+/// Read the curve with its noise measured elsewhere: on the raw samples of a curve given here
+/// as the memory [`kept`] (whose running minimum hides the noise it still wanders by).
+pub(crate) fn read_with_noise(xs: &[f64], ys: &[f64], noise: f64) -> Reading {
     let n = xs.len().min(ys.len());
     let (xs, ys) = (&xs[..n], &ys[..n]);
     let prefix = Prefix::new(xs, ys);
-    let noise = noise(ys);
     let segments = segment(&prefix, noise);
     let floor = (STEP_NOISE * noise).max(MIN_STEP_MB);
     let steps = jumps(&segments, xs, floor);
@@ -105,9 +115,26 @@ pub(crate) fn read(xs: &[f64], ys: &[f64]) -> Reading {
     }
 }
 
+/// The memory kept, not its transient peaks: at each point, the lowest value over it and the
+/// `k - 1` after it (a peak that falls back within them is gone; a step that stays is kept, at
+/// its time; a leak keeps its slope). The last `k - 1` points, whose window would be cut short,
+/// are left out. Points spaced `spacing` seconds: `k` covers [`TRANSIENT_SECS`], at most a tenth
+/// of the curve.
+pub(crate) fn kept(ys: &[f64], spacing: f64) -> Vec<f64> {
+    let by_time = if spacing > 0.0 {
+        (TRANSIENT_SECS / spacing).ceil() as usize
+    } else {
+        1
+    };
+    let k = by_time.min(ys.len() / 10).max(1);
+    ys.windows(k)
+        .map(|w| w.iter().copied().fold(f64::INFINITY, f64::min))
+        .collect()
+}
+
 /// The noise of a curve that may trend and jump: the median absolute deviation of differences
 /// a few points apart (trend and steps move only a few of them), as a standard deviation.
-fn noise(ys: &[f64]) -> f64 {
+pub(crate) fn noise(ys: &[f64]) -> f64 {
     let lag = (ys.len() / 40).max(1);
     let diffs: Vec<f64> = ys.windows(lag + 1).map(|w| w[lag] - w[0]).collect();
     let Some(mid) = median(&diffs) else {
@@ -125,7 +152,7 @@ fn median(values: &[f64]) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
+    Some(if v.len().is_multiple_of(2) {
         f64::midpoint(v[m - 1], v[m])
     } else {
         v[m]
@@ -223,9 +250,12 @@ fn choose(segments: &[Segment], steps: &[Jump], xs: &[f64], floor: f64) -> ((usi
     let long_enough = last.1 - last.0 >= (n / 4).max(10);
     if !long_enough {
         // The curve rose into a short last stretch: too soon to tell what follows.
+        // A rise, not the same growth going on: most of it is above where the stretch before
+        // was heading (a leak's slope wavers from stretch to stretch; a step does not).
         let (before, end) = (&segments[segments.len() - 2], &segments[segments.len() - 1]);
         let rose = end.fit.at(xs[n - 1]) - before.fit.at(xs[end.start - 1]);
-        if rose >= floor {
+        let above = end.fit.at(xs[n - 1]) - before.fit.at(xs[n - 1]);
+        if above >= floor && above >= rose / 2.0 {
             return (last, Basis::StepAtEnd);
         }
         return ((n / 2, n), Basis::LastHalf);

@@ -5,6 +5,7 @@
 mod curve;
 mod events;
 mod fit;
+mod outcome;
 mod plan;
 mod project;
 mod rows;
@@ -27,7 +28,8 @@ use crate::run::{Run, Ui, print, print_verdict};
 use crate::soak::plan::SoakPlan;
 use crate::soak::rows::{COLUMNS, SeriesFile};
 use crate::soak::sampler::{RssSource, Sampled, Sampler};
-use verdict::{Inputs, Judgement, Load, judge};
+use outcome::Load;
+use verdict::{Inputs, Judgement, judge};
 use zen_model::ExitOutcome;
 use zen_model::report::soak::{CurveReading, MemoryPoint, SoakReport};
 use zen_model::report::verdict::{Check, Status};

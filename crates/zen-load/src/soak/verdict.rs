@@ -6,6 +6,7 @@
 //! decide, when the run cannot tell; PASS otherwise.
 use super::curve::{self, Basis, Reading};
 use super::fit::{Fit, Prefix};
+use super::outcome::{Decision, Load, MIN_OK_CALLS, MIN_SAMPLES, Undecided};
 use super::project::project;
 use super::series::Point;
 use super::words;
@@ -13,26 +14,11 @@ use zen_model::report::soak::{CurveReading, PartProjection, SoakStep, SoakWindow
 use zen_model::report::verdict::{Check, Status};
 use zen_model::snapshot::BoundedPart;
 
-/// Samples needed after the warm-up for any verdict.
-pub(crate) const MIN_SAMPLES: u64 = 20;
-/// Successful calls a soak needs: memory under no load proves nothing.
-pub(crate) const MIN_OK_CALLS: u64 = 20;
 /// A filling part leaves a run undecided when the room it has left is at least this share of
 /// the limit (5 MiB of the default 50).
 const MATERIAL_SHARE: f64 = 0.1;
 /// The longest run a suggestion names, seconds (a day): past it, the answer is "no run will".
 const LONGEST_SUGGESTION: f64 = 86_400.0;
-
-/// How the calls went.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Load {
-    /// Calls that succeeded.
-    pub ok: u64,
-    /// Calls that failed.
-    pub failed: u64,
-    /// The error rate allowed (`--max-error-rate`).
-    pub max_error_rate: f64,
-}
 
 /// Something zen did during the run that may explain a step ("the store's first cleanup").
 #[derive(Debug, Clone, PartialEq)]
@@ -133,12 +119,22 @@ fn judge_load(load: Load) -> (Status, Vec<Check>) {
 fn judge_memory(inputs: &Inputs, judged: &[Point]) -> (Status, Vec<Check>, CurveReading) {
     let zen = !inputs.parts.is_empty();
     let xs: Vec<f64> = judged.iter().map(|p| p.t / 3600.0).collect();
-    let curve: Vec<f64> = if zen {
-        judged.iter().map(Point::rest).collect()
-    } else {
-        judged.iter().map(|p| p.target).collect()
-    };
-    let read = curve::read(&xs, &curve);
+    // Judged on the memory kept: a peak that comes back down within seconds is not growth.
+    let spacing = (judged[judged.len() - 1].t - judged[0].t) / (judged.len() - 1) as f64;
+    let raw: Vec<f64> = (judged.iter())
+        .map(|p| if zen { p.rest() } else { p.target })
+        .collect();
+    let curve = curve::kept(&raw, spacing);
+    let mut read = curve::read_with_noise(&xs[..curve.len()], &curve, curve::noise(&raw));
+    // A window ending at the last point kept ends at the last sample: the parts, RSS and the
+    // report see the whole end of the run.
+    if read.window.1 == curve.len() {
+        read.window.1 = judged.len();
+    }
+    // The slope's error from the samples as they are: the running minimum is smoother than
+    // the memory it follows, and its residuals would claim a precision the run does not have.
+    let raw_fit = Prefix::new(&xs, &raw).fit(read.window.0, read.window.1);
+    read.fit.se_slope = read.fit.se_slope.max(raw_fit.se_slope);
     let rss: Vec<f64> = judged.iter().map(|p| p.target).collect();
     let rss_fit = Prefix::new(&xs, &rss).fit(read.window.0, read.window.1);
     let projection = project(
@@ -174,30 +170,6 @@ fn judge_memory(inputs: &Inputs, judged: &[Point]) -> (Status, Vec<Check>, Curve
         summary,
     };
     (decision.status, checks, reading)
-}
-
-/// What the projection says, and what would settle it when it cannot.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Decision {
-    /// PASS, FAIL or INCONCLUSIVE.
-    pub status: Status,
-    /// Why, when inconclusive.
-    pub undecided: Option<Undecided>,
-    /// A run length that would decide, seconds.
-    pub decide_with_secs: Option<f64>,
-}
-
-/// Why a run could not decide.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Undecided {
-    /// The curve rose into a stretch too short to judge (at, height).
-    RoseAtEnd { at_secs: f64, height_mb: f64 },
-    /// Over the limit, but growth is slowing as a filling cache's does.
-    Slowing,
-    /// A bounded part still far from its cap (its projection).
-    Filling(PartProjection),
-    /// The projection and its error straddle the limit.
-    Straddles,
 }
 
 fn decide(

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::curve::{Basis, Reading};
-use super::verdict::{Decision, Load, MIN_SAMPLES, Undecided};
+use super::outcome::{Decision, Load, MIN_SAMPLES, Undecided};
 use zen_model::report::soak::{PartProjection, SoakStep, SoakWindow};
 use zen_model::report::verdict::{Check, Status};
 

@@ -131,3 +131,34 @@ fn a_step_just_before_the_end_cannot_be_judged_yet() {
     let r = read(&xs, &ys);
     assert_eq!(r.basis, Basis::StepAtEnd, "{:?} {:?}", r.segments, r.steps);
 }
+
+#[test]
+fn the_memory_kept_drops_transient_peaks_and_keeps_steps_and_slopes() {
+    // 2 s apart: the running minimum spans 20 s, 10 points.
+    let mut ys = vec![30.0; 100];
+    ys[20..23].fill(35.0);
+    ys[60..].fill(40.0);
+    let low = kept(&ys, 2.0);
+    assert_eq!(
+        low.len(),
+        91,
+        "the last 9, whose window is cut short, are left out"
+    );
+    assert!(
+        low[..60].iter().all(|&y| y == 30.0),
+        "the peak is gone: {low:?}"
+    );
+    assert!(
+        low[60..].iter().all(|&y| y == 40.0),
+        "the step stays, at its place"
+    );
+    let line: Vec<f64> = (0..100).map(|i| 30.0 + 0.5 * f64::from(i)).collect();
+    assert_eq!(
+        kept(&line, 2.0),
+        line[..91],
+        "a rising line is its own minimum"
+    );
+    // Never more than a tenth of the curve, however sparse the samples.
+    assert_eq!(kept(&ys, 0.1).len(), 91);
+    assert_eq!(kept(&ys[..30], 60.0).len(), 30);
+}

@@ -54,7 +54,7 @@ impl SqliteStore {
         schema::create_data_dir(dir)?;
         let path = dir.join(FILE_NAME);
         let conn = schema::open(&path, cache_bytes)?;
-        // The page cache gets 90% of the setting (schema.rs); this holds all of SQLite's
+        // The page cache gets 75% of the setting (schema.rs); this holds all of SQLite's
         // memory (both connections, statements, a long transaction's pages) to the whole of it.
         zen_os::ffi::sqlite_soft_heap_limit(cache_bytes);
         let shared = Arc::new(Shared {

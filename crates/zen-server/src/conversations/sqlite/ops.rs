@@ -289,15 +289,20 @@ fn evict(
     target: u64,
     reserve: u64,
 ) -> rusqlite::Result<u64> {
-    let evicted = walk(tx, figures, |seen, figures, deleted| {
-        if deleted >= min_count as u64 && figures.bytes + reserve <= target {
-            Step::Stop
-        } else if seen.pinned(pins) || keep == Some(seen.id.as_str()) {
-            Step::Skip
-        } else {
-            Step::Delete
-        }
-    })?;
+    let evicted = walk(
+        tx,
+        figures,
+        |seen, figures, deleted| {
+            if deleted >= min_count as u64 && figures.bytes + reserve <= target {
+                Step::Stop
+            } else if seen.pinned(pins) || keep == Some(seen.id.as_str()) {
+                Step::Skip
+            } else {
+                Step::Delete
+            }
+        },
+        delete_thread,
+    )?;
     figures.evictions.pressure += evicted;
     Ok(evicted)
 }
@@ -314,15 +319,20 @@ pub(super) fn cleanup(
     let started = std::time::Instant::now();
     // Updates run in touch order, so the expired threads are the oldest touches: walk them
     // from the oldest and stop at the first live one (no scan of the whole table).
-    let expired = walk(tx, figures, |seen, _, _| {
-        if seen.updated_ms > expired_before_ms {
-            Step::Stop
-        } else if Uuid::parse_str(&seen.id).is_ok_and(|u| pins.contains_key(&u)) {
-            Step::Skip
-        } else {
-            Step::Delete
-        }
-    })?;
+    let expired = walk(
+        tx,
+        figures,
+        |seen, _, _| {
+            if seen.updated_ms > expired_before_ms {
+                Step::Stop
+            } else if Uuid::parse_str(&seen.id).is_ok_and(|u| pins.contains_key(&u)) {
+                Step::Skip
+            } else {
+                Step::Delete
+            }
+        },
+        delete_thread,
+    )?;
     figures.evictions.expiry += expired;
     let mut evicted = expired;
     let over = figures.bytes > limits.threshold_bytes();

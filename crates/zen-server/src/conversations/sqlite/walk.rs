@@ -2,10 +2,12 @@
 //! a cleanup at a 512 MiB budget evicts a fifth of some 600 000 threads, and collecting their
 //! ids first cost 8.6 MB that the allocator kept for good (the first cleanup's RSS step). The
 //! walk holds [`CHUNK`] ids at most, and resumes after the last `touch` it saw.
+//! Generic over the figures it keeps and how it deletes (ops.rs passes its own), so it does not
+//! depend on the module that uses it.
+use std::collections::HashMap;
+
 use rusqlite::{Connection, params};
 use uuid::Uuid;
-
-use super::ops::{Figures, Pins, delete_thread};
 
 /// Threads read per query of the walk.
 const CHUNK: i64 = 256;
@@ -20,7 +22,7 @@ pub(super) struct Seen {
 
 impl Seen {
     /// Is a call in flight on it (never evicted or expired under its call)?
-    pub(super) fn pinned(&self, pins: &Pins) -> bool {
+    pub(super) fn pinned(&self, pins: &HashMap<Uuid, u32>) -> bool {
         Uuid::parse_str(&self.id).is_ok_and(|u| pins.get(&u).is_some_and(|n| *n > 0))
     }
 }
@@ -38,10 +40,11 @@ pub(super) enum Step {
 /// Walk from the least recently updated thread, deleting those `decide` says to (it sees the
 /// thread, the figures so far and how many were deleted), until it says stop or the threads
 /// end. Returns how many were deleted.
-pub(super) fn walk(
+pub(super) fn walk<F>(
     tx: &Connection,
-    figures: &mut Figures,
-    mut decide: impl FnMut(&Seen, &Figures, u64) -> Step,
+    figures: &mut F,
+    mut decide: impl FnMut(&Seen, &F, u64) -> Step,
+    mut delete: impl FnMut(&Connection, &str, &mut F) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<u64> {
     let mut deleted = 0;
     let mut after = i64::MIN;
@@ -65,7 +68,7 @@ pub(super) fn walk(
         for (seen, _) in &chunk {
             match decide(seen, figures, deleted) {
                 Step::Delete => {
-                    delete_thread(tx, &seen.id, figures)?;
+                    delete(tx, &seen.id, figures)?;
                     deleted += 1;
                 }
                 Step::Skip => {}
