@@ -17,6 +17,8 @@ use zen_model::snapshot::BoundedPart;
 /// A filling part leaves a run undecided when the room it has left is at least this share of
 /// the limit (5 MiB of the default 50).
 const MATERIAL_SHARE: f64 = 0.1;
+/// A rise at the end under this share of the limit cannot matter (0.5 MiB of the default 50).
+const NEGLIGIBLE_SHARE: f64 = 0.01;
 /// The longest run a suggestion names, seconds (a day): past it, the answer is "no run will".
 const LONGEST_SUGGESTION: f64 = 86_400.0;
 
@@ -126,6 +128,14 @@ fn judge_memory(inputs: &Inputs, judged: &[Point]) -> (Status, Vec<Check>, Curve
         .collect();
     let curve = curve::kept(&raw, spacing);
     let mut read = curve::read_with_noise(&xs[..curve.len()], &curve, curve::noise(&raw));
+    // A rise at the very end too small to matter against the limit is no reason to run longer:
+    // the last half, rise included, decides.
+    let last_rise = read.rises().last().map_or(0.0, |r| r.height);
+    if read.basis == Basis::StepAtEnd && last_rise < NEGLIGIBLE_SHARE * inputs.limit_mb {
+        read.window = (curve.len() / 2, curve.len());
+        read.basis = Basis::LastHalf;
+        read.fit = Prefix::new(&xs[..curve.len()], &curve).fit(read.window.0, read.window.1);
+    }
     // A window ending at the last point kept ends at the last sample: the parts, RSS and the
     // report see the whole end of the run.
     if read.window.1 == curve.len() {

@@ -245,6 +245,14 @@ fn a_rise_at_the_very_end_is_inconclusive_with_a_length_that_would_decide() {
     assert_eq!(j.status, Status::Inconclusive, "{}", lines(&j));
     let r = j.reading.unwrap();
     assert!(r.decide_with_secs.unwrap() > 600.0, "{r:?}");
+    // A rise too small to matter against the limit (0.4 MiB of 50) is no reason to run longer.
+    let small = Shape::Steps {
+        start: 30.0,
+        at: vec![570.0],
+        height: 0.4,
+    };
+    let j = judge_points(&run(600.0, 2.0, 0.02, &small, None), false, healthy(), &[]);
+    assert_eq!(j.status, Status::Pass, "{}", lines(&j));
 }
 
 #[test]
