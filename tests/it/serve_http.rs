@@ -93,6 +93,20 @@ async fn telemetry_serves_the_snapshot_and_prometheus_text() {
     assert_eq!(value("zen_pool_limit", &[("pool", "simulated")]), 32.0);
     assert_eq!(value("zen_pool_in_use", &[("pool", "global")]), 0.0);
     assert!(value("zen_process_resident_memory_bytes", &[]) >= 0.0);
+    // The bounded parts of memory, each with its cap (what `zen soak` projects to the cap).
+    let cache = [("part", "store_cache")];
+    let cap = value("zen_memory_bounded_cap_bytes", &cache);
+    assert!(
+        cap >= 16.0 * 1024.0 * 1024.0,
+        "ZEN_STORE_CACHE_MB's 16 MiB: {cap}"
+    );
+    assert!(value("zen_memory_bounded_bytes", &cache) <= cap);
+    let histograms = [("part", "histograms")];
+    assert!(
+        value("zen_memory_bounded_bytes", &histograms) > 0.0,
+        "chat made its own"
+    );
+    assert!(value("zen_heap_bytes", &[("state", "in_use")]) > 0.0);
     assert!(
         text.contains("zen_tool_duration_seconds_bucket{tool=\"chat\",le=\"+Inf\"} 4"),
         "{text}"

@@ -142,7 +142,7 @@ pub struct SoakArgs {
     /// Samples to ignore at the start [default: the larger of 10% of the run and the lesser of 60s and a quarter of it]
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Verdict")]
     pub warmup: Option<Duration>,
-    /// Pass when the RSS slope and the growth over one hour are at most this many MB
+    /// Pass when memory is projected to grow at most this many MiB over one hour (bounded parts of zen to their caps, the rest from its trend)
     #[arg(
         long,
         default_value_t = 50.0,
@@ -150,6 +150,9 @@ pub struct SoakArgs {
         help_heading = "Verdict"
     )]
     pub max_growth_mb: f64,
+    /// Fail when more than this share of calls fail (0.0 to 1.0): memory under failing load proves little [default: 0.01]
+    #[arg(long, value_name = "RATE", help_heading = "Verdict")]
+    pub max_error_rate: Option<f64>,
     /// Sample this process's memory (for a --url target that is not zen)
     #[arg(long, value_name = "PID", help_heading = "Target")]
     pub pid: Option<u32>,

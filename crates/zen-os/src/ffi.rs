@@ -118,3 +118,67 @@ pub fn open_no_follow(path: &std::path::Path) -> std::io::Result<std::fs::File> 
 pub fn is_symlink_refusal(err: &std::io::Error) -> bool {
     err.raw_os_error() == Some(libc::ELOOP)
 }
+
+/// What the C allocator holds, from glibc's `mallinfo2` (all arenas): the figures that tell
+/// memory in use from memory freed but kept (free lists, fragmentation) inside RSS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    /// Bytes in allocated blocks: what the program holds now.
+    pub in_use_bytes: u64,
+    /// Bytes freed but kept by the allocator (its free lists): resident when touched, returned
+    /// to the OS only by trimming.
+    pub free_bytes: u64,
+    /// Of the bytes in use, those in blocks the allocator mapped on their own (large ones).
+    pub mmap_bytes: u64,
+    /// Bytes the allocator has taken from the OS in its arenas (in use plus free, minus mmap).
+    pub arena_bytes: u64,
+}
+
+/// The C allocator's figures now; `None` where the allocator does not say (not glibc).
+/// Takes each arena's lock briefly: call it about once a second, not per request.
+pub fn heap_stats() -> Option<HeapStats> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value.
+        let m = unsafe { libc::mallinfo2() };
+        Some(HeapStats {
+            in_use_bytes: (m.uordblks + m.hblkhd) as u64,
+            free_bytes: m.fordblks as u64,
+            mmap_bytes: m.hblkhd as u64,
+            arena_bytes: m.arena as u64,
+        })
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
+
+/// Ask SQLite to keep all its memory in this process under `bytes`: past it, it frees page
+/// cache pages before allocating more (a soft limit: a transaction's pinned pages still fit).
+pub fn sqlite_soft_heap_limit(bytes: u64) {
+    let limit = i64::try_from(bytes).unwrap_or(i64::MAX);
+    // SAFETY: sqlite3_soft_heap_limit64 takes a plain integer and touches no memory of ours.
+    unsafe {
+        rusqlite::ffi::sqlite3_soft_heap_limit64(limit);
+    }
+}
+
+/// All the memory SQLite holds in this process (every connection's page cache, schemas,
+/// statements, scratch), bytes: (now, the highest since start).
+pub fn sqlite_memory_used() -> (u64, u64) {
+    let (mut current, mut high) = (0i64, 0i64);
+    // SAFETY: sqlite3_status64 only writes into the two integers we pass, which outlive the
+    // call; SQLITE_STATUS_MEMORY_USED is a valid operation code.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_status64(
+            rusqlite::ffi::SQLITE_STATUS_MEMORY_USED,
+            &raw mut current,
+            &raw mut high,
+            0,
+        )
+    };
+    if rc == 0 {
+        (current.max(0) as u64, high.max(0) as u64)
+    } else {
+        (0, 0)
+    }
+}

@@ -120,6 +120,7 @@ impl Timeline {
             model_latency: Vec::new(),
             limits: LimitsStats::default(),
             otel: None,
+            bounded: Vec::new(),
         };
         let hist = tools
             .iter()

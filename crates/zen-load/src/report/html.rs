@@ -28,7 +28,8 @@ padding:4px 10px;text-align:right}th{background:#f5f5f5}td:first-child,th:first-
 .pass{color:#15803d;font-weight:600}.fail{color:#b91c1c;font-weight:600}\
 .verdict{font-size:18px;margin:10px 0}#verdict td:last-child{text-align:left}svg.chart{width:100%;height:auto;display:block;margin:8px 0}\
 .title{font-size:15px;font-weight:600}.axis{font-size:12px;fill:#444}.tick{font-size:11px;fill:#555}\
-.legend{font-size:12px}.grid{stroke:#eee}.axisline{stroke:#888}";
+.legend{font-size:12px}.grid{stroke:#eee}.axisline{stroke:#888}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere}";
 
 /// The whole page.
 pub fn page(r: &Report) -> String {
@@ -52,6 +53,9 @@ pub fn page(r: &Report) -> String {
     out.push_str(&latency_chart(&r.series));
     out.push_str(&throughput_chart(&r.series));
     out.push_str(&in_flight_chart(&r.series));
+    if let Some(soak) = &r.soak {
+        out.push_str(&super::memory_chart::memory_chart(soak));
+    }
     out.push_str("<h2>Latency distribution</h2>");
     out.push_str(&distribution_chart(&r.latency));
     let _ = writeln!(

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod html;
 pub mod junit;
 pub mod load;
+pub mod memory_chart;
 pub mod merge;
 pub(crate) mod render;
 pub mod show;

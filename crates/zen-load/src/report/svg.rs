@@ -3,12 +3,12 @@
 use std::fmt::Write;
 
 /// Drawing area, in SVG user units (the chart scales to the page width).
-const WIDTH: f64 = 1000.0;
-const HEIGHT: f64 = 280.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
-const TOP: f64 = 48.0;
-const BOTTOM: f64 = 46.0;
+pub(super) const WIDTH: f64 = 1000.0;
+pub(super) const HEIGHT: f64 = 280.0;
+pub(super) const LEFT: f64 = 70.0;
+pub(super) const RIGHT: f64 = 20.0;
+pub(super) const TOP: f64 = 48.0;
+pub(super) const BOTTOM: f64 = 46.0;
 
 /// Colours of the lines, in order.
 pub(super) const PALETTE: [&str; 8] = [
@@ -87,7 +87,7 @@ fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-fn open(out: &mut String, frame: &Frame) {
+pub(super) fn open(out: &mut String, frame: &Frame) {
     let _ = write!(
         out,
         "<svg id=\"{}\" class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
@@ -108,7 +108,7 @@ fn open(out: &mut String, frame: &Frame) {
 }
 
 /// The y grid and labels from 0 to `y_max`; returns the top of the scale.
-fn y_axis(out: &mut String, y_max: f64) -> f64 {
+pub(super) fn y_axis(out: &mut String, y_max: f64) -> f64 {
     // Values past f64's range (or NaN) leave the scale at 1: the chart still draws.
     let y_max = if y_max.is_finite() { y_max } else { 1.0 };
     let step = nice_step(y_max, 5.0);

@@ -182,7 +182,7 @@ pub(crate) fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
             cpu_percent: 0.0,
             threads: p.threads.unwrap_or(0),
             uptime_minutes: started.elapsed().as_secs_f64() / 60.0,
-            cpu_secs: 0.0,
+            ..Default::default()
         })
         .unwrap_or_default();
     Snapshot {
@@ -215,5 +215,6 @@ pub(crate) fn client_snapshot(run: &LiveRun<'_>, started: Instant) -> Snapshot {
         model_latency: Vec::new(),
         limits: LimitsStats::default(),
         otel: None,
+        bounded: Vec::new(),
     }
 }

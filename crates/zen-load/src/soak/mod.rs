@@ -1,9 +1,20 @@
-//! `zen soak`: sustained load while the target's memory is sampled, judged by the slope of its
-//! RSS after a warm-up (least squares, MB per hour) — the seed plan's "memory growth < 50 MB
-//! over one hour" as a verdict instead of `ps aux` by hand.
+//! `zen soak`: sustained load while the target's memory is sampled, judged on how the curve
+//! ends (a plateau after a step is not a leak; steps that keep coming are), with zen's bounded
+//! parts projected to their caps — the seed plan's "memory growth < 50 MB over one hour" as a
+//! verdict instead of `ps aux` by hand.
+mod curve;
+mod events;
+mod fit;
+mod outcome;
 mod plan;
+mod project;
+mod rows;
 mod sampler;
-pub mod verdict;
+mod series;
+#[cfg(test)]
+mod synthetic;
+mod verdict;
+mod words;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,16 +26,24 @@ use crate::args::SoakArgs;
 use crate::plan::settings::{Defaults, RunSettings};
 use crate::run::{Run, Ui, print, print_verdict};
 use crate::soak::plan::SoakPlan;
-use crate::soak::sampler::{COLUMNS, RssSource, Sampled, Sampler, SeriesFile};
-use verdict::{judge, store_filling_note};
+use crate::soak::rows::{COLUMNS, SeriesFile};
+use crate::soak::sampler::{RssSource, Sampled, Sampler};
+use outcome::Load;
+use verdict::{Inputs, Judgement, judge};
 use zen_model::ExitOutcome;
-use zen_model::report::soak::SoakReport;
-use zen_model::report::verdict::Check;
+use zen_model::report::soak::{CurveReading, MemoryPoint, SoakReport};
+use zen_model::report::verdict::{Check, Status};
+
+/// The error rate a soak allows unless told otherwise: a few failures in an hour do not void a
+/// memory verdict, a failing load does.
+const DEFAULT_MAX_ERROR_RATE: f64 = 0.01;
+/// Points of the memory series a report carries (the chart's resolution).
+const REPORT_POINTS: usize = 600;
 
 /// Run `zen soak` to its report; `hooks` brings the stop signal and the dashboard.
 pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
     crate::run::check_terminal(args.tui)?;
-    let settings = RunSettings::merge(
+    let mut settings = RunSettings::merge(
         &args.target,
         &args.load,
         Defaults {
@@ -32,6 +51,15 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
             duration: Some(Duration::from_hours(1)),
         },
     )?;
+    if let Some(rate) = args.max_error_rate {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--max-error-rate {rate}: expected 0.0 to 1.0"
+        );
+        settings.thresholds.max_error_rate = Some(rate);
+    }
+    let max_error_rate =
+        *(settings.thresholds.max_error_rate).get_or_insert(DEFAULT_MAX_ERROR_RATE);
     let planned =
         settings.plan.model.duration().context(
             "a soak runs for a time: use --duration (e.g. --duration 1h), not --requests",
@@ -74,60 +102,36 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
         result
     };
     let ((elapsed, cpu), sampled) = tokio::join!(load, sampler);
-    let Sampled {
-        target: target_trend,
-        own: own_trend,
-        taken,
-        conversations,
-        zen_trends,
-        store,
-    } = sampled;
-
-    let target = target_trend.report();
-    let (status, checks) = judge(
-        &target,
-        args.max_growth_mb,
-        elapsed.as_secs_f64(),
-        warmup.as_secs_f64(),
-    );
-    let note = store_filling_note(
-        status,
-        &target,
-        zen_trends.as_ref().map(|t| &t.0),
-        conversations,
-        run.target.kind != "http",
-    );
-    let mut reasons: Vec<String> = checks.iter().map(Check::line).collect();
-    reasons.extend(note.clone());
-    let soak = SoakReport {
-        sample_interval_secs: sample_interval.as_secs_f64(),
-        warmup_secs: warmup.as_secs_f64(),
-        samples_total: taken,
-        rss_source: source.as_str().to_string(),
-        target,
-        generator: own_trend.report(),
-        conversations: zen_trends.as_ref().map(|t| t.0.clone()),
-        unexplained: zen_trends.map(|t| t.1),
-        max_growth_mb: args.max_growth_mb,
-        conversation_peak_bytes: conversations.map(|c| c.0),
-        conversation_budget_bytes: conversations.map(|c| c.1),
-        out_file: args.out.as_ref().map(|p| p.display().to_string()),
-        series_columns: COLUMNS
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect(),
-        status,
-        reasons,
-        store,
+    let recorded = &run.recorder;
+    let load = Load {
+        ok: recorded.ok.load(std::sync::atomic::Ordering::Relaxed),
+        failed: recorded.failed.load(std::sync::atomic::Ordering::Relaxed),
+        max_error_rate,
     };
+    let points = sampled.series.points();
+    let Judgement {
+        status,
+        checks,
+        reading,
+    } = judge(&Inputs {
+        points: &points,
+        part_keys: sampled.series.part_keys(),
+        parts: &sampled.parts,
+        events: sampled.watcher.events(),
+        warmup_secs: warmup.as_secs_f64(),
+        run_secs: elapsed.as_secs_f64(),
+        interval_secs: sample_interval.as_secs_f64(),
+        limit_mb: args.max_growth_mb,
+        load,
+    });
+    let mut reasons: Vec<String> = checks.iter().map(Check::line).collect();
+    reasons.extend(reading.as_ref().map(|r| r.summary.clone()));
+    let timing = (warmup, sample_interval);
+    let soak = soak_report(&args, &sampled, source, timing, (status, reasons, reading));
     // The scenario's thresholds (judged by finish) and the memory verdict together: an
     // inconclusive memory verdict stays inconclusive, otherwise any failure fails the run.
     let mut report = run.finish(elapsed, cpu, Some(soak)).await;
     report.verdict.add(status, &checks);
-    report
-        .verdict
-        .checks
-        .extend(note.map(|n| Check::named("note", true, n)));
     if args.quiet {
         print_verdict(&report)?;
     } else {
@@ -135,4 +139,44 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
     }
     crate::report::write_files(&report, None, &args.files)?;
     Ok(report.verdict.status.exit_outcome())
+}
+
+/// The soak part of the report: what was sampled, and the verdict with its reasons and reading.
+fn soak_report(
+    args: &SoakArgs,
+    sampled: &Sampled,
+    source: RssSource,
+    (warmup, interval): (Duration, Duration),
+    (status, reasons, reading): (Status, Vec<String>, Option<CurveReading>),
+) -> SoakReport {
+    let keys = sampled.series.part_keys();
+    let memory_series = (sampled.series.thinned(REPORT_POINTS).into_iter())
+        .map(|p| MemoryPoint {
+            t_secs: p.t,
+            target_mb: p.target,
+            generator_mb: p.generator,
+            parts: keys.iter().cloned().zip(p.parts).collect(),
+        })
+        .collect();
+    let zen = sampled.zen_trends.as_ref();
+    SoakReport {
+        sample_interval_secs: interval.as_secs_f64(),
+        warmup_secs: warmup.as_secs_f64(),
+        samples_total: sampled.taken,
+        rss_source: source.as_str().to_string(),
+        target: sampled.target.report(),
+        generator: sampled.own.report(),
+        conversations: zen.map(|t| t.0.clone()),
+        unexplained: zen.map(|t| t.1.clone()),
+        max_growth_mb: args.max_growth_mb,
+        conversation_peak_bytes: sampled.conversations.map(|c| c.0),
+        conversation_budget_bytes: sampled.conversations.map(|c| c.1),
+        out_file: args.out.as_ref().map(|p| p.display().to_string()),
+        series_columns: COLUMNS.iter().map(ToString::to_string).collect(),
+        status,
+        reasons,
+        store: sampled.store.clone(),
+        reading,
+        memory_series,
+    }
 }

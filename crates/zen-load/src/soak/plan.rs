@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use crate::soak::verdict::MIN_SAMPLES;
+use crate::soak::outcome::MIN_SAMPLES;
 
 /// Samples the default interval aims for after the warm-up (three times the minimum, so a few
 /// late ticks on a busy machine cannot cost the verdict).

@@ -1,103 +1,21 @@
 //! The soak sampler: every `--sample-interval` it reads the target's RSS (by pid or from its
-//! snapshot), writes a row of the time series, and feeds the trends the verdict is judged on.
+//! snapshot) and, for zen, its bounded parts and what it did; writes a row of the time series;
+//! keeps the bounded series the verdict reads and the running trends the report shows.
 //! Lifted out of `zen soak`'s run so the loop reads as: tick, sample, record.
-use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::events::Watcher;
+use super::rows::{Row, SeriesFile};
+use super::series::{Point, Series};
 use super::verdict::Trend;
 use crate::run::Run;
 use zen_model::report::soak::{StoreSummary, TrendReport};
-use zen_model::snapshot::{Snapshot, mib};
-
-/// One row of the time series.
-#[derive(Debug, Clone, Serialize)]
-struct Sample {
-    t_secs: f64,
-    target_rss_bytes: u64,
-    target_threads: Option<u64>,
-    target_fds: Option<u64>,
-    generator_rss_bytes: u64,
-    /// Conversation bytes held in zen's memory (all of them for the memory store, the cache
-    /// for a store on disk): what RSS carries of the store.
-    conversation_resident_bytes: Option<u64>,
-    /// The store's files on disk (sqlite), apart from RSS.
-    store_file_bytes: Option<u64>,
-    calls_ok: u64,
-    calls_failed: u64,
-    warmup: bool,
-}
-
-/// The columns of the time series file, in order (also listed in the report).
-pub(super) const COLUMNS: [&str; 10] = [
-    "t_secs",
-    "target_rss_bytes",
-    "target_threads",
-    "target_fds",
-    "generator_rss_bytes",
-    "conversation_resident_bytes",
-    "store_file_bytes",
-    "calls_ok",
-    "calls_failed",
-    "warmup",
-];
-
-pub(super) enum SeriesFile {
-    Csv(std::io::BufWriter<std::fs::File>),
-    Ndjson(std::io::BufWriter<std::fs::File>),
-}
-
-impl SeriesFile {
-    pub(super) fn create(path: &Path) -> Result<Self> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let open = || {
-            std::fs::File::create(path)
-                .map(std::io::BufWriter::new)
-                .with_context(|| format!("cannot write {}", path.display()))
-        };
-        match ext {
-            "csv" => {
-                let mut w = open()?;
-                writeln!(w, "{}", COLUMNS.join(","))?;
-                Ok(SeriesFile::Csv(w))
-            }
-            "ndjson" | "jsonl" => Ok(SeriesFile::Ndjson(open()?)),
-            _ => bail!("--out {}: name it .csv or .ndjson", path.display()),
-        }
-    }
-
-    fn write(&mut self, s: &Sample) -> Result<()> {
-        let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
-        match self {
-            SeriesFile::Csv(w) => writeln!(
-                w,
-                "{:.3},{},{},{},{},{},{},{},{},{}",
-                s.t_secs,
-                s.target_rss_bytes,
-                opt(s.target_threads),
-                opt(s.target_fds),
-                s.generator_rss_bytes,
-                opt(s.conversation_resident_bytes),
-                opt(s.store_file_bytes),
-                s.calls_ok,
-                s.calls_failed,
-                s.warmup
-            )?,
-            SeriesFile::Ndjson(w) => writeln!(w, "{}", serde_json::to_string(s)?)?,
-        }
-        // Flushed per sample: a killed run still leaves its series behind.
-        match self {
-            SeriesFile::Csv(w) | SeriesFile::Ndjson(w) => w.flush()?,
-        }
-        Ok(())
-    }
-}
+use zen_model::snapshot::{BoundedPart, Snapshot, mib};
 
 /// Where the target's RSS comes from: its process (pid known) or its own snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +47,12 @@ pub(super) struct Sampled {
     pub zen_trends: Option<(TrendReport, TrendReport)>,
     /// The store's last figures.
     pub store: Option<StoreSummary>,
+    /// Every sample, in bounded memory, for the verdict and the chart.
+    pub series: Series,
+    /// zen's bounded parts as its last snapshot named them.
+    pub parts: Vec<BoundedPart>,
+    /// What zen did, for naming steps.
+    pub watcher: Watcher,
 }
 
 /// The sampler's state between ticks.
@@ -140,7 +64,7 @@ pub(super) struct Sampler<'a> {
     /// Samples before this are recorded but not judged.
     warmup: Duration,
     /// The optional time series file (`--out`).
-    series: Option<SeriesFile>,
+    file: Option<SeriesFile>,
     /// The progress line shown while the run goes.
     live: &'a Mutex<String>,
     /// Trends and last figures so far.
@@ -156,14 +80,14 @@ impl<'a> Sampler<'a> {
         run: &'a Run,
         source: RssSource,
         warmup: Duration,
-        series: Option<SeriesFile>,
+        file: Option<SeriesFile>,
         live: &'a Mutex<String>,
     ) -> Self {
         Sampler {
             run,
             source,
             warmup,
-            series,
+            file,
             live,
             sampled: Sampled {
                 target: Trend::default(),
@@ -172,6 +96,9 @@ impl<'a> Sampler<'a> {
                 conversations: None,
                 zen_trends: None,
                 store: None,
+                series: Series::default(),
+                parts: Vec::new(),
+                watcher: Watcher::default(),
             },
             conv_trend: Trend::default(),
             rest_trend: Trend::default(),
@@ -202,8 +129,8 @@ impl<'a> Sampler<'a> {
         self.sampled
     }
 
-    /// One tick: read the target, record the row, feed the trends. A target that went away
-    /// or did not answer gives no sample this tick.
+    /// One tick: read the target, record the row, feed the series and trends. A target that
+    /// went away or did not answer gives no sample this tick.
     async fn sample(&mut self, elapsed: Duration) {
         let snapshot = if self.run.target.has_snapshot {
             self.run.snapshot().await
@@ -221,33 +148,40 @@ impl<'a> Sampler<'a> {
         let Some(target_rss) = target_rss else {
             return;
         };
+        let t_secs = elapsed.as_secs_f64();
         if let Some(s) = &snapshot {
             self.note_store(s);
+            self.sampled.watcher.observe(t_secs, s);
         }
         let in_warmup = elapsed < self.warmup;
         let own = zen_os::process::sample(std::process::id()).map_or(0, |p| p.rss_bytes);
         let conversation_bytes = snapshot.as_ref().map(|s| s.conversations.resident_bytes);
         let recorder = &self.run.recorder;
-        let row = Sample {
-            t_secs: elapsed.as_secs_f64(),
+        let row = Row {
+            t_secs,
             target_rss_bytes: target_rss,
             target_threads: proc.and_then(|p| p.threads),
             target_fds: proc.and_then(|p| p.open_fds),
             generator_rss_bytes: own,
             conversation_resident_bytes: conversation_bytes,
             store_file_bytes: snapshot.as_ref().and_then(|s| s.conversations.file_bytes),
-            calls_ok: recorder.ok.load(std::sync::atomic::Ordering::Relaxed),
-            calls_failed: recorder.failed.load(std::sync::atomic::Ordering::Relaxed),
+            calls_ok: recorder.ok.load(Ordering::Relaxed),
+            calls_failed: recorder.failed.load(Ordering::Relaxed),
             warmup: in_warmup,
+            bounded_bytes: (snapshot.as_ref()).map(|s| s.bounded.iter().map(|p| p.bytes).sum()),
+            heap_in_use_bytes: snapshot.as_ref().map(|s| s.system.heap_in_use_bytes),
+            heap_free_bytes: snapshot.as_ref().map(|s| s.system.heap_free_bytes),
+            sqlite_bytes: snapshot.as_ref().map(|s| s.system.sqlite_bytes),
         };
         self.sampled.taken += 1;
-        if let Some(file) = self.series.as_mut()
+        if let Some(file) = self.file.as_mut()
             && let Err(err) = file.write(&row)
         {
             tracing::warn!("time series: {err:#}");
         }
+        self.record(&row, snapshot.as_ref());
         if !in_warmup {
-            let hours = elapsed.as_secs_f64() / 3600.0;
+            let hours = t_secs / 3600.0;
             self.sampled.target.add(hours, mib(target_rss));
             self.sampled.own.add(hours, mib(own));
             if let Some(conv) = conversation_bytes {
@@ -259,7 +193,29 @@ impl<'a> Sampler<'a> {
         self.show(target_rss, in_warmup);
     }
 
-    /// Keep the store's latest figures for the report.
+    /// Add the sample to the series the verdict reads, with each bounded part's size.
+    fn record(&mut self, row: &Row, snapshot: Option<&Snapshot>) {
+        let series = &mut self.sampled.series;
+        let mut parts = Vec::new();
+        for part in snapshot.map_or(&[][..], |s| &s.bounded[..]) {
+            let i = series.part_index(&part.key);
+            if parts.len() <= i {
+                parts.resize(i + 1, 0.0);
+            }
+            parts[i] = mib(part.bytes);
+        }
+        series.push(Point {
+            t: row.t_secs,
+            target: mib(row.target_rss_bytes),
+            generator: mib(row.generator_rss_bytes),
+            parts,
+            ok: row.calls_ok,
+            failed: row.calls_failed,
+            weight: 1,
+        });
+    }
+
+    /// Keep the store's and the bounded parts' latest figures for the report.
     fn note_store(&mut self, s: &Snapshot) {
         let c = &s.conversations;
         self.sampled.conversations = Some((c.peak_bytes, c.budget_bytes));
@@ -269,19 +225,20 @@ impl<'a> Sampler<'a> {
             file_bytes: c.file_bytes,
             cache_bytes: c.cache_bytes,
         });
+        self.sampled.parts.clone_from(&s.bounded);
     }
 
     /// The progress line: RSS now and the slope once there is one.
     fn show(&self, target_rss: u64, in_warmup: bool) {
         let slope = match (in_warmup, self.sampled.target.slope()) {
             (true, _) => "after warm-up".to_string(),
-            (false, Some(s)) => format!("{s:+.1} MB/h"),
+            (false, Some(s)) => format!("{s:+.1} MiB/h"),
             (false, None) => "…".to_string(),
         };
         *self
             .live
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            format!("RSS {:.1} MB, slope {slope}", mib(target_rss));
+            format!("RSS {}, slope {slope}", zen_model::units::bytes(target_rss));
     }
 }

@@ -1,14 +1,303 @@
-//! The soak verdict: a least-squares line through RSS samples taken after the warm-up, kept as
-//! running sums (no sample list), judged against the allowed growth per hour.
-use zen_model::report::soak::TrendReport;
+//! The soak verdict. No verdict without load (too few successful calls, or too many failed,
+//! is a FAIL; no call at all is INCONCLUSIVE). Then the curve is read (curve.rs): the window
+//! that decides, the steps; for zen, each bounded part is projected to its cap and only the
+//! rest of the process is extrapolated (project.rs). FAIL only for growth the projection says
+//! crosses the limit by more than its error; INCONCLUSIVE, with the run length that would
+//! decide, when the run cannot tell; PASS otherwise.
+use super::curve::{self, Basis, Reading};
+use super::fit::{Fit, Prefix};
+use super::outcome::{Decision, Load, MIN_OK_CALLS, MIN_SAMPLES, Undecided};
+use super::project::project;
+use super::series::Point;
+use super::words;
+use zen_model::report::soak::{CurveReading, PartProjection, SoakStep, SoakWindow, TrendReport};
 use zen_model::report::verdict::{Check, Status};
+use zen_model::snapshot::BoundedPart;
 
-/// Samples needed after the warm-up for any verdict.
-pub const MIN_SAMPLES: u64 = 20;
+/// A filling part leaves a run undecided when the room it has left is at least this share of
+/// the limit (5 MiB of the default 50).
+const MATERIAL_SHARE: f64 = 0.1;
+/// A rise at the end under this share of the limit cannot matter (0.5 MiB of the default 50).
+const NEGLIGIBLE_SHARE: f64 = 0.01;
+/// The longest run a suggestion names, seconds (a day): past it, the answer is "no run will".
+const LONGEST_SUGGESTION: f64 = 86_400.0;
 
-/// A running least-squares fit of y (MB) against x (hours).
+/// Something zen did during the run that may explain a step ("the store's first cleanup").
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Event {
+    /// Seconds into the run.
+    pub t_secs: f64,
+    /// What happened.
+    pub what: String,
+}
+
+/// Everything the verdict reads.
+pub(crate) struct Inputs<'a> {
+    /// Every memory sample, warm-up included.
+    pub points: &'a [Point],
+    /// The bounded parts' keys, in the order of each point's parts.
+    pub part_keys: &'a [String],
+    /// zen's bounded parts as its last snapshot named them (empty for other targets).
+    pub parts: &'a [BoundedPart],
+    /// What zen did, for naming steps.
+    pub events: &'a [Event],
+    /// Samples before this are not judged.
+    pub warmup_secs: f64,
+    /// The run's length.
+    pub run_secs: f64,
+    /// Time between samples.
+    pub interval_secs: f64,
+    /// The growth allowed over one hour, MiB.
+    pub limit_mb: f64,
+    /// How the calls went.
+    pub load: Load,
+}
+
+/// The verdict with its checks and how the curve was read.
+pub(crate) struct Judgement {
+    /// PASS, FAIL or INCONCLUSIVE.
+    pub status: Status,
+    /// The checks behind it, in order.
+    pub checks: Vec<Check>,
+    /// The reading (none with too few samples to read).
+    pub reading: Option<CurveReading>,
+}
+
+/// Judge a soak.
+pub(crate) fn judge(inputs: &Inputs) -> Judgement {
+    let (load_status, mut checks) = judge_load(inputs.load);
+    let judged: Vec<Point> = (inputs.points.iter())
+        .filter(|p| p.t >= inputs.warmup_secs)
+        .cloned()
+        .collect();
+    let samples: u64 = judged.iter().map(|p| u64::from(p.weight)).sum();
+    if inputs.run_secs <= inputs.warmup_secs || samples < MIN_SAMPLES || judged.len() < 3 {
+        checks.extend(words::too_few_samples(
+            inputs.run_secs,
+            inputs.warmup_secs,
+            samples,
+        ));
+        // A failing load fails even a run too short to read.
+        let status = match load_status {
+            Status::Fail => Status::Fail,
+            _ => Status::Inconclusive,
+        };
+        return Judgement {
+            status,
+            checks,
+            reading: None,
+        };
+    }
+    let (status, memory_checks, reading) = judge_memory(inputs, &judged);
+    checks.extend(memory_checks);
+    // No verdict without load: a failing load fails whatever memory did.
+    let status = match load_status {
+        Status::Pass => status,
+        other => other,
+    };
+    Judgement {
+        status,
+        checks,
+        reading: Some(reading),
+    }
+}
+
+/// The load gate: no calls is inconclusive; too few successes or too many failures fail.
+fn judge_load(load: Load) -> (Status, Vec<Check>) {
+    let total = load.ok + load.failed;
+    let rate = zen_model::snapshot::error_rate(load.failed, total);
+    let check = words::load_check(load, MIN_OK_CALLS);
+    let status = if total == 0 {
+        Status::Inconclusive
+    } else if load.ok < MIN_OK_CALLS || rate > load.max_error_rate {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    (status, vec![check])
+}
+
+/// Read the judged curve, project it, and decide.
+fn judge_memory(inputs: &Inputs, judged: &[Point]) -> (Status, Vec<Check>, CurveReading) {
+    let zen = !inputs.parts.is_empty();
+    let xs: Vec<f64> = judged.iter().map(|p| p.t / 3600.0).collect();
+    // Judged on the memory kept: a peak that comes back down within seconds is not growth.
+    let spacing = (judged[judged.len() - 1].t - judged[0].t) / (judged.len() - 1) as f64;
+    let raw: Vec<f64> = (judged.iter())
+        .map(|p| if zen { p.rest() } else { p.target })
+        .collect();
+    let curve = curve::kept(&raw, spacing);
+    let mut read = curve::read_with_noise(&xs[..curve.len()], &curve, curve::noise(&raw));
+    // A rise at the very end too small to matter against the limit is no reason to run longer:
+    // the last half, rise included, decides.
+    let last_rise = read.rises().last().map_or(0.0, |r| r.height);
+    if read.basis == Basis::StepAtEnd && last_rise < NEGLIGIBLE_SHARE * inputs.limit_mb {
+        read.window = (curve.len() / 2, curve.len());
+        read.basis = Basis::LastHalf;
+        read.fit = Prefix::new(&xs[..curve.len()], &curve).fit(read.window.0, read.window.1);
+    }
+    // A window ending at the last point kept ends at the last sample: the parts, RSS and the
+    // report see the whole end of the run.
+    if read.window.1 == curve.len() {
+        read.window.1 = judged.len();
+    }
+    // The slope's error from the samples as they are: the running minimum is smoother than
+    // the memory it follows, and its residuals would claim a precision the run does not have.
+    let raw_fit = Prefix::new(&xs, &raw).fit(read.window.0, read.window.1);
+    read.fit.se_slope = read.fit.se_slope.max(raw_fit.se_slope);
+    let rss: Vec<f64> = judged.iter().map(|p| p.target).collect();
+    let rss_fit = Prefix::new(&xs, &rss).fit(read.window.0, read.window.1);
+    let projection = project(
+        judged,
+        read.window,
+        inputs.part_keys,
+        inputs.parts,
+        &read.fit,
+    );
+    let total: f64 = projection.iter().map(|p| p.growth_mb).sum();
+    let margin = read.fit.margin();
+    let decision = decide(inputs, &read, &projection, total, margin);
+    let steps = name_steps(&read, inputs);
+    let window = window(&read.fit, &rss_fit, read.window, judged);
+    let summary = words::summary(&read, &window, &steps, zen, inputs.run_secs);
+    let checks = words::memory_checks(&decision, &projection, total, margin, inputs.limit_mb);
+    let reading = CurveReading {
+        curve: if zen {
+            "rss minus bounded parts"
+        } else {
+            "rss"
+        }
+        .to_string(),
+        shape: words::shape(&read, &window).to_string(),
+        deciding_why: words::why(read.basis, &window),
+        deciding: window,
+        noise_mb: read.noise,
+        steps,
+        projection,
+        projected_growth_mb: total,
+        projected_margin_mb: margin,
+        decide_with_secs: decision.decide_with_secs,
+        summary,
+    };
+    (decision.status, checks, reading)
+}
+
+fn decide(
+    inputs: &Inputs,
+    read: &Reading,
+    projection: &[PartProjection],
+    total: f64,
+    margin: f64,
+) -> Decision {
+    let run = inputs.run_secs;
+    let undecided = |why: Undecided, secs: f64| Decision {
+        status: Status::Inconclusive,
+        undecided: Some(why),
+        decide_with_secs: Some(round_up(secs.clamp(run, LONGEST_SUGGESTION))),
+    };
+    let decided = |status| Decision {
+        status,
+        undecided: None,
+        decide_with_secs: None,
+    };
+    if read.basis == Basis::StepAtEnd {
+        let rise = read.rises().last().copied();
+        let at = rise.map_or(read.fit.span.0, |r| r.at) * 3600.0;
+        let height = rise.map_or(0.0, |r| r.height);
+        let judged = at - inputs.warmup_secs;
+        let secs = at + (judged / 2.0).max(120.0);
+        return undecided(
+            Undecided::RoseAtEnd {
+                at_secs: at,
+                height_mb: height,
+            },
+            secs,
+        );
+    }
+    let limit = inputs.limit_mb;
+    if total - margin > limit {
+        if read.slowing {
+            return undecided(Undecided::Slowing, 2.0 * run);
+        }
+        return decided(Status::Fail);
+    }
+    // A part still filling, with room left that matters against the limit: what memory does
+    // once it is full (its cleanups, its evictions) is not seen yet.
+    let matters = |p: &&PartProjection| {
+        let room = p.cap_mb.unwrap_or(0.0) - p.now_mb;
+        p.full_in_secs.is_some() && room >= MATERIAL_SHARE * limit
+    };
+    let filling = (projection.iter()).filter(matters).max_by(|a, b| {
+        let secs = |p: &PartProjection| p.full_in_secs.unwrap_or(0.0);
+        secs(a).total_cmp(&secs(b))
+    });
+    if let Some(part) = filling {
+        let full_at = run + part.full_in_secs.unwrap_or(0.0);
+        return undecided(Undecided::Filling(part.clone()), 1.5 * full_at + 60.0);
+    }
+    if total + margin <= limit {
+        return decided(Status::Pass);
+    }
+    // The slope's error shrinks as the window's length to the power 3/2 (more samples, over a
+    // longer span): the length at which the margin fits between the projection and the limit.
+    let window_secs = read.fit.hours() * 3600.0;
+    let gap = (limit - total).abs().max(1e-9);
+    let needed = window_secs * (margin / gap).powf(2.0 / 3.0);
+    undecided(Undecided::Straddles, run + (needed - window_secs).max(60.0))
+}
+
+/// Whole seconds up to ten minutes, whole minutes above.
+fn round_up(secs: f64) -> f64 {
+    if secs <= 600.0 {
+        secs.ceil()
+    } else {
+        (secs / 60.0).ceil() * 60.0
+    }
+}
+
+/// The steps found, with what zen was doing when they happened.
+fn name_steps(read: &Reading, inputs: &Inputs) -> Vec<SoakStep> {
+    let span = read
+        .fit
+        .hours()
+        .max(read.segments.last().map_or(0.0, |s| s.fit.span.1))
+        * 3600.0;
+    let near = (3.0 * inputs.interval_secs).max(0.05 * span).max(10.0);
+    (read.steps.iter())
+        .map(|s| {
+            let at = s.at * 3600.0;
+            let cause = (inputs.events.iter())
+                .filter(|e| (e.t_secs - at).abs() <= near)
+                .min_by(|a, b| (a.t_secs - at).abs().total_cmp(&(b.t_secs - at).abs()))
+                .map(|e| e.what.clone());
+            SoakStep {
+                at_secs: at,
+                height_mb: s.height,
+                cause,
+            }
+        })
+        .collect()
+}
+
+/// The deciding window as the report shows it.
+fn window(curve: &Fit, rss: &Fit, (a, b): (usize, usize), judged: &[Point]) -> SoakWindow {
+    SoakWindow {
+        start_secs: judged[a].t,
+        end_secs: judged[b - 1].t,
+        samples: judged[a..b].iter().map(|p| u64::from(p.weight)).sum(),
+        mean_mb: curve.mean,
+        slope_mb_per_hour: curve.slope,
+        slope_margin_mb_per_hour: curve.margin(),
+        r_squared: curve.r_squared,
+        rss_mean_mb: rss.mean,
+        rss_slope_mb_per_hour: rss.slope,
+    }
+}
+
+/// A running least-squares fit of y (MiB) against x (hours), kept as sums (no sample list):
+/// the report's trend of a whole series after the warm-up, and the progress line's slope.
 #[derive(Debug, Clone, Default)]
-pub struct Trend {
+pub(crate) struct Trend {
     n: u64,
     sx: f64,
     sy: f64,
@@ -22,7 +311,7 @@ pub struct Trend {
 
 impl Trend {
     /// Add a sample: `mb` MiB of RSS at `hours` into the run.
-    pub fn add(&mut self, hours: f64, mb: f64) {
+    pub(crate) fn add(&mut self, hours: f64, mb: f64) {
         self.n += 1;
         self.sx += hours;
         self.sy += mb;
@@ -35,19 +324,19 @@ impl Trend {
     }
 
     /// Samples added so far.
-    pub fn samples(&self) -> u64 {
+    pub(crate) fn samples(&self) -> u64 {
         self.n
     }
 
-    /// MB per hour.
-    pub fn slope(&self) -> Option<f64> {
+    /// MiB per hour.
+    pub(crate) fn slope(&self) -> Option<f64> {
         let n = self.n as f64;
         let denominator = n * self.sxx - self.sx * self.sx;
         (self.n >= 2 && denominator > 0.0).then(|| (n * self.sxy - self.sx * self.sy) / denominator)
     }
 
     /// How well the line fits (1 = a straight line); `None` when RSS did not vary at all.
-    pub fn r_squared(&self) -> Option<f64> {
+    pub(crate) fn r_squared(&self) -> Option<f64> {
         let n = self.n as f64;
         let vx = n * self.sxx - self.sx * self.sx;
         let vy = n * self.syy - self.sy * self.sy;
@@ -58,7 +347,7 @@ impl Trend {
     }
 
     /// The fit as the report shows it: first, last and peak, growth, slope and fit quality.
-    pub fn report(&self) -> TrendReport {
+    pub(crate) fn report(&self) -> TrendReport {
         let (x0, y0) = self.first.unwrap_or_default();
         let (x1, y1) = self.last.unwrap_or_default();
         let span = x1 - x0;
@@ -77,174 +366,5 @@ impl Trend {
     }
 }
 
-/// Judge the target's trend: pass when the slope and the growth per hour are both within
-/// `max_growth_mb`; too few samples or a run no longer than its warm-up is inconclusive.
-pub fn judge(
-    target: &TrendReport,
-    max_growth_mb: f64,
-    run_secs: f64,
-    warmup_secs: f64,
-) -> (Status, Vec<Check>) {
-    let mut reasons = Vec::new();
-    if run_secs <= warmup_secs {
-        reasons.push(Check::measured(
-            "run_secs_past_warmup",
-            warmup_secs,
-            run_secs,
-            false,
-            format!("the run ({run_secs:.0}s) was not longer than its warm-up ({warmup_secs:.0}s)"),
-        ));
-    }
-    if target.samples < MIN_SAMPLES {
-        reasons.push(Check::measured(
-            "samples_after_warmup",
-            MIN_SAMPLES as f64,
-            target.samples as f64,
-            false,
-            format!(
-                "only {} samples after the warm-up; {MIN_SAMPLES} are needed (run longer or sample more often with --sample-interval)",
-                target.samples
-            ),
-        ));
-    }
-    if !reasons.is_empty() {
-        return (Status::Inconclusive, reasons);
-    }
-    let slope = target.slope_mb_per_hour.unwrap_or(0.0);
-    let per_hour = target.growth_per_hour_mb.unwrap_or(0.0);
-    for (name, what, value) in [
-        ("memory_slope_mb_per_hour", "slope", slope),
-        (
-            "memory_growth_mb_per_hour",
-            "growth over one hour",
-            per_hour,
-        ),
-    ] {
-        reasons.push(Check::measured(
-            name,
-            max_growth_mb,
-            value,
-            value <= max_growth_mb,
-            format!("{what} {value:+.2} MB/h (max {max_growth_mb} MB/h)"),
-        ));
-    }
-    let status = if reasons.iter().all(|c| c.ok) {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
-    (status, reasons)
-}
-
-/// When zen fails the verdict mostly because its conversation store is still filling toward its
-/// budget, say so: that growth is bounded, and a smaller budget judges the rest of zen.
-pub fn store_filling_note(
-    status: Status,
-    target: &TrendReport,
-    conversations: Option<&TrendReport>,
-    peak_and_budget: Option<(u64, u64)>,
-    we_started_it: bool,
-) -> Option<String> {
-    let store = conversations?.slope_mb_per_hour?;
-    let rss = target.slope_mb_per_hour?;
-    let (peak, budget) = peak_and_budget?;
-    (status == Status::Fail && store > 0.0 && store >= rss / 2.0 && peak < budget).then(|| {
-        format!(
-            "note: {store:+.1} of the {rss:+.1} MB/h is zen's conversation store filling toward its \
-             {:.0} MB budget ({:.0} MB so far); it stops at the budget or when conversations \
-             expire (CONVERSATION_TIMEOUT_HOURS). To judge the rest of zen, {}",
-            zen_model::snapshot::mib(budget),
-            zen_model::snapshot::mib(peak),
-            if we_started_it {
-                "rerun with a small budget, e.g. --env CONVERSATION_MEMORY_LIMIT_MB=8"
-            } else {
-                "restart the server with a small budget (CONVERSATION_MEMORY_LIMIT_MB=8) and rerun"
-            }
-        )
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fits_a_line_and_judges_it() {
-        let mut t = Trend::default();
-        for i in 0..30 {
-            let h = f64::from(i) / 60.0; // a sample a minute
-            t.add(h, 100.0 + 120.0 * h);
-        }
-        let r = t.report();
-        assert!((r.slope_mb_per_hour.unwrap() - 120.0).abs() < 1e-6);
-        assert!((r.r_squared.unwrap() - 1.0).abs() < 1e-9);
-        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, Status::Fail);
-        let mut flat = Trend::default();
-        for i in 0..30 {
-            flat.add(f64::from(i) / 60.0, 40.0);
-        }
-        let r = flat.report();
-        assert!(r.slope_mb_per_hour.unwrap().abs() < 1e-9);
-        assert_eq!(r.r_squared, None);
-        assert_eq!(judge(&r, 50.0, 1800.0, 60.0).0, Status::Pass);
-        let (status, reasons) = judge(&r, 50.0, 30.0, 60.0);
-        assert_eq!(status, Status::Inconclusive);
-        assert!(reasons[0].text.contains("warm-up"));
-    }
-
-    #[test]
-    fn a_fail_driven_by_a_filling_store_gets_a_note_and_a_full_store_does_not() {
-        let line = |slope: f64| {
-            let mut t = Trend::default();
-            for i in 0..30 {
-                t.add(f64::from(i) / 60.0, 10.0 + slope * f64::from(i) / 60.0);
-            }
-            t.report()
-        };
-        let (rss, store) = (line(220.0), line(144.0));
-        let note = store_filling_note(
-            Status::Fail,
-            &rss,
-            Some(&store),
-            Some((150 << 20, 512 << 20)),
-            true,
-        );
-        assert!(
-            note.unwrap()
-                .contains("--env CONVERSATION_MEMORY_LIMIT_MB=8")
-        );
-        let remote = store_filling_note(
-            Status::Fail,
-            &rss,
-            Some(&store),
-            Some((1, 512 << 20)),
-            false,
-        );
-        assert!(remote.unwrap().contains("restart the server"));
-        assert!(
-            store_filling_note(
-                Status::Fail,
-                &rss,
-                Some(&store),
-                Some((512 << 20, 512 << 20)),
-                true
-            )
-            .is_none()
-        );
-        assert!(
-            store_filling_note(Status::Pass, &rss, Some(&store), Some((1, 512 << 20)), true)
-                .is_none()
-        );
-        assert!(
-            store_filling_note(
-                Status::Fail,
-                &rss,
-                Some(&line(10.0)),
-                Some((1, 512 << 20)),
-                true
-            )
-            .is_none()
-        );
-        assert!(store_filling_note(Status::Fail, &rss, None, None, true).is_none());
-    }
-}
+mod tests;

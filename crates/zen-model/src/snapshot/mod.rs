@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod bounded;
 mod latency;
 mod pools;
 mod store;
 mod window;
 
+pub use bounded::BoundedPart;
 pub use latency::{BUCKET_BOUNDS_MS, LatencySummary, ModelLatency, per_bucket};
 pub use pools::{BreakerState, BreakerStats, ClusterPoolStats, LimitsStats, PoolStats};
 pub use store::{Cause, CleanupInfo, Evictions, StoreStats, WatchdogState, WatchdogStats};
@@ -51,6 +53,10 @@ pub struct Snapshot {
     /// The OpenTelemetry exporter's own figures; absent when export is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otel: Option<OtelStats>,
+    /// The parts of the process's memory a setting bounds, each with its size and its cap, so
+    /// a soak projects them to their bound instead of extrapolating them.
+    #[serde(default)]
+    pub bounded: Vec<BoundedPart>,
 }
 
 /// What the OpenTelemetry exporter sent and lost: export never slows a call, so what it cannot
@@ -203,6 +209,15 @@ pub struct SystemStats {
     /// snapshot: two snapshots give a load run the server's CPU per call.
     #[serde(default)]
     pub cpu_secs: f64,
+    /// Bytes the C allocator has handed out and not had back (0 where it does not say).
+    #[serde(default)]
+    pub heap_in_use_bytes: u64,
+    /// Bytes freed to the C allocator and kept in its free lists: resident, yet in no use.
+    #[serde(default)]
+    pub heap_free_bytes: u64,
+    /// Every byte SQLite holds in the process (page caches, schemas, statements).
+    #[serde(default)]
+    pub sqlite_bytes: u64,
 }
 
 /// Traffic that never became a tool call, counted rather than lost.

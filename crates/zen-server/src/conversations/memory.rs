@@ -18,7 +18,11 @@ use super::{
     AppendReport, ConversationStore, StoreError, Thread, ThreadSummary, Turn, first_words,
 };
 use zen_model::clock::unix_ms;
-use zen_model::snapshot::{Cause, CleanupInfo, Evictions, StoreStats};
+use zen_model::snapshot::{BoundedPart, Cause, CleanupInfo, Evictions, StoreStats};
+
+/// RSS a conversation byte costs when this store keeps it: struct and allocation overhead over
+/// the serialized size (measured: BENCHMARKS.md, one hour at the defaults).
+pub(crate) const RESIDENT_PER_STORED_BYTE: f64 = 1.5;
 
 #[derive(Debug)]
 struct Entry {
@@ -301,6 +305,17 @@ impl ConversationStore for MemoryStore {
             last_cleanup: inner.last_cleanup.clone(),
             ..StoreStats::default()
         }
+    }
+
+    fn bounded_part(&self) -> Option<BoundedPart> {
+        let resident = |bytes: u64| (bytes as f64 * RESIDENT_PER_STORED_BYTE) as u64;
+        Some(BoundedPart {
+            key: "conversations".to_string(),
+            name: "conversations in memory (the memory store)".to_string(),
+            bytes: resident(self.lock().total),
+            cap_bytes: resident(self.limits.budget_bytes),
+            bounded_by: "CONVERSATION_MEMORY_LIMIT_MB".to_string(),
+        })
     }
 }
 

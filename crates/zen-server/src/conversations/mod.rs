@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::{MemoryConfig, StoreConfig, StoreKind};
-use zen_model::snapshot::StoreStats;
+use zen_model::snapshot::{BoundedPart, StoreStats};
 
 pub(crate) mod budget;
 pub(crate) mod memory;
@@ -182,6 +182,11 @@ pub trait ConversationStore: Send + Sync + 'static {
     }
     /// Figures for the snapshot (the watchdog block is filled in by the manager).
     fn stats(&self) -> StoreStats;
+    /// The part of this process's memory the store holds, with the cap a setting puts on it
+    /// (none when the store keeps nothing here, as Redis does).
+    fn bounded_part(&self) -> Option<BoundedPart> {
+        None
+    }
 }
 
 /// Open the configured store: `Err` names the path and what to do (zen serve exits 2).

@@ -8,10 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::Watchdog;
 use crate::conversations::ConversationStore;
+use crate::conversations::memory::RESIDENT_PER_STORED_BYTE;
 use zen_model::snapshot::{StoreStats, WatchdogState, mib};
 
-/// RSS a conversation byte costs when the memory store keeps it (measured: BENCHMARKS.md).
-const RESIDENT_PER_STORED_BYTE: f64 = 1.5;
 /// Conversations must hold at least this share of RSS before the watchdog evicts or refuses
 /// them: below it, the memory is held by something else (sessions, buffers), and evicting
 /// users' threads would lose their work without relieving it.

@@ -67,6 +67,20 @@ impl ModelLatencies {
         }
     }
 
+    /// (histograms made, most that can be made): one for every request and one per error
+    /// kind, for each pair under the cap plus `other`.
+    pub(super) fn histograms(&self) -> (usize, usize) {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let made = map.values().map(|s| 1 + s.failed_us.len()).sum();
+        (
+            made,
+            (MAX_TOKEN_SERIES + 1) * (1 + super::series::ERROR_KINDS.len()),
+        )
+    }
+
     /// Latency per provider and model, for the snapshot.
     pub(super) fn stats(&self) -> Vec<ModelLatency> {
         let map = self

@@ -11,7 +11,7 @@ use zen_model::hdr::{encode as encode_histogram, new_histogram};
 use zen_model::snapshot::{CallStats, ErrorCounts, LatencySummary, Rates};
 
 /// The error kinds, in the order of `Series::errors` (the snapshot's names).
-const ERROR_KINDS: [&str; 4] = ["tool_error", "provider_error", "timeout", "rejected"];
+pub(super) const ERROR_KINDS: [&str; 4] = ["tool_error", "provider_error", "timeout", "rejected"];
 
 const RING: usize = 64;
 
@@ -52,6 +52,11 @@ impl RateRing {
             .fold((0, 0), |acc, s| (acc.0 + s.1, acc.1 + s.2));
         (calls as f64 / span as f64, errors as f64 / span as f64)
     }
+}
+
+/// The bytes of one latency histogram's counts (all latency histograms have the same bounds).
+pub(super) fn latency_histogram_bytes() -> u64 {
+    (empty().distinct_values() * std::mem::size_of::<u64>()) as u64
 }
 
 /// The histogram of a series with no calls yet, shared (read only) by every such series.
@@ -102,6 +107,16 @@ impl Series {
                 ring: RateRing::new(),
             }),
         }
+    }
+
+    /// Histograms this series has made so far (at most 1 + one per error kind).
+    pub(super) fn histograms(&self) -> usize {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        usize::from(inner.latency_us.is_some())
+            + inner.failed_us.iter().filter(|h| h.is_some()).count()
     }
 
     pub(super) fn start_raw(&self) {

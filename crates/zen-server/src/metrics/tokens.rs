@@ -69,6 +69,28 @@ impl Tokens {
         entry.completion_per_call.saturating_record(completion);
     }
 
+    /// (bytes of the histograms made, bytes when every pair under the cap and `other` has
+    /// its two).
+    pub(super) fn histogram_bytes(&self) -> (u64, u64) {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(one) = map
+            .values()
+            .next()
+            .map(|s| (s.prompt_per_call.distinct_values() * std::mem::size_of::<u64>()) as u64)
+        else {
+            // None made yet: the cap is the same count of histograms of one size.
+            let size = TokenSeries::new().prompt_per_call.distinct_values();
+            let cap =
+                (MAX_TOKEN_SERIES as u64 + 1) * 2 * (size * std::mem::size_of::<u64>()) as u64;
+            return (0, cap);
+        };
+        let made = map.len() as u64 * 2 * one;
+        (made, (MAX_TOKEN_SERIES as u64 + 1) * 2 * one)
+    }
+
     /// Tokens per provider and model, for the snapshot.
     pub fn stats(&self) -> Vec<TokenStats> {
         let map = self

@@ -222,6 +222,7 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
         };
         let proc = zen_os::process::sample(std::process::id());
         let rss_bytes = proc.map_or(sysinfo_rss, |p| p.rss_bytes);
+        let heap = zen_os::ffi::heap_stats().unwrap_or_default();
         context
             .metrics
             .set_system(zen_model::snapshot::SystemStats {
@@ -231,6 +232,9 @@ async fn sample_process(context: Arc<ToolContext>, shutdown: CancellationToken) 
                 threads: proc.and_then(|p| p.threads).unwrap_or(0),
                 uptime_minutes: 0.0, // filled in when read
                 cpu_secs: 0.0,       // likewise
+                heap_in_use_bytes: heap.in_use_bytes,
+                heap_free_bytes: heap.free_bytes,
+                sqlite_bytes: zen_os::ffi::sqlite_memory_used().0,
             });
         context.memory.observe_rss(rss_bytes).await;
     }

@@ -239,6 +239,9 @@ impl SnapshotSource for ToolContext {
             model_latency: self.metrics.model_latency(),
             limits: self.pools.limits_stats(),
             otel: crate::telemetry::otel::export::export_stats_if_on(),
+            bounded: (self.memory.store.bounded_part().into_iter())
+                .chain([self.metrics.histogram_part()])
+                .collect(),
         }
     }
 }

@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::budget::{StoreLimits, json_len};
-use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, Turn, ttl_ms};
-use zen_model::snapshot::StoreStats;
+use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, ThreadSummary, Turn, ttl_ms};
+use zen_model::snapshot::{BoundedPart, StoreStats};
 
 mod checkpoint;
 mod ops;
@@ -22,6 +22,7 @@ mod reads;
 mod schema;
 mod search;
 mod totals;
+mod walk;
 mod worker;
 
 use ops::{AppendInput, Figures, Pins};
@@ -43,6 +44,8 @@ pub struct SqliteStore {
     limits: StoreLimits,
     /// The database file.
     path: PathBuf,
+    /// ZEN_STORE_CACHE_MB in bytes: the cap of the page cache, for the snapshot.
+    cache_cap_bytes: u64,
     /// Copies the WAL back into the file off the write path; stops with the store.
     _checkpoints: checkpoint::Checkpointer,
     /// Base for timestamps: wall-clock ms at open and tokio's clock then, so expiry follows
@@ -56,6 +59,9 @@ impl SqliteStore {
         schema::create_data_dir(dir)?;
         let path = dir.join(FILE_NAME);
         let conn = schema::open(&path, cache_bytes)?;
+        // The page cache gets 75% of the setting (schema.rs); this holds all of SQLite's
+        // memory (both connections, statements, a long transaction's pages) to the whole of it.
+        zen_os::ffi::sqlite_soft_heap_limit(cache_bytes);
         let shared = Arc::new(Shared {
             pins: Mutex::new(Pins::new()),
             figures: Mutex::new(Figures::default()),
@@ -71,6 +77,7 @@ impl SqliteStore {
             shared,
             limits,
             path,
+            cache_cap_bytes: cache_bytes,
             _checkpoints: checkpoints,
             clock: (zen_model::clock::unix_ms(), tokio::time::Instant::now()),
         })
@@ -205,6 +212,20 @@ impl ConversationStore for SqliteStore {
             last_cleanup: f.last_cleanup.clone(),
             ..StoreStats::default()
         }
+    }
+
+    /// SQLite's memory at its high-water mark, not now: the page cache empties and refills
+    /// (each WAL reset drops it), and what it frees stays in the allocator, so RSS carries
+    /// its highest, which the soft heap limit holds to ZEN_STORE_CACHE_MB.
+    fn bounded_part(&self) -> Option<BoundedPart> {
+        let (_, high) = zen_os::ffi::sqlite_memory_used();
+        Some(BoundedPart {
+            key: "store_cache".to_string(),
+            name: "the SQLite store's memory".to_string(),
+            bytes: high,
+            cap_bytes: self.cache_cap_bytes.max(high),
+            bounded_by: "ZEN_STORE_CACHE_MB".to_string(),
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::super::budget::{AppendPlan, Existing, StoreLimits, min_evictions, plan_append};
 use super::super::{AppendReport, Thread, Turn, first_words};
+use super::walk::{Step, walk};
 use zen_model::snapshot::{Cause, CleanupInfo, Evictions};
 
 /// Threads with a call in flight, by id: never evicted or expired under their call.
@@ -262,27 +263,22 @@ fn evict(
     target: u64,
     reserve: u64,
 ) -> rusqlite::Result<u64> {
-    let mut victims = Vec::new();
-    {
-        let mut stmt = tx.prepare_cached("SELECT id, bytes FROM threads ORDER BY touch")?;
-        let mut rows = stmt.query([])?;
-        let mut bytes = figures.bytes;
-        while victims.len() < min_count || bytes + reserve > target {
-            let Some(row) = rows.next()? else { break };
-            let id: String = row.get(0)?;
-            let pinned = Uuid::parse_str(&id).is_ok_and(|u| pins.get(&u).is_some_and(|n| *n > 0));
-            if pinned || keep == Some(id.as_str()) {
-                continue;
+    let evicted = walk(
+        tx,
+        figures,
+        |seen, figures, deleted| {
+            if deleted >= min_count as u64 && figures.bytes + reserve <= target {
+                Step::Stop
+            } else if seen.pinned(pins) || keep == Some(seen.id.as_str()) {
+                Step::Skip
+            } else {
+                Step::Delete
             }
-            bytes = bytes.saturating_sub(row.get::<_, i64>(1)? as u64);
-            victims.push(id);
-        }
-    }
-    for id in &victims {
-        delete_thread(tx, id, figures)?;
-    }
-    figures.evictions.pressure += victims.len() as u64;
-    Ok(victims.len() as u64)
+        },
+        delete_thread,
+    )?;
+    figures.evictions.pressure += evicted;
+    Ok(evicted)
 }
 
 /// Free expired threads; past the threshold (or `force`d), evict at least 20%.
@@ -295,28 +291,24 @@ pub(super) fn cleanup(
     figures: &mut Figures,
 ) -> rusqlite::Result<u64> {
     let started = std::time::Instant::now();
-    let expired: Vec<String> = {
-        // Updates run in touch order, so the expired threads are the oldest touches: walk them
-        // from the oldest and stop at the first live one (no scan of the whole table).
-        let mut stmt = tx.prepare_cached("SELECT id, updated_ms FROM threads ORDER BY touch")?;
-        let mut rows = stmt.query([])?;
-        let mut expired = Vec::new();
-        while let Some(row) = rows.next()? {
-            if row.get::<_, i64>(1)? as u64 > expired_before_ms {
-                break;
+    // Updates run in touch order, so the expired threads are the oldest touches: walk them
+    // from the oldest and stop at the first live one (no scan of the whole table).
+    let expired = walk(
+        tx,
+        figures,
+        |seen, _, _| {
+            if seen.updated_ms > expired_before_ms {
+                Step::Stop
+            } else if Uuid::parse_str(&seen.id).is_ok_and(|u| pins.contains_key(&u)) {
+                Step::Skip
+            } else {
+                Step::Delete
             }
-            let id: String = row.get(0)?;
-            if !Uuid::parse_str(&id).is_ok_and(|u| pins.contains_key(&u)) {
-                expired.push(id);
-            }
-        }
-        expired
-    };
-    for id in &expired {
-        delete_thread(tx, id, figures)?;
-    }
-    figures.evictions.expiry += expired.len() as u64;
-    let mut evicted = expired.len() as u64;
+        },
+        delete_thread,
+    )?;
+    figures.evictions.expiry += expired;
+    let mut evicted = expired;
     let over = figures.bytes > limits.threshold_bytes();
     let cause = match (force, over) {
         (true, _) => Cause::Watchdog,

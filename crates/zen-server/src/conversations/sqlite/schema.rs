@@ -176,8 +176,10 @@ fn set_pragmas(conn: &Connection, cache_bytes: u64) -> Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Negative: KiB. The page cache is the store's RAM, bounded by ZEN_STORE_CACHE_MB; SQLite
     // spends about 8% on top of each cached page (measured: 17.3 MB used for a 16 MB setting),
-    // so the pages get 90% of it.
-    let kib = (cache_bytes / 1024 * 9 / 10).max(64);
+    // and the allocator keeps some slack as the cache empties and refills (each WAL reset drops
+    // it), so the pages get three quarters of it; a soft heap limit holds all of SQLite to the
+    // whole (sqlite/mod.rs).
+    let kib = (cache_bytes / 1024 * 3 / 4).max(64);
     conn.pragma_update(None, "cache_size", -(kib as i64))?;
     conn.pragma_update(None, "mmap_size", 0)?;
     conn.pragma_update(None, "temp_store", "FILE")?;

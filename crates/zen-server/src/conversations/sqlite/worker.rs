@@ -16,6 +16,10 @@ use super::{reads, totals};
 
 /// Most operations run in one transaction.
 const BATCH: usize = 256;
+/// A batch that removed at least this many threads hands the memory it freed back to the OS:
+/// such a cleanup touches the whole page cache and more, and the allocator would otherwise
+/// keep that high-water mark in RSS for good.
+const TRIM_AFTER_REMOVED: u64 = 1024;
 
 /// One operation and where its answer goes.
 pub(super) enum Op {
@@ -173,6 +177,7 @@ fn run_batch(
     path: &Path,
 ) {
     let mut figures = shared.figures().clone();
+    let removed_before = removed(&figures);
     let mut answers = Vec::with_capacity(batch.len());
     let committed = (|| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -195,6 +200,7 @@ fn run_batch(
         let placeholder = store_error(path, "the batch could not start".into());
         answers.push(unreached(op, &placeholder));
     }
+    let trim = removed(&figures).saturating_sub(removed_before) >= TRIM_AFTER_REMOVED;
     if failed.is_none() {
         *shared.figures() = figures;
     }
@@ -204,6 +210,15 @@ fn run_batch(
     for answer in answers {
         answer.send(failed.as_ref());
     }
+    // After the answers: the callers do not wait for it (this thread does, between batches).
+    if trim {
+        zen_os::ffi::release_free_memory();
+    }
+}
+
+/// Threads removed so far by evictions and expiry.
+fn removed(figures: &Figures) -> u64 {
+    figures.evictions.pressure + figures.evictions.expiry
 }
 
 /// An op whose batch failed before it ran: its answer is the batch's error.

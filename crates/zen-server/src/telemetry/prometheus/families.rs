@@ -1,10 +1,12 @@
 //! Families rendered from optional parts of the snapshot: tokens, the shared provider limits
 //! (only when they are on Redis), and the OpenTelemetry exporter's own figures (only when export
-//! is on); and the protocol's refusals and closed connections.
+//! is on); the protocol's refusals and closed connections; the memory's bounded parts.
 use prometheus_client::encoding::DescriptorEncoder;
 
 use super::{counter, gauge};
-use zen_model::snapshot::{ClusterPoolStats, LimitsStats, OtelStats, ProtocolStats, TokenStats};
+use zen_model::snapshot::{
+    BoundedPart, ClusterPoolStats, LimitsStats, OtelStats, ProtocolStats, Snapshot, TokenStats,
+};
 
 /// `zen_tokens_total{provider,model,type}`: prompt and completion tokens as providers reported.
 pub(super) fn token_counters(
@@ -150,5 +152,49 @@ pub(super) fn protocol_families(
         "zen_http_connections_closed",
         "HTTP connections zen closed itself: headers slower than ZEN_HEADER_TIMEOUT, a body slower than ZEN_BODY_TIMEOUT, or idle past ZEN_HTTP_IDLE_TIMEOUT.",
         &closes,
+    )
+}
+
+fn part(p: &BoundedPart) -> Vec<(&str, &str)> {
+    vec![("part", p.key.as_str())]
+}
+
+/// `zen_memory_bounded_bytes{part}` and `zen_memory_bounded_cap_bytes{part}`: the parts of the
+/// process's memory a setting bounds, each with its cap; `zen_heap_bytes{state}`: what the C
+/// allocator holds in use and keeps freed (resident, in no use); `zen_sqlite_memory_bytes`.
+pub(super) fn memory_families(enc: &mut DescriptorEncoder, s: &Snapshot) -> std::fmt::Result {
+    let sizes: Vec<_> = (s.bounded.iter())
+        .map(|p| (part(p), p.bytes as f64))
+        .collect();
+    gauge(
+        enc,
+        "zen_memory_bounded_bytes",
+        "A bounded part of zen's memory (store cache, conversations in memory, histograms).",
+        &sizes,
+    )?;
+    let caps: Vec<_> = (s.bounded.iter())
+        .map(|p| (part(p), p.cap_bytes as f64))
+        .collect();
+    gauge(
+        enc,
+        "zen_memory_bounded_cap_bytes",
+        "The most a bounded part of zen's memory can reach.",
+        &caps,
+    )?;
+    let sys = &s.system;
+    gauge(
+        enc,
+        "zen_heap_bytes",
+        "The C allocator's bytes: in use, and freed but kept (resident, in no use).",
+        &[
+            (vec![("state", "in_use")], sys.heap_in_use_bytes as f64),
+            (vec![("state", "free")], sys.heap_free_bytes as f64),
+        ],
+    )?;
+    gauge(
+        enc,
+        "zen_sqlite_memory_bytes",
+        "Every byte SQLite holds in zen serve (page caches, schemas, statements).",
+        &[(vec![], sys.sqlite_bytes as f64)],
     )
 }

@@ -7,7 +7,9 @@ use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use families::{limits_families, otel_families, protocol_families, token_counters};
+use families::{
+    limits_families, memory_families, otel_families, protocol_families, token_counters,
+};
 use zen_model::snapshot::{
     BUCKET_BOUNDS_MS, BreakerState, CallStats, LatencySummary, PoolStats, Snapshot, WatchdogState,
     per_bucket,
@@ -108,6 +110,7 @@ impl Collector for SnapshotCollector {
         encode_conversations(&mut enc, s)?;
         protocol_families(&mut enc, &s.protocol)?;
         limits_families(&mut enc, &s.limits)?;
+        memory_families(&mut enc, s)?;
         if let Some(otel) = &s.otel {
             otel_families(&mut enc, otel)?;
         }
