@@ -36,6 +36,7 @@ fn request() -> CompletionRequest {
             Message::new("user", "hi"),
         ],
         temperature: Some(0.2),
+        ..CompletionRequest::default()
     }
 }
 

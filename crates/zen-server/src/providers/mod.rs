@@ -4,24 +4,32 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod capabilities;
 pub mod openai_compat;
 pub(crate) mod registry;
 pub(crate) mod reply;
 pub(crate) mod resilience;
 pub(crate) mod retry;
 pub(crate) mod simulated;
+pub mod thinking;
 
 pub use registry::{Registry, Route};
+pub use thinking::ThinkingMode;
 
 /// One message of the conversation sent to a model.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Message {
     /// `system`, `user` or `assistant`.
     pub role: String,
     /// What was said.
     pub content: String,
+    /// Images sent with it, as data URLs (`data:image/png;base64,…`): the wire form becomes a
+    /// list of parts, the text first (OpenAI's vision shape, which the compatible APIs share).
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 impl Message {
@@ -30,12 +38,52 @@ impl Message {
         Message {
             role: role.to_string(),
             content: content.into(),
+            images: Vec::new(),
         }
     }
 }
 
+impl Serialize for Message {
+    /// `{role, content}` with `content` a string, or a list of parts when images go along.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// One image part: `{"type": "image_url", "image_url": {"url": …}}`.
+        struct ImagePart<'a>(&'a str);
+        impl Serialize for ImagePart<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("type", "image_url")?;
+                map.serialize_entry("image_url", &serde_json::json!({ "url": self.0 }))?;
+                map.end()
+            }
+        }
+        /// The text part, then one part per image.
+        struct Parts<'a>(&'a Message);
+        impl Serialize for Parts<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(1 + self.0.images.len()))?;
+                seq.serialize_element(
+                    &serde_json::json!({"type": "text", "text": self.0.content}),
+                )?;
+                for url in &self.0.images {
+                    seq.serialize_element(&ImagePart(url))?;
+                }
+                seq.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("role", &self.role)?;
+        if self.images.is_empty() {
+            map.serialize_entry("content", &self.content)?;
+        } else {
+            map.serialize_entry("content", &Parts(self))?;
+        }
+        map.end()
+    }
+}
+
 /// A chat completion request, provider-neutral.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CompletionRequest {
     /// The provider's own model name (the routing prefix removed).
     pub model: String,
@@ -43,6 +91,9 @@ pub struct CompletionRequest {
     pub messages: Vec<Message>,
     /// Sampling temperature, 0..1.
     pub temperature: Option<f64>,
+    /// How hard the model should think, sent as the provider's reasoning setting where it has
+    /// one (see [`thinking`]); ignored where it has none.
+    pub thinking_mode: Option<ThinkingMode>,
 }
 
 /// A model's reply.
@@ -233,6 +284,16 @@ pub trait Provider: Send + Sync + 'static {
             .iter()
             .find(|m| m.aliases.iter().any(|a| a == model))
             .map_or_else(|| model.to_string(), |m| m.name.clone())
+    }
+    /// The largest image `model` takes, in bytes; `None` when it takes no images, so a call
+    /// with images is refused before anything is sent.
+    fn image_limit(&self, model: &str) -> Option<u64> {
+        capabilities::image_limit(self.name(), model)
+    }
+    /// The provider's reasoning setting `thinking_mode` becomes for `model` (for notes); `None`
+    /// when it has none and the mode is ignored.
+    fn reasoning_setting(&self, model: &str) -> Option<&'static str> {
+        thinking::setting_name(self.name(), model)
     }
     /// One attempt at a completion. Dropping the future aborts the request.
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;

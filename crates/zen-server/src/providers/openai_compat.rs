@@ -19,6 +19,12 @@ struct ChatBody<'a> {
     messages: &'a [Message],
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
+    /// `thinking_mode` as OpenAI's and Gemini's `reasoning_effort` (thinking.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<Value>,
+    /// `thinking_mode` as OpenRouter's `reasoning: {effort}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
 }
 
 /// One OpenAI-compatible endpoint.
@@ -157,11 +163,18 @@ impl Provider for OpenAiCompatible {
 
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
         // Serialized straight from the request: no copy of the conversation on the way.
-        let body = ChatBody {
+        let mut body = ChatBody {
             model: &request.model,
             messages: &request.messages,
             temperature: request.temperature,
+            reasoning_effort: None,
+            reasoning: None,
         };
+        match super::thinking::body_fields(self.name, &request.model, request.thinking_mode) {
+            Some(("reasoning", value)) => body.reasoning = Some(value),
+            Some((_, value)) => body.reasoning_effort = Some(value),
+            None => {}
+        }
         let mut http = self.client.post(&self.completions_url).json(&body);
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);

@@ -229,8 +229,7 @@ mod tests {
         let breaker = Breaker::new("custom", spec);
         let request = CompletionRequest {
             model: "m".into(),
-            messages: vec![],
-            temperature: None,
+            ..CompletionRequest::default()
         };
         let started = Instant::now();
         let err = call_with_retries(&provider, &breaker, &request, policy, |_| {})

@@ -99,6 +99,14 @@ impl SimulatedProvider {
             prompt_chars,
             request.model
         );
+        // What reached the provider besides text, so a caller can see it arrived.
+        let images: usize = request.messages.iter().map(|m| m.images.len()).sum();
+        if images > 0 {
+            text.push_str(&format!(" Saw {images} images."));
+        }
+        if let Some(mode) = request.thinking_mode {
+            text.push_str(&format!(" Thinking mode: {}.", mode.as_str()));
+        }
         while text.len() < self.config.sim_reply_bytes {
             text.push_str(FILLER);
         }

@@ -26,7 +26,12 @@ pub(crate) async fn embed_files(
     // Earlier files newest first: when the count or byte limit bites, the oldest are left out.
     if let Some(thread) = thread {
         for turn in thread.turns.iter().rev() {
-            paths.extend(turn.files.iter().cloned());
+            // Images a step recorded are sent as image parts, never embedded as text.
+            let files = turn
+                .files
+                .iter()
+                .filter(|f| !super::images::is_image_path(f));
+            paths.extend(files.cloned());
         }
     }
     // The same file under two spellings (/a//f, /a/./f, a symlink) is embedded once.
@@ -82,24 +87,37 @@ pub(crate) async fn embed_files(
 /// Read a file to embed, if it is text within both the per-file limit and `room`, the bytes
 /// the request may still embed.
 async fn read_file(policy: &FilePolicy, path: &str, room: u64) -> Result<String, String> {
+    let bytes = read_bytes(policy, path, |len| {
+        if len > MAX_FILE_BYTES {
+            return Err(format!("{len} bytes is over the 1 MiB limit"));
+        }
+        if len > room {
+            return Err(format!(
+                "{len} bytes would take the files of this request over {} MiB",
+                MAX_EMBEDDED_BYTES / (1024 * 1024)
+            ));
+        }
+        Ok(())
+    })
+    .await?;
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    Ok(policy.scrub(text))
+}
+
+/// Read a caller's file, if the policy allows it and `fits` accepts its size: the one way the
+/// tools read a file a caller names (text to embed, images to send).
+pub(crate) async fn read_bytes(
+    policy: &FilePolicy,
+    path: &str,
+    fits: impl FnOnce(u64) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
     // The policy (files.rs) refuses /proc, /sys, /dev and paths outside ZEN_ALLOWED_PATHS.
     let path = policy.check(path).await?;
     let meta = tokio::fs::metadata(&path)
         .await
         .map_err(|e| format!("cannot read it ({e})"))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("{} bytes is over the 1 MiB limit", meta.len()));
-    }
-    if meta.len() > room {
-        return Err(format!(
-            "{} bytes would take the files of this request over {} MiB",
-            meta.len(),
-            MAX_EMBEDDED_BYTES / (1024 * 1024)
-        ));
-    }
-    let bytes = tokio::fs::read(&path)
+    fits(meta.len())?;
+    tokio::fs::read(&path)
         .await
-        .map_err(|e| format!("cannot read it ({e})"))?;
-    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
-    Ok(policy.scrub(text))
+        .map_err(|e| format!("cannot read it ({e})"))
 }

@@ -70,6 +70,25 @@ impl FilePolicy {
         Ok(real)
     }
 
+    /// The canonical path of directory `path` if the policy lets files under it be read
+    /// (`working_directory_absolute_path`), or why not.
+    pub(crate) async fn check_dir(&self, path: &str) -> Result<PathBuf, String> {
+        if !Path::new(path).is_absolute() {
+            return Err("not an absolute path".to_string());
+        }
+        let real = tokio::fs::canonicalize(path)
+            .await
+            .map_err(|e| format!("cannot read it ({e})"))?;
+        self.check_canonical(&real)?;
+        let meta = tokio::fs::metadata(&real)
+            .await
+            .map_err(|e| format!("cannot read it ({e})"))?;
+        if !meta.is_dir() {
+            return Err("not a directory".to_string());
+        }
+        Ok(real)
+    }
+
     /// The deny-list and the allow-list, on a canonical path.
     fn check_canonical(&self, real: &Path) -> Result<(), String> {
         if let Some(root) = DENIED_ROOTS.iter().find(|r| real.starts_with(r)) {

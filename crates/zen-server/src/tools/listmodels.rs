@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     NoArgs, Tool, ToolContext, ToolError, ToolReply, empty_schema, parse_args, read_only_local,
+    reply,
 };
 
 /// The listmodels tool.
@@ -25,6 +26,15 @@ impl Tool for ListModels {
         empty_schema()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({
+            "default_model": {"type": "string"},
+            "auto_resolves_to": {"type": "string"},
+            "providers": {"type": "array", "items": {"type": "object"}},
+            "not_configured": {"type": "array", "items": {"type": "object"}},
+        }))
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("List models")
     }
@@ -35,7 +45,7 @@ impl Tool for ListModels {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("listmodels", arguments)?;
-        Ok(ToolReply::json(&listmodels(ctx)))
+        Ok(ToolReply::json(listmodels(ctx)))
     }
 }
 

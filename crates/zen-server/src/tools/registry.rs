@@ -6,7 +6,10 @@ use std::sync::Arc;
 use rmcp::model::Tool as ToolDefinition;
 
 use super::Tool;
-use super::workflow::{WorkflowTool, codereview, debug, planner, precommit, thinkdeep};
+use super::workflow::{
+    WorkflowTool, analyze, codereview, debug, docgen, planner, precommit, refactor, secaudit,
+    testgen, thinkdeep, tracer,
+};
 
 /// Tools `DISABLED_TOOLS` cannot turn off: without them a client cannot talk to a model, see
 /// what is configured, or read the figures.
@@ -22,6 +25,12 @@ pub(crate) fn all_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(WorkflowTool(&codereview::SPEC)),
         Arc::new(WorkflowTool(&precommit::SPEC)),
         Arc::new(WorkflowTool(&debug::SPEC)),
+        Arc::new(WorkflowTool(&secaudit::SPEC)),
+        Arc::new(WorkflowTool(&docgen::SPEC)),
+        Arc::new(WorkflowTool(&analyze::SPEC)),
+        Arc::new(WorkflowTool(&refactor::SPEC)),
+        Arc::new(WorkflowTool(&tracer::SPEC)),
+        Arc::new(WorkflowTool(&testgen::SPEC)),
         Arc::new(super::challenge::Challenge),
         Arc::new(super::apilookup::ApiLookup),
         Arc::new(super::listmodels::ListModels),
@@ -102,6 +111,7 @@ impl ToolRegistry {
 /// A tool's tools/list entry.
 fn definition(tool: &dyn Tool) -> ToolDefinition {
     ToolDefinition::new(tool.name(), tool.description(), tool.input_schema())
+        .with_raw_output_schema(Arc::new(tool.output_schema()))
         .with_annotations(tool.annotations())
 }
 
@@ -111,14 +121,14 @@ mod tests {
 
     #[test]
     fn protected_and_unknown_names_are_warned_about_and_the_rest_turned_off() {
-        let names = ["chat", "consensus", " codereview ", "refactor", ""].map(String::from);
+        let names = ["chat", "consensus", " codereview ", "nosuchtool", ""].map(String::from);
         let (registry, warnings) = ToolRegistry::new(&names);
         assert!(registry.get("chat").is_some() && !registry.is_disabled("chat"));
         assert!(registry.get("consensus").is_none() && registry.is_disabled("consensus"));
         assert!(registry.is_disabled("codereview"));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("'chat' cannot be disabled"));
-        assert!(warnings[1].contains("no tool 'refactor'"));
+        assert!(warnings[1].contains("no tool 'nosuchtool'"));
         assert_eq!(registry.definitions().len(), all_tools().len() - 2);
     }
 

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::Instrument;
 
-use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+use super::{
+    Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, reply, schema_of,
+};
 use crate::conversations::ThreadSummary;
 use crate::metrics::CallOutcome;
 
@@ -46,6 +48,10 @@ impl Tool for Threads {
         schema_of::<ThreadsArgs>()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({"threads": {"type": "array", "items": {"type": "object"}}}))
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("Find conversations")
     }
@@ -76,10 +82,9 @@ pub(crate) async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolRepl
         .instrument(crate::telemetry::otel::spans::store("recent"))
         .await
         .map_err(|e| ToolError::new(CallOutcome::ToolError, e.to_string()))?;
-    Ok(ToolReply {
-        text: listing(&threads, query, ctx.config.memory.max_conversation_turns),
-        structured: Some(json!({ "threads": threads })),
-    })
+    let text = listing(&threads, query, ctx.config.memory.max_conversation_turns);
+    let extra = json!({ "threads": threads });
+    Ok(ToolReply::shaped("success", &text, text.clone(), extra))
 }
 
 /// The text a person reads: one line per thread, then how to continue one.
