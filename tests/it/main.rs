@@ -2,6 +2,7 @@
 //! against real processes on 127.0.0.1, on ephemeral ports.
 // The tests signal the processes they start (SIGTERM, SIGKILL) and set rlimits through libc.
 #![allow(unsafe_code)]
+mod fake_provider;
 mod raw_http;
 mod top;
 mod util;
@@ -12,6 +13,7 @@ mod cli_output;
 mod cluster_limits;
 mod cluster_provider;
 mod cluster_stress;
+mod compat_python;
 mod hardening;
 mod hostile_provider;
 mod hostile_server;
@@ -32,6 +34,7 @@ mod soak;
 mod stress;
 mod tool_arguments;
 mod tools_consensus;
+mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
 

@@ -14,6 +14,11 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
     let mut no_findings = step.clone();
     no_findings.as_object_mut().unwrap().remove("findings");
     let two = json!([{"model": "simulated"}, {"model": "simulated", "stance": "for"}]);
+    let with = |args: &Value, field: &str, value: Value| {
+        let mut args = args.clone();
+        args[field] = value;
+        args
+    };
     vec![
         (
             "chat",
@@ -31,27 +36,67 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
             "thinkdeep",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
         (
             "planner",
-            step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            with(&step, "branch_from_step", json!(0)),
+            "branch_from_step: expected a whole number of at least 1",
         ),
         (
             "codereview",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
         (
             "precommit",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
-        ("debug", step, no_findings, "missing field `findings`"),
+        (
+            "debug",
+            step.clone(),
+            no_findings.clone(),
+            "findings: missing field",
+        ),
+        (
+            "secaudit",
+            with(&step, "audit_focus", json!("owasp")),
+            with(&step, "audit_focus", json!("xss")),
+            "audit_focus: \"xss\" is not one of",
+        ),
+        (
+            "docgen",
+            with(&step, "document_flow", json!(false)),
+            with(&step, "document_flow", json!("no")),
+            "document_flow: expected true or false",
+        ),
+        (
+            "analyze",
+            with(&step, "output_format", json!("actionable")),
+            no_findings.clone(),
+            "findings: missing field",
+        ),
+        (
+            "refactor",
+            with(&step, "refactor_type", json!("decompose")),
+            with(&step, "hypothesis", json!(7)),
+            "hypothesis: expected a string",
+        ),
+        (
+            "tracer",
+            with(
+                &with(&step, "trace_mode", json!("dependencies")),
+                "target_description",
+                json!("Cache"),
+            ),
+            step.clone(),
+            "target_description: missing field",
+        ),
+        ("testgen", step, no_findings, "findings: missing field"),
         (
             "challenge",
             json!({"prompt": "you are wrong"}),
@@ -115,6 +160,11 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
             "{}",
             tool.name
         );
+        let output = tool
+            .output_schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} outputSchema", tool.name));
+        assert_eq!(output["type"], "object", "{}", tool.name);
     }
     let model_tools = [
         "chat",
@@ -124,6 +174,12 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
         "codereview",
         "precommit",
         "debug",
+        "secaudit",
+        "docgen",
+        "analyze",
+        "refactor",
+        "tracer",
+        "testgen",
     ];
     for tool in &tools {
         let open = tool.annotations.as_ref().unwrap().open_world_hint;
@@ -175,14 +231,16 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
 
 #[tokio::test]
 async fn disabled_tools_are_hidden_and_refused_and_core_tools_stay_on_with_a_warning() {
-    let env = [("DISABLED_TOOLS", "consensus, precommit,chat,refactor")];
+    let env = [(
+        "DISABLED_TOOLS",
+        "consensus, precommit,chat,refactor,oldtool",
+    )];
     let zen = stdio_zen(&[], &env).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert!(
-        !names.contains(&"consensus".into()) && !names.contains(&"precommit".into()),
-        "{names:?}"
-    );
+    for off in ["consensus", "precommit", "refactor"] {
+        assert!(!names.contains(&off.into()), "{off}: {names:?}");
+    }
     assert!(names.contains(&"chat".into()) && names.contains(&"codereview".into()));
     let args = json!({"prompt": "p", "models": [{"model": "a"}, {"model": "b"}]});
     let params =
@@ -198,7 +256,7 @@ async fn disabled_tools_are_hidden_and_refused_and_core_tools_stay_on_with_a_war
         "{stderr}"
     );
     assert!(
-        stderr.contains("DISABLED_TOOLS: zen has no tool 'refactor'"),
+        stderr.contains("DISABLED_TOOLS: zen has no tool 'oldtool'"),
         "{stderr}"
     );
     let r = call(&zen.client, "chat", json!({"prompt": "still here"})).await;

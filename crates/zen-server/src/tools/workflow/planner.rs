@@ -21,12 +21,18 @@ pub(crate) const SPEC: Spec = Spec {
     fields: &[STEPS, OWN],
 };
 
-/// The planner has no findings: each step is the plan itself.
+/// zen-mcp-server's planner has no findings (each step is the plan itself); zen's earlier
+/// planner required them, so they stay welcome, optional.
 const STEPS: &[Field] = &[
     STEP,
     STEP_NUMBER,
     TOTAL_STEPS,
     NEXT_STEP_REQUIRED,
+    Field::optional(
+        "findings",
+        Kind::Text,
+        "What this step found or assumes (optional).",
+    ),
     CONTINUATION_ID,
     USE_ASSISTANT_MODEL,
     MODEL,
