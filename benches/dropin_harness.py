@@ -133,7 +133,8 @@ def summarize(result):
 
 @asynccontextmanager
 async def server(command, env):
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    # The Python server takes working directories only inside its workspace root (its cwd).
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=env["HOME"])
     async with stdio_client(params, errlog=open(os.devnull, "w")) as (read, write):
         async with ClientSession(read, write) as session:
             await session.initialize()
@@ -279,7 +280,7 @@ def main():
         return {**base, "CUSTOM_API_URL": provider.url, "CUSTOM_API_KEY": "",
                 "CUSTOM_MODELS_CONFIG_PATH": str(models_file)}
 
-    zen_cmd = [args.zen, "serve"]
+    zen_cmd = [str(Path(args.zen).resolve()), "serve"]
     pal_cmd = [args.pal] if args.pal else None
 
     async def run():
