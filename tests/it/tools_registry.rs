@@ -5,7 +5,7 @@
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::util::{call, is_error, snapshot, stdio_zen, text};
+use crate::util::{WORKFLOW_TOOLS, call, is_error, snapshot, stdio_zen, text};
 
 /// Every tool with one good and one bad call, and what the bad call's error must name.
 fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
@@ -166,21 +166,7 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
             .unwrap_or_else(|| panic!("{} outputSchema", tool.name));
         assert_eq!(output["type"], "object", "{}", tool.name);
     }
-    let model_tools = [
-        "chat",
-        "consensus",
-        "thinkdeep",
-        "planner",
-        "codereview",
-        "precommit",
-        "debug",
-        "secaudit",
-        "docgen",
-        "analyze",
-        "refactor",
-        "tracer",
-        "testgen",
-    ];
+    let model_tools = [&["chat", "consensus"][..], &WORKFLOW_TOOLS].concat();
     for tool in &tools {
         let open = tool.annotations.as_ref().unwrap().open_world_hint;
         assert_eq!(

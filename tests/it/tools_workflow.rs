@@ -3,7 +3,7 @@
 //! `confidence: certain` asks at once, and a chat thread continues into codereview.
 use serde_json::{Value, json};
 
-use crate::util::{Client, call, is_error, snapshot, stdio_zen, text};
+use crate::util::{Client, WORKFLOW_TOOLS, call, is_error, snapshot, stdio_zen, text};
 
 /// Provider calls so far, from the server's own snapshot.
 async fn provider_calls(client: &Client) -> u64 {
@@ -73,7 +73,7 @@ async fn a_three_step_codereview_calls_the_model_only_on_the_last_step() {
     // system + 4 recorded turns (steps 1 and 2) + the final step with the file embedded.
     assert_eq!(s3["expert_analysis"]["status"], "analysis_complete");
     let analysis = s3["expert_analysis"]["raw_analysis"].as_str().unwrap();
-    assert_eq!(s3["content"].as_str().unwrap().contains(analysis), true);
+    assert!(s3["content"].as_str().unwrap().contains(analysis));
     assert!(analysis.contains("Read 6 messages"), "{analysis}");
     let snap = snapshot(&zen.client).await;
     assert_eq!(snap["tools"]["codereview"]["total_operations"], 3);
@@ -117,20 +117,7 @@ async fn certain_confidence_asks_the_model_at_once_and_a_chat_thread_continues_i
 #[tokio::test]
 async fn every_workflow_tool_records_a_step_and_bad_step_arguments_name_the_field() {
     let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
-    let tools = [
-        "thinkdeep",
-        "planner",
-        "codereview",
-        "precommit",
-        "debug",
-        "secaudit",
-        "docgen",
-        "analyze",
-        "refactor",
-        "tracer",
-        "testgen",
-    ];
-    for tool in tools {
+    for tool in WORKFLOW_TOOLS {
         let mut args = json!({"step": "s", "step_number": 1, "total_steps": 2,
             "next_step_required": true, "findings": "f"});
         if tool == "tracer" {

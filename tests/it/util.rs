@@ -194,6 +194,21 @@ pub(crate) async fn http_client(url: &str) -> Client {
         .expect("HTTP initialize")
 }
 
+/// zen's step-workflow tools, in tools/list order.
+pub(crate) const WORKFLOW_TOOLS: [&str; 11] = [
+    "thinkdeep",
+    "planner",
+    "codereview",
+    "precommit",
+    "debug",
+    "secaudit",
+    "docgen",
+    "analyze",
+    "refactor",
+    "tracer",
+    "testgen",
+];
+
 /// Call a tool with JSON arguments.
 pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     let mut params = CallToolRequestParams::new(tool.to_string());

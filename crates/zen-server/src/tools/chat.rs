@@ -8,12 +8,14 @@ use rmcp::schemars::{self, JsonSchema};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::conversation::{Conversation, check_text, thinking_note, turn, with_files};
+use super::conversation::{
+    Conversation, Question, check_text, model_metadata, thinking_note, turn, with_files,
+};
 use super::{
     Tool, ToolContext, ToolError, ToolReply, asks_a_model, images, parse_args, reply, schema_of,
     workdir,
 };
-use crate::providers::{CompletionRequest, Message, ThinkingMode};
+use crate::providers::ThinkingMode;
 
 const SYSTEM_PROMPT: &str = include_str!("prompts/chat.txt");
 
@@ -121,43 +123,27 @@ pub(crate) async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, 
         Conversation::open(ctx, "chat", args.continuation_id.as_deref(), 2).await?;
     let (files_text, mut notes) = conversation.embed(ctx, &files).await;
     notes.extend(thinking_note(&route, args.thinking_mode));
-    let mut messages = vec![Message::new("system", SYSTEM_PROMPT.trim_end())];
-    messages.extend(conversation.take_history());
-    let mut asking = Message::new("user", with_files(&args.prompt, &files_text));
-    asking.images = image_urls;
-    messages.push(asking);
-    let request = CompletionRequest {
-        model: route.model.clone(),
-        messages,
+    let question = Question {
+        system: SYSTEM_PROMPT,
+        text: with_files(&args.prompt, &files_text),
+        images: image_urls,
         temperature: args.temperature,
         thinking_mode: args.thinking_mode,
     };
-    let completion = ctx.call_provider(&route, request).await?;
-
-    let model_label = format!("{}/{}", route.provider.name(), route.model);
+    let answer = conversation.ask(ctx, &route, "chat", question).await?;
     let mut asked = turn("user", "chat", with_images(args.prompt, &image_refs), None);
     asked.files = files;
-    let answered = turn(
-        "assistant",
-        "chat",
-        completion.text.clone(),
-        Some(model_label.clone()),
-    );
     let recorded = (conversation)
-        .record(ctx, vec![asked, answered], &completion.text)
+        .record(ctx, vec![asked, answer.turn], &answer.text)
         .await?;
-    let text = format!("{}{}", completion.text, recorded.footer(&notes));
+    let text = format!("{}{}", answer.text, recorded.footer(&notes));
     let mut extra = recorded.fields(&notes);
-    extra["reply"] = json!(completion.text);
-    extra["model"] = json!(model_label);
-    extra["metadata"] = json!({
-        "tool_name": "chat",
-        "model_used": route.model,
-        "provider_used": route.provider.name(),
-    });
+    extra["reply"] = json!(answer.text);
+    extra["model"] = json!(answer.model);
+    extra["metadata"] = model_metadata("chat", &route);
     Ok(ToolReply::shaped(
         recorded.status(),
-        &completion.text,
+        &answer.text,
         text,
         extra,
     ))

@@ -14,7 +14,7 @@ use super::{ToolContext, ToolError};
 use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
-use crate::providers::{Message, Route, ThinkingMode};
+use crate::providers::{CompletionRequest, Message, Route, ThinkingMode};
 use crate::telemetry::otel::spans as otel_spans;
 use zen_model::clock::unix_ms;
 
@@ -56,6 +56,39 @@ pub(crate) struct Recorded {
 
 /// The fewest turns a continuation takes: the caller's message and the reply.
 const TURNS_PER_CALL: u32 = 2;
+
+/// What one model call asks, after the thread's history.
+pub(crate) struct Question {
+    /// The tool's system prompt.
+    pub system: &'static str,
+    /// The user message: the question with its files embedded.
+    pub text: String,
+    /// Images, as data URLs.
+    pub images: Vec<String>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Reasoning depth.
+    pub thinking_mode: Option<ThinkingMode>,
+}
+
+/// A model's answer.
+pub(crate) struct Answer {
+    /// What it said.
+    pub text: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Its assistant turn, to record.
+    pub turn: Turn,
+}
+
+/// The `metadata` of a reply from a model, as zen-mcp-server names it.
+pub(crate) fn model_metadata(tool: &str, route: &Route) -> Value {
+    json!({
+        "tool_name": tool,
+        "model_used": route.model,
+        "provider_used": route.provider.name(),
+    })
+}
 
 /// A turn of one call, stamped now.
 pub(crate) fn turn(role: &str, tool: &str, content: String, model: Option<String>) -> Turn {
@@ -184,6 +217,41 @@ impl Conversation {
         let turns = std::mem::take(&mut thread.turns);
         messages.extend(turns.into_iter().map(|t| Message::new(&t.role, t.content)));
         messages
+    }
+
+    /// Ask `route`'s model: the system prompt, this thread's history, then `question` with its
+    /// images. The answer and its assistant turn (made by `tool`, naming `provider/model`).
+    pub(crate) async fn ask(
+        &mut self,
+        ctx: &ToolContext,
+        route: &Route,
+        tool: &str,
+        question: Question,
+    ) -> Result<Answer, ToolError> {
+        let mut messages = vec![Message::new("system", question.system.trim_end())];
+        messages.extend(self.take_history());
+        let mut asking = Message::new("user", question.text);
+        asking.images = question.images;
+        messages.push(asking);
+        let request = CompletionRequest {
+            model: route.model.clone(),
+            messages,
+            temperature: question.temperature,
+            thinking_mode: question.thinking_mode,
+        };
+        let completion = ctx.call_provider(route, request).await?;
+        let model = format!("{}/{}", route.provider.name(), route.model);
+        let turn = turn(
+            "assistant",
+            tool,
+            completion.text.clone(),
+            Some(model.clone()),
+        );
+        Ok(Answer {
+            text: completion.text,
+            model,
+            turn,
+        })
     }
 
     /// Store this call's turns. `answer` is quoted in the error when they cannot be kept, so a

@@ -87,37 +87,21 @@ pub(crate) async fn embed_files(
 /// Read a file to embed, if it is text within both the per-file limit and `room`, the bytes
 /// the request may still embed.
 async fn read_file(policy: &FilePolicy, path: &str, room: u64) -> Result<String, String> {
-    let bytes = read_bytes(policy, path, |len| {
-        if len > MAX_FILE_BYTES {
-            return Err(format!("{len} bytes is over the 1 MiB limit"));
-        }
-        if len > room {
-            return Err(format!(
-                "{len} bytes would take the files of this request over {} MiB",
-                MAX_EMBEDDED_BYTES / (1024 * 1024)
-            ));
-        }
-        Ok(())
-    })
-    .await?;
+    // The policy (files.rs) refuses /proc, /sys, /dev and paths outside ZEN_ALLOWED_PATHS.
+    let bytes = policy
+        .read(path, |len| {
+            if len > MAX_FILE_BYTES {
+                return Err(format!("{len} bytes is over the 1 MiB limit"));
+            }
+            if len > room {
+                return Err(format!(
+                    "{len} bytes would take the files of this request over {} MiB",
+                    MAX_EMBEDDED_BYTES / (1024 * 1024)
+                ));
+            }
+            Ok(())
+        })
+        .await?;
     let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
     Ok(policy.scrub(text))
-}
-
-/// Read a caller's file, if the policy allows it and `fits` accepts its size: the one way the
-/// tools read a file a caller names (text to embed, images to send).
-pub(crate) async fn read_bytes(
-    policy: &FilePolicy,
-    path: &str,
-    fits: impl FnOnce(u64) -> Result<(), String>,
-) -> Result<Vec<u8>, String> {
-    // The policy (files.rs) refuses /proc, /sys, /dev and paths outside ZEN_ALLOWED_PATHS.
-    let path = policy.check(path).await?;
-    let meta = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| format!("cannot read it ({e})"))?;
-    fits(meta.len())?;
-    tokio::fs::read(&path)
-        .await
-        .map_err(|e| format!("cannot read it ({e})"))
 }

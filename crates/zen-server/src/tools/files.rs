@@ -54,25 +54,16 @@ impl FilePolicy {
 
     /// The canonical path of `path` if the policy lets it be read, or why not.
     pub(crate) async fn check(&self, path: &str) -> Result<PathBuf, String> {
-        if !Path::new(path).is_absolute() {
-            return Err("not an absolute path".to_string());
-        }
-        let real = tokio::fs::canonicalize(path)
-            .await
-            .map_err(|e| format!("cannot read it ({e})"))?;
-        self.check_canonical(&real)?;
-        let meta = tokio::fs::metadata(&real)
-            .await
-            .map_err(|e| format!("cannot read it ({e})"))?;
+        let (real, meta) = self.resolve(path).await?;
         if !meta.is_file() {
             return Err("not a regular file".to_string());
         }
         Ok(real)
     }
 
-    /// The canonical path of directory `path` if the policy lets files under it be read
-    /// (`working_directory_absolute_path`), or why not.
-    pub(crate) async fn check_dir(&self, path: &str) -> Result<PathBuf, String> {
+    /// The canonical path of an absolute `path` the deny- and allow-lists let through, and
+    /// what it is.
+    async fn resolve(&self, path: &str) -> Result<(PathBuf, std::fs::Metadata), String> {
         if !Path::new(path).is_absolute() {
             return Err("not an absolute path".to_string());
         }
@@ -83,6 +74,30 @@ impl FilePolicy {
         let meta = tokio::fs::metadata(&real)
             .await
             .map_err(|e| format!("cannot read it ({e})"))?;
+        Ok((real, meta))
+    }
+
+    /// Read a caller's file, if the policy allows it and `fits` accepts its size: the one way
+    /// the tools read a file a caller names (text to embed, images to send).
+    pub(crate) async fn read(
+        &self,
+        path: &str,
+        fits: impl FnOnce(u64) -> Result<(), String>,
+    ) -> Result<Vec<u8>, String> {
+        let path = self.check(path).await?;
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| format!("cannot read it ({e})"))?;
+        fits(meta.len())?;
+        tokio::fs::read(&path)
+            .await
+            .map_err(|e| format!("cannot read it ({e})"))
+    }
+
+    /// The canonical path of directory `path` if the policy lets files under it be read
+    /// (`working_directory_absolute_path`), or why not.
+    pub(crate) async fn check_dir(&self, path: &str) -> Result<PathBuf, String> {
+        let (real, meta) = self.resolve(path).await?;
         if !meta.is_dir() {
             return Err("not a directory".to_string());
         }

@@ -1,12 +1,11 @@
 //! `images`: paths or data URLs, sent to the model as image parts. Paths are read through the
-//! same file policy and reader as embedded files (embed.rs), so /proc and the allowed roots
+//! same file policy and reader as embedded files (`FilePolicy::read`), so /proc and the allowed roots
 //! apply alike; each image must really be a PNG, JPEG, GIF or WebP (its first bytes say so), at
 //! most the model's limit, and all of one request at most [`MAX_REQUEST_IMAGE_BYTES`]. A model
 //! that takes no images refuses them before anything is read.
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::embed::read_bytes;
 use super::files::FilePolicy;
 use super::{ToolContext, ToolError};
 use crate::providers::Route;
@@ -93,9 +92,8 @@ pub(crate) async fn load(
 async fn one(policy: &FilePolicy, image: &str, most: u64) -> Result<(String, u64), String> {
     let too_big = |len: u64| {
         format!(
-            "{len} bytes is over the {} byte limit for this image (the model's limit, and \
-             {MAX_REQUEST_IMAGE_BYTES} bytes for all images of a request)",
-            most
+            "{len} bytes is over the {most} byte limit for this image (the model's limit, and \
+             {MAX_REQUEST_IMAGE_BYTES} bytes for all images of a request)"
         )
     };
     if let Some(rest) = image.strip_prefix("data:") {
@@ -111,15 +109,16 @@ async fn one(policy: &FilePolicy, image: &str, most: u64) -> Result<(String, u64
         sniff(&bytes).ok_or("its data is not a PNG, JPEG, GIF or WebP image")?;
         return Ok((image.to_string(), bytes.len() as u64));
     }
-    let bytes = read_bytes(policy, image, |len| {
-        if len > most {
-            Err(too_big(len))
-        } else {
-            Ok(())
-        }
-    })
-    .await
-    .map_err(|why| format!("{image}: {why}"))?;
+    let bytes = policy
+        .read(image, |len| {
+            if len > most {
+                Err(too_big(len))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+        .map_err(|why| format!("{image}: {why}"))?;
     let mime =
         sniff(&bytes).ok_or_else(|| format!("{image} is not a PNG, JPEG, GIF or WebP image"))?;
     let url = format!("data:{mime};base64,{}", STANDARD.encode(&bytes));

@@ -133,50 +133,7 @@ async fn later(
     })?;
     let n = answers.len();
     let index = usize::try_from(number).unwrap_or(usize::MAX);
-    let (status, body, ack) = match answers.get(index - 1) {
-        Some(o) => {
-            let last = index == n;
-            let next = if last {
-                "That was the last answer. Synthesize them all: where the models agree, where \
-                 and why they differ, your recommendation, its next steps and risks."
-                    .to_string()
-            } else {
-                format!(
-                    "Next: call consensus with step_number {} and the continuation_id below to \
-                     read {}'s answer.",
-                    index + 1,
-                    answers[index].model
-                )
-            };
-            let status = if last {
-                "consensus_workflow_complete"
-            } else {
-                "model_consulted"
-            };
-            let body = format!(
-                "Consensus step {index} of {n} (asked at step 1, with the others):\n\n{}\n\n{next}",
-                answer_text(o)
-            );
-            let ack = format!(
-                "[consensus step {index}] returned the {} answer of {} (given at step 1).",
-                o.stance.as_str(),
-                o.model
-            );
-            (status, body, ack)
-        }
-        None => {
-            let body = format!(
-                "All {n} answers were returned at steps 1 to {n}; there is nothing more to read. \
-                 Synthesize them: where the models agree, where and why they differ, your \
-                 recommendation, its next steps and risks."
-            );
-            (
-                "consensus_workflow_complete",
-                body,
-                format!("[consensus step {index}] nothing left to read."),
-            )
-        }
-    };
+    let (status, body, ack) = handed_back(&answers, index);
     let step = text(args, "step").unwrap_or_default();
     let findings = text(args, "findings").unwrap_or_default();
     let record = format!("[consensus step {index} of {n}]\nstep: {step}\nfindings: {findings}\n");
@@ -195,6 +152,49 @@ async fn later(
     }
     let text = format!("{body}{}", recorded.footer(&[]));
     Ok(ToolReply::shaped(status, &body, text, extra))
+}
+
+/// Step `index`'s status, reply and thread note: the index-th answer, or past the last, the
+/// call to synthesize.
+fn handed_back(answers: &[Opinion], index: usize) -> (&'static str, String, String) {
+    let n = answers.len();
+    let Some(o) = answers.get(index - 1) else {
+        let body = format!(
+            "All {n} answers were returned at steps 1 to {n}; there is nothing more to read. \
+             Synthesize them: where the models agree, where and why they differ, your \
+             recommendation, its next steps and risks."
+        );
+        let ack = format!("[consensus step {index}] nothing left to read.");
+        return ("consensus_workflow_complete", body, ack);
+    };
+    let last = index == n;
+    let next = if last {
+        "That was the last answer. Synthesize them all: where the models agree, where and why \
+         they differ, your recommendation, its next steps and risks."
+            .to_string()
+    } else {
+        format!(
+            "Next: call consensus with step_number {} and the continuation_id below to read \
+             {}'s answer.",
+            index + 1,
+            answers[index].model
+        )
+    };
+    let status = if last {
+        "consensus_workflow_complete"
+    } else {
+        "model_consulted"
+    };
+    let body = format!(
+        "Consensus step {index} of {n} (asked at step 1, with the others):\n\n{}\n\n{next}",
+        answer_text(o)
+    );
+    let ack = format!(
+        "[consensus step {index}] returned the {} answer of {} (given at step 1).",
+        o.stance.as_str(),
+        o.model
+    );
+    (status, body, ack)
 }
 
 /// zen-mcp-server's fields for the answer a step hands back.

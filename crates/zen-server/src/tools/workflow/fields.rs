@@ -81,10 +81,8 @@ impl Field {
         description: &'static str,
     ) -> Self {
         Field {
-            name,
-            kind,
             required: true,
-            description,
+            ..Field::optional(name, kind, description)
         }
     }
 }
@@ -254,13 +252,13 @@ mod tests {
         Field::optional("issues", Kind::Objects, "i"),
     ];
 
-    fn run(args: Value) -> Result<Map<String, Value>, String> {
+    fn run(args: &Value) -> Result<Map<String, Value>, String> {
         check_all("t", &[FIELDS], args.as_object().unwrap().clone()).map_err(|e| e.message)
     }
 
     #[test]
     fn values_are_checked_and_each_refusal_names_the_field() {
-        assert!(run(json!({"step": "s", "n": 1, "t": 0.5, "e": "a"})).is_ok());
+        assert!(run(&json!({"step": "s", "n": 1, "t": 0.5, "e": "a"})).is_ok());
         let cases = [
             (json!({"n": 1}), "step: missing field"),
             (
@@ -289,12 +287,12 @@ mod tests {
             ),
         ];
         for (args, expected) in cases {
-            let err = run(args.clone()).unwrap_err();
+            let err = run(&args).unwrap_err();
             assert!(err.contains(expected), "{args}: {err}");
         }
         // null is absent: optional fields may be null, required ones may not.
-        assert!(run(json!({"step": "s", "n": null})).is_ok());
-        assert!(run(json!({"step": null})).is_err());
+        assert!(run(&json!({"step": "s", "n": null})).is_ok());
+        assert!(run(&json!({"step": null})).is_err());
     }
 
     #[test]

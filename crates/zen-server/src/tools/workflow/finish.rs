@@ -6,8 +6,10 @@ use serde_json::json;
 use super::input::StepInput;
 use super::{Spec, step_fields};
 use crate::conversations::Turn;
-use crate::providers::{CompletionRequest, Message, Route};
-use crate::tools::conversation::{Conversation, thinking_note, turn, with_files};
+use crate::providers::Route;
+use crate::tools::conversation::{
+    Conversation, Question, model_metadata, thinking_note, turn, with_files,
+};
 use crate::tools::images::{self, is_image_path};
 use crate::tools::{ToolContext, ToolError, ToolReply};
 
@@ -54,47 +56,32 @@ impl Final<'_> {
             .await;
         notes.extend(file_notes);
         notes.extend(thinking_note(&route, input.thinking_mode));
-        let mut messages = vec![Message::new("system", spec.prompt.trim_end())];
-        messages.extend(conversation.take_history());
         let closing = format!(
             "{record}\nThis is the final step. Give your expert analysis of everything gathered \
              in this {} so far.",
             spec.name
         );
-        let mut last = Message::new("user", with_files(&closing, &files_text));
-        last.images = image_urls;
-        messages.push(last);
-        let request = CompletionRequest {
-            model: route.model.clone(),
-            messages,
+        let question = Question {
+            system: spec.prompt,
+            text: with_files(&closing, &files_text),
+            images: image_urls,
             temperature: input.temperature,
             thinking_mode: input.thinking_mode,
         };
-        let completion = ctx.call_provider(&route, request).await?;
-        let model = format!("{}/{}", route.provider.name(), route.model);
-        let answered = turn(
-            "assistant",
-            spec.name,
-            completion.text.clone(),
-            Some(model.clone()),
-        );
+        let answer = conversation.ask(ctx, &route, spec.name, question).await?;
         let recorded = (conversation)
-            .record(ctx, vec![asked, answered], &completion.text)
+            .record(ctx, vec![asked, answer.turn], &answer.text)
             .await?;
+        let (model, analysis) = (answer.model, answer.text);
         let body = format!(
             "{} analysis by {model} (step {} of {}):\n\n{}",
-            spec.name, input.step_number, input.total_steps, completion.text
+            spec.name, input.step_number, input.total_steps, analysis
         );
         let mut extra = recorded.fields(&notes);
         step_fields(input, &mut extra);
-        extra["expert_analysis"] =
-            json!({"status": "analysis_complete", "raw_analysis": completion.text});
+        extra["expert_analysis"] = json!({"status": "analysis_complete", "raw_analysis": analysis});
         extra["model"] = json!(model);
-        extra["metadata"] = json!({
-            "tool_name": spec.name,
-            "model_used": route.model,
-            "provider_used": route.provider.name(),
-        });
+        extra["metadata"] = model_metadata(spec.name, &route);
         extra["next_steps"] = json!(format!(
             "The {} is complete. Weigh the model's analysis against your own findings, then \
              present the result to the user.",
@@ -117,17 +104,12 @@ impl Final<'_> {
         conversation: Conversation,
         reason: &str,
     ) -> Result<ToolReply, ToolError> {
-        let Final {
-            spec,
-            input,
-            asked,
-            record,
-        } = self;
+        let (spec, input) = (self.spec, self.input);
         let mut steps: Vec<&str> = (conversation.turns().iter())
             .filter(|t| t.role == "user" && t.tool == spec.name)
             .map(|t| t.content.as_str())
             .collect();
-        steps.push(&record);
+        steps.push(&self.record);
         let body = format!(
             "{} complete without a model call ({reason}): {} steps recorded.\n\n{}",
             spec.name,
@@ -137,7 +119,7 @@ impl Final<'_> {
         let ack = format!("{} completed without a model call ({reason}).", spec.name);
         let answered = turn("assistant", spec.name, ack, None);
         let recorded = conversation
-            .record(ctx, vec![asked, answered], &body)
+            .record(ctx, vec![self.asked, answered], &body)
             .await?;
         let mut extra = recorded.fields(&[]);
         step_fields(input, &mut extra);
