@@ -42,11 +42,7 @@ impl Tool for ApiLookup {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({
-            "query": {"type": "string"},
-            "user_prompt": {"type": "string"},
-            "instructions": {"type": "string"},
-        }))
+        reply::output_schema(json!({"instructions": {"type": "string"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

@@ -41,10 +41,7 @@ impl Tool for Challenge {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({
-            "original_statement": {"type": "string"},
-            "challenge_prompt": {"type": "string"},
-        }))
+        reply::output_schema(json!({"challenge_prompt": {"type": "string"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

@@ -83,10 +83,7 @@ impl Tool for Chat {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::thread_output_schema(json!({
-            "reply": {"type": "string"},
-            "model": {"type": "string"},
-        }))
+        reply::thread_output_schema(json!({"model": {"type": "string"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

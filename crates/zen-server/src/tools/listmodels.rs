@@ -27,12 +27,7 @@ impl Tool for ListModels {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({
-            "default_model": {"type": "string"},
-            "auto_resolves_to": {"type": "string"},
-            "providers": {"type": "array", "items": {"type": "object"}},
-            "not_configured": {"type": "array", "items": {"type": "object"}},
-        }))
+        reply::output_schema(json!({"providers": {"type": "array"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

@@ -44,11 +44,7 @@ impl Tool for MetricsTool {
     fn output_schema(&self) -> JsonObject {
         // zen's own tool, read by zen stress and zen soak as the snapshot itself: no status
         // or content fields are added to it.
-        let schema = json!({
-            "type": "object",
-            "description": "The summary (tools, pools, providers, models, store, memory), or \
-                            with detail the full snapshot (zen_model::snapshot::Snapshot).",
-        });
+        let schema = json!({"type": "object"});
         schema.as_object().cloned().unwrap_or_default()
     }
 

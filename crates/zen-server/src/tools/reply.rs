@@ -36,29 +36,21 @@ impl ToolReply {
 fn offer_schema() -> Value {
     json!({
         "type": ["object", "null"],
-        "description": "Present while the conversation can go on: pass continuation_id to any \
-                        tool that takes one. null at the last turn (MAX_CONVERSATION_TURNS).",
         "properties": {
             "continuation_id": {"type": "string"},
-            "remaining_turns": {"type": "integer", "minimum": 0},
+            "remaining_turns": {"type": "integer"},
             "note": {"type": "string"},
         },
         "required": ["continuation_id", "remaining_turns", "note"],
     })
 }
 
-/// The output schema of a tool that keeps no thread: `status`, `content` and `properties`.
+/// The output schema of a tool that keeps no thread: `status`, `content` and `properties`
+/// (short: tools/list carries every schema to the client's model).
 pub(crate) fn output_schema(properties: Value) -> JsonObject {
     let mut all = Map::new();
     all.insert("status".into(), json!({"type": "string"}));
-    all.insert(
-        "content".into(),
-        json!({"type": "string", "description": "The reply for people (the text content)."}),
-    );
-    all.insert(
-        "content_type".into(),
-        json!({"type": "string", "enum": ["text", "markdown", "json"]}),
-    );
+    all.insert("content".into(), json!({"type": "string"}));
     if let Value::Object(own) = properties {
         all.extend(own);
     }
@@ -74,19 +66,11 @@ pub(crate) fn output_schema(properties: Value) -> JsonObject {
 }
 
 /// The output schema of a tool that asks a model and keeps a thread: the continuation fields
-/// and the model's name besides `properties`.
+/// besides `properties`.
 pub(crate) fn thread_output_schema(properties: Value) -> JsonObject {
     let mut all = json!({
         "continuation_offer": offer_schema(),
-        "continuation_id": {
-            "type": ["string", "null"],
-            "description": "The thread to continue; null when there is nothing to continue.",
-        },
-        "thread_id": {"type": ["string", "null"], "description": "The thread this call was kept in."},
-        "remaining_turns": {"type": "integer", "minimum": 0},
-        "turns_left": {"type": "integer", "minimum": 0},
-        "notes": {"type": "array", "items": {"type": "string"}},
-        "metadata": {"type": "object"},
+        "continuation_id": {"type": ["string", "null"]},
     });
     if let (Some(all), Value::Object(own)) = (all.as_object_mut(), properties) {
         all.extend(own);

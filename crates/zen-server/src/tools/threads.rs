@@ -49,7 +49,7 @@ impl Tool for Threads {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({"threads": {"type": "array", "items": {"type": "object"}}}))
+        reply::output_schema(json!({"threads": {"type": "array"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

@@ -26,12 +26,7 @@ impl Tool for Version {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({
-            "name": {"type": "string"},
-            "version": {"type": "string"},
-            "uptime_secs": {"type": "number"},
-            "config": {"type": "object"},
-        }))
+        reply::output_schema(json!({"version": {"type": "string"}}))
     }
 
     fn annotations(&self) -> ToolAnnotations {

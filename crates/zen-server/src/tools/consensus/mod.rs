@@ -145,13 +145,9 @@ impl Tool for Consensus {
 
     fn output_schema(&self) -> JsonObject {
         reply::thread_output_schema(json!({
-            "opinions": {"type": "array", "items": {"type": "object"}},
-            "summary": {"type": "object"},
+            "opinions": {"type": "array"},
             "step_number": {"type": "integer"},
-            "total_steps": {"type": "integer"},
-            "next_step_required": {"type": "boolean"},
             "model_response": {"type": "object"},
-            "model_responses": {"type": "array", "items": {"type": "object"}},
         }))
     }
 

@@ -38,8 +38,7 @@ pub(crate) const TOTAL_STEPS: Field = Field::required(
 pub(crate) const NEXT_STEP_REQUIRED: Field = Field::required(
     "next_step_required",
     Kind::Bool,
-    "true if another step follows; false on the final step, which asks the model with \
-     everything gathered (unless use_assistant_model is false).",
+    "false on the final step, which asks the model with everything gathered.",
 );
 pub(crate) const FINDINGS: Field = Field::required(
     "findings",
@@ -49,58 +48,52 @@ pub(crate) const FINDINGS: Field = Field::required(
 pub(crate) const CONTINUATION_ID: Field = Field::optional(
     "continuation_id",
     Kind::Text,
-    "Thread id from step 1's reply (required from step 2 on), or from any earlier zen reply to \
-     start with that history.",
+    "Thread id from step 1's reply (required from step 2 on), or any zen reply's.",
 );
 pub(crate) const USE_ASSISTANT_MODEL: Field = Field::optional(
     "use_assistant_model",
     Kind::Bool,
-    "false finishes on the final step without a model call: the reply sums up the steps \
-     recorded (default true).",
+    "false: the final step sums up the steps without a model call.",
 );
 pub(crate) const MODEL: Field = Field::optional(
     "model",
     Kind::Text,
-    "Model for the final step: a name from listmodels, `provider/model`, or `auto` (default: \
-     DEFAULT_MODEL).",
+    "Model for the final step (listmodels; default DEFAULT_MODEL).",
 );
 pub(crate) const TEMPERATURE: Field = Field::optional(
     "temperature",
     Kind::Number { min: 0.0, max: 1.0 },
-    "Sampling temperature of the final model call, 0 (focused) to 1 (creative).",
+    "Temperature of the final model call, 0 to 1.",
 );
 pub(crate) const THINKING_MODE: Field = Field::optional(
     "thinking_mode",
     Kind::Enum(&ThinkingMode::NAMES),
-    "Reasoning depth of the final model call, sent as the provider's reasoning setting where \
-     it has one (OpenAI reasoning models, Gemini 2.5+, OpenRouter); ignored elsewhere.",
+    "Reasoning depth of the final model call, where the model has a reasoning setting.",
 );
 pub(crate) const IMAGES: Field = Field::optional(
     "images",
     Kind::Images,
-    "Absolute image paths (png, jpeg, gif, webp) or data URLs, sent to the model on the final \
-     step as image parts; refused for models that take no images.",
+    "Image paths or data URLs, sent to the model on the final step.",
 );
 pub(crate) const RELEVANT_FILES: Field = Field::optional(
     "relevant_files",
     Kind::Paths,
-    "Absolute paths of the files that matter; embedded on the final step.",
+    "Absolute paths of the files that matter (embedded on the final step).",
 );
 pub(crate) const RELEVANT_CONTEXT: Field = Field::optional(
     "relevant_context",
     Kind::TextList,
-    "Functions, methods or symbols central to the work (e.g. `Cache.evict`).",
+    "Functions or symbols central to the work.",
 );
 pub(crate) const FILES_CHECKED: Field = Field::optional(
     "files_checked",
     Kind::TextList,
-    "Every file you examined, relevant or not (recorded, not embedded).",
+    "Every file examined (recorded, not embedded).",
 );
 pub(crate) const ISSUES_FOUND: Field = Field::optional(
     "issues_found",
     Kind::Objects,
-    "Issues so far, each an object such as {\"severity\": \"critical|high|medium|low\", \
-     \"description\": \"...\"}.",
+    "Issues so far, each {severity: critical|high|medium|low, description}.",
 );
 pub(crate) const HYPOTHESIS: Field = Field::optional(
     "hypothesis",
@@ -110,7 +103,7 @@ pub(crate) const HYPOTHESIS: Field = Field::optional(
 pub(crate) const CONFIDENCE_FIELD: Field = Field::optional(
     "confidence",
     Kind::Enum(&CONFIDENCE),
-    "How sure you are; `certain` asks the model now, whatever next_step_required says.",
+    "How sure you are; certain asks the model now.",
 );
 pub(crate) const SEVERITY: Field = Field::optional(
     "severity_filter",
@@ -120,7 +113,7 @@ pub(crate) const SEVERITY: Field = Field::optional(
 pub(crate) const FOCUS_AREAS: Field = Field::optional(
     "focus_areas",
     Kind::TextList,
-    "Aspects to weigh especially, e.g. performance, security, maintainability.",
+    "Aspects to weigh especially.",
 );
 
 /// The step fields of every workflow tool but the planner (which has no findings).

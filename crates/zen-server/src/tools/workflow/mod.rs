@@ -83,14 +83,8 @@ impl Tool for WorkflowTool {
     fn output_schema(&self) -> JsonObject {
         super::reply::thread_output_schema(json!({
             "step_number": {"type": "integer"},
-            "total_steps": {"type": "integer"},
             "next_step_required": {"type": "boolean"},
-            "next_steps": {"type": "string"},
-            "expert_analysis": {
-                "type": "object",
-                "description": "The model's analysis on the final step.",
-                "properties": {"status": {"type": "string"}, "raw_analysis": {"type": "string"}},
-            },
+            "expert_analysis": {"type": "object"},
         }))
     }
 
