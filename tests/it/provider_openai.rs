@@ -5,26 +5,25 @@ use std::time::Duration;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use zen_server::providers::openai_compat::OpenAiCompatible;
-use zen_server::providers::{CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+use zen_server::providers::openai_compat::{Auth, Endpoint, OpenAiCompatible};
+use zen_server::providers::{
+    Capabilities, CompletionRequest, Message, ModelInfo, Provider, ProviderError,
+};
 
 use crate::util::{call, is_error, stdio_zen, text};
 
 fn provider(base: &str) -> OpenAiCompatible {
-    OpenAiCompatible::new(
-        "openai",
-        base,
-        Some("sk-test-key".into()),
-        vec![ModelInfo {
-            name: "gpt-5".into(),
-            context_window: 1,
-            max_output_tokens: 1,
-            aliases: vec![],
-        }],
-        vec!["gpt-"],
-        Duration::from_secs(2),
-        8 * 1024 * 1024,
-    )
+    OpenAiCompatible::new(Endpoint {
+        name: "openai",
+        base_url: base.to_string(),
+        api_key: Some("sk-test-key".into()),
+        auth: Auth::Bearer,
+        deployments_api_version: None,
+        models: vec![ModelInfo::new("gpt-5", Capabilities::GENERIC)],
+        accepts_prefixes: vec!["gpt-"],
+        connect_timeout: Duration::from_secs(2),
+        max_reply_bytes: 8 * 1024 * 1024,
+    })
     .unwrap()
 }
 
@@ -36,6 +35,7 @@ fn request() -> CompletionRequest {
             Message::new("user", "hi"),
         ],
         temperature: Some(0.2),
+        thinking: None,
     }
 }
 

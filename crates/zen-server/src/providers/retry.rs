@@ -222,12 +222,10 @@ mod tests {
             delay,
             attempts: Mutex::new(0),
         };
-        let spec = BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        };
+        let spec = BreakerSpec::new(1000, Duration::from_secs(1));
         let breaker = Breaker::new("custom", spec);
         let request = CompletionRequest {
+            thinking: None,
             model: "m".into(),
             messages: vec![],
             temperature: None,

@@ -85,6 +85,7 @@ pub(crate) async fn run(ctx: &ToolContext, args: ChatArgs) -> Result<ToolReply, 
     messages.extend(conversation.take_history());
     messages.push(Message::new("user", with_files(&args.prompt, &files_text)));
     let request = CompletionRequest {
+        thinking: None,
         model: route.model.clone(),
         messages,
         temperature: args.temperature,

@@ -241,6 +241,7 @@ pub(crate) async fn run(ctx: &ToolContext, args: ConsensusArgs) -> Result<ToolRe
 async fn ask(ctx: &ToolContext, route: &Route, stance: Stance, messages: Vec<Message>) -> Opinion {
     let started = Instant::now();
     let request = CompletionRequest {
+        thinking: None,
         model: route.model.clone(),
         messages,
         temperature: None,

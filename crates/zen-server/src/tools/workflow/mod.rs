@@ -191,6 +191,7 @@ async fn run(
     );
     messages.push(Message::new("user", with_files(&closing, &files_text)));
     let request = CompletionRequest {
+        thinking: None,
         model: route.model.clone(),
         messages,
         temperature: None,
