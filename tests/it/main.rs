@@ -16,6 +16,7 @@ mod hardening;
 mod hostile_provider;
 mod hostile_server;
 mod lean_http_client;
+mod model_files;
 mod otel_export;
 mod otlp_receiver;
 mod provider_openai;
