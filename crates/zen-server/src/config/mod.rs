@@ -9,6 +9,7 @@ use clap::Args;
 
 mod bounds;
 mod catalogs;
+mod clink;
 mod cluster;
 mod hosted;
 mod sim;
@@ -17,6 +18,7 @@ mod tools;
 mod values;
 pub use bounds::BoundsConfig;
 pub use catalogs::CatalogConfig;
+pub use clink::ClinkConfig;
 pub use cluster::ClusterConfig;
 pub use hosted::HostedConfig;
 pub use sim::SimConfig;
@@ -51,6 +53,9 @@ pub struct ServeConfig {
     /// Tools turned off.
     #[command(flatten)]
     pub tools: ToolsConfig,
+    /// The AI CLIs clink runs, and their bounds.
+    #[command(flatten)]
+    pub clink: ClinkConfig,
     /// Provider limits shared across instances.
     #[command(flatten)]
     pub cluster: ClusterConfig,

@@ -24,6 +24,7 @@ pub(crate) fn all_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(WorkflowTool(&debug::SPEC)),
         Arc::new(super::challenge::Challenge),
         Arc::new(super::apilookup::ApiLookup),
+        Arc::new(super::clink::Clink),
         Arc::new(super::listmodels::ListModels),
         Arc::new(super::metrics::MetricsTool),
         Arc::new(super::threads::Threads),
