@@ -9,6 +9,7 @@ mod util;
 mod architecture;
 mod cli_help;
 mod cli_output;
+mod clink;
 mod cluster_limits;
 mod cluster_provider;
 mod cluster_stress;

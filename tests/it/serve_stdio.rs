@@ -24,6 +24,7 @@ async fn lists_its_tools() {
             "debug",
             "challenge",
             "apilookup",
+            "clink",
             "listmodels",
             "metrics",
             "threads",
