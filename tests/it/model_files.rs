@@ -15,7 +15,7 @@ fn reply(text: &str) -> Value {
 }
 
 /// A model file in zen-mcp-server's format, in `dir`.
-fn models_file(dir: &std::path::Path, name: &str, models: Value) -> String {
+fn models_file(dir: &std::path::Path, name: &str, models: &Value) -> String {
     let file = dir.join(name);
     let body =
         json!({"_README": {"description": "as zen-mcp-server writes them"}, "models": models});
@@ -42,7 +42,7 @@ async fn a_custom_models_file_routes_alpha_its_aliases_and_custom_slash_alpha_to
     let file = models_file(
         dir.path(),
         "custom_models.json",
-        json!([
+        &json!([
             {"model_name": "alpha", "aliases": ["a1", "Alpha-Short"], "context_window": 64000,
              "max_output_tokens": 4096, "supports_images": true, "max_image_size_mb": 8.0,
              "supports_temperature": false, "is_custom": true, "description": "the test model"},
@@ -104,7 +104,7 @@ async fn a_bad_model_file_stops_zen_at_start_naming_the_file_and_the_field() {
     let file = models_file(
         dir.path(),
         "custom_models.json",
-        json!([{"model_name": "alpha", "context_windw": 5}]),
+        &json!([{"model_name": "alpha", "context_windw": 5}]),
     );
     let (code, _, stderr) = crate::util::zen_output(
         &["serve", "--no-telemetry"],
@@ -200,7 +200,7 @@ async fn azure_dial_and_xai_are_called_where_and_how_each_expects() {
     let azure_file = models_file(
         dir.path(),
         "azure_models.json",
-        json!([{"model_name": "gpt-4o", "deployment": "prod-gpt4o", "aliases": ["gpt4o-eu"],
+        &json!([{"model_name": "gpt-4o", "deployment": "prod-gpt4o", "aliases": ["gpt4o-eu"],
                 "supports_images": true}]),
     );
     let (uri, xai) = (server.uri(), format!("{}/xai/v1", server.uri()));

@@ -146,10 +146,9 @@ impl LimitConfig {
             return *n;
         }
         match provider {
-            "gemini" => 10,
+            "gemini" | "azure" | "xai" | "dial" => 10,
             "openai" => 20,
             "openrouter" => 15,
-            "azure" | "xai" | "dial" => 10,
             // Each clink call is a whole CLI process (often a Node runtime) for minutes.
             "clink" => 3,
             "simulated" => 32,

@@ -43,11 +43,9 @@ impl Reasoning {
     pub fn effort(self, mode: ThinkingMode) -> &'static str {
         match (self, mode) {
             (Reasoning::EffortWithMinimal, ThinkingMode::Minimal) => "minimal",
-            (Reasoning::EffortLowHigh, ThinkingMode::Minimal | ThinkingMode::Low) => "low",
-            (Reasoning::EffortLowHigh, _) => "high",
             (_, ThinkingMode::Minimal | ThinkingMode::Low) => "low",
+            (Reasoning::EffortLowHigh, _) | (_, ThinkingMode::High | ThinkingMode::Max) => "high",
             (_, ThinkingMode::Medium) => "medium",
-            (_, ThinkingMode::High | ThinkingMode::Max) => "high",
         }
     }
 }

@@ -95,9 +95,9 @@ fn reasoning_style(provider: &str, model: &str) -> Option<Reasoning> {
         "openrouter" => Some(Reasoning::OpenRouter),
         // Grok 4 always reasons and refuses reasoning_effort; grok-3-mini takes low or high.
         "xai" if model.starts_with("grok-3-mini") => Some(Reasoning::EffortLowHigh),
-        "xai" => None,
-        // A DIAL deployment thinks or not by its name (the `-with-thinking` ones).
-        "dial" => None,
+        // The other Grok models, and DIAL deployments, which think or not by their name (the
+        // `-with-thinking` ones).
+        "xai" | "dial" => None,
         _ => Some(Reasoning::Effort),
     }
 }

@@ -36,10 +36,7 @@ pub(super) async fn references(
             .check(path)
             .await
             .map_err(|why| ToolError::bad_field("clink", field, format!("{path}: {why}")))?;
-        let size = tokio::fs::metadata(&real)
-            .await
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let size = tokio::fs::metadata(&real).await.map_or(0, |m| m.len());
         lines.push(format!("- {} ({size} bytes)", real.display()));
     }
     Ok(lines)
