@@ -12,19 +12,24 @@ use zen_server::providers::{
 
 use crate::util::{call, is_error, stdio_zen, text};
 
-fn provider(base: &str) -> OpenAiCompatible {
+/// An `openai` endpoint at `base` serving `model` (and any `gpt-*`), with the test key.
+fn endpoint(base: &str, model: ModelInfo) -> OpenAiCompatible {
     OpenAiCompatible::new(Endpoint {
         name: "openai",
         base_url: base.to_string(),
         api_key: Some("sk-test-key".into()),
         auth: Auth::Bearer,
         deployments_api_version: None,
-        models: vec![ModelInfo::new("gpt-5", Capabilities::GENERIC)],
+        models: vec![model],
         accepts_prefixes: vec!["gpt-"],
         connect_timeout: Duration::from_secs(2),
         max_reply_bytes: 8 * 1024 * 1024,
     })
     .unwrap()
+}
+
+fn provider(base: &str) -> OpenAiCompatible {
+    endpoint(base, ModelInfo::new("gpt-5", Capabilities::GENERIC))
 }
 
 fn request() -> CompletionRequest {
@@ -192,19 +197,10 @@ async fn body_sent(model: ModelInfo, request: CompletionRequest) -> serde_json::
         .expect(1)
         .mount(&server)
         .await;
-    let provider = OpenAiCompatible::new(Endpoint {
-        name: "openai",
-        base_url: server.uri(),
-        api_key: None,
-        auth: Auth::Bearer,
-        deployments_api_version: None,
-        models: vec![model],
-        accepts_prefixes: vec![],
-        connect_timeout: Duration::from_secs(2),
-        max_reply_bytes: 1 << 20,
-    })
-    .unwrap();
-    provider.complete(&request).await.unwrap();
+    endpoint(&server.uri(), model)
+        .complete(&request)
+        .await
+        .unwrap();
     let received = server.received_requests().await.unwrap();
     serde_json::from_slice(&received[0].body).unwrap()
 }
