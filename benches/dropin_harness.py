@@ -7,7 +7,8 @@ For each of the 18 tools of tests/compat/zen-mcp-server-9.4.1-arguments.json, on
   1. a call with every argument (step 1 of a workflow),
   2. the final step with every argument (workflow tools),
   3. a call with only the required arguments,
-and the tools/list schema of each server compared with the interface file. Then, with
+and the tools/list schema of each server compared with the interface file. clink runs each
+server's own built-in `claude` client, which finds a fake `claude` first on PATH. Then, with
 --consensus-runs N, consensus of three models: zen's one call, zen's step shape and the Python
 server's step shape, alternated, wall time until all three answers are in hand.
 
@@ -19,6 +20,7 @@ own venv. Without --pal only zen is driven.
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import statistics
@@ -35,9 +37,15 @@ from mcp.client.stdio import stdio_client
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERFACE = ROOT / "tests/compat/zen-mcp-server-9.4.1-arguments.json"
-PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42m"
+PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42m"
          "NkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 MODEL = "gpt-5"
+# The `claude` both servers' built-in clink client runs: it reads the prompt on stdin and answers
+# in Claude Code's `--output-format json` shape, which both servers parse.
+FAKE_CLAUDE = """#!/bin/sh
+cat > /dev/null
+printf '%s' '{"type": "result", "subtype": "success", "is_error": false, "result": "the fake claude read the prompt", "session_id": "harness", "modelUsage": {"fake-claude": {}}}'
+"""
 
 
 class FakeProvider:
@@ -94,7 +102,8 @@ def value_for(name, schema, place, thread):
     by_name = {
         "continuation_id": thread,
         "model": MODEL,
-        "images": [PIXEL],
+        # By path: clink hands images to its CLI by path (zen refuses a data: URL there).
+        "images": [place["image"]],
         "working_directory_absolute_path": place["dir"],
         "path": place["dir"],
         "models": [{"model": MODEL, "stance": "for", "stance_prompt": "Argue for it, honestly."},
@@ -264,14 +273,22 @@ def main():
     work = tempfile.mkdtemp(prefix="dropin-")
     file = Path(work, "harness.py")
     file.write_text("def harness():\n    return 1\n")
-    place = {"dir": work, "file": str(file)}
+    image = Path(work, "pixel.png")
+    image.write_bytes(base64.b64decode(PIXEL))
+    bin_dir = Path(work, "bin")
+    bin_dir.mkdir()
+    claude = bin_dir / "claude"
+    claude.write_text(FAKE_CLAUDE)
+    claude.chmod(0o755)
+    place = {"dir": work, "file": str(file), "image": str(image)}
     models_file = Path(work, "custom_models.json")
     models_file.write_text(json.dumps({"models": [{
         "model_name": MODEL, "aliases": [], "context_window": 400000, "max_output_tokens": 128000,
         "supports_extended_thinking": False, "supports_json_mode": True,
         "supports_function_calling": False, "supports_images": True, "max_image_size_mb": 20.0,
         "supports_temperature": True, "description": "the harness's fake model"}]}))
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work, "LOG_LEVEL": "ERROR",
+    path = f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+    base = {"PATH": path, "HOME": work, "LOG_LEVEL": "ERROR",
             "DEFAULT_MODEL": MODEL}
 
     def env_of(which):

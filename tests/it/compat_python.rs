@@ -1,6 +1,7 @@
 //! zen against zen-mcp-server's interface, generated from its argument file
 //! (tests/compat/zen-mcp-server-9.4.1-arguments.json: every tool's argument names, types,
-//! enums and required fields). For each of its 18 tools, through the real binary:
+//! enums and required fields). For each of its 18 tools, clink included (against a fake CLI),
+//! through the real binary:
 //! - zen lists the tool, with every argument under the same name, type, enum and bounds, and
 //!   requires no argument that server did not;
 //! - a call with every argument (valid values of the declared types, accepted by zen's own
@@ -13,16 +14,37 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::tools_dropin::PIXEL;
 use crate::util::{Client, call, is_error, stdio_zen, text};
 
 /// zen-mcp-server 9.4.1's tools and their arguments.
 const INTERFACE: &str = include_str!("../compat/zen-mcp-server-9.4.1-arguments.json");
 
-/// A 1x1 PNG, for `images`.
-const PIXEL: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+/// The stand-in for the AI CLIs clink runs: it reads the prompt and answers in plain text.
+const FAKE_CLI: &str = "#!/bin/sh\ncat > /dev/null\necho \"the fake CLI read the prompt\"\n";
 
-/// Tools the other half of issue 27 builds; until they are merged, skipped with a message.
-const PART_TWO: [&str; 1] = ["clink"];
+/// zen-mcp-server's CLI clients (claude, codex, gemini, each with the roles default, planner
+/// and codereviewer), all running [`FAKE_CLI`]: clink's `cli_name` and `role` enums come from
+/// the configured clients, there as in zen, so this is the configuration the interface file
+/// was taken from. Returns the CLI_CLIENTS_CONFIG_PATH directory.
+fn fake_clients(dir: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("fake-cli");
+    std::fs::write(&script, FAKE_CLI).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = dir.join("cli_clients");
+    std::fs::create_dir(&conf).unwrap();
+    let roles = json!({
+        "default": {"prompt_path": "systemprompts/clink/default.txt"},
+        "planner": {"prompt_path": "systemprompts/clink/default_planner.txt"},
+        "codereviewer": {"prompt_path": "systemprompts/clink/default_codereviewer.txt"},
+    });
+    for name in ["claude", "codex", "gemini"] {
+        let file = json!({"name": name, "command": script, "parser": "text", "roles": roles});
+        std::fs::write(conf.join(format!("{name}.json")), file.to_string()).unwrap();
+    }
+    conf.display().to_string()
+}
 
 /// What the generated values may point at: a directory with a file in it, and a thread.
 struct Place {
@@ -30,6 +52,9 @@ struct Place {
     dir: String,
     /// A small text file in it.
     file: String,
+    /// A 1x1 PNG in it, for `images` (by path: clink hands a CLI its images by path, and the
+    /// other tools read data URLs too, which tools_dropin checks).
+    image: String,
 }
 
 /// A valid value for one argument of the interface: by name where the name carries meaning
@@ -38,7 +63,7 @@ fn value_for(name: &str, schema: &Value, place: &Place, thread: &str) -> Value {
     match name {
         "continuation_id" => return json!(thread),
         "model" => return json!("simulated"),
-        "images" => return json!([PIXEL]),
+        "images" => return json!([place.image]),
         "working_directory_absolute_path" | "path" => return json!(place.dir),
         "absolute_file_paths" | "relevant_files" | "files_checked" | "style_guide_examples" => {
             return json!([place.file]);
@@ -156,28 +181,30 @@ async fn must_work(
 async fn every_tool_and_argument_of_zen_mcp_server_works_on_zen() {
     let interface: BTreeMap<String, Value> = serde_json::from_str(INTERFACE).unwrap();
     assert_eq!(interface.len(), 18, "the interface file lists 18 tools");
-    let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
     let dir = tempfile::tempdir().unwrap();
+    let clients = fake_clients(dir.path());
+    let zen = stdio_zen(
+        &[],
+        &[
+            ("ZEN_SIM_LATENCY_MS", "1"),
+            ("CLI_CLIENTS_CONFIG_PATH", clients.as_str()),
+        ],
+    )
+    .await;
     let file = dir.path().join("compat.rs");
     std::fs::write(&file, "fn compat() {}\n").unwrap();
+    let image = dir.path().join("pixel.png");
+    std::fs::write(&image, PIXEL).unwrap();
     let place = Place {
+        image: image.to_str().unwrap().to_string(),
         dir: dir.path().to_str().unwrap().to_string(),
         file: file.to_str().unwrap().to_string(),
     };
     let listed = zen.client.list_all_tools().await.unwrap();
     let mut checked = Vec::new();
     for (tool, python) in &interface {
-        let Some(def) = listed.iter().find(|t| t.name == *tool) else {
-            assert!(
-                PART_TWO.contains(&tool.as_str()),
-                "zen lacks zen-mcp-server's tool {tool}"
-            );
-            eprintln!(
-                "compat: skipping {tool}: it is built in part 2 of issue 27 (another branch); \
-                 this test checks it once both parts are merged"
-            );
-            continue;
-        };
+        let def = (listed.iter().find(|t| t.name == *tool))
+            .unwrap_or_else(|| panic!("zen lacks zen-mcp-server's tool {tool}"));
         let input = Value::Object((*def.input_schema).clone());
         let output = Value::Object(
             (*def
@@ -267,10 +294,5 @@ async fn every_tool_and_argument_of_zen_mcp_server_works_on_zen() {
         );
         checked.push(tool.as_str());
     }
-    let expected = interface.len()
-        - PART_TWO
-            .iter()
-            .filter(|t| !listed.iter().any(|l| l.name == **t))
-            .count();
-    assert_eq!(checked.len(), expected, "checked {checked:?}");
+    assert_eq!(checked.len(), 18, "checked {checked:?}");
 }

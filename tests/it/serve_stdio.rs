@@ -15,6 +15,7 @@ async fn lists_its_tools() {
     let others = [
         "challenge",
         "apilookup",
+        "clink",
         "listmodels",
         "metrics",
         "threads",
@@ -157,7 +158,7 @@ async fn version_and_listmodels_work_offline() {
     let models: serde_json::Value =
         serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
     assert_eq!(models["auto_resolves_to"], "simulated/simulated");
-    assert_eq!(models["not_configured"].as_array().unwrap().len(), 4);
+    assert_eq!(models["not_configured"].as_array().unwrap().len(), 7);
     let extra = call(&zen.client, "version", json!({"verbose": true})).await;
     assert!(is_error(&extra) && text(&extra).contains("unknown field `verbose`"));
 }

@@ -110,6 +110,12 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
             "prompt: must not be empty",
         ),
         (
+            "clink",
+            json!({"prompt": "hi", "cli_name": "cat"}),
+            json!({"prompt": "hi", "cli_name": "nosuch"}),
+            "no CLI 'nosuch' is configured",
+        ),
+        (
             "listmodels",
             json!({}),
             json!({"all": true}),
@@ -138,7 +144,20 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
 
 #[tokio::test]
 async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
-    let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
+    // clink's good call runs `cat` as its CLI.
+    let clients = tempfile::tempdir().unwrap();
+    let cat = clients.path().join("cat.json");
+    std::fs::write(
+        &cat,
+        r#"{"name": "cat", "command": "cat", "parser": "text"}"#,
+    )
+    .unwrap();
+    let cat = cat.display().to_string();
+    let env = [
+        ("ZEN_SIM_LATENCY_MS", "1"),
+        ("CLI_CLIENTS_CONFIG_PATH", &cat),
+    ];
+    let zen = stdio_zen(&[], &env).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let calls = calls();
     assert_eq!(tools.len(), calls.len());
@@ -166,7 +185,7 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
             .unwrap_or_else(|| panic!("{} outputSchema", tool.name));
         assert_eq!(output["type"], "object", "{}", tool.name);
     }
-    let model_tools = [&["chat", "consensus"][..], &WORKFLOW_TOOLS].concat();
+    let model_tools = [&["chat", "consensus"][..], &WORKFLOW_TOOLS, &["clink"]].concat();
     for tool in &tools {
         let open = tool.annotations.as_ref().unwrap().open_world_hint;
         assert_eq!(

@@ -1,34 +1,38 @@
 //! Model providers behind one trait: the built-in simulated provider and OpenAI-compatible
-//! chat completions (OpenAI, OpenRouter, Gemini's compatible endpoint, custom/local servers).
-//! `registry` routes a model name to its provider; `resilience` adds retries and breakers.
+//! chat completions (OpenAI, Gemini's compatible endpoint, Azure OpenAI, X.AI, DIAL, custom/local
+//! servers, OpenRouter). `setup` builds them from the settings with their models (`catalog`:
+//! zen-mcp-server's model files), `registry` routes a model name to its provider (`allowed`: the
+//! `*_ALLOWED_MODELS` lists), `capabilities` says what a model takes, and `resilience` and
+//! `retry` add the breakers and retries.
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
-pub(crate) mod capabilities;
+pub(crate) mod allowed;
+pub mod capabilities;
+pub(crate) mod catalog;
 pub mod openai_compat;
 pub(crate) mod registry;
 pub(crate) mod reply;
 pub(crate) mod resilience;
 pub(crate) mod retry;
+pub(crate) mod setup;
 pub(crate) mod simulated;
-pub mod thinking;
 
+pub use capabilities::{Capabilities, Reasoning, TemperatureRule, ThinkingMode};
 pub use registry::{Registry, Route};
-pub use thinking::ThinkingMode;
 
 /// One message of the conversation sent to a model.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Message {
     /// `system`, `user` or `assistant`.
     pub role: String,
     /// What was said.
     pub content: String,
-    /// Images sent with it, as data URLs (`data:image/png;base64,…`): the wire form becomes a
-    /// list of parts, the text first (OpenAI's vision shape, which the compatible APIs share).
-    #[serde(default)]
+    /// Images shown with it, as URLs (`data:image/png;base64,…` or `https://…`), sent as image
+    /// parts after the text. Only for models whose capabilities say they take images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
 }
 
@@ -41,44 +45,11 @@ impl Message {
             images: Vec::new(),
         }
     }
-}
 
-impl Serialize for Message {
-    /// `{role, content}` with `content` a string, or a list of parts when images go along.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        /// One image part: `{"type": "image_url", "image_url": {"url": …}}`.
-        struct ImagePart<'a>(&'a str);
-        impl Serialize for ImagePart<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(Some(2))?;
-                map.serialize_entry("type", "image_url")?;
-                map.serialize_entry("image_url", &serde_json::json!({ "url": self.0 }))?;
-                map.end()
-            }
-        }
-        /// The text part, then one part per image.
-        struct Parts<'a>(&'a Message);
-        impl Serialize for Parts<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeSeq;
-                let mut seq = s.serialize_seq(Some(1 + self.0.images.len()))?;
-                seq.serialize_element(
-                    &serde_json::json!({"type": "text", "text": self.0.content}),
-                )?;
-                for url in &self.0.images {
-                    seq.serialize_element(&ImagePart(url))?;
-                }
-                seq.end()
-            }
-        }
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("role", &self.role)?;
-        if self.images.is_empty() {
-            map.serialize_entry("content", &self.content)?;
-        } else {
-            map.serialize_entry("content", &Parts(self))?;
-        }
-        map.end()
+    /// The same message with these images (URLs or `data:` URLs) shown after its text.
+    pub fn with_images(mut self, images: Vec<String>) -> Self {
+        self.images = images;
+        self
     }
 }
 
@@ -89,11 +60,10 @@ pub struct CompletionRequest {
     pub model: String,
     /// The rebuilt conversation, oldest first, ending with the new user message.
     pub messages: Vec<Message>,
-    /// Sampling temperature, 0..1.
+    /// Sampling temperature, 0..1; left out or corrected for models whose capabilities say so.
     pub temperature: Option<f64>,
-    /// How hard the model should think, sent as the provider's reasoning setting where it has
-    /// one (see [`thinking`]); ignored where it has none.
-    pub thinking_mode: Option<ThinkingMode>,
+    /// `thinking_mode`: sent as the model's reasoning setting when it has one, else ignored.
+    pub thinking: Option<ThinkingMode>,
 }
 
 /// A model's reply.
@@ -114,18 +84,48 @@ pub struct Usage {
     pub completion_tokens: u64,
 }
 
-/// What a model offers, for `listmodels` and routing.
+/// What a model offers, for `listmodels` and routing: its names, and what it can take.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
-    /// The name a caller passes as `model`.
+    /// The name a caller passes as `model` (and the name sent to the provider).
     pub name: String,
-    /// Context window in tokens.
-    pub context_window: u64,
-    /// Longest reply in tokens.
-    pub max_output_tokens: u64,
-    /// Other names that route here.
+    /// Other names that route here (matched without regard to case, like the name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// What the model is, from its record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Images, temperature, reasoning and token limits.
+    #[serde(flatten)]
+    pub capabilities: Capabilities,
+    /// The Azure deployment this model is called through, when it is not the model's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
+impl ModelInfo {
+    /// A model called `name` with these capabilities, no aliases.
+    pub fn new(name: impl Into<String>, capabilities: Capabilities) -> Self {
+        ModelInfo {
+            name: name.into(),
+            aliases: Vec::new(),
+            description: None,
+            capabilities,
+            deployment: None,
+        }
+    }
+
+    /// The same model, also called by these names.
+    pub fn with_aliases(mut self, aliases: &[&str]) -> Self {
+        self.aliases = aliases.iter().map(|a| (*a).to_string()).collect();
+        self
+    }
+
+    /// True when `name` is this model's name or one of its aliases, in any case.
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
 }
 
 /// Why a provider call failed. Messages name the provider and never contain an API key.
@@ -268,32 +268,28 @@ impl ProviderError {
 /// A model provider.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Short name: `simulated`, `openai`, `openrouter`, `gemini`, `custom`.
+    /// Short name: `simulated`, `openai`, `openrouter`, `gemini`, `azure`, `xai`, `dial`, `custom`.
     fn name(&self) -> &'static str;
     /// Models offered, for `listmodels` and routing.
     fn models(&self) -> &[ModelInfo];
+    /// The record of a listed model, by its name or an alias, in any case.
+    fn find(&self, model: &str) -> Option<&ModelInfo> {
+        self.models().iter().find(|m| m.answers_to(model))
+    }
     /// True if any model name routes here (beyond the listed ones, e.g. `gpt-*`).
     fn accepts(&self, model: &str) -> bool {
-        self.models()
-            .iter()
-            .any(|m| m.name == model || m.aliases.iter().any(|a| a == model))
+        self.find(model).is_some()
     }
     /// The canonical name for a model or alias.
     fn canonical(&self, model: &str) -> String {
-        self.models()
-            .iter()
-            .find(|m| m.aliases.iter().any(|a| a == model))
+        self.find(model)
             .map_or_else(|| model.to_string(), |m| m.name.clone())
     }
-    /// The largest image `model` takes, in bytes; `None` when it takes no images, so a call
-    /// with images is refused before anything is sent.
-    fn image_limit(&self, model: &str) -> Option<u64> {
-        capabilities::image_limit(self.name(), model)
-    }
-    /// The provider's reasoning setting `thinking_mode` becomes for `model` (for notes); `None`
-    /// when it has none and the mode is ignored.
-    fn reasoning_setting(&self, model: &str) -> Option<&'static str> {
-        thinking::setting_name(self.name(), model)
+    /// What a model can take: its record's capabilities, or [`Capabilities::GENERIC`] for a
+    /// model no record describes.
+    fn capabilities(&self, model: &str) -> Capabilities {
+        self.find(model)
+            .map_or(Capabilities::GENERIC, |m| m.capabilities)
     }
     /// One attempt at a completion. Dropping the future aborts the request.
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;

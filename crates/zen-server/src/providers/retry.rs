@@ -222,10 +222,7 @@ mod tests {
             delay,
             attempts: Mutex::new(0),
         };
-        let spec = BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        };
+        let spec = BreakerSpec::new(1000, Duration::from_secs(1));
         let breaker = Breaker::new("custom", spec);
         let request = CompletionRequest {
             model: "m".into(),

@@ -50,7 +50,7 @@ pub struct Server {
 impl Server {
     /// Build the providers and managers from the configuration.
     pub async fn new(config: ServeConfig) -> Result<Arc<Self>> {
-        let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools);
+        let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools, &config.clink);
         for warning in warnings {
             tracing::warn!("{warning}");
         }

@@ -237,7 +237,7 @@ impl Conversation {
             model: route.model.clone(),
             messages,
             temperature: question.temperature,
-            thinking_mode: question.thinking_mode,
+            thinking: question.thinking_mode,
         };
         let completion = ctx.call_provider(route, request).await?;
         let model = format!("{}/{}", route.provider.name(), route.model);
@@ -395,21 +395,17 @@ fn store_notes(report: &AppendReport, mem: &MemoryConfig, continuable: bool) -> 
     notes
 }
 
-/// The note for a thinking mode the model has no setting for.
+/// The note for a thinking mode the model has no reasoning setting for (its capabilities say).
 pub(crate) fn thinking_note(route: &Route, mode: Option<ThinkingMode>) -> Option<String> {
     let mode = mode?;
-    route
-        .provider
-        .reasoning_setting(&route.model)
-        .is_none()
-        .then(|| {
-            format!(
-                "thinking_mode {} was not sent: {}/{} has no reasoning setting",
-                mode.as_str(),
-                route.provider.name(),
-                route.model
-            )
-        })
+    route.capabilities.reasoning.is_none().then(|| {
+        format!(
+            "thinking_mode {} was not sent: {}/{} has no reasoning setting",
+            mode.as_str(),
+            route.provider.name(),
+            route.model
+        )
+    })
 }
 
 /// The user message: the prompt with the embedded files after it.

@@ -36,6 +36,9 @@ impl FilePolicy {
             ("GEMINI_API_KEY", &p.gemini_api_key),
             ("OPENROUTER_API_KEY", &p.openrouter_api_key),
             ("CUSTOM_API_KEY", &p.custom_api_key),
+            ("AZURE_OPENAI_API_KEY", &p.hosted.azure_openai_api_key),
+            ("XAI_API_KEY", &p.hosted.xai_api_key),
+            ("DIAL_API_KEY", &p.hosted.dial_api_key),
             ("ZEN_AUTH_TOKEN", &config.transport.auth_token),
         ]
         .into_iter()

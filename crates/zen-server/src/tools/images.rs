@@ -1,8 +1,9 @@
 //! `images`: paths or data URLs, sent to the model as image parts. Paths are read through the
 //! same file policy and reader as embedded files (`FilePolicy::read`), so /proc and the allowed roots
-//! apply alike; each image must really be a PNG, JPEG, GIF or WebP (its first bytes say so), at
-//! most the model's limit, and all of one request at most [`MAX_REQUEST_IMAGE_BYTES`]. A model
-//! that takes no images refuses them before anything is read.
+//! apply alike; each image must really be a PNG, JPEG, GIF or WebP (its first bytes say so), and
+//! all of one request at most the model's `max_image_size_mb` and [`MAX_REQUEST_IMAGE_BYTES`].
+//! What a model takes is its record's [`Capabilities`](crate::providers::Capabilities), read from
+//! the route: a model that takes no images refuses them before anything is read.
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -54,16 +55,18 @@ pub(crate) async fn load(
         return Ok(Vec::new());
     }
     let model = format!("{}/{}", route.provider.name(), route.model);
-    let Some(limit) = route.provider.image_limit(&route.model) else {
+    let limit = route.capabilities.max_image_bytes();
+    if limit == 0 {
         return Err(ToolError::bad_field(
             tool,
             "images",
             format!(
-                "{model} takes no images; leave images out or ask a model that reads them \
-                 (OpenAI GPT-4.1/GPT-5/o3/o4, Gemini, OpenRouter's vision models)"
+                "{model} takes no images (its model record says so); leave images out or ask \
+                 a model that reads them — listmodels marks them, and a custom model's record \
+                 says \"supports_images\": true"
             ),
         ));
-    };
+    }
     if images.len() > MAX_IMAGES {
         return Err(ToolError::bad_field(
             tool,
@@ -75,11 +78,12 @@ pub(crate) async fn load(
         ));
     }
     let policy = FilePolicy::new(&ctx.config);
-    let mut room = MAX_REQUEST_IMAGE_BYTES;
+    // The model's record bounds the image data of one request (max_image_size_mb), as zen's own
+    // bound does.
+    let mut room = MAX_REQUEST_IMAGE_BYTES.min(limit);
     let mut urls = Vec::with_capacity(images.len());
     for (i, image) in images.iter().enumerate() {
-        let most = limit.min(room);
-        let (url, bytes) = one(&policy, image, most)
+        let (url, bytes) = one(&policy, image, room)
             .await
             .map_err(|why| ToolError::bad_field(tool, &format!("images[{i}]"), why))?;
         room = room.saturating_sub(bytes);
@@ -92,8 +96,9 @@ pub(crate) async fn load(
 async fn one(policy: &FilePolicy, image: &str, most: u64) -> Result<(String, u64), String> {
     let too_big = |len: u64| {
         format!(
-            "{len} bytes is over the {most} byte limit for this image (the model's limit, and \
-             {MAX_REQUEST_IMAGE_BYTES} bytes for all images of a request)"
+            "{len} bytes is over the {most} bytes left for images in this request (the model's \
+             max_image_size_mb, and at most {MAX_REQUEST_IMAGE_BYTES} bytes for all images of a \
+             request)"
         )
     };
     if let Some(rest) = image.strip_prefix("data:") {
@@ -144,7 +149,7 @@ mod tests {
         let (read, _) = one(&policy, png.to_str().unwrap(), 1024).await.unwrap();
         assert_eq!(read, url);
         let err = one(&policy, png.to_str().unwrap(), 10).await.unwrap_err();
-        assert!(err.contains("70 bytes is over the 10 byte limit"), "{err}");
+        assert!(err.contains("70 bytes is over the 10 bytes left"), "{err}");
         let text = dir.path().join("notes.png");
         std::fs::write(&text, "not an image").unwrap();
         let err = one(&policy, text.to_str().unwrap(), 1024)

@@ -13,6 +13,7 @@ use serde_json::Value;
 pub(crate) mod apilookup;
 pub(crate) mod challenge;
 pub(crate) mod chat;
+pub(crate) mod clink;
 pub(crate) mod consensus;
 pub mod context;
 pub(crate) mod conversation;

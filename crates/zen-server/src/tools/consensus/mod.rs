@@ -266,7 +266,7 @@ async fn consult(ctx: &ToolContext, c: Consult<'_>) -> Result<Consulted, ToolErr
     let image_urls = match routes
         .iter()
         .enumerate()
-        .min_by_key(|(_, r)| r.provider.image_limit(&r.model).unwrap_or(0))
+        .min_by_key(|(_, r)| r.capabilities.max_image_bytes())
     {
         // Read once, against the smallest limit: every model gets the same images, and a
         // model that takes none refuses them (naming it) before anything is read.
