@@ -38,13 +38,7 @@ where
 /// Breaker settings under which the simulated provider's breaker never opens, so every call
 /// really reaches the provider (and waits for its faults).
 pub(crate) fn breaker_never_opens() -> NameMap<BreakerSpec> {
-    name_map(&[(
-        "simulated",
-        BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        },
-    )])
+    name_map(&[("simulated", BreakerSpec::new(1000, Duration::from_secs(1)))])
 }
 
 pub(crate) async fn app(config: ServeConfig) -> Arc<Server> {

@@ -2,6 +2,7 @@
 //! against real processes on 127.0.0.1, on ephemeral ports.
 // The tests signal the processes they start (SIGTERM, SIGKILL) and set rlimits through libc.
 #![allow(unsafe_code)]
+mod fake_provider;
 mod raw_http;
 mod top;
 mod util;
@@ -9,9 +10,11 @@ mod util;
 mod architecture;
 mod cli_help;
 mod cli_output;
+mod clink;
 mod cluster_limits;
 mod cluster_provider;
 mod cluster_stress;
+mod compat_python;
 mod hardening;
 mod hostile_provider;
 // Issue 25: bounded under hostile input, round three.
@@ -21,6 +24,7 @@ mod hostile_server;
 mod conformance_client;
 mod interop;
 mod lean_http_client;
+mod model_files;
 mod otel_export;
 mod otlp_receiver;
 mod protocol_load;
@@ -38,6 +42,7 @@ mod soak;
 mod stress;
 mod tool_arguments;
 mod tools_consensus;
+mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
 

@@ -5,27 +5,31 @@ use std::time::Duration;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use zen_server::providers::openai_compat::OpenAiCompatible;
-use zen_server::providers::{CompletionRequest, Message, ModelInfo, Provider, ProviderError};
+use zen_server::providers::openai_compat::{Auth, Endpoint, OpenAiCompatible};
+use zen_server::providers::{
+    Capabilities, CompletionRequest, Message, ModelInfo, Provider, ProviderError,
+};
 
 use crate::util::{call, is_error, stdio_zen, text};
 
-fn provider(base: &str) -> OpenAiCompatible {
-    OpenAiCompatible::new(
-        "openai",
-        base,
-        Some("sk-test-key".into()),
-        vec![ModelInfo {
-            name: "gpt-5".into(),
-            context_window: 1,
-            max_output_tokens: 1,
-            aliases: vec![],
-        }],
-        vec!["gpt-"],
-        Duration::from_secs(2),
-        8 * 1024 * 1024,
-    )
+/// An `openai` endpoint at `base` serving `model` (and any `gpt-*`), with the test key.
+fn endpoint(base: &str, model: ModelInfo) -> OpenAiCompatible {
+    OpenAiCompatible::new(Endpoint {
+        name: "openai",
+        base_url: base.to_string(),
+        api_key: Some("sk-test-key".into()),
+        auth: Auth::Bearer,
+        deployments_api_version: None,
+        models: vec![model],
+        accepts_prefixes: vec!["gpt-"],
+        connect_timeout: Duration::from_secs(2),
+        max_reply_bytes: 8 * 1024 * 1024,
+    })
     .unwrap()
+}
+
+fn provider(base: &str) -> OpenAiCompatible {
+    endpoint(base, ModelInfo::new("gpt-5", Capabilities::GENERIC))
 }
 
 fn request() -> CompletionRequest {
@@ -36,6 +40,7 @@ fn request() -> CompletionRequest {
             Message::new("user", "hi"),
         ],
         temperature: Some(0.2),
+        ..CompletionRequest::default()
     }
 }
 
@@ -182,4 +187,71 @@ async fn zen_routes_models_to_the_configured_provider() {
     )
     .await;
     assert!(text(&sim).contains("simulated reply"));
+}
+
+/// The body a capability-shaped request sends, captured by the fake server.
+async fn body_sent(model: ModelInfo, request: CompletionRequest) -> serde_json::Value {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply("ok")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint(&server.uri(), model)
+        .complete(&request)
+        .await
+        .unwrap();
+    let received = server.received_requests().await.unwrap();
+    serde_json::from_slice(&received[0].body).unwrap()
+}
+
+#[tokio::test]
+async fn each_request_is_shaped_by_the_models_capabilities() {
+    use zen_server::providers::{Reasoning, TemperatureRule, ThinkingMode};
+    let looking = CompletionRequest {
+        model: "m".into(),
+        messages: vec![
+            Message::new("user", "what is this?")
+                .with_images(vec!["data:image/png;base64,iVBORw0KGgo=".into()]),
+        ],
+        temperature: Some(0.2),
+        thinking: Some(ThinkingMode::Minimal),
+    };
+    // A reasoning model that takes no temperature: reasoning_effort, no temperature, image parts.
+    let reasoning = Capabilities {
+        supports_images: true,
+        supports_temperature: false,
+        reasoning: Some(Reasoning::EffortWithMinimal),
+        ..Capabilities::GENERIC
+    };
+    let body = body_sent(ModelInfo::new("m", reasoning), looking.clone()).await;
+    assert_eq!(body["reasoning_effort"], "minimal", "{body}");
+    assert!(body.get("temperature").is_none(), "{body}");
+    assert_eq!(
+        body["messages"][0]["content"],
+        json!([
+            {"type": "text", "text": "what is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        ])
+    );
+    // OpenRouter's reasoning object, and a fixed temperature.
+    let routed = Capabilities {
+        temperature: TemperatureRule::Fixed { value: 1.0 },
+        reasoning: Some(Reasoning::OpenRouter),
+        ..Capabilities::GENERIC
+    };
+    let body = body_sent(ModelInfo::new("m", routed), looking.clone()).await;
+    assert_eq!(body["reasoning"], json!({"effort": "low"}), "{body}");
+    assert!(body.get("reasoning_effort").is_none(), "{body}");
+    assert_eq!(body["temperature"], 1.0);
+    // A model no record describes: the temperature as asked, no reasoning setting, and a plain
+    // string for a message without images.
+    let plain = CompletionRequest {
+        messages: vec![Message::new("user", "hi")],
+        ..looking
+    };
+    let body = body_sent(ModelInfo::new("other", Capabilities::GENERIC), plain).await;
+    assert_eq!(body["temperature"], 0.2);
+    assert!(body.get("reasoning_effort").is_none() && body.get("reasoning").is_none());
+    assert_eq!(body["messages"][0]["content"], "hi");
 }

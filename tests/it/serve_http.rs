@@ -11,7 +11,7 @@ async fn http_sessions_chat_continue_and_share_one_host() {
     let a = http_client(&zen.url).await;
     let b = http_client(&zen.url).await;
     let tools = a.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 13);
+    assert_eq!(tools.len(), 20);
     let first = call(&a, "chat", json!({"prompt": "hello over http"})).await;
     assert!(!is_error(&first), "{}", text(&first));
     let id = first.structured_content.unwrap()["continuation_id"]

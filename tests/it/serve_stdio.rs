@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::util::{call, is_error, snapshot, stdio_zen, text};
+use crate::util::{WORKFLOW_TOOLS, call, is_error, snapshot, stdio_zen, text};
 
 const FAST: &[(&str, &str)] = &[("ZEN_SIM_LATENCY_MS", "5")];
 
@@ -12,24 +12,17 @@ async fn lists_its_tools() {
     let zen = stdio_zen(&[], FAST).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(
-        names,
-        [
-            "chat",
-            "consensus",
-            "thinkdeep",
-            "planner",
-            "codereview",
-            "precommit",
-            "debug",
-            "challenge",
-            "apilookup",
-            "listmodels",
-            "metrics",
-            "threads",
-            "version"
-        ]
-    );
+    let others = [
+        "challenge",
+        "apilookup",
+        "clink",
+        "listmodels",
+        "metrics",
+        "threads",
+        "version",
+    ];
+    let expected = [&["chat", "consensus"][..], &WORKFLOW_TOOLS, &others].concat();
+    assert_eq!(names, expected);
     let chat = &tools[0];
     let schema = serde_json::to_value(&chat.input_schema).unwrap();
     assert_eq!(schema["required"], json!(["prompt"]));
@@ -165,7 +158,7 @@ async fn version_and_listmodels_work_offline() {
     let models: serde_json::Value =
         serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
     assert_eq!(models["auto_resolves_to"], "simulated/simulated");
-    assert_eq!(models["not_configured"].as_array().unwrap().len(), 4);
+    assert_eq!(models["not_configured"].as_array().unwrap().len(), 7);
     let extra = call(&zen.client, "version", json!({"verbose": true})).await;
     assert!(is_error(&extra) && text(&extra).contains("unknown field `verbose`"));
 }

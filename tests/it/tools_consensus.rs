@@ -159,7 +159,7 @@ async fn bad_consensus_arguments_name_the_field() {
         ),
         (
             json!({"prompt": "x", "models": "simulated"}),
-            "models: invalid type",
+            "models: expected a list of objects",
         ),
         (
             json!({"prompt": "x", "models": [{"model": "sim"}, {"model": "nope"}]}),
@@ -177,7 +177,23 @@ async fn bad_consensus_arguments_name_the_field() {
             json!({"prompt": " ", "models": [{"model": "sim"}, {"model": "sim", "stance": "for"}]}),
             "prompt: must not be empty",
         ),
-        (json!({"models": []}), "missing field `prompt`"),
+        (json!({"models": []}), "prompt: missing: give prompt"),
+        (
+            json!({"prompt": "x", "step": "y"}),
+            "step: give either prompt (one call) or step",
+        ),
+        (
+            json!({"prompt": "x", "step_number": 1}),
+            "step_number: belongs to the other shape",
+        ),
+        (
+            json!({"step": "x", "step_number": 1, "total_steps": 2, "next_step_required": true}),
+            "findings: missing field",
+        ),
+        (
+            json!({"step": "x", "step_number": 2, "total_steps": 2, "next_step_required": true, "findings": "f"}),
+            "continuation_id: required from step 2 on",
+        ),
     ];
     for (args, expected) in cases {
         let r = call(&zen.client, "consensus", args.clone()).await;

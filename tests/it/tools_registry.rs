@@ -5,7 +5,7 @@
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::util::{call, is_error, snapshot, stdio_zen, text};
+use crate::util::{WORKFLOW_TOOLS, call, is_error, snapshot, stdio_zen, text};
 
 /// Every tool with one good and one bad call, and what the bad call's error must name.
 fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
@@ -14,6 +14,11 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
     let mut no_findings = step.clone();
     no_findings.as_object_mut().unwrap().remove("findings");
     let two = json!([{"model": "simulated"}, {"model": "simulated", "stance": "for"}]);
+    let with = |args: &Value, field: &str, value: Value| {
+        let mut args = args.clone();
+        args[field] = value;
+        args
+    };
     vec![
         (
             "chat",
@@ -31,27 +36,67 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
             "thinkdeep",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
         (
             "planner",
-            step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            with(&step, "branch_from_step", json!(0)),
+            "branch_from_step: expected a whole number of at least 1",
         ),
         (
             "codereview",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
         (
             "precommit",
             step.clone(),
             no_findings.clone(),
-            "missing field `findings`",
+            "findings: missing field",
         ),
-        ("debug", step, no_findings, "missing field `findings`"),
+        (
+            "debug",
+            step.clone(),
+            no_findings.clone(),
+            "findings: missing field",
+        ),
+        (
+            "secaudit",
+            with(&step, "audit_focus", json!("owasp")),
+            with(&step, "audit_focus", json!("xss")),
+            "audit_focus: \"xss\" is not one of",
+        ),
+        (
+            "docgen",
+            with(&step, "document_flow", json!(false)),
+            with(&step, "document_flow", json!("no")),
+            "document_flow: expected true or false",
+        ),
+        (
+            "analyze",
+            with(&step, "output_format", json!("actionable")),
+            no_findings.clone(),
+            "findings: missing field",
+        ),
+        (
+            "refactor",
+            with(&step, "refactor_type", json!("decompose")),
+            with(&step, "hypothesis", json!(7)),
+            "hypothesis: expected a string",
+        ),
+        (
+            "tracer",
+            with(
+                &with(&step, "trace_mode", json!("dependencies")),
+                "target_description",
+                json!("Cache"),
+            ),
+            step.clone(),
+            "target_description: missing field",
+        ),
+        ("testgen", step, no_findings, "findings: missing field"),
         (
             "challenge",
             json!({"prompt": "you are wrong"}),
@@ -63,6 +108,12 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
             json!({"prompt": "tokio select!"}),
             json!({"prompt": ""}),
             "prompt: must not be empty",
+        ),
+        (
+            "clink",
+            json!({"prompt": "hi", "cli_name": "cat"}),
+            json!({"prompt": "hi", "cli_name": "nosuch"}),
+            "no CLI 'nosuch' is configured",
         ),
         (
             "listmodels",
@@ -93,7 +144,20 @@ fn calls() -> Vec<(&'static str, Value, Value, &'static str)> {
 
 #[tokio::test]
 async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
-    let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
+    // clink's good call runs `cat` as its CLI.
+    let clients = tempfile::tempdir().unwrap();
+    let cat = clients.path().join("cat.json");
+    std::fs::write(
+        &cat,
+        r#"{"name": "cat", "command": "cat", "parser": "text"}"#,
+    )
+    .unwrap();
+    let cat = cat.display().to_string();
+    let env = [
+        ("ZEN_SIM_LATENCY_MS", "1"),
+        ("CLI_CLIENTS_CONFIG_PATH", &cat),
+    ];
+    let zen = stdio_zen(&[], &env).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let calls = calls();
     assert_eq!(tools.len(), calls.len());
@@ -115,16 +179,13 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
             "{}",
             tool.name
         );
+        let output = tool
+            .output_schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} outputSchema", tool.name));
+        assert_eq!(output["type"], "object", "{}", tool.name);
     }
-    let model_tools = [
-        "chat",
-        "consensus",
-        "thinkdeep",
-        "planner",
-        "codereview",
-        "precommit",
-        "debug",
-    ];
+    let model_tools = [&["chat", "consensus"][..], &WORKFLOW_TOOLS, &["clink"]].concat();
     for tool in &tools {
         let open = tool.annotations.as_ref().unwrap().open_world_hint;
         assert_eq!(
@@ -175,14 +236,16 @@ async fn every_tool_is_listed_answers_and_names_the_bad_field_and_is_counted() {
 
 #[tokio::test]
 async fn disabled_tools_are_hidden_and_refused_and_core_tools_stay_on_with_a_warning() {
-    let env = [("DISABLED_TOOLS", "consensus, precommit,chat,refactor")];
+    let env = [(
+        "DISABLED_TOOLS",
+        "consensus, precommit,chat,refactor,oldtool",
+    )];
     let zen = stdio_zen(&[], &env).await;
     let tools = zen.client.list_all_tools().await.unwrap();
     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert!(
-        !names.contains(&"consensus".into()) && !names.contains(&"precommit".into()),
-        "{names:?}"
-    );
+    for off in ["consensus", "precommit", "refactor"] {
+        assert!(!names.contains(&off.into()), "{off}: {names:?}");
+    }
     assert!(names.contains(&"chat".into()) && names.contains(&"codereview".into()));
     let args = json!({"prompt": "p", "models": [{"model": "a"}, {"model": "b"}]});
     let params =
@@ -198,7 +261,7 @@ async fn disabled_tools_are_hidden_and_refused_and_core_tools_stay_on_with_a_war
         "{stderr}"
     );
     assert!(
-        stderr.contains("DISABLED_TOOLS: zen has no tool 'refactor'"),
+        stderr.contains("DISABLED_TOOLS: zen has no tool 'oldtool'"),
         "{stderr}"
     );
     let r = call(&zen.client, "chat", json!({"prompt": "still here"})).await;

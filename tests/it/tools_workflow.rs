@@ -3,7 +3,7 @@
 //! `confidence: certain` asks at once, and a chat thread continues into codereview.
 use serde_json::{Value, json};
 
-use crate::util::{Client, call, is_error, snapshot, stdio_zen, text};
+use crate::util::{Client, WORKFLOW_TOOLS, call, is_error, snapshot, stdio_zen, text};
 
 /// Provider calls so far, from the server's own snapshot.
 async fn provider_calls(client: &Client) -> u64 {
@@ -42,7 +42,7 @@ async fn a_three_step_codereview_calls_the_model_only_on_the_last_step() {
     let r1 = call(&zen.client, "codereview", first).await;
     assert!(!is_error(&r1), "{}", text(&r1));
     let s1 = r1.structured_content.clone().unwrap();
-    assert_eq!(s1["status"], "step_recorded");
+    assert_eq!(s1["status"], "pause_for_code_review");
     assert_eq!(s1["next_step_number"], 2);
     assert!(text(&r1).contains("no model call"), "{}", text(&r1));
     let thread = s1["continuation_id"].as_str().unwrap().to_string();
@@ -51,7 +51,7 @@ async fn a_three_step_codereview_calls_the_model_only_on_the_last_step() {
     second["relevant_files"] = json!(["/proc/self/environ"]);
     let r2 = call(&zen.client, "codereview", second).await;
     let s2 = r2.structured_content.unwrap();
-    assert_eq!(s2["status"], "step_recorded");
+    assert_eq!(s2["status"], "pause_for_code_review");
     // A file that will never be embedded is named at the step that passed it.
     let notes = s2["notes"].to_string();
     assert!(
@@ -67,10 +67,13 @@ async fn a_three_step_codereview_calls_the_model_only_on_the_last_step() {
     let r3 = call(&zen.client, "codereview", step(3, 3, false, Some(&thread))).await;
     assert!(!is_error(&r3), "{}", text(&r3));
     let s3 = r3.structured_content.clone().unwrap();
-    assert_eq!(s3["status"], "analysis_complete");
+    // zen-mcp-server's status once its expert analysis has answered.
+    assert_eq!(s3["status"], "calling_expert_analysis");
     assert_eq!(provider_calls(&zen.client).await, before + 1);
     // system + 4 recorded turns (steps 1 and 2) + the final step with the file embedded.
-    let analysis = s3["expert_analysis"].as_str().unwrap();
+    assert_eq!(s3["expert_analysis"]["status"], "analysis_complete");
+    let analysis = s3["expert_analysis"]["raw_analysis"].as_str().unwrap();
+    assert!(s3["content"].as_str().unwrap().contains(analysis));
     assert!(analysis.contains("Read 6 messages"), "{analysis}");
     let snap = snapshot(&zen.client).await;
     assert_eq!(snap["tools"]["codereview"]["total_operations"], 3);
@@ -99,11 +102,11 @@ async fn certain_confidence_asks_the_model_at_once_and_a_chat_thread_continues_i
     let r = call(&zen.client, "debug", args).await;
     assert!(!is_error(&r), "{}", text(&r));
     let s = r.structured_content.unwrap();
-    assert_eq!(s["status"], "analysis_complete");
+    assert_eq!(s["status"], "calling_expert_analysis");
     assert_eq!(s["continuation_id"], json!(thread));
     // system + the chat's two turns + this step.
     assert!(
-        s["expert_analysis"]
+        s["expert_analysis"]["raw_analysis"]
             .as_str()
             .unwrap()
             .contains("Read 4 messages")
@@ -114,17 +117,26 @@ async fn certain_confidence_asks_the_model_at_once_and_a_chat_thread_continues_i
 #[tokio::test]
 async fn every_workflow_tool_records_a_step_and_bad_step_arguments_name_the_field() {
     let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
-    for tool in ["thinkdeep", "planner", "codereview", "precommit", "debug"] {
-        let args = json!({"step": "s", "step_number": 1, "total_steps": 2,
+    for tool in WORKFLOW_TOOLS {
+        let mut args = json!({"step": "s", "step_number": 1, "total_steps": 2,
             "next_step_required": true, "findings": "f"});
-        let r = call(&zen.client, tool, args).await;
+        if tool == "tracer" {
+            args["target_description"] = json!("Cache::get");
+            args["trace_mode"] = json!("precision");
+        }
+        let r = call(&zen.client, tool, args.clone()).await;
         assert!(!is_error(&r), "{tool}: {}", text(&r));
-        let done = json!({"step": "s", "step_number": 1, "total_steps": 1,
-            "next_step_required": false, "findings": "f"});
-        let r = call(&zen.client, tool, done).await;
+        let status = r.structured_content.unwrap()["status"].clone();
+        assert!(
+            status.as_str().unwrap().starts_with("pause_for_"),
+            "{tool}: {status}"
+        );
+        args["total_steps"] = json!(1);
+        args["next_step_required"] = json!(false);
+        let r = call(&zen.client, tool, args).await;
         assert_eq!(
             r.structured_content.unwrap()["status"],
-            "analysis_complete",
+            "calling_expert_analysis",
             "{tool}"
         );
     }
@@ -143,11 +155,8 @@ async fn every_workflow_tool_records_a_step_and_bad_step_arguments_name_the_fiel
         ),
         (
             "codereview",
-            with(
-                "issues_found",
-                json!([{"severity": "huge", "description": "x"}]),
-            ),
-            "issues_found: item 0",
+            with("issues_found", json!(["a string"])),
+            "issues_found: item 0 is \"a string\", expected object",
         ),
         (
             "codereview",
@@ -172,19 +181,36 @@ async fn every_workflow_tool_records_a_step_and_bad_step_arguments_name_the_fiel
         (
             "debug",
             with("step_number", json!(0)),
-            "step_number: steps count from 1",
+            "step_number: expected a whole number of at least 1",
         ),
-        (
-            "debug",
-            with("findings", json!(" ")),
-            "findings: must not be empty",
-        ),
+        ("debug", with("step", json!(" ")), "step: must not be empty"),
         (
             "thinkdeep",
             with("total_steps", json!("two")),
-            "total_steps: invalid type",
+            "total_steps: expected a whole number",
         ),
         ("precommit", json!({"step": "s"}), "missing field"),
+        ("tracer", base.clone(), "target_description: missing field"),
+        (
+            "secaudit",
+            with("threat_level", json!("extreme")),
+            "threat_level: \"extreme\" is not one of low, medium, high, critical",
+        ),
+        (
+            "docgen",
+            with("num_files_documented", json!(-1)),
+            "num_files_documented: expected a whole number of at least 0",
+        ),
+        (
+            "refactor",
+            with("confidence", json!("certain")),
+            "confidence: \"certain\" is not one of exploring, incomplete, partial, complete",
+        ),
+        (
+            "codereview",
+            with("temperature", json!(1.5)),
+            "temperature: expected a number from 0 to 1",
+        ),
     ];
     for (tool, args, expected) in cases {
         let r = call(&zen.client, tool, args.clone()).await;

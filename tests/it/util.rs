@@ -37,6 +37,26 @@ pub(crate) fn zen_command(args: &[&str], env: &[(&str, &str)], dir: &std::path::
         "CUSTOM_API_KEY",
         "DEFAULT_MODEL",
         "XDG_RUNTIME_DIR",
+        // Azure OpenAI, X.AI, DIAL, the model files and allowed-model lists, clink's clients.
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_OPENAI_DEPLOYMENT_NAME",
+        "XAI_API_KEY",
+        "DIAL_API_KEY",
+        "CUSTOM_MODELS_CONFIG_PATH",
+        "OPENROUTER_MODELS_CONFIG_PATH",
+        "OPENAI_MODELS_CONFIG_PATH",
+        "GEMINI_MODELS_CONFIG_PATH",
+        "XAI_MODELS_CONFIG_PATH",
+        "DIAL_MODELS_CONFIG_PATH",
+        "AZURE_MODELS_CONFIG_PATH",
+        "OPENAI_ALLOWED_MODELS",
+        "GOOGLE_ALLOWED_MODELS",
+        "XAI_ALLOWED_MODELS",
+        "OPENROUTER_ALLOWED_MODELS",
+        "DIAL_ALLOWED_MODELS",
+        "AZURE_OPENAI_ALLOWED_MODELS",
+        "CLI_CLIENTS_CONFIG_PATH",
     ];
     // The developer's own OpenTelemetry settings must not switch export on in tests.
     let otel = zen_server::telemetry::otel::SWITCHES
@@ -203,6 +223,21 @@ pub(crate) async fn http_client(url: &str) -> Client {
         .await
         .expect("HTTP initialize")
 }
+
+/// zen's step-workflow tools, in tools/list order.
+pub(crate) const WORKFLOW_TOOLS: [&str; 11] = [
+    "thinkdeep",
+    "planner",
+    "codereview",
+    "precommit",
+    "debug",
+    "secaudit",
+    "docgen",
+    "analyze",
+    "refactor",
+    "tracer",
+    "testgen",
+];
 
 /// Call a tool with JSON arguments.
 pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {

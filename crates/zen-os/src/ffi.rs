@@ -20,6 +20,22 @@ pub fn terminate(pid: u32) -> bool {
     unsafe { libc::kill(pid, libc::SIGTERM) == 0 }
 }
 
+/// Kill every process of process group `pgid` (SIGKILL): a child started as its own group's
+/// leader, and whatever it started. Returns false when nothing was signalled (the group is gone,
+/// or `pgid` is 0 or 1, which would name our own group or every process).
+#[cfg(unix)]
+pub fn kill_process_group(pgid: u32) -> bool {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return false;
+    };
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: kill(2) with a negative pid signals that process group; it reads no memory of
+    // ours, and the check above keeps it from ever naming our own group (0) or all processes.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) == 0 }
+}
+
 /// CPU seconds (user + system) this process has used; 0 when the kernel does not say.
 pub fn own_cpu_secs() -> f64 {
     #[cfg(unix)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::config::OTHER_POOLS;
 use zen_model::snapshot::{LimitsStats, PoolStats};
 
 mod keeper;
@@ -145,10 +146,14 @@ impl Pools {
         })
     }
 
-    /// Every pool's figures, global first.
+    /// Every pool's figures: global first, the model providers', then the pools of other work
+    /// (clink's), so the first provider's pool stays second.
     pub fn stats(&self) -> Vec<PoolStats> {
+        let other = |name: &String| OTHER_POOLS.contains(&name.as_str());
+        let providers = self.providers.iter().filter(|(n, _)| !other(n));
+        let others = self.providers.iter().filter(|(n, _)| other(n));
         std::iter::once(&self.global)
-            .chain(self.providers.values())
+            .chain(providers.chain(others).map(|(_, p)| p))
             .map(|p| p.stats())
             .collect()
     }

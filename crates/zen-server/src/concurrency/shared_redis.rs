@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{Busy, Refused};
+use crate::config::OTHER_POOLS;
 use zen_model::snapshot::{ClusterPoolStats, LimitsStats};
 
 const ACQUIRE: &str = include_str!("acquire.lua");
@@ -328,10 +329,14 @@ impl SharedLimits {
         ))
     }
 
-    /// The limits' figures: this instance's and the cluster's as of the keeper's last tick.
+    /// The limits' figures: this instance's and the cluster's as of the keeper's last tick; the
+    /// model providers' pools first, then the pools of other work (clink's), as [`Pools::stats`]
+    /// orders them.
+    ///
+    /// [`Pools::stats`]: super::Pools::stats
     pub fn stats(&self) -> LimitsStats {
         let inner = &self.inner;
-        let providers = (inner.pools.iter())
+        let mut providers: Vec<ClusterPoolStats> = (inner.pools.iter())
             .map(|(name, pool)| ClusterPoolStats {
                 name: name.clone(),
                 limit: pool.limit,
@@ -344,6 +349,7 @@ impl SharedLimits {
                     .len() as u64,
             })
             .collect();
+        providers.sort_by_key(|p| OTHER_POOLS.contains(&p.name.as_str()));
         let last_error = inner
             .last_error
             .lock()

@@ -8,13 +8,19 @@ use std::time::Duration;
 use clap::Args;
 
 mod bounds;
+mod catalogs;
+mod clink;
 mod cluster;
+mod hosted;
 mod sim;
 mod store;
 mod tools;
 mod values;
 pub use bounds::BoundsConfig;
+pub use catalogs::CatalogConfig;
+pub use clink::ClinkConfig;
 pub use cluster::ClusterConfig;
+pub use hosted::HostedConfig;
 pub use sim::SimConfig;
 pub use store::{StoreConfig, StoreKind};
 pub use tools::ToolsConfig;
@@ -47,6 +53,9 @@ pub struct ServeConfig {
     /// Tools turned off.
     #[command(flatten)]
     pub tools: ToolsConfig,
+    /// The AI CLIs clink runs, and their bounds.
+    #[command(flatten)]
+    pub clink: ClinkConfig,
     /// Provider limits shared across instances.
     #[command(flatten)]
     pub cluster: ClusterConfig,
@@ -122,7 +131,7 @@ pub struct LimitConfig {
     /// Tool calls served at once; further calls wait in order
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_concurrent_requests: u32,
-    /// Per-provider limits overriding the defaults (gemini=10,openai=20,openrouter=15,custom=5,simulated=32, others 5)
+    /// Per-provider limits overriding the defaults (gemini=10,openai=20,openrouter=15,azure=10,xai=10,dial=10,custom=5,clink=3,simulated=32, others 5)
     #[arg(long, env = "ZEN_PROVIDER_LIMITS", default_value = "", value_parser = parse_provider_limits, value_name = "NAME=N,..")]
     pub provider_limits: NameMap<u32>,
     /// Longest wait for a pool before the call fails with "busy" (0 waits forever)
@@ -137,9 +146,11 @@ impl LimitConfig {
             return *n;
         }
         match provider {
-            "gemini" => 10,
+            "gemini" | "azure" | "xai" | "dial" => 10,
             "openai" => 20,
             "openrouter" => 15,
+            // Each clink call is a whole CLI process (often a Node runtime) for minutes.
+            "clink" => 3,
             "simulated" => 32,
             // "custom" and any other provider.
             _ => 5,
@@ -258,10 +269,16 @@ pub struct ProviderConfig {
     /// Largest provider reply read; a longer one fails the call and its connection is dropped
     #[arg(long, env = "ZEN_MAX_REPLY_BYTES", default_value_t = 8 * 1024 * 1024, value_parser = parse_byte_count, value_name = "BYTES")]
     pub max_reply_bytes: u64,
-    /// Circuit breakers: failures in a row before opening, and how long it stays open,
-    /// e.g. gemini=3/30s,openai=5/60s (defaults also openrouter=10/120s, custom=2/45s, others 5/60s)
-    #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_provider_map::<BreakerSpec>, value_name = "NAME=N/DURATION,..")]
+    /// Circuit breakers: failures in a row before opening, and the longest it stays open; it tries the provider again after 3s (or FIRST in N/FIRST..MAX) and doubles that after each failed try,
+    /// e.g. gemini=3/30s,openai=5/1s..60s (defaults also openrouter=10/120s, custom=2/45s, others 5/60s)
+    #[arg(long, env = "ZEN_BREAKERS", default_value = "", value_parser = parse_provider_map::<BreakerSpec>, value_name = "NAME=N/[FIRST..]MAX,..")]
     pub breakers: NameMap<BreakerSpec>,
+    /// Azure OpenAI, X.AI and DIAL.
+    #[command(flatten)]
+    pub hosted: HostedConfig,
+    /// Model files and allowed-model lists.
+    #[command(flatten)]
+    pub catalogs: CatalogConfig,
 }
 
 impl ProviderConfig {
@@ -293,10 +310,7 @@ impl ProviderConfig {
             // "openai" and any other provider.
             _ => (5, 60),
         };
-        BreakerSpec {
-            failures,
-            open_for: Duration::from_secs(secs),
-        }
+        BreakerSpec::new(failures, Duration::from_secs(secs))
     }
 }
 
@@ -311,6 +325,8 @@ impl std::fmt::Debug for ProviderConfig {
             .field("gemini_api_key", &set(&self.gemini_api_key))
             .field("custom_api_url", &self.custom_api_url)
             .field("custom_api_key", &set(&self.custom_api_key))
+            .field("hosted", &self.hosted)
+            .field("catalogs", &self.catalogs)
             .finish_non_exhaustive()
     }
 }

@@ -20,8 +20,27 @@ pub enum Latency {
 pub struct BreakerSpec {
     /// Failures in a row that open the breaker.
     pub failures: u32,
-    /// How long it stays open before one trial call (half-open).
+    /// How long it stays open the first time before one trial call (half-open); each failed
+    /// trial doubles it, up to `open_for`.
+    pub first_retry: Duration,
+    /// The longest it stays open before a trial call.
     pub open_for: Duration,
+}
+
+impl BreakerSpec {
+    /// The first try after opening when the setting names none: soon enough that a provider
+    /// back after a blip is used again within seconds.
+    pub const FIRST_RETRY: Duration = Duration::from_secs(3);
+
+    /// `failures` to open, the first trial after [`Self::FIRST_RETRY`] (or `open_for` if
+    /// shorter), backing off to `open_for`.
+    pub fn new(failures: u32, open_for: Duration) -> Self {
+        BreakerSpec {
+            failures,
+            first_retry: Self::FIRST_RETRY.min(open_for),
+            open_for,
+        }
+    }
 }
 
 /// `name=value,name=value`, for per-provider settings.
@@ -53,18 +72,30 @@ impl std::str::FromStr for Fraction {
 impl std::str::FromStr for BreakerSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (n, d) = s
-            .split_once('/')
-            .ok_or_else(|| format!("'{s}' is not FAILURES/DURATION, e.g. 5/60s"))?;
+        let (n, d) = s.split_once('/').ok_or_else(|| {
+            format!(
+                "'{s}' is not FAILURES/DURATION or FAILURES/FIRST..MAX, e.g. 5/60s or 5/2s..60s"
+            )
+        })?;
         let failures = n
             .trim()
             .parse::<u32>()
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("'{n}' is not a failure count of 1 or more"))?;
+        let Some((first, max)) = d.split_once("..") else {
+            return Ok(BreakerSpec::new(failures, parse_duration(d)?));
+        };
+        let (first_retry, open_for) = (parse_duration(first)?, parse_duration(max)?);
+        if first_retry > open_for {
+            return Err(format!(
+                "'{d}': the first try after opening ({first}) is later than the longest wait ({max})"
+            ));
+        }
         Ok(BreakerSpec {
             failures,
-            open_for: parse_duration(d)?,
+            first_retry,
+            open_for,
         })
     }
 }
@@ -89,7 +120,19 @@ where
 }
 
 /// The providers zen knows, for per-provider settings.
-pub const PROVIDER_NAMES: [&str; 5] = ["openai", "openrouter", "gemini", "custom", "simulated"];
+pub const PROVIDER_NAMES: [&str; 8] = [
+    "openai",
+    "openrouter",
+    "gemini",
+    "azure",
+    "xai",
+    "dial",
+    "custom",
+    "simulated",
+];
+
+/// Pools that are not model providers: `clink`'s child processes.
+pub const OTHER_POOLS: [&str; 1] = ["clink"];
 
 /// A per-provider map: a misspelt provider name would silently change nothing.
 pub fn parse_provider_map<T: std::str::FromStr>(s: &str) -> Result<NameMap<T>, String>
@@ -106,9 +149,18 @@ where
     Ok(map)
 }
 
-/// Provider pool sizes: known providers, and at least 1 (0 would queue every call forever).
+/// Provider pool sizes: known providers (and clink), and at least 1 (0 would queue every call
+/// forever).
 pub fn parse_provider_limits(s: &str) -> Result<NameMap<u32>, String> {
-    let map = parse_provider_map::<u32>(s)?;
+    let map = parse_name_map::<u32>(s)?;
+    let known = |k: &str| PROVIDER_NAMES.contains(&k) || OTHER_POOLS.contains(&k);
+    if let Some(name) = map.0.keys().find(|k| !known(k)) {
+        return Err(format!(
+            "unknown provider '{name}'; the pools are {}, {}",
+            PROVIDER_NAMES.join(", "),
+            OTHER_POOLS.join(", ")
+        ));
+    }
     if let Some((name, _)) = map.0.iter().find(|(_, n)| **n == 0) {
         return Err(format!(
             "{name}=0 would make every {name} call wait forever; give a limit of 1 or more"
@@ -274,8 +326,19 @@ mod tests {
                 .unwrap_err()
                 .starts_with("openai")
         );
-        let b = parse_name_map::<BreakerSpec>("gemini=3/30s").unwrap();
+        let b =
+            parse_name_map::<BreakerSpec>("gemini=3/30s, openai=5/1s..60s, custom=2/2s").unwrap();
         assert_eq!(b.0["gemini"].open_for, Duration::from_secs(30));
+        assert_eq!(b.0["gemini"].first_retry, BreakerSpec::FIRST_RETRY);
+        assert_eq!(b.0["openai"].first_retry, Duration::from_secs(1));
+        assert_eq!(b.0["openai"].open_for, Duration::from_secs(60));
+        assert_eq!(
+            b.0["custom"].first_retry,
+            Duration::from_secs(2),
+            "never past the longest"
+        );
+        let err = "1/9s..3s".parse::<BreakerSpec>().unwrap_err();
+        assert!(err.contains("later than the longest"), "{err}");
     }
 
     #[test]
@@ -284,6 +347,11 @@ mod tests {
             parse_provider_limits("openai=20,Custom=8").unwrap().0["custom"],
             8
         );
+        assert_eq!(
+            parse_provider_limits("clink=2,xai=4").unwrap().0["clink"],
+            2
+        );
+        assert!(parse_provider_map::<BreakerSpec>("clink=3/30s").is_err());
         let err = parse_provider_limits("nosuch=3").unwrap_err();
         assert!(
             err.contains("'nosuch'") && err.contains("simulated"),

@@ -1,18 +1,26 @@
 //! Model providers behind one trait: the built-in simulated provider and OpenAI-compatible
-//! chat completions (OpenAI, OpenRouter, Gemini's compatible endpoint, custom/local servers).
-//! `registry` routes a model name to its provider; `resilience` adds retries and breakers.
+//! chat completions (OpenAI, Gemini's compatible endpoint, Azure OpenAI, X.AI, DIAL, custom/local
+//! servers, OpenRouter). `setup` builds them from the settings with their models (`catalog`:
+//! zen-mcp-server's model files), `registry` routes a model name to its provider (`allowed`: the
+//! `*_ALLOWED_MODELS` lists), `capabilities` says what a model takes, and `resilience` and
+//! `retry` add the breakers and retries.
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod allowed;
+pub mod capabilities;
+pub(crate) mod catalog;
 pub mod openai_compat;
 pub(crate) mod registry;
 pub(crate) mod reply;
 pub(crate) mod resilience;
 pub(crate) mod retry;
+pub(crate) mod setup;
 pub(crate) mod simulated;
 
+pub use capabilities::{Capabilities, Reasoning, TemperatureRule, ThinkingMode};
 pub use registry::{Registry, Route};
 
 /// One message of the conversation sent to a model.
@@ -22,6 +30,10 @@ pub struct Message {
     pub role: String,
     /// What was said.
     pub content: String,
+    /// Images shown with it, as URLs (`data:image/png;base64,…` or `https://…`), sent as image
+    /// parts after the text. Only for models whose capabilities say they take images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 impl Message {
@@ -30,19 +42,28 @@ impl Message {
         Message {
             role: role.to_string(),
             content: content.into(),
+            images: Vec::new(),
         }
+    }
+
+    /// The same message with these images (URLs or `data:` URLs) shown after its text.
+    pub fn with_images(mut self, images: Vec<String>) -> Self {
+        self.images = images;
+        self
     }
 }
 
 /// A chat completion request, provider-neutral.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CompletionRequest {
     /// The provider's own model name (the routing prefix removed).
     pub model: String,
     /// The rebuilt conversation, oldest first, ending with the new user message.
     pub messages: Vec<Message>,
-    /// Sampling temperature, 0..1.
+    /// Sampling temperature, 0..1; left out or corrected for models whose capabilities say so.
     pub temperature: Option<f64>,
+    /// `thinking_mode`: sent as the model's reasoning setting when it has one, else ignored.
+    pub thinking: Option<ThinkingMode>,
 }
 
 /// A model's reply.
@@ -63,18 +84,48 @@ pub struct Usage {
     pub completion_tokens: u64,
 }
 
-/// What a model offers, for `listmodels` and routing.
+/// What a model offers, for `listmodels` and routing: its names, and what it can take.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
-    /// The name a caller passes as `model`.
+    /// The name a caller passes as `model` (and the name sent to the provider).
     pub name: String,
-    /// Context window in tokens.
-    pub context_window: u64,
-    /// Longest reply in tokens.
-    pub max_output_tokens: u64,
-    /// Other names that route here.
+    /// Other names that route here (matched without regard to case, like the name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// What the model is, from its record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Images, temperature, reasoning and token limits.
+    #[serde(flatten)]
+    pub capabilities: Capabilities,
+    /// The Azure deployment this model is called through, when it is not the model's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
+impl ModelInfo {
+    /// A model called `name` with these capabilities, no aliases.
+    pub fn new(name: impl Into<String>, capabilities: Capabilities) -> Self {
+        ModelInfo {
+            name: name.into(),
+            aliases: Vec::new(),
+            description: None,
+            capabilities,
+            deployment: None,
+        }
+    }
+
+    /// The same model, also called by these names.
+    pub fn with_aliases(mut self, aliases: &[&str]) -> Self {
+        self.aliases = aliases.iter().map(|a| (*a).to_string()).collect();
+        self
+    }
+
+    /// True when `name` is this model's name or one of its aliases, in any case.
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
 }
 
 /// Why a provider call failed. Messages name the provider and never contain an API key.
@@ -217,21 +268,21 @@ impl ProviderError {
 /// A model provider.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Short name: `simulated`, `openai`, `openrouter`, `gemini`, `custom`.
+    /// Short name: `simulated`, `openai`, `openrouter`, `gemini`, `azure`, `xai`, `dial`, `custom`.
     fn name(&self) -> &'static str;
     /// Models offered, for `listmodels` and routing.
     fn models(&self) -> &[ModelInfo];
+    /// The record of a listed model, by its name or an alias, in any case.
+    fn find(&self, model: &str) -> Option<&ModelInfo> {
+        self.models().iter().find(|m| m.answers_to(model))
+    }
     /// True if any model name routes here (beyond the listed ones, e.g. `gpt-*`).
     fn accepts(&self, model: &str) -> bool {
-        self.models()
-            .iter()
-            .any(|m| m.name == model || m.aliases.iter().any(|a| a == model))
+        self.find(model).is_some()
     }
     /// The canonical name for a model or alias.
     fn canonical(&self, model: &str) -> String {
-        self.models()
-            .iter()
-            .find(|m| m.aliases.iter().any(|a| a == model))
+        self.find(model)
             .map_or_else(|| model.to_string(), |m| m.name.clone())
     }
     /// Whether the provider keeps working on a request zen stopped waiting for: a remote API
@@ -239,6 +290,12 @@ pub trait Provider: Send + Sync + 'static {
     /// until it ends (see `retry`); an in-process provider stops when its future is dropped.
     fn works_on_when_abandoned(&self) -> bool {
         false
+    }
+    /// What a model can take: its record's capabilities, or [`Capabilities::GENERIC`] for a
+    /// model no record describes.
+    fn capabilities(&self, model: &str) -> Capabilities {
+        self.find(model)
+            .map_or(Capabilities::GENERIC, |m| m.capabilities)
     }
     /// One attempt at a completion. Dropping the future aborts the request.
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError>;

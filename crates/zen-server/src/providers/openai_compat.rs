@@ -1,13 +1,20 @@
 //! OpenAI-compatible chat completions over reqwest: OpenAI, OpenRouter, Gemini (through
-//! Google's OpenAI-compatible endpoint) and custom servers such as Ollama, vLLM or LM Studio.
+//! Google's OpenAI-compatible endpoint), X.AI, custom servers such as Ollama, vLLM or LM Studio,
+//! and the deployment-shaped endpoints of Azure OpenAI and DIAL. Each request is shaped by the
+//! model's capabilities: no temperature for a model that takes none, its reasoning setting for
+//! `thinking_mode`, images as image parts.
 use std::time::Duration;
 
 use async_trait::async_trait;
+use reqwest::Url;
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::Value;
 
 use super::reply::{self, ReadError};
-use super::{Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError, Usage};
+use super::{
+    Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError, Reasoning, Usage,
+};
 
 /// The most of an error reply read: its message is quoted cut to 300 characters anyway.
 const ERROR_BODY_BYTES: u64 = 64 * 1024;
@@ -16,19 +23,126 @@ const ERROR_BODY_BYTES: u64 = 64 * 1024;
 #[derive(Serialize)]
 struct ChatBody<'a> {
     model: &'a str,
-    messages: &'a [Message],
+    messages: WireMessages<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
+    /// OpenAI's, Gemini's, X.AI's and most servers' reasoning setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+    /// OpenRouter's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Effort>,
+}
+
+/// OpenRouter's `reasoning` object.
+#[derive(Serialize)]
+struct Effort {
+    effort: &'static str,
+}
+
+/// The conversation in the wire shape, serialized straight from the request (no copy).
+struct WireMessages<'a>(&'a [Message]);
+
+/// A message's content with images: a text part, then one image part per image.
+struct Parts<'a>(&'a Message);
+
+impl Serialize for WireMessages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for message in self.0 {
+            seq.serialize_element(&WireMessage(message))?;
+        }
+        seq.end()
+    }
+}
+
+/// One message: `content` is a string, or a list of parts when it carries images.
+struct WireMessage<'a>(&'a Message);
+
+impl Serialize for WireMessage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("role", &self.0.role)?;
+        if self.0.images.is_empty() {
+            map.serialize_entry("content", &self.0.content)?;
+        } else {
+            map.serialize_entry("content", &Parts(self.0))?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Parts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(1 + self.0.images.len()))?;
+        seq.serialize_element(&serde_json::json!({"type": "text", "text": self.0.content}))?;
+        for url in &self.0.images {
+            seq.serialize_element(
+                &serde_json::json!({"type": "image_url", "image_url": {"url": url}}),
+            )?;
+        }
+        seq.end()
+    }
+}
+
+/// How the API key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer KEY` (OpenAI and most compatible servers).
+    Bearer,
+    /// `api-key: KEY` (Azure OpenAI and DIAL).
+    ApiKeyHeader,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone)]
+enum Target {
+    /// Every model at `{base}/chat/completions`.
+    Completions(String),
+    /// Each model at `{base}/openai/deployments/{deployment}/chat/completions?api-version=V`
+    /// (Azure OpenAI, DIAL).
+    Deployments {
+        /// The endpoint, parsed once at start.
+        base: Url,
+        /// `api-version`.
+        api_version: String,
+    },
+}
+
+/// Where and how one OpenAI-compatible endpoint is called, and what it serves.
+pub struct Endpoint {
+    /// `openai`, `openrouter`, `gemini`, `xai`, `azure`, `dial` or `custom`.
+    pub name: &'static str,
+    /// The base URL: `/chat/completions` is appended, or the deployment path when
+    /// `deployments_api_version` is set.
+    pub base_url: String,
+    /// The API key, when the endpoint wants one.
+    pub api_key: Option<String>,
+    /// How the key is sent.
+    pub auth: Auth,
+    /// Some(api-version): Azure-style deployment URLs; None: one completions URL.
+    pub deployments_api_version: Option<String>,
+    /// Known models (routing also accepts `accepts_prefixes`).
+    pub models: Vec<ModelInfo>,
+    /// Model name prefixes that belong to this provider (`gpt-`, `gemini-`); `/` means any
+    /// `vendor/model` name (OpenRouter).
+    pub accepts_prefixes: Vec<&'static str>,
+    /// Connect timeout of its connection pool.
+    pub connect_timeout: Duration,
+    /// ZEN_MAX_REPLY_BYTES.
+    pub max_reply_bytes: u64,
 }
 
 /// One OpenAI-compatible endpoint.
 pub struct OpenAiCompatible {
-    /// `openai`, `openrouter`, `gemini` or `custom`.
+    /// `openai`, `openrouter`, `gemini`, `xai`, `azure`, `dial` or `custom`.
     name: &'static str,
-    /// `{base}/chat/completions`, built once.
-    completions_url: String,
-    /// Sent as `Authorization: Bearer …` when present.
+    /// Where requests go, built once.
+    target: Target,
+    /// Sent as `auth` says when present.
     api_key: Option<String>,
+    /// How the key is sent.
+    auth: Auth,
     /// Known models (routing also accepts `accepts_prefixes`).
     models: Vec<ModelInfo>,
     /// Model name prefixes that belong to this provider (`gpt-`, `gemini-`); `/` means any
@@ -41,31 +155,53 @@ pub struct OpenAiCompatible {
 }
 
 impl OpenAiCompatible {
-    /// A provider at `base_url` (it posts to `/chat/completions` there): its models, the name
-    /// prefixes it accepts, its connect timeout and ZEN_MAX_REPLY_BYTES.
-    pub fn new(
-        name: &'static str,
-        base_url: &str,
-        api_key: Option<String>,
-        models: Vec<ModelInfo>,
-        accepts_prefixes: Vec<&'static str>,
-        connect_timeout: Duration,
-        max_reply_bytes: u64,
-    ) -> anyhow::Result<Self> {
+    /// The provider an [`Endpoint`] describes; a base URL that is not a URL is refused here, at
+    /// start, naming the provider.
+    pub fn new(endpoint: Endpoint) -> anyhow::Result<Self> {
         zen_os::tls::use_ring();
         let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
+            .connect_timeout(endpoint.connect_timeout)
             .user_agent(concat!("zen/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let base = endpoint.base_url.trim_end_matches('/');
+        let target = match endpoint.deployments_api_version {
+            None => Target::Completions(format!("{base}/chat/completions")),
+            Some(api_version) => Target::Deployments {
+                base: Url::parse(base).map_err(|e| {
+                    anyhow::anyhow!("{}: '{base}' is not a URL ({e})", endpoint.name)
+                })?,
+                api_version,
+            },
+        };
         Ok(OpenAiCompatible {
-            name,
-            completions_url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
-            api_key: api_key.filter(|k| !k.is_empty()),
-            models,
-            accepts_prefixes,
+            name: endpoint.name,
+            target,
+            api_key: endpoint.api_key.filter(|k| !k.is_empty()),
+            auth: endpoint.auth,
+            models: endpoint.models,
+            accepts_prefixes: endpoint.accepts_prefixes,
             client,
-            max_reply_bytes,
+            max_reply_bytes: endpoint.max_reply_bytes,
         })
+    }
+
+    /// A model's deployment URL: `{base}/openai/deployments/{deployment}/chat/completions`
+    /// with its `api-version`; the deployment is the record's, or the model's own name.
+    fn deployment_url(&self, base: &Url, api_version: &str, model: &str) -> Url {
+        let deployment = (self.find(model).and_then(|m| m.deployment.as_deref())).unwrap_or(model);
+        let mut url = base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend([
+                "openai",
+                "deployments",
+                deployment,
+                "chat",
+                "completions",
+            ]);
+        }
+        url.query_pairs_mut()
+            .append_pair("api-version", api_version);
+        url
     }
 
     /// Remove the API key from any text that might echo it back (error bodies, URLs).
@@ -149,9 +285,7 @@ impl Provider for OpenAiCompatible {
     }
 
     fn accepts(&self, model: &str) -> bool {
-        self.models
-            .iter()
-            .any(|m| m.name == model || m.aliases.iter().any(|a| a == model))
+        self.find(model).is_some()
             || self.accepts_prefixes.iter().any(|p| match *p {
                 "/" => model.contains('/'),
                 prefix => model.starts_with(prefix),
@@ -159,15 +293,31 @@ impl Provider for OpenAiCompatible {
     }
 
     async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
+        let capabilities = self.capabilities(&request.model);
+        let effort = capabilities.effort_for(request.thinking);
         // Serialized straight from the request: no copy of the conversation on the way.
         let body = ChatBody {
             model: &request.model,
-            messages: &request.messages,
-            temperature: request.temperature,
+            messages: WireMessages(&request.messages),
+            temperature: capabilities.temperature_for(request.temperature),
+            reasoning_effort: effort
+                .filter(|(style, _)| *style != Reasoning::OpenRouter)
+                .map(|(_, word)| word),
+            reasoning: effort
+                .filter(|(style, _)| *style == Reasoning::OpenRouter)
+                .map(|(_, effort)| Effort { effort }),
         };
-        let mut http = self.client.post(&self.completions_url).json(&body);
-        if let Some(key) = &self.api_key {
-            http = http.bearer_auth(key);
+        let mut http = match &self.target {
+            Target::Completions(url) => self.client.post(url),
+            Target::Deployments { base, api_version } => {
+                (self.client).post(self.deployment_url(base, api_version, &request.model))
+            }
+        }
+        .json(&body);
+        match (&self.api_key, self.auth) {
+            (Some(key), Auth::Bearer) => http = http.bearer_auth(key),
+            (Some(key), Auth::ApiKeyHeader) => http = http.header("api-key", key),
+            (None, _) => {}
         }
         let response = http.send().await.map_err(|e| ProviderError::Connect {
             provider: self.name,

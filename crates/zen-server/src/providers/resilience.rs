@@ -1,6 +1,9 @@
 //! Provider calls that survive a flaky provider: a per-attempt timeout and a circuit breaker
 //! per provider (closed → open → half-open) so a failing provider fails fast instead of piling
-//! up calls behind it. Retries around attempts are in `retry`.
+//! up calls behind it. An open breaker lets one trial call through after a few seconds, and
+//! doubles that wait after each failed trial up to its longest, so a provider back after a blip
+//! is used again within seconds and one that stays down is not hammered. Retries around
+//! attempts are in `retry`.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,15 +23,18 @@ const LAST_ERROR_CHARS: usize = 200;
 enum State {
     /// Calls flow; `failures` in a row so far.
     Closed { failures: u32 },
-    /// Calls fail fast until `until`.
+    /// Calls fail fast until `until`, `waited` after it opened.
     Open {
         until: Instant,
+        waited: Duration,
         failures: u32,
         last_error: Arc<str>,
     },
-    /// One trial call is allowed through; its result closes or reopens the breaker.
+    /// One trial call is allowed through; its result closes or reopens the breaker (for twice
+    /// `waited`, at most the spec's longest).
     HalfOpen {
         trial_in_flight: bool,
+        waited: Duration,
         last_error: Arc<str>,
     },
 }
@@ -76,11 +82,15 @@ impl Breaker {
         match &mut *state {
             State::Closed { .. } => Ok(false),
             State::Open {
-                until, last_error, ..
+                until,
+                waited,
+                last_error,
+                ..
             } if now >= *until => {
-                let last_error = last_error.clone();
+                let (last_error, waited) = (last_error.clone(), *waited);
                 *state = State::HalfOpen {
                     trial_in_flight: true,
+                    waited,
                     last_error,
                 };
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
@@ -100,6 +110,7 @@ impl Breaker {
                 until,
                 failures,
                 last_error,
+                ..
             } => Err(self.refuse(*failures, until.saturating_duration_since(now), last_error)),
             State::HalfOpen { last_error, .. } => {
                 Err(self.refuse(self.spec.failures, Duration::ZERO, last_error))
@@ -129,7 +140,7 @@ impl Breaker {
             (State::HalfOpen { .. }, _) if !trial => return,
             (State::Closed { .. }, None) => State::Closed { failures: 0 },
             (State::Closed { failures }, Some(e)) if failures + 1 >= self.spec.failures => {
-                self.open(failures + 1, e)
+                self.open(failures + 1, e, self.spec.first_retry)
             }
             (State::Closed { failures }, Some(_)) => State::Closed {
                 failures: failures + 1,
@@ -142,7 +153,10 @@ impl Breaker {
                 self.transitions_total.fetch_add(1, Ordering::Relaxed);
                 State::Closed { failures: 0 }
             }
-            (State::HalfOpen { .. }, Some(e)) => self.open(self.spec.failures, e),
+            (State::HalfOpen { waited, .. }, Some(e)) => {
+                let longer = waited.saturating_mul(2).min(self.spec.open_for);
+                self.open(self.spec.failures, e, longer.max(self.spec.first_retry))
+            }
             // A call admitted before the breaker opened finished late: the state stands.
             (State::Open { .. }, _) => return,
         };
@@ -159,18 +173,22 @@ impl Breaker {
         }
     }
 
-    fn open(&self, failures: u32, error: &ProviderError) -> State {
+    /// Open for `wait`: the first time the spec's first retry, after a failed trial twice the
+    /// last wait (at most the spec's longest).
+    fn open(&self, failures: u32, error: &ProviderError, wait: Duration) -> State {
         self.opened_total.fetch_add(1, Ordering::Relaxed);
         self.transitions_total.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             provider = self.provider,
             failures,
-            open_for = ?self.spec.open_for,
+            open_for = ?wait,
             %error,
             "circuit breaker opened"
         );
+        let now = Instant::now();
         State::Open {
-            until: Instant::now() + self.spec.open_for,
+            until: now.checked_add(wait).unwrap_or(now + self.spec.open_for),
+            waited: wait,
             failures,
             last_error: one_line(&error.to_string(), LAST_ERROR_CHARS).into(),
         }
@@ -178,20 +196,26 @@ impl Breaker {
 
     pub(crate) fn stats(&self) -> BreakerStats {
         let state = self.lock();
-        let (public, failures) = match *state {
-            State::Closed { failures } => (BreakerState::Closed, failures),
+        // open_for: this time's wait while open or half-open, the first wait while closed.
+        let (public, failures, open_for) = match *state {
+            State::Closed { failures } => (BreakerState::Closed, failures, self.spec.first_retry),
             State::Open {
-                failures, until, ..
-            } if Instant::now() < until => (BreakerState::Open, failures),
+                failures,
+                until,
+                waited,
+                ..
+            } if Instant::now() < until => (BreakerState::Open, failures, waited),
             // Past its open time it will admit the next call: show it as half-open already.
-            State::Open { failures, .. } => (BreakerState::HalfOpen, failures),
-            State::HalfOpen { .. } => (BreakerState::HalfOpen, self.spec.failures),
+            State::Open {
+                failures, waited, ..
+            } => (BreakerState::HalfOpen, failures, waited),
+            State::HalfOpen { waited, .. } => (BreakerState::HalfOpen, self.spec.failures, waited),
         };
         BreakerStats {
             state: public,
             consecutive_failures: failures,
             failure_threshold: self.spec.failures,
-            open_for_secs: self.spec.open_for.as_secs_f64(),
+            open_for_secs: open_for.as_secs_f64(),
             opened_total: self.opened_total.load(Ordering::Relaxed),
             transitions_total: self.transitions_total.load(Ordering::Relaxed),
             short_circuited_total: self.short_circuited_total.load(Ordering::Relaxed),
@@ -274,13 +298,41 @@ mod tests {
     }
 
     fn breaker() -> Breaker {
-        Breaker::new(
-            "simulated",
-            BreakerSpec {
-                failures: 2,
-                open_for: Duration::from_secs(30),
-            },
-        )
+        Breaker::new("simulated", BreakerSpec::new(2, Duration::from_secs(30)))
+    }
+
+    /// Open `b` (2 failures in a row).
+    fn trip(b: &Breaker) {
+        for _ in 0..2 {
+            b.admit().unwrap();
+            b.record(&fail(), false);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_tries_again_after_seconds_and_backs_off_to_its_longest() {
+        let b = breaker();
+        trip(&b);
+        assert_eq!(b.stats().open_for_secs, 3.0);
+        // Each failed trial doubles the wait: 3, 6, 12, 24, then the longest, 30.
+        for wait in [3, 6, 12, 24, 30, 30] {
+            tokio::time::advance(Duration::from_millis(wait * 1000 - 100)).await;
+            assert!(b.admit().is_err(), "still open {wait}s after opening");
+            tokio::time::advance(Duration::from_millis(100)).await;
+            assert!(b.admit().unwrap(), "the trial {wait}s after opening");
+            b.record(&fail(), true);
+            let next = (wait * 2).min(30) as f64;
+            assert_eq!(b.stats().open_for_secs, next);
+        }
+        // A provider that is back: the trial closes it, and the next opening starts at 3 s again.
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(b.admit().unwrap());
+        b.record(&Ok(completion()), true);
+        assert_eq!(b.stats().state, BreakerState::Closed);
+        trip(&b);
+        assert_eq!(b.stats().open_for_secs, 3.0);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert!(b.admit().unwrap());
     }
 
     #[tokio::test(start_paused = true)]
@@ -294,7 +346,7 @@ mod tests {
         }
         assert_eq!(b.stats().state, BreakerState::Open);
         assert!(matches!(b.admit(), Err(ProviderError::CircuitOpen { .. })));
-        tokio::time::advance(Duration::from_secs(31)).await;
+        tokio::time::advance(Duration::from_secs(3)).await;
         assert!(
             b.admit().unwrap(),
             "the first call after open_for is the trial"
@@ -315,11 +367,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_abandoned_trial_lets_the_next_call_try_and_a_failed_trial_reopens() {
         let b = breaker();
-        for _ in 0..2 {
-            b.admit().unwrap();
-            b.record(&fail(), false);
-        }
-        tokio::time::advance(Duration::from_secs(31)).await;
+        trip(&b);
+        tokio::time::advance(Duration::from_secs(3)).await;
         assert!(b.admit().unwrap());
         b.release_trial(); // what TrialGuard does when the trial is cancelled
         assert!(b.admit().unwrap(), "the next call becomes the trial");
@@ -356,7 +405,7 @@ mod tests {
         );
         assert!(refused.len() < 400, "cut short: {} bytes", refused.len());
         // Still named while the half-open trial is out.
-        tokio::time::advance(Duration::from_secs(31)).await;
+        tokio::time::advance(Duration::from_secs(3)).await;
         assert!(b.admit().unwrap());
         assert!(b.admit().unwrap_err().to_string().contains("HTTP 503"));
     }

@@ -307,17 +307,13 @@ mod tests {
             delay,
             attempts: Mutex::new(0),
         });
-        let spec = BreakerSpec {
-            failures: 1000,
-            open_for: Duration::from_secs(1),
-        };
+        let spec = BreakerSpec::new(1000, Duration::from_secs(1));
         let call = ProviderCall {
             provider: provider.clone(),
             breaker: Arc::new(Breaker::new("custom", spec)),
             request: Arc::new(CompletionRequest {
                 model: "m".into(),
-                messages: vec![],
-                temperature: None,
+                ..CompletionRequest::default()
             }),
             permit: Arc::new(()),
         };

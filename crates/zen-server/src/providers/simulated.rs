@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError, Usage};
+use super::{
+    Capabilities, Completion, CompletionRequest, ModelInfo, Provider, ProviderError, Usage,
+};
 use crate::config::{Latency, SimConfig};
 
 const NAME: &str = "simulated";
@@ -99,6 +101,14 @@ impl SimulatedProvider {
             prompt_chars,
             request.model
         );
+        // What reached the provider besides text, so a caller can see it arrived.
+        let images: usize = request.messages.iter().map(|m| m.images.len()).sum();
+        if images > 0 {
+            text.push_str(&format!(" Saw {images} images."));
+        }
+        if let Some(mode) = request.thinking {
+            text.push_str(&format!(" Thinking mode: {}.", mode.as_str()));
+        }
         while text.len() < self.config.sim_reply_bytes {
             text.push_str(FILLER);
         }
@@ -125,15 +135,20 @@ fn model_list(names: &[String]) -> Vec<ModelInfo> {
         seen.push(NAME);
     }
     (seen.iter().enumerate())
-        .map(|(i, name)| ModelInfo {
-            name: name.to_string(),
-            context_window: 1_000_000,
-            max_output_tokens: 65_536,
-            aliases: if i == 0 {
-                vec!["sim".to_string()]
+        .map(|(i, name)| {
+            // Takes everything, so every tool's path (images, thinking_mode) runs offline.
+            let capabilities = Capabilities {
+                supports_images: true,
+                max_image_size_mb: 20.0,
+                reasoning: Some(super::Reasoning::Effort),
+                ..Capabilities::text(1_000_000, 65_536)
+            };
+            let model = ModelInfo::new(*name, capabilities);
+            if i == 0 {
+                model.with_aliases(&["sim"])
             } else {
-                Vec::new()
-            },
+                model
+            }
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -50,7 +50,7 @@ pub struct Server {
 impl Server {
     /// Build the providers and managers from the configuration.
     pub async fn new(config: ServeConfig) -> Result<Arc<Self>> {
-        let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools);
+        let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools, &config.clink);
         for warning in warnings {
             tracing::warn!("{warning}");
         }
@@ -126,7 +126,7 @@ impl Server {
             Err(err) => {
                 otel::spans::fail(span, err.outcome.as_str());
                 recording.finish(err.outcome);
-                Ok(CallToolResult::error(vec![ContentBlock::text(err.message)]))
+                Ok(err.into_result())
             }
         }
     }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::conversation::check_text;
-use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+use super::{
+    Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, reply, schema_of,
+};
 
 const GUIDE: &str = include_str!("prompts/apilookup.txt");
 
@@ -39,6 +41,10 @@ impl Tool for ApiLookup {
         schema_of::<ApiLookupArgs>()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({"instructions": {"type": "string"}}))
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("Look up current API docs")
     }
@@ -57,13 +63,13 @@ impl Tool for ApiLookup {
             &today[..10],
             GUIDE.trim_end()
         );
-        Ok(ToolReply {
-            structured: Some(json!({
-                "status": "lookup_instructions",
-                "query": args.prompt,
-                "instructions": text,
-            })),
-            text,
-        })
+        let extra = json!({"query": args.prompt, "user_prompt": args.prompt, "instructions": text});
+        // zen-mcp-server's status for this reply.
+        Ok(ToolReply::shaped(
+            "web_lookup_needed",
+            &text,
+            text.clone(),
+            extra,
+        ))
     }
 }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::conversation::check_text;
-use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+use super::{
+    Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, reply, schema_of,
+};
 
 const FRAME: &str = include_str!("prompts/challenge.txt");
 
@@ -38,6 +40,10 @@ impl Tool for Challenge {
         schema_of::<ChallengeArgs>()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({"challenge_prompt": {"type": "string"}}))
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("Challenge a statement")
     }
@@ -54,13 +60,13 @@ impl Tool for Challenge {
             FRAME.trim_end(),
             args.prompt.trim()
         );
-        Ok(ToolReply {
-            structured: Some(json!({
-                "status": "challenge_ready",
-                "original_statement": args.prompt,
-                "challenge_prompt": text,
-            })),
-            text,
-        })
+        let extra = json!({"original_statement": args.prompt, "challenge_prompt": text});
+        // zen-mcp-server's status for this reply.
+        Ok(ToolReply::shaped(
+            "challenge_accepted",
+            &text,
+            text.clone(),
+            extra,
+        ))
     }
 }

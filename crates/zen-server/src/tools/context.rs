@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::ToolError;
 use crate::concurrency::{Pools, SharedLimits};
-use crate::config::ServeConfig;
+use crate::config::{OTHER_POOLS, ServeConfig};
 use crate::memory::monitor::MemoryManager;
 use crate::metrics::{CallOutcome, Metrics};
 use crate::providers::resilience::Breaker;
@@ -58,14 +58,16 @@ impl ToolContext {
     pub async fn new(config: ServeConfig, tool_names: &[&'static str]) -> Result<Self> {
         let registry = Registry::from_config(&config.providers, &config.sim)?;
         let names: Vec<&'static str> = registry.providers().iter().map(|p| p.name()).collect();
+        // The model providers' pools, and clink's (its CLIs are limited like a provider).
+        let pooled: Vec<&str> = names.iter().copied().chain(OTHER_POOLS).collect();
         let pools = Pools::new(
             config.limits.max_concurrent_requests,
-            names
+            pooled
                 .iter()
                 .map(|n| (n.to_string(), config.limits.provider_limit(n))),
             config.limits.queue_timeout(),
         )
-        .with_shared(open_shared_limits(&config, &names).await?);
+        .with_shared(open_shared_limits(&config, &pooled).await?);
         let breakers = names
             .iter()
             .map(|n| (*n, Arc::new(Breaker::new(n, config.providers.breaker(n)))))

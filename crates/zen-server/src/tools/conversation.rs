@@ -14,7 +14,7 @@ use super::{ToolContext, ToolError};
 use crate::config::MemoryConfig;
 use crate::conversations::{AppendReport, ConversationStore, Thread, Turn};
 use crate::metrics::CallOutcome;
-use crate::providers::Message;
+use crate::providers::{CompletionRequest, Message, Route, ThinkingMode};
 use crate::telemetry::otel::spans as otel_spans;
 use zen_model::clock::unix_ms;
 
@@ -44,12 +44,50 @@ pub(crate) struct Conversation {
 
 /// How the new turns were kept, and what the client may do next.
 pub(crate) struct Recorded {
-    /// The id to continue with; `None` when there is nothing to continue.
+    /// The thread the turns were kept in; `None` when nothing was kept in a new thread.
     pub thread: Option<Uuid>,
-    /// Turns the conversation may still take.
+    /// Turns the conversation may still take (each prompt and each reply is a turn).
     pub turns_left: u32,
+    /// MAX_CONVERSATION_TURNS, for the message at the limit.
+    max_turns: u32,
     /// What the user should know (skipped files, dropped turns, an exchange not kept).
     pub notes: Vec<String>,
+}
+
+/// The fewest turns a continuation takes: the caller's message and the reply.
+const TURNS_PER_CALL: u32 = 2;
+
+/// What one model call asks, after the thread's history.
+pub(crate) struct Question {
+    /// The tool's system prompt.
+    pub system: &'static str,
+    /// The user message: the question with its files embedded.
+    pub text: String,
+    /// Images, as data URLs.
+    pub images: Vec<String>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Reasoning depth.
+    pub thinking_mode: Option<ThinkingMode>,
+}
+
+/// A model's answer.
+pub(crate) struct Answer {
+    /// What it said.
+    pub text: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Its assistant turn, to record.
+    pub turn: Turn,
+}
+
+/// The `metadata` of a reply from a model, as zen-mcp-server names it.
+pub(crate) fn model_metadata(tool: &str, route: &Route) -> Value {
+    json!({
+        "tool_name": tool,
+        "model_used": route.model,
+        "provider_used": route.provider.name(),
+    })
 }
 
 /// A turn of one call, stamped now.
@@ -125,6 +163,12 @@ impl Conversation {
         })
     }
 
+    /// The continued thread's turns, oldest first (none for a new thread, or once
+    /// [`Conversation::take_history`] has taken them).
+    pub(crate) fn turns(&self) -> &[Turn] {
+        self.thread.as_ref().map_or(&[], |t| t.turns.as_slice())
+    }
+
     /// True when this call continues an earlier thread.
     pub(crate) fn is_continuing(&self) -> bool {
         self.thread.is_some()
@@ -175,6 +219,41 @@ impl Conversation {
         messages
     }
 
+    /// Ask `route`'s model: the system prompt, this thread's history, then `question` with its
+    /// images. The answer and its assistant turn (made by `tool`, naming `provider/model`).
+    pub(crate) async fn ask(
+        &mut self,
+        ctx: &ToolContext,
+        route: &Route,
+        tool: &str,
+        question: Question,
+    ) -> Result<Answer, ToolError> {
+        let mut messages = vec![Message::new("system", question.system.trim_end())];
+        messages.extend(self.take_history());
+        let mut asking = Message::new("user", question.text);
+        asking.images = question.images;
+        messages.push(asking);
+        let request = CompletionRequest {
+            model: route.model.clone(),
+            messages,
+            temperature: question.temperature,
+            thinking: question.thinking_mode,
+        };
+        let completion = ctx.call_provider(route, request).await?;
+        let model = format!("{}/{}", route.provider.name(), route.model);
+        let turn = turn(
+            "assistant",
+            tool,
+            completion.text.clone(),
+            Some(model.clone()),
+        );
+        Ok(Answer {
+            text: completion.text,
+            model,
+            turn,
+        })
+    }
+
     /// Store this call's turns. `answer` is quoted in the error when they cannot be kept, so a
     /// model's reply is never lost.
     pub(crate) async fn record(
@@ -207,39 +286,79 @@ impl Conversation {
             } else {
                 0
             },
+            max_turns: mem.max_conversation_turns,
             notes: store_notes(&report, mem, continuable),
         })
     }
 }
 
 impl Recorded {
+    /// The thread to continue, while it has room for another call: at the last turn none is
+    /// offered (as zen-mcp-server did), rather than an id whose next call would be refused.
+    pub(crate) fn continuation(&self) -> Option<Uuid> {
+        self.thread.filter(|_| self.turns_left >= TURNS_PER_CALL)
+    }
+
     /// The notes and the continuation offer, appended under a rule to a reply.
     pub(crate) fn footer(&self, extra_notes: &[String]) -> String {
         let mut text = String::from("\n\n---\n");
         for note in extra_notes.iter().chain(&self.notes) {
             text.push_str(&format!("note: {note}\n"));
         }
-        match self.thread {
-            None => text.push_str("continuation_id: none (start a new conversation next time).\n"),
-            Some(id) if self.turns_left >= 2 => text.push_str(&format!(
+        match (self.continuation(), self.thread) {
+            (Some(id), _) => text.push_str(&format!(
                 "continuation_id: {id} ({} turns left). Pass it as continuation_id to continue this conversation (with any zen tool that takes one).\n",
                 self.turns_left
             )),
-            Some(id) => text.push_str(&format!(
-                "continuation_id: {id} (no turns left: start a new conversation next time).\n"
+            (None, Some(_)) => text.push_str(&format!(
+                "This conversation has reached MAX_CONVERSATION_TURNS ({}), so no continuation is offered: start a new conversation next time.\n",
+                self.max_turns
             )),
+            (None, None) => {
+                text.push_str("continuation_id: none (start a new conversation next time).\n");
+            }
         }
         text
     }
 
-    /// The continuation fields of a structured reply.
+    /// zen-mcp-server's `continuation_offer`, or null at the last turn.
+    fn offer(&self) -> Value {
+        match self.continuation() {
+            Some(id) => json!({
+                "continuation_id": id,
+                "remaining_turns": self.turns_left,
+                "note": format!(
+                    "You can continue this conversation for {} more turns (each call takes at \
+                     least two: your message and the reply). Pass continuation_id to any zen \
+                     tool that takes one.",
+                    self.turns_left
+                ),
+            }),
+            None => Value::Null,
+        }
+    }
+
+    /// The continuation fields of a structured reply: zen-mcp-server's `continuation_offer`,
+    /// and zen's own (the id to continue, the thread, the turns left, the notes).
     pub(crate) fn fields(&self, extra_notes: &[String]) -> Value {
         let notes: Vec<&String> = extra_notes.iter().chain(&self.notes).collect();
         json!({
-            "continuation_id": self.thread,
+            "continuation_offer": self.offer(),
+            "continuation_id": self.continuation(),
+            "thread_id": self.thread,
+            "remaining_turns": self.turns_left,
             "turns_left": self.turns_left,
             "notes": notes,
         })
+    }
+
+    /// zen-mcp-server's status of a reply from a model: a continuation is on offer or not.
+    pub(crate) fn status(&self) -> &'static str {
+        if self.continuation().is_some() {
+            "continuation_available"
+        } else {
+            "success"
+        }
     }
 }
 
@@ -274,6 +393,19 @@ fn store_notes(report: &AppendReport, mem: &MemoryConfig, continuable: bool) -> 
         ));
     }
     notes
+}
+
+/// The note for a thinking mode the model has no reasoning setting for (its capabilities say).
+pub(crate) fn thinking_note(route: &Route, mode: Option<ThinkingMode>) -> Option<String> {
+    let mode = mode?;
+    route.capabilities.reasoning.is_none().then(|| {
+        format!(
+            "thinking_mode {} was not sent: {}/{} has no reasoning setting",
+            mode.as_str(),
+            route.provider.name(),
+            route.model
+        )
+    })
 }
 
 /// The user message: the prompt with the embedded files after it.

@@ -26,7 +26,12 @@ pub(crate) async fn embed_files(
     // Earlier files newest first: when the count or byte limit bites, the oldest are left out.
     if let Some(thread) = thread {
         for turn in thread.turns.iter().rev() {
-            paths.extend(turn.files.iter().cloned());
+            // Images a step recorded are sent as image parts, never embedded as text.
+            let files = turn
+                .files
+                .iter()
+                .filter(|f| !super::images::is_image_path(f));
+            paths.extend(files.cloned());
         }
     }
     // The same file under two spellings (/a//f, /a/./f, a symlink) is embedded once.

@@ -41,6 +41,9 @@ impl FilePolicy {
             ("GEMINI_API_KEY", &p.gemini_api_key),
             ("OPENROUTER_API_KEY", &p.openrouter_api_key),
             ("CUSTOM_API_KEY", &p.custom_api_key),
+            ("AZURE_OPENAI_API_KEY", &p.hosted.azure_openai_api_key),
+            ("XAI_API_KEY", &p.hosted.xai_api_key),
+            ("DIAL_API_KEY", &p.hosted.dial_api_key),
             ("ZEN_AUTH_TOKEN", &config.transport.auth_token),
         ]
         .into_iter()
@@ -73,17 +76,41 @@ impl FilePolicy {
     }
 
     /// Whether the file at `path` could be read now (a step that only records a path hears at
-    /// once, not later); nothing is read, and [`read_checked`](Self::read_checked) checks again.
-    pub(crate) async fn check(&self, path: &str) -> Result<(), FileError> {
+    /// once, not later; clink names the file to its CLI): its canonical path and size. Nothing
+    /// is read, and [`read_checked`](Self::read_checked) checks again.
+    pub(crate) async fn check(&self, path: &str) -> Result<(PathBuf, u64), FileError> {
         let policy = self.clone();
         let path = path.to_string();
-        tokio::task::spawn_blocking(move || policy.open_checked(Path::new(&path)).map(drop))
+        tokio::task::spawn_blocking(move || {
+            let (_, meta, real) = policy.open_checked(Path::new(&path))?;
+            Ok((real, meta.len()))
+        })
+        .await
+        .unwrap_or_else(|e| Err(FileError::Unreadable(format!("the check failed ({e})"))))
+    }
+
+    /// The canonical path of directory `path` if the policy lets files under it be read
+    /// (`working_directory_absolute_path`), or why not. Files under it are still read one by
+    /// one through [`read_checked`](Self::read_checked).
+    pub(crate) async fn check_dir(&self, path: &str) -> Result<PathBuf, String> {
+        if !Path::new(path).is_absolute() {
+            return Err(FileError::NotAbsolute.to_string());
+        }
+        let real = tokio::fs::canonicalize(path)
             .await
-            .unwrap_or_else(|e| Err(FileError::Unreadable(format!("the check failed ({e})"))))
+            .map_err(|e| FileError::unreadable(&e).to_string())?;
+        self.check_canonical(&real)?;
+        let meta = tokio::fs::metadata(&real)
+            .await
+            .map_err(|e| FileError::unreadable(&e).to_string())?;
+        if !meta.is_dir() {
+            return Err("not a directory".to_string());
+        }
+        Ok(real)
     }
 
     fn read_blocking(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
-        let (file, meta) = self.open_checked(path)?;
+        let (file, meta, _) = self.open_checked(path)?;
         if meta.len() > limit {
             return Err(FileError::TooLarge {
                 len: meta.len(),
@@ -104,8 +131,12 @@ impl FilePolicy {
         Ok(bytes)
     }
 
-    /// The file at `path`, opened once and checked on its descriptor, with its metadata.
-    fn open_checked(&self, path: &Path) -> Result<(std::fs::File, std::fs::Metadata), FileError> {
+    /// The file at `path`, opened once and checked on its descriptor, with its metadata and
+    /// canonical path.
+    fn open_checked(
+        &self,
+        path: &Path,
+    ) -> Result<(std::fs::File, std::fs::Metadata, PathBuf), FileError> {
         if !path.is_absolute() {
             return Err(FileError::NotAbsolute);
         }
@@ -131,7 +162,7 @@ impl FilePolicy {
         } else if !same_file(&meta, &real) {
             return Err(FileError::Changed);
         }
-        Ok((file, meta))
+        Ok((file, meta, real))
     }
 
     /// The deny-list and the allow-list, on a canonical path.

@@ -41,6 +41,13 @@ impl Tool for MetricsTool {
         schema_of::<MetricsArgs>()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        // zen's own tool, read by zen stress and zen soak as the snapshot itself: no status
+        // or content fields are added to it.
+        let schema = json!({"type": "object"});
+        schema.as_object().cloned().unwrap_or_default()
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("Live metrics")
     }

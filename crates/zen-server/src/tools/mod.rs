@@ -13,16 +13,20 @@ use serde_json::Value;
 pub(crate) mod apilookup;
 pub(crate) mod challenge;
 pub(crate) mod chat;
+pub(crate) mod clink;
 pub(crate) mod consensus;
 pub mod context;
 pub(crate) mod conversation;
 pub(crate) mod embed;
 pub(crate) mod files;
+pub(crate) mod images;
 pub(crate) mod listmodels;
 pub(crate) mod metrics;
 pub(crate) mod registry;
+pub(crate) mod reply;
 pub(crate) mod threads;
 pub(crate) mod version;
+pub(crate) mod workdir;
 pub(crate) mod workflow;
 
 pub use context::{ToolContext, TransportInfo};
@@ -39,6 +43,8 @@ pub trait Tool: Send + Sync + 'static {
     fn description(&self) -> &'static str;
     /// JSON Schema of its arguments (built once, when the registry is made).
     fn input_schema(&self) -> JsonObject;
+    /// JSON Schema of its `structuredContent` (zen-mcp-server's fields and its own; reply.rs).
+    fn output_schema(&self) -> JsonObject;
     /// Hints for clients: read-only, open world (does it reach a model provider).
     fn annotations(&self) -> ToolAnnotations;
     /// False for a tool that must answer while the global pool is saturated (metrics).
@@ -80,6 +86,15 @@ impl ToolError {
     pub fn bad_field(tool: &str, field: &str, why: impl std::fmt::Display) -> Self {
         Self::bad_input(format!("invalid arguments for {tool}: {field}: {why}"))
     }
+
+    /// The MCP result: the message as text, and zen-mcp-server's `{status: "error", content}`
+    /// as `structuredContent` for programs.
+    pub fn into_result(self) -> CallToolResult {
+        let structured = reply::structured("error", &self.message, Value::Null);
+        let mut result = CallToolResult::error(vec![ContentBlock::text(self.message)]);
+        result.structured_content = Some(structured);
+        result
+    }
 }
 
 /// A successful tool result: text for people, and structured JSON for programs.
@@ -92,12 +107,11 @@ pub struct ToolReply {
 }
 
 impl ToolReply {
-    /// A reply whose text is `value` as pretty-printed JSON (no structured copy).
-    pub fn json(value: &Value) -> Self {
-        ToolReply {
-            text: serde_json::to_string_pretty(value).unwrap_or_default(),
-            structured: None,
-        }
+    /// A reply whose text is `value` as pretty-printed JSON, and whose structured form is
+    /// `value` with zen-mcp-server's `status: success` and the text as `content`.
+    pub fn json(value: Value) -> Self {
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        ToolReply::shaped("success", &text, text.clone(), value)
     }
 
     /// The MCP result: the text as one content block, `structured` as `structuredContent`.

@@ -6,14 +6,18 @@ use std::sync::Arc;
 use rmcp::model::Tool as ToolDefinition;
 
 use super::Tool;
-use super::workflow::{WorkflowTool, codereview, debug, planner, precommit, thinkdeep};
+use super::workflow::{
+    WorkflowTool, analyze, codereview, debug, docgen, planner, precommit, refactor, secaudit,
+    testgen, thinkdeep, tracer,
+};
+use crate::config::ClinkConfig;
 
 /// Tools `DISABLED_TOOLS` cannot turn off: without them a client cannot talk to a model, see
 /// what is configured, or read the figures.
 pub(crate) const PROTECTED: [&str; 5] = ["chat", "listmodels", "version", "metrics", "threads"];
 
-/// Every tool zen has, in tools/list order.
-pub(crate) fn all_tools() -> Vec<Arc<dyn Tool>> {
+/// Every tool zen has, in tools/list order (clink lists the CLIs `clink` configures).
+pub(crate) fn all_tools(clink: &ClinkConfig) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(super::chat::Chat),
         Arc::new(super::consensus::Consensus),
@@ -22,8 +26,15 @@ pub(crate) fn all_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(WorkflowTool(&codereview::SPEC)),
         Arc::new(WorkflowTool(&precommit::SPEC)),
         Arc::new(WorkflowTool(&debug::SPEC)),
+        Arc::new(WorkflowTool(&secaudit::SPEC)),
+        Arc::new(WorkflowTool(&docgen::SPEC)),
+        Arc::new(WorkflowTool(&analyze::SPEC)),
+        Arc::new(WorkflowTool(&refactor::SPEC)),
+        Arc::new(WorkflowTool(&tracer::SPEC)),
+        Arc::new(WorkflowTool(&testgen::SPEC)),
         Arc::new(super::challenge::Challenge),
         Arc::new(super::apilookup::ApiLookup),
+        Arc::new(super::clink::Clink::new(clink)),
         Arc::new(super::listmodels::ListModels),
         Arc::new(super::metrics::MetricsTool),
         Arc::new(super::threads::Threads),
@@ -45,9 +56,10 @@ impl ToolRegistry {
     /// The registry with `disabled` names turned off. The second value holds what the operator
     /// should hear at start: names that are protected or that zen does not have (zen-mcp-server
     /// has tools zen lacks, so an old DISABLED_TOOLS line must not stop zen from starting).
-    pub fn new(disabled: &[String]) -> (Self, Vec<String>) {
+    /// `clink` names the CLIs clink's schema lists.
+    pub fn new(disabled: &[String], clink: &ClinkConfig) -> (Self, Vec<String>) {
         let mut warnings = Vec::new();
-        let all = all_tools();
+        let all = all_tools(clink);
         let wanted: Vec<&str> = disabled
             .iter()
             .map(|n| n.trim())
@@ -102,6 +114,7 @@ impl ToolRegistry {
 /// A tool's tools/list entry.
 fn definition(tool: &dyn Tool) -> ToolDefinition {
     ToolDefinition::new(tool.name(), tool.description(), tool.input_schema())
+        .with_raw_output_schema(Arc::new(tool.output_schema()))
         .with_annotations(tool.annotations())
 }
 
@@ -109,22 +122,29 @@ fn definition(tool: &dyn Tool) -> ToolDefinition {
 mod tests {
     use super::*;
 
+    fn defaults() -> ClinkConfig {
+        crate::config::ServeConfig::defaults().clink
+    }
+
     #[test]
     fn protected_and_unknown_names_are_warned_about_and_the_rest_turned_off() {
-        let names = ["chat", "consensus", " codereview ", "refactor", ""].map(String::from);
-        let (registry, warnings) = ToolRegistry::new(&names);
+        let names = ["chat", "consensus", " codereview ", "nosuchtool", ""].map(String::from);
+        let (registry, warnings) = ToolRegistry::new(&names, &defaults());
         assert!(registry.get("chat").is_some() && !registry.is_disabled("chat"));
         assert!(registry.get("consensus").is_none() && registry.is_disabled("consensus"));
         assert!(registry.is_disabled("codereview"));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("'chat' cannot be disabled"));
-        assert!(warnings[1].contains("no tool 'refactor'"));
-        assert_eq!(registry.definitions().len(), all_tools().len() - 2);
+        assert!(warnings[1].contains("no tool 'nosuchtool'"));
+        assert_eq!(
+            registry.definitions().len(),
+            all_tools(&defaults()).len() - 2
+        );
     }
 
     #[test]
     fn tool_names_are_unique_and_every_schema_is_an_object() {
-        let all = all_tools();
+        let all = all_tools(&defaults());
         let mut names: Vec<_> = all.iter().map(|t| t.name()).collect();
         names.sort_unstable();
         names.dedup();

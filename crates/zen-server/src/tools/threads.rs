@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::Instrument;
 
-use super::{Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, schema_of};
+use super::{
+    Tool, ToolContext, ToolError, ToolReply, parse_args, read_only_local, reply, schema_of,
+};
 use crate::conversations::ThreadSummary;
 use crate::metrics::CallOutcome;
 
@@ -48,6 +50,13 @@ impl Tool for Threads {
 
     fn input_schema(&self) -> JsonObject {
         schema_of::<ThreadsArgs>()
+    }
+
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({
+            "threads": {"type": "array"},
+            "complete": {"type": "boolean"},
+        }))
     }
 
     fn annotations(&self) -> ToolAnnotations {
@@ -101,10 +110,8 @@ pub(crate) async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolRepl
             zen_model::units::seconds(crate::conversations::search::SEARCH_DEADLINE)
         ));
     }
-    Ok(ToolReply {
-        text,
-        structured: Some(json!({ "threads": found.threads, "complete": found.complete })),
-    })
+    let extra = json!({ "threads": found.threads, "complete": found.complete });
+    Ok(ToolReply::shaped("success", &text, text.clone(), extra))
 }
 
 /// The text a person reads: one line per thread, then how to continue one.

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{
     NoArgs, Tool, ToolContext, ToolError, ToolReply, empty_schema, parse_args, read_only_local,
+    reply,
 };
 
 /// The version tool.
@@ -24,6 +25,10 @@ impl Tool for Version {
         empty_schema()
     }
 
+    fn output_schema(&self) -> JsonObject {
+        reply::output_schema(json!({"version": {"type": "string"}}))
+    }
+
     fn annotations(&self) -> ToolAnnotations {
         read_only_local("Version")
     }
@@ -34,7 +39,7 @@ impl Tool for Version {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("version", arguments)?;
-        Ok(ToolReply::json(&version(ctx)))
+        Ok(ToolReply::json(version(ctx)))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `codereview`: a systematic review, gathered step by step, checked by a model at the end.
 use super::Spec;
+use super::common::{ASK, INVESTIGATION, SEVERITY, STEPS, VALIDATION};
 use super::fields::{Field, Kind};
 
 /// The codereview tool.
@@ -14,31 +15,26 @@ pub(crate) const SPEC: Spec = Spec {
     between_steps: "read the next part of the code: check correctness, error handling, \
                     security, performance and readability, and record each issue with its \
                     severity.",
-    fields: &[
-        Field {
-            name: "relevant_files",
-            kind: Kind::Paths,
-            description: "Absolute paths of the files under review; embedded on the final step.",
-        },
-        Field {
-            name: "issues_found",
-            kind: Kind::Issues,
-            description: "Issues so far, each {severity: critical|high|medium|low, description}.",
-        },
-        Field {
-            name: "confidence",
-            kind: Kind::Confidence,
-            description: "How sure you are of the review; `certain` asks the model now.",
-        },
-        Field {
-            name: "review_type",
-            kind: Kind::Text,
-            description: "full, security, performance or quick.",
-        },
-        Field {
-            name: "focus_on",
-            kind: Kind::Text,
-            description: "Anything to look at especially.",
-        },
-    ],
+    status_word: "code_review",
+    fields: &[STEPS, ASK, INVESTIGATION, OWN],
 };
+
+const OWN: &[Field] = &[
+    Field::optional(
+        "review_type",
+        Kind::Enum(&["full", "security", "performance", "quick"]),
+        "What kind of review (default full).",
+    ),
+    Field::optional(
+        "review_validation_type",
+        Kind::Enum(&VALIDATION),
+        "external (default) has a model review at the end; internal finishes without one.",
+    ),
+    Field::optional("focus_on", Kind::Text, "Anything to look at especially."),
+    Field::optional(
+        "standards",
+        Kind::Text,
+        "Coding standards the code must follow.",
+    ),
+    SEVERITY,
+];

@@ -1,6 +1,6 @@
 //! `debug`: root-cause investigation, gathered step by step.
 use super::Spec;
-use super::fields::{Field, Kind};
+use super::common::{ASK, INVESTIGATION, STEPS};
 
 /// The debug tool.
 pub(crate) const SPEC: Spec = Spec {
@@ -13,27 +13,6 @@ pub(crate) const SPEC: Spec = Spec {
     prompt: include_str!("../prompts/debug.txt"),
     between_steps: "gather evidence for or against your hypothesis: read the code path, logs \
                     or a reproduction, and rule out alternatives.",
-    fields: &[
-        Field {
-            name: "relevant_files",
-            kind: Kind::Paths,
-            description: "Absolute paths of the files on the failing path; embedded on the \
-                          final step.",
-        },
-        Field {
-            name: "files_checked",
-            kind: Kind::TextList,
-            description: "Files you examined, relevant or not (not embedded).",
-        },
-        Field {
-            name: "hypothesis",
-            kind: Kind::Text,
-            description: "Your current theory of the root cause.",
-        },
-        Field {
-            name: "confidence",
-            kind: Kind::Confidence,
-            description: "How sure you are of the hypothesis; `certain` asks the model now.",
-        },
-    ],
+    status_word: "investigation",
+    fields: &[STEPS, ASK, INVESTIGATION],
 };

@@ -1,5 +1,9 @@
 //! `precommit`: check pending changes before they are committed.
 use super::Spec;
+use super::common::{
+    ASK, CONTINUATION_ID, FINDINGS, INVESTIGATION, NEXT_STEP_REQUIRED, SEVERITY, STEP, STEP_NUMBER,
+    USE_ASSISTANT_MODEL, VALIDATION,
+};
 use super::fields::{Field, Kind};
 
 /// The precommit tool.
@@ -13,32 +17,53 @@ pub(crate) const SPEC: Spec = Spec {
     prompt: include_str!("../prompts/precommit.txt"),
     between_steps: "inspect the next part of the change (git diff, the changed files and their \
                     callers), and note anything incomplete, risky or untested.",
-    fields: &[
-        Field {
-            name: "path",
-            kind: Kind::Text,
-            description: "Absolute path of the repository being checked.",
-        },
-        Field {
-            name: "compare_to",
-            kind: Kind::Text,
-            description: "Branch, tag or commit to compare against (default: staged and \
-                          unstaged changes).",
-        },
-        Field {
-            name: "relevant_files",
-            kind: Kind::Paths,
-            description: "Absolute paths of the changed files; embedded on the final step.",
-        },
-        Field {
-            name: "issues_found",
-            kind: Kind::Issues,
-            description: "Issues so far, each {severity: critical|high|medium|low, description}.",
-        },
-        Field {
-            name: "confidence",
-            kind: Kind::Confidence,
-            description: "How sure you are the change is ready; `certain` asks the model now.",
-        },
-    ],
+    status_word: "validation",
+    fields: &[STEPS, ASK, INVESTIGATION, OWN],
 };
+
+/// zen-mcp-server's schema asks for at least three steps here (diff, impact, final); zen takes
+/// fewer too, as that server did.
+const STEPS: &[Field] = &[
+    STEP,
+    STEP_NUMBER,
+    Field::required(
+        "total_steps",
+        Kind::Advised { min: 1, advised: 3 },
+        "How many steps you expect (at least 3: the diff, its impact, the final check).",
+    ),
+    NEXT_STEP_REQUIRED,
+    FINDINGS,
+    CONTINUATION_ID,
+    USE_ASSISTANT_MODEL,
+];
+
+const OWN: &[Field] = &[
+    Field::optional(
+        "path",
+        Kind::Text,
+        "Absolute path of the repository being checked.",
+    ),
+    Field::optional(
+        "compare_to",
+        Kind::Text,
+        "Branch, tag or commit to compare against (default: staged and unstaged changes).",
+    ),
+    Field::optional(
+        "include_staged",
+        Kind::Bool,
+        "Check staged changes (default true).",
+    ),
+    Field::optional(
+        "include_unstaged",
+        Kind::Bool,
+        "Check unstaged changes (default true).",
+    ),
+    Field::optional("focus_on", Kind::Text, "Anything to look at especially."),
+    Field::optional(
+        "precommit_type",
+        Kind::Enum(&VALIDATION),
+        "external (default) has a model check the change at the end; internal finishes \
+         without one.",
+    ),
+    SEVERITY,
+];

@@ -1,5 +1,6 @@
 //! `thinkdeep`: extended reasoning on a hard problem, gathered step by step.
 use super::Spec;
+use super::common::{ASK, FOCUS_AREAS, INVESTIGATION, STEPS};
 use super::fields::{Field, Kind};
 
 /// The thinkdeep tool.
@@ -14,31 +15,15 @@ pub(crate) const SPEC: Spec = Spec {
     prompt: include_str!("../prompts/thinkdeep.txt"),
     between_steps: "examine the code or facts the problem turns on, test your current \
                     hypothesis against them, and note what would prove it wrong.",
-    fields: &[
-        Field {
-            name: "relevant_files",
-            kind: Kind::Paths,
-            description: "Absolute paths of the files that matter; embedded on the final step.",
-        },
-        Field {
-            name: "hypothesis",
-            kind: Kind::Text,
-            description: "Your current best explanation or answer.",
-        },
-        Field {
-            name: "confidence",
-            kind: Kind::Confidence,
-            description: "How sure you are; `certain` asks the model now.",
-        },
-        Field {
-            name: "focus_areas",
-            kind: Kind::TextList,
-            description: "Aspects to weigh, e.g. performance, security, maintainability.",
-        },
-        Field {
-            name: "problem_context",
-            kind: Kind::Text,
-            description: "Background the model needs: constraints, what was tried.",
-        },
-    ],
+    status_word: "thinkdeep",
+    fields: &[STEPS, ASK, INVESTIGATION, OWN],
 };
+
+const OWN: &[Field] = &[
+    FOCUS_AREAS,
+    Field::optional(
+        "problem_context",
+        Kind::Text,
+        "Background the model needs: constraints, what was tried.",
+    ),
+];

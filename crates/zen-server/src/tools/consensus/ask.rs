@@ -1,32 +1,32 @@
-//! The `consensus` tool: one call asks several models at once (each under its provider's pool
-//! and breaker, through `ToolContext::call_provider`), each with a stance, and replies with
-//! every answer (or its error) and latency, then a short side-by-side. One call, one thread.
+//! What both shapes of consensus share: the models to ask (each with a stance, or the
+//! caller's own stance prompt), asking them all at once (each under its provider's pool and
+//! breaker, through `ToolContext::call_provider`), and the answers: recorded as turns, read back
+//! from them, and rendered side by side.
 use std::time::Instant;
 
-use async_trait::async_trait;
 use futures::future::join_all;
-use rmcp::model::{JsonObject, ToolAnnotations};
-use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::conversation::{Conversation, check_text, turn, with_files};
-use super::{Tool, ToolContext, ToolError, ToolReply, asks_a_model, parse_args, schema_of};
-use crate::metrics::CallOutcome;
+use crate::conversations::Turn;
 use crate::providers::{CompletionRequest, Message, Route};
+use crate::tools::conversation::turn;
+use crate::tools::{ToolContext, ToolError};
 
-const SYSTEM_PROMPT: &str = include_str!("prompts/consensus.txt");
+const SYSTEM_PROMPT: &str = include_str!("../prompts/consensus.txt");
 
 /// Most models one call may ask: each holds a provider permit while it runs.
-const MAX_MODELS: usize = 8;
+pub(crate) const MAX_MODELS: usize = 8;
 
-/// How a model is asked to lean.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+/// How a model is asked to lean (zen-mcp-server's words `support` and `oppose` work too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Stance {
     /// Argue for the proposal, while naming real blockers.
+    #[serde(alias = "support", alias = "favor")]
     For,
     /// Argue against it, while granting what is genuinely good.
+    #[serde(alias = "oppose")]
     Against,
     /// Weigh it evenly.
     #[default]
@@ -34,7 +34,10 @@ pub(crate) enum Stance {
 }
 
 impl Stance {
-    fn as_str(self) -> &'static str {
+    /// The names a caller may give, for the schema.
+    pub(crate) const NAMES: [&'static str; 3] = ["for", "against", "neutral"];
+
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Stance::For => "for",
             Stance::Against => "against",
@@ -42,26 +45,33 @@ impl Stance {
         }
     }
 
+    fn parse(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| [Stance::For, Stance::Against, Stance::Neutral][i])
+    }
+
     fn instruction(self) -> &'static str {
         match self {
             Stance::For => {
                 "Your stance: FOR. Make the strongest honest case for the proposal; \
-                            if something would make it a mistake, still say so plainly."
+                 if something would make it a mistake, still say so plainly."
             }
             Stance::Against => {
                 "Your stance: AGAINST. Make the strongest honest case against \
-                                the proposal; grant what is genuinely good about it."
+                 the proposal; grant what is genuinely good about it."
             }
             Stance::Neutral => {
                 "Your stance: NEUTRAL. Weigh both sides evenly and say which \
-                                way the evidence leans."
+                 way the evidence leans."
             }
         }
     }
 }
 
 /// One model to ask.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ModelChoice {
     /// A model name from listmodels, or `provider/model`.
@@ -69,89 +79,80 @@ pub(crate) struct ModelChoice {
     /// `for`, `against` or `neutral` (default neutral).
     #[serde(default)]
     pub stance: Stance,
+    /// The caller's own instruction for this model, instead of the stance's.
+    #[serde(default)]
+    pub stance_prompt: Option<String>,
 }
 
-/// `consensus` arguments.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ConsensusArgs {
-    /// The proposal or question every model weighs.
-    pub prompt: String,
-    /// At least two models, each with an optional stance; the same model may appear twice
-    /// with different stances.
-    pub models: Vec<ModelChoice>,
-    /// Absolute paths of files every model sees; each at most 1 MiB, embedded once.
-    #[serde(default)]
-    pub absolute_file_paths: Vec<String>,
-    /// Thread id from an earlier zen reply, to weigh the proposal with that history.
-    #[serde(default)]
-    pub continuation_id: Option<String>,
+impl ModelChoice {
+    /// The system prompt for this model: the consensus prompt and its stance.
+    fn system_prompt(&self) -> String {
+        let lean = match self.stance_prompt.as_deref().map(str::trim) {
+            Some(own) if !own.is_empty() => own,
+            _ => self.stance.instruction(),
+        };
+        format!("{}\n\n{lean}", SYSTEM_PROMPT.trim_end())
+    }
+}
+
+/// The models when the caller names none: the default model twice, for and against.
+pub(crate) fn default_choices(ctx: &ToolContext) -> Vec<ModelChoice> {
+    [Stance::For, Stance::Against]
+        .map(|stance| ModelChoice {
+            model: ctx.registry.default_model().to_string(),
+            stance,
+            stance_prompt: None,
+        })
+        .into()
 }
 
 /// One model's part of the reply.
 #[derive(Debug, Serialize)]
-struct Opinion {
+pub(crate) struct Opinion {
     /// `provider/model`.
-    model: String,
+    pub model: String,
     /// How it was asked to lean.
-    stance: Stance,
+    pub stance: Stance,
     /// How long its provider call took, waiting for the provider permit included.
-    latency_ms: u64,
+    pub latency_ms: u64,
     /// Its answer, when it gave one.
-    answer: Option<String>,
+    pub answer: Option<String>,
     /// Why it gave none.
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
-/// The consensus tool.
-pub(crate) struct Consensus;
-
-#[async_trait]
-impl Tool for Consensus {
-    fn name(&self) -> &'static str {
-        "consensus"
-    }
-
-    fn description(&self) -> &'static str {
-        "Ask several models the same question at once, each with a stance (for, against, \
-         neutral), and get every answer with its latency side by side, plus where they agree \
-         and differ. All models run in parallel under their providers' limits; one failing \
-         model does not fail the call. Replies carry a continuation_id usable with any tool."
-    }
-
-    fn input_schema(&self) -> JsonObject {
-        schema_of::<ConsensusArgs>()
-    }
-
-    fn annotations(&self) -> ToolAnnotations {
-        asks_a_model("Consensus of several models")
-    }
-
-    async fn call(
-        &self,
-        ctx: &ToolContext,
-        arguments: Option<JsonObject>,
-    ) -> Result<ToolReply, ToolError> {
-        run(ctx, parse_args("consensus", arguments)?).await
+impl Opinion {
+    /// zen-mcp-server's `model_response` for this answer.
+    pub(crate) fn python_response(&self) -> Value {
+        let (provider, name) = self.model.split_once('/').unwrap_or(("", &self.model));
+        match (&self.answer, &self.error) {
+            (Some(answer), _) => json!({
+                "model": self.model, "stance": self.stance, "status": "success",
+                "verdict": answer, "metadata": {"provider": provider, "model_name": name},
+            }),
+            (None, error) => json!({
+                "model": self.model, "stance": self.stance, "status": "error",
+                "error": error.as_deref().unwrap_or(""),
+            }),
+        }
     }
 }
 
-/// Check the arguments and resolve every model before anything is spent.
-fn routes(ctx: &ToolContext, args: &ConsensusArgs) -> Result<Vec<Route>, ToolError> {
-    check_text("consensus", "prompt", &args.prompt, &ctx.config.memory)?;
-    if args.models.len() < 2 || args.models.len() > MAX_MODELS {
+/// Check the models and resolve every one before anything is spent.
+pub(crate) fn routes(ctx: &ToolContext, models: &[ModelChoice]) -> Result<Vec<Route>, ToolError> {
+    if models.len() < 2 || models.len() > MAX_MODELS {
         return Err(ToolError::bad_field(
             "consensus",
             "models",
             format!(
                 "{} entries; give 2 to {MAX_MODELS} (the same model may appear twice with \
                  different stances)",
-                args.models.len()
+                models.len()
             ),
         ));
     }
     let mut seen = Vec::new();
-    for (i, choice) in args.models.iter().enumerate() {
+    for (i, choice) in models.iter().enumerate() {
         if choice.model.trim().is_empty() {
             let field = format!("models[{i}].model");
             return Err(ToolError::bad_field(
@@ -173,7 +174,7 @@ fn routes(ctx: &ToolContext, args: &ConsensusArgs) -> Result<Vec<Route>, ToolErr
         }
         seen.push((choice.model.trim(), choice.stance));
     }
-    (args.models.iter().enumerate())
+    (models.iter().enumerate())
         .map(|(i, choice)| {
             ctx.registry
                 .resolve(Some(&choice.model))
@@ -182,58 +183,70 @@ fn routes(ctx: &ToolContext, args: &ConsensusArgs) -> Result<Vec<Route>, ToolErr
         .collect()
 }
 
-/// Run one consensus call.
-pub(crate) async fn run(ctx: &ToolContext, args: ConsensusArgs) -> Result<ToolReply, ToolError> {
-    let routes = routes(ctx, &args)?;
-    let new_turns = 1 + routes.len() as u32;
-    let mut conversation =
-        Conversation::open(ctx, "consensus", args.continuation_id.as_deref(), new_turns).await?;
-    let (files_text, notes) = conversation.embed(ctx, &args.absolute_file_paths).await;
-    let history = conversation.take_history();
-    let question = with_files(&args.prompt, &files_text);
-    let asks = routes.iter().zip(&args.models).map(|(route, choice)| {
-        let mut messages = vec![Message::new(
-            "system",
-            format!(
-                "{}\n\n{}",
-                SYSTEM_PROMPT.trim_end(),
-                choice.stance.instruction()
-            ),
-        )];
-        messages.extend(history.iter().cloned());
-        messages.push(Message::new("user", question.clone()));
+/// What every model is asked: the history, the question, the images.
+pub(crate) struct Question<'a> {
+    /// The thread's earlier turns, as messages.
+    pub history: &'a [Message],
+    /// The proposal with the files embedded.
+    pub text: &'a str,
+    /// Images, as data URLs.
+    pub images: &'a [String],
+}
+
+/// Ask every model at once; each failure becomes part of its answer, not the call's.
+pub(crate) async fn ask_all(
+    ctx: &ToolContext,
+    routes: &[Route],
+    models: &[ModelChoice],
+    question: &Question<'_>,
+) -> Vec<Opinion> {
+    let asks = routes.iter().zip(models).map(|(route, choice)| {
+        let mut messages = vec![Message::new("system", choice.system_prompt())];
+        messages.extend(question.history.iter().cloned());
+        let mut asking = Message::new("user", question.text);
+        asking.images = question.images.to_vec();
+        messages.push(asking);
         ask(ctx, route, choice.stance, messages)
     });
-    let opinions = join_all(asks).await;
-    drop(history);
-    if opinions.iter().all(|o| o.answer.is_none()) {
-        return Err(ToolError::new(
-            CallOutcome::ProviderError,
-            format!("every model failed:\n{}", error_lines(&opinions)),
-        ));
+    join_all(asks).await
+}
+
+/// The answers as assistant turns: `[stance stance] answer` (or `failed: why`), by model.
+pub(crate) fn answer_turns(opinions: &[Opinion]) -> Vec<Turn> {
+    (opinions.iter())
+        .map(|o| {
+            let content = match (&o.answer, &o.error) {
+                (Some(answer), _) => format!("[{} stance] {answer}", o.stance.as_str()),
+                (None, error) => format!(
+                    "[{} stance] failed: {}",
+                    o.stance.as_str(),
+                    error.as_deref().unwrap_or("")
+                ),
+            };
+            turn("assistant", "consensus", content, Some(o.model.clone()))
+        })
+        .collect()
+}
+
+/// An answer read back from its turn (see [`answer_turns`]); `None` for any other turn.
+pub(crate) fn read_answer(turn: &Turn) -> Option<Opinion> {
+    if turn.role != "assistant" || turn.tool != "consensus" {
+        return None;
     }
-    let body = render(&opinions);
-    let mut asked = turn("user", "consensus", args.prompt, None);
-    asked.files = args.absolute_file_paths;
-    let mut turns = vec![asked];
-    turns.extend(opinions.iter().map(|o| {
-        let content = match (&o.answer, &o.error) {
-            (Some(answer), _) => format!("[{} stance] {answer}", o.stance.as_str()),
-            (None, error) => format!(
-                "[{} stance] failed: {}",
-                o.stance.as_str(),
-                error.as_deref().unwrap_or("")
-            ),
-        };
-        turn("assistant", "consensus", content, Some(o.model.clone()))
-    }));
-    let recorded = conversation.record(ctx, turns, &body).await?;
-    let mut structured = recorded.fields(&notes);
-    structured["opinions"] = json!(opinions);
-    structured["summary"] = summary_json(&opinions);
-    Ok(ToolReply {
-        text: format!("{body}{}", recorded.footer(&notes)),
-        structured: Some(structured),
+    let model = turn.model.clone()?;
+    let rest = turn.content.strip_prefix('[')?;
+    let (stance, said) = rest.split_once(" stance] ")?;
+    let stance = Stance::parse(stance)?;
+    let (answer, error) = match said.strip_prefix("failed: ") {
+        Some(why) => (None, Some(why.to_string())),
+        None => (Some(said.to_string()), None),
+    };
+    Some(Opinion {
+        model,
+        stance,
+        latency_ms: 0,
+        answer,
+        error,
     })
 }
 
@@ -243,7 +256,7 @@ async fn ask(ctx: &ToolContext, route: &Route, stance: Stance, messages: Vec<Mes
     let request = CompletionRequest {
         model: route.model.clone(),
         messages,
-        temperature: None,
+        ..CompletionRequest::default()
     };
     let result = ctx.call_provider(route, request).await;
     let latency_ms = started.elapsed().as_millis() as u64;
@@ -266,7 +279,8 @@ async fn ask(ctx: &ToolContext, route: &Route, stance: Stance, messages: Vec<Mes
     }
 }
 
-fn error_lines(opinions: &[Opinion]) -> String {
+/// One line per failed model.
+pub(crate) fn error_lines(opinions: &[Opinion]) -> String {
     (opinions.iter())
         .filter_map(|o| {
             Some(format!(
@@ -280,7 +294,7 @@ fn error_lines(opinions: &[Opinion]) -> String {
 }
 
 /// Every answer under its model and stance, then the side-by-side.
-fn render(opinions: &[Opinion]) -> String {
+pub(crate) fn render(opinions: &[Opinion]) -> String {
     let mut text = String::new();
     for o in opinions {
         text.push_str(&format!(
@@ -345,7 +359,8 @@ fn summary_text(opinions: &[Opinion]) -> String {
     text
 }
 
-fn summary_json(opinions: &[Opinion]) -> Value {
+/// The side-by-side's figures.
+pub(crate) fn summary_json(opinions: &[Opinion]) -> Value {
     let answered = opinions.iter().filter(|o| o.answer.is_some()).count();
     json!({
         "asked": opinions.len(),
