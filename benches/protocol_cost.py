@@ -15,7 +15,6 @@ per run, then the medians.
 """
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,19 +22,10 @@ import tempfile
 import time
 import urllib.request
 
-TICK = os.sysconf("SC_CLK_TCK")
+from http_cost import cpu_secs, start_http  # benches/http_cost.py, beside this script
+
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
-
-
-def cpu_secs(pid):
-    """utime + stime of a process in seconds, or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
 
 
 def descendants(pid):
@@ -51,24 +41,8 @@ def descendants(pid):
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_http(zen):
-    port = free_port()
-    serve = subprocess.Popen(
-        [zen, "serve", "--http", f"127.0.0.1:{port}", "--no-telemetry"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+def start_http_endpoint(zen):
+    serve, port = start_http(zen)
     return serve, f"http://127.0.0.1:{port}/mcp"
 
 
@@ -189,7 +163,7 @@ def main():
     scratch = tempfile.mkdtemp()
     for i in range(runs):
         if "wrk" in parts or "stress-http" in parts:
-            serve, url = start_http(zen)
+            serve, url = start_http_endpoint(zen)
             try:
                 for modern in ([True, False] if i % 2 else [False, True]):
                     label = f"wrk http {MODERN if modern else LEGACY + ' session'}"

@@ -2,7 +2,6 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -92,15 +91,4 @@ async fn start_telemetry(
 
 /// Serve one MCP connection over a reader/writer pair (stdin/stdout, or pipes in tests), on
 /// the calling task, until the reader ends or `shutdown` fires (see [`stdio`]).
-pub async fn serve_stdio<R, W>(
-    server: Arc<Server>,
-    reader: R,
-    writer: W,
-    shutdown: CancellationToken,
-) -> Result<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    stdio::serve(server, reader, writer, shutdown).await
-}
+pub use stdio::serve as serve_stdio;

@@ -70,7 +70,7 @@ pub(crate) async fn serve_process(server: Arc<Server>, shutdown: CancellationTok
 
 /// Serve one MCP connection over a reader/writer pair until the reader ends or `shutdown`
 /// fires, then drain.
-pub(crate) async fn serve<R, W>(
+pub async fn serve<R, W>(
     server: Arc<Server>,
     reader: R,
     writer: W,
