@@ -1,5 +1,4 @@
 //! `zen serve`: the MCP tool host, over stdio (the default) or streamable HTTP.
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
