@@ -59,7 +59,8 @@ def run_stdio(zen, duration):
     return finish(p.stdout.read(), last)
 
 
-def run_http(zen, duration):
+def start_http(zen):
+    """`zen serve --http` on a free port, once it accepts connections; (process, port)."""
     port = free_port()
     serve = subprocess.Popen(
         [zen, "serve", "--http", f"127.0.0.1:{port}", "--no-telemetry"],
@@ -71,6 +72,11 @@ def run_http(zen, duration):
             break
         except OSError:
             time.sleep(0.05)
+    return serve, port
+
+
+def run_http(zen, duration):
+    serve, port = start_http(zen)
     before = cpu_secs(serve.pid)
     cmd = [zen, "stress", "--url", f"http://127.0.0.1:{port}/mcp", "-c", "32", "-d", duration,
            "--tool", "version", "--json"]

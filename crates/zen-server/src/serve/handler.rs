@@ -1,10 +1,12 @@
 //! The rmcp server handler: capabilities, the tool list, and tools/call handed to the Server.
 use std::sync::Arc;
 
+use std::borrow::Cow;
+
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
-    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    Tool,
+    Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -12,21 +14,35 @@ use tracing::Instrument;
 
 use super::server::{Admitted, Server};
 
-/// One handler per session (cloned by the HTTP service); all share the Server.
+/// One handler per session (cloned by the HTTP service); all share the Server. rmcp calls it
+/// for legacy HTTP sessions only: zen answers stdio and every 2026-07-28 request itself
+/// ([`super::answer`]), and the results here are shaped by the same rules.
 #[derive(Clone)]
 pub struct SessionHandler {
     /// Shared state and managers.
     server: Arc<Server>,
     /// The tool list, built once (schemas are generated at start, not per request).
     tools: Arc<Vec<Tool>>,
+    /// `_meta` of modern results (the server's identity).
+    info: Arc<MetaObject>,
 }
 
 impl SessionHandler {
     /// A handler sharing `server`, with its tool list built once.
     pub fn new(server: Arc<Server>) -> Self {
         let tools = Arc::new(server.tools.definitions().to_vec());
-        SessionHandler { server, tools }
+        let info = crate::protocol::shape::server_info_meta(&server_info());
+        SessionHandler {
+            server,
+            tools,
+            info: Arc::new(info),
+        }
     }
+}
+
+/// Who zen says it is.
+fn server_info() -> Implementation {
+    Implementation::new("zen", zen_model::VERSION)
 }
 
 const INSTRUCTIONS: &str = "zen: ask AI models through the `chat` tool (continue a conversation by \
@@ -38,8 +54,12 @@ and read live figures with `metrics`.";
 impl ServerHandler for SessionHandler {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("zen", zen_model::VERSION))
+            .with_server_info(server_info())
             .with_instructions(INSTRUCTIONS.to_string())
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Owned(crate::protocol::versions::rmcp_served())
     }
 
     async fn list_tools(
@@ -63,6 +83,9 @@ impl ServerHandler for SessionHandler {
         let traceparent = metas.iter().flatten().find_map(|m| m.get_traceparent());
         let tracestate = metas.iter().flatten().find_map(|m| m.get_tracestate());
         let span = crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate);
+        let modern = context
+            .protocol_version()
+            .is_some_and(|v| zen_model::mcp::is_modern(v.as_str()));
         let call = self.server.call_tool_in(
             &request.name,
             request.arguments,
@@ -70,7 +93,13 @@ impl ServerHandler for SessionHandler {
             context.ct,
             &span,
         );
-        call.instrument(span.clone()).await.map(Into::into)
+        let result = call.instrument(span.clone()).await?;
+        // rmcp strips a legacy result itself; a modern one gets what zen's own path adds.
+        Ok(if modern {
+            crate::protocol::shape::modern_call(result, &self.info).into()
+        } else {
+            result.into()
+        })
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -117,20 +146,32 @@ fn custom_request_error(request: &CustomRequest) -> McpError {
             None,
         );
     }
-    let why = match (method, &request.params) {
-        (_, None) => "params are missing".to_string(),
-        ("tools/call", Some(_)) => match request.params_as::<CallToolRequestParams>() {
+    if method == "tools/call" {
+        return tools_call_params_error(request.params.clone());
+    }
+    let why = match &request.params {
+        None => "params are missing",
+        Some(_) => "params do not fit the MCP schema",
+    };
+    McpError::invalid_params(format!("invalid params for {method}: {why}"), None)
+}
+
+/// The -32602 for tools/call params that do not fit (`None`: no params, or not JSON), the same
+/// on every path.
+pub(crate) fn tools_call_params_error(params: Option<serde_json::Value>) -> McpError {
+    let why = match params {
+        None | Some(serde_json::Value::Null) => "params are missing".to_string(),
+        Some(params) => match serde_json::from_value::<CallToolRequestParams>(params) {
             Err(err) => err.to_string(),
             Ok(_) => "params do not fit the MCP schema".to_string(),
         },
-        _ => "params do not fit the MCP schema".to_string(),
     };
-    let hint = if method == "tools/call" {
-        " (tools/call takes {\"name\": \"<tool>\", \"arguments\": {...}})"
-    } else {
-        ""
-    };
-    McpError::invalid_params(format!("invalid params for {method}: {why}{hint}"), None)
+    McpError::invalid_params(
+        format!(
+            "invalid params for tools/call: {why} (tools/call takes {{\"name\": \"<tool>\", \"arguments\": {{...}}}})"
+        ),
+        None,
+    )
 }
 
 #[cfg(test)]

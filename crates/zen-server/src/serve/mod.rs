@@ -1,12 +1,10 @@
 //! `zen serve`: the MCP tool host, over stdio (the default) or streamable HTTP.
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use rmcp::ServiceExt;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub(crate) mod answer;
 pub(crate) mod handler;
 pub(crate) mod http;
 pub(crate) mod server;
@@ -64,7 +62,7 @@ pub async fn run(
     });
     let served = match listener {
         Some(listener) => http::serve(listener, server, shutdown).await,
-        None => serve_stdio(server, tokio::io::stdin(), tokio::io::stdout(), shutdown).await,
+        None => stdio::serve_process(server, shutdown).await,
     };
     // After the drain: the last calls' spans and figures go out before zen exits.
     if let Some(otel) = otel {
@@ -97,30 +95,6 @@ async fn start_telemetry(
     Ok(Some(telemetry))
 }
 
-/// Serve one MCP session over a reader/writer pair (stdin/stdout, or pipes in tests).
-pub async fn serve_stdio<R, W>(
-    server: Arc<Server>,
-    reader: R,
-    writer: W,
-    shutdown: CancellationToken,
-) -> Result<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    let transport = stdio::StdioTransport::new(reader, writer, server.clone(), shutdown);
-    let running = match SessionHandler::new(server).serve(transport).await {
-        Ok(running) => running,
-        Err(err) => {
-            // A client that leaves before initializing is not a server failure.
-            tracing::info!("session ended before initialization: {err}");
-            return Ok(());
-        }
-    };
-    let reason = running
-        .waiting()
-        .await
-        .context("the MCP session task failed")?;
-    tracing::info!(?reason, "session ended");
-    Ok(())
-}
+/// Serve one MCP connection over a reader/writer pair (stdin/stdout, or pipes in tests), on
+/// the calling task, until the reader ends or `shutdown` fires (see [`stdio`]).
+pub use stdio::serve as serve_stdio;

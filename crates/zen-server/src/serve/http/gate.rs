@@ -22,9 +22,13 @@ use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, JsonRpcMessage
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
 
-use super::direct::{Direct, PlainCall, SESSION_HEADER};
+use super::direct::{Direct, SESSION_HEADER};
 use super::json::{self, Accepts};
+use super::modern::Modern;
 use super::sessions::SessionClock;
+use crate::protocol::classify::{self, Route};
+use crate::protocol::meta;
+use crate::serve::answer::Message;
 use crate::serve::server::Server;
 
 /// The gate's state: where to count, what to cap.
@@ -41,6 +45,8 @@ pub(super) struct Gate {
     pub json_replies: bool,
     /// tools/call served without rmcp's session layer (with JSON replies only).
     pub direct: Direct,
+    /// MCP 2026-07-28 requests, served without rmcp.
+    pub modern: Modern,
     /// Each session's last use, for ZEN_SESSION_IDLE.
     pub clock: Arc<SessionClock>,
     /// ZEN_HTTP_STATELESS: no sessions; every tools/call may take the direct path.
@@ -74,6 +80,20 @@ impl Gate {
             Ok(bytes) => bytes,
             Err(response) => return response,
         };
+        let read = Message::read(&bytes).ok();
+        // A 2026-07-28 request is served statelessly, by zen (see `classify::http`).
+        if let Some(message) = read.as_ref() {
+            let header = parts
+                .headers
+                .get(zen_model::mcp::header::PROTOCOL_VERSION)
+                .and_then(|v| v.to_str().ok());
+            let named = meta::named_version(message.meta());
+            let handshake = message.names_handshake_version();
+            if classify::http(&message.method, named, header, handshake) == Route::Inline {
+                let message = read.expect("checked just above");
+                return self.modern.serve(&parts.headers, message).await;
+            }
+        }
         let session = self.known_session(&parts.headers).await;
         let accepts = Accepts::of(&parts.headers);
         // The hot path: a plain tools/call on a known session (or, stateless, on none),
@@ -85,13 +105,20 @@ impl Gate {
         if direct_ok
             && self.json_replies
             && accepts.json
-            && self.direct.headers_are_plain(&parts.headers)
-            && let Some(call) = PlainCall::parse(&bytes)
+            && let Some(version) = self.direct.plain_version(&parts.headers)
+            && let Some(Message {
+                id: Some(id),
+                call: Some(params),
+                ..
+            }) = read
         {
             if let Some(session) = &session {
                 self.clock.touch(session, true);
             }
-            return self.direct.call(session.clone(), call, accepts.sse).await;
+            return self
+                .direct
+                .call(session.clone(), version, (id, params), accepts)
+                .await;
         }
         let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
             Ok(message) => message,

@@ -6,6 +6,8 @@ mod body_deadline;
 mod direct;
 mod gate;
 mod json;
+mod modern;
+mod replies;
 mod sessions;
 
 use std::net::SocketAddr;
@@ -24,14 +26,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::handler::SessionHandler;
 use super::server::Server;
+use crate::protocol::headers::Guard;
+use crate::serve::answer::Answerer;
 use crate::tools::TransportInfo;
 use accept::ConnLimits;
 use direct::Direct;
 use gate::Gate;
+use modern::Modern;
 use sessions::SessionClock;
-
-/// Browser origins that are always allowed: pages served from this machine.
-const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// After the drain, how long connections may take to write their last replies, and then to
 /// close once their SSE streams are ended.
@@ -120,7 +122,7 @@ fn router(
     cancel: CancellationToken,
 ) -> axum::Router {
     let cfg = &server.context.config;
-    let origins: Vec<String> = LOOPBACK_ORIGINS
+    let origins: Vec<String> = crate::protocol::headers::LOOPBACK_ORIGINS
         .iter()
         .map(std::string::ToString::to_string)
         .chain(
@@ -134,7 +136,7 @@ fn router(
     let stateless = cfg.transport.http_stateless;
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(cancel)
-        .with_allowed_origins(origins)
+        .with_allowed_origins(origins.clone())
         .with_max_request_body_bytes(cfg.transport.max_message_bytes)
         // Stateless: rmcp serves each request on its own, one reply as JSON (SSE only when a
         // tool notifies first), whatever protocol revision the client speaks.
@@ -146,13 +148,19 @@ fn router(
     }
     let host = SessionHandler::new(server.clone());
     let service = StreamableHttpService::new(move || Ok(host.clone()), sessions.clone(), config);
+    let answerer = Arc::new(Answerer::new(server.clone()));
+    let any_host = cfg.transport.allow_remote;
     let gate = Arc::new(Gate {
         server: server.clone(),
         sessions,
         max_sessions: cfg.bounds.max_sessions,
         max_body: cfg.transport.max_message_bytes,
         json_replies: !cfg.transport.sse_replies,
-        direct: Direct::new(server.clone(), cfg.transport.allow_remote),
+        direct: Direct::new(answerer.clone(), any_host),
+        modern: Modern {
+            guard: Guard::new(&origins, any_host),
+            answerer,
+        },
         stateless,
         clock,
     });

@@ -1,0 +1,336 @@
+//! The one request path. Whatever answers a request zen serves itself (stdio, HTTP at
+//! 2026-07-28, a plain tools/call on an HTTP session) reads it here, checks it by the rules of
+//! [`crate::protocol`] and encodes the reply here, so the same request gives the same bytes
+//! whatever the transport, in either era; tools/call goes through [`Server::call_tool_in`] like
+//! rmcp's handler does. The transports keep only what is theirs: framing, headers, statuses,
+//! cancellation by notification or by a closed connection.
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use rmcp::ErrorData;
+use rmcp::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, ErrorCode, JsonObject, JsonRpcMessage, MetaObject, RequestId,
+    ServerJsonRpcMessage, ServerResult,
+};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use zen_model::mcp::header_value::{self, ParamHeader};
+
+use super::handler::{SessionHandler, tools_call_params_error};
+use super::server::{Admitted, Server};
+use crate::protocol::{errors, shape};
+
+/// A JSON-RPC message as read: its params left raw until its method says what they are.
+#[derive(Deserialize)]
+pub(crate) struct Incoming<'a> {
+    /// Must be "2.0".
+    #[serde(borrow)]
+    jsonrpc: Cow<'a, str>,
+    /// Absent on a notification; a request's must be a string or an integer.
+    #[serde(default, borrow)]
+    id: Option<&'a RawValue>,
+    /// The method.
+    #[serde(borrow)]
+    pub method: Cow<'a, str>,
+    /// The params, read once the method is known.
+    #[serde(default, borrow)]
+    params: Option<&'a RawValue>,
+}
+
+/// Only the `_meta` of a request's params (the rest skipped).
+#[derive(Deserialize, Default)]
+struct MetaOnly {
+    /// `params._meta`.
+    #[serde(rename = "_meta")]
+    meta: Option<JsonObject>,
+}
+
+/// A message, read: a request (with its id) or a notification, its params parsed as far as
+/// routing needs.
+pub(crate) struct Message<'a> {
+    /// The request's id; `None` for a notification.
+    pub id: Option<RequestId>,
+    /// The method.
+    pub method: Cow<'a, str>,
+    /// A tools/call's params, parsed whole (it is the request a busy client repeats).
+    pub call: Option<CallToolRequestParams>,
+    /// Any other request's `params._meta`.
+    meta: Option<JsonObject>,
+    /// The raw params, for the requests that read more of them.
+    pub params: Option<&'a RawValue>,
+}
+
+/// Why a message could not be read: the JSON-RPC error to answer with, and the id when known.
+pub(crate) struct Unreadable {
+    /// The error.
+    pub error: ErrorData,
+    /// The request's id, if it could be read.
+    pub id: Option<RequestId>,
+}
+
+impl<'a> Message<'a> {
+    /// Read one JSON-RPC message. A tools/call whose params do not fit is answered with the
+    /// same -32602 rmcp's handler gives.
+    pub(crate) fn read(bytes: &'a [u8]) -> Result<Message<'a>, Unreadable> {
+        // MCP messages are UTF-8 (`basic/transports`); checked whole, as serde skips the
+        // strings it does not keep.
+        let text = std::str::from_utf8(bytes).map_err(|err| Unreadable {
+            error: ErrorData::new(
+                ErrorCode::PARSE_ERROR,
+                format!("not valid UTF-8 ({err}); send one JSON-RPC message"),
+                None,
+            ),
+            id: None,
+        })?;
+        let incoming: Incoming<'a> = serde_json::from_str(text).map_err(|err| Unreadable {
+            error: unreadable(&err),
+            id: None,
+        })?;
+        let id = match incoming.id {
+            None => None,
+            Some(raw) => {
+                Some(
+                    serde_json::from_str::<RequestId>(raw.get()).map_err(|_| Unreadable {
+                        error: ErrorData::invalid_request(
+                            "the request id must be a string or an integer (MCP: never null)",
+                            None,
+                        ),
+                        id: None,
+                    })?,
+                )
+            }
+        };
+        if incoming.jsonrpc != "2.0" {
+            let error = ErrorData::invalid_request("jsonrpc must be \"2.0\"", None);
+            return Err(Unreadable { error, id });
+        }
+        let params = incoming.params;
+        if params.is_some_and(|p| !matches!(p.get().as_bytes().first(), Some(b'{' | b'['))) {
+            let error = ErrorData::invalid_request(
+                "invalid JSON-RPC request: params must be an object (or an array)",
+                None,
+            );
+            return Err(Unreadable { error, id });
+        }
+        let mut message = Message {
+            id,
+            method: incoming.method,
+            call: None,
+            meta: None,
+            params,
+        };
+        if message.method == "tools/call" && message.id.is_some() {
+            let raw = params.map_or("null", RawValue::get);
+            let Ok(call) = serde_json::from_str::<CallToolRequestParams>(raw) else {
+                let error = tools_call_params_error(serde_json::from_str(raw).ok());
+                return Err(Unreadable {
+                    error,
+                    id: message.id,
+                });
+            };
+            message.call = Some(call);
+        } else if let Some(raw) = params {
+            message.meta = serde_json::from_str::<MetaOnly>(raw.get())
+                .unwrap_or_default()
+                .meta;
+        }
+        Ok(message)
+    }
+
+    /// The request's `params._meta`.
+    pub(crate) fn meta(&self) -> Option<&JsonObject> {
+        match &self.call {
+            Some(call) => call.meta.as_ref().map(|m| &m.0.0),
+            None => self.meta.as_ref(),
+        }
+    }
+
+    /// Its params name a revision as a 2025 `initialize` does (`params.protocolVersion`): the
+    /// legacy handshake, not a modern request for a removed method.
+    pub(crate) fn names_handshake_version(&self) -> bool {
+        #[derive(Deserialize)]
+        struct Handshake {
+            #[serde(rename = "protocolVersion")]
+            version: Option<serde::de::IgnoredAny>,
+        }
+        self.params
+            .and_then(|p| serde_json::from_str::<Handshake>(p.get()).ok())
+            .is_some_and(|h| h.version.is_some())
+    }
+
+    /// The name `Mcp-Name` mirrors, if the method has one.
+    pub(crate) fn name(&self) -> Option<Cow<'_, str>> {
+        if let Some(call) = &self.call {
+            return Some(Cow::Borrowed(&call.name));
+        }
+        let field = crate::protocol::headers::name_field(&self.method)?;
+        let params: serde_json::Value = serde_json::from_str(self.params?.get()).ok()?;
+        params
+            .get(field)?
+            .as_str()
+            .map(|s| Cow::Owned(s.to_string()))
+    }
+}
+
+/// A parse failure as JSON-RPC: not JSON at all (-32700), or JSON that is not a request
+/// (-32600).
+fn unreadable(err: &serde_json::Error) -> ErrorData {
+    if err.classify() == serde_json::error::Category::Data {
+        ErrorData::invalid_request(format!("invalid JSON-RPC request: {err}"), None)
+    } else {
+        let message = format!("not valid JSON ({err}); send one JSON-RPC message");
+        ErrorData::new(ErrorCode::PARSE_ERROR, message, None)
+    }
+}
+
+/// The revision a request is answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Era(pub &'static str);
+
+impl Era {
+    /// 2026-07-28 rules (a `resultType` on every result, and so on).
+    pub(crate) fn modern(self) -> bool {
+        zen_model::mcp::is_modern(self.0)
+    }
+}
+
+/// What the request path needs, built once per server: the tool list and discovery already
+/// encoded per era, the server's identity for modern results, the tools' `x-mcp-header`s.
+pub(crate) struct Answerer {
+    /// Where tools/calls go.
+    server: Arc<Server>,
+    /// rmcp's handler: the server's info and the handshake's negotiation.
+    handler: SessionHandler,
+    /// `_meta` of modern results (the server's identity).
+    info: Arc<MetaObject>,
+    /// tools/list's result, legacy then modern, encoded.
+    tool_lists: [Bytes; 2],
+    /// server/discover's result, encoded.
+    discovery: Bytes,
+    /// Each tool's `x-mcp-header` arguments (zen's tools have none today).
+    annotated: HashMap<String, Vec<ParamHeader>>,
+}
+
+impl Answerer {
+    pub(crate) fn new(server: Arc<Server>) -> Answerer {
+        let handler = SessionHandler::new(server.clone());
+        let config = handler.get_info();
+        let info = shape::server_info_meta(&config.server_info);
+        let tools = server.tools.definitions().to_vec();
+        let encode = |modern| {
+            let list = shape::tool_list(modern, tools.clone(), &info);
+            Bytes::from(serde_json::to_vec(&list).expect("a tool list serialises"))
+        };
+        let annotated = tools
+            .iter()
+            .filter_map(|t| {
+                let params = header_value::param_headers(&t.input_schema).ok()?;
+                (!params.is_empty()).then(|| (t.name.to_string(), params))
+            })
+            .collect();
+        Answerer {
+            tool_lists: [encode(false), encode(true)],
+            discovery: Bytes::from(
+                serde_json::to_vec(&shape::discover(config)).expect("discovery serialises"),
+            ),
+            info: Arc::new(info),
+            annotated,
+            handler,
+            server,
+        }
+    }
+
+    /// The tool's `x-mcp-header` arguments.
+    pub(crate) fn annotated(&self, tool: &str) -> &[ParamHeader] {
+        self.annotated.get(tool).map_or(&[], Vec::as_slice)
+    }
+
+    /// The answer to a request other than tools/call, in `era`: `Ok` the result's JSON, `Err`
+    /// the error. `initialize` is the handshake's (legacy only).
+    pub(crate) fn answer(&self, era: Era, message: &Message<'_>) -> Result<Bytes, ErrorData> {
+        match (message.method.as_ref(), era.modern()) {
+            ("server/discover", _) => Ok(self.discovery.clone()),
+            ("tools/list", modern) => Ok(self.tool_lists[usize::from(modern)].clone()),
+            ("ping", false) => Ok(Bytes::from_static(b"{}")),
+            ("initialize", false) => self.initialize(message).map(|(result, _)| result),
+            (method, modern) => Err(errors::method_not_found(method, modern)),
+        }
+    }
+
+    /// The legacy handshake (`2025-11-25/basic/lifecycle#initialization`), negotiated as rmcp
+    /// negotiates it for HTTP sessions: the result, and the revision agreed.
+    pub(crate) fn initialize(
+        &self,
+        message: &Message<'_>,
+    ) -> Result<(Bytes, &'static str), ErrorData> {
+        let raw = message.params.map_or("null", RawValue::get);
+        let params = serde_json::from_str(raw).map_err(|e| {
+            ErrorData::invalid_params(format!("invalid params for initialize: {e}"), None)
+        })?;
+        let result = self.handler.negotiate_initialize(&params)?;
+        let version = crate::protocol::versions::served(result.protocol_version.as_str())
+            .unwrap_or(zen_model::mcp::LATEST_LEGACY);
+        let encoded = serde_json::to_vec(&result).expect("an initialize result serialises");
+        Ok((Bytes::from(encoded), version))
+    }
+
+    /// Run a tools/call and encode its reply (a result or the JSON-RPC error of an unknown
+    /// tool): a future owning what it needs, so a transport may poll it anywhere.
+    pub(crate) fn call(
+        &self,
+        era: Era,
+        id: RequestId,
+        params: CallToolRequestParams,
+        admitted: Option<Admitted>,
+        ct: CancellationToken,
+    ) -> impl Future<Output = Bytes> + Send + 'static {
+        let server = self.server.clone();
+        let info = self.info.clone();
+        async move {
+            let meta = params.meta.as_ref().map(|m| &m.0);
+            let span = crate::telemetry::otel::spans::tool_call(
+                &params.name,
+                meta.and_then(|m| m.get_traceparent()),
+                meta.and_then(|m| m.get_tracestate()),
+            );
+            let call = server.call_tool_in(&params.name, params.arguments, admitted, ct, &span);
+            match call.instrument(span.clone()).await {
+                Ok(result) => response(&id, &shape::call_result(era.modern(), result, &info)),
+                Err(error) => error_reply(Some(id), error),
+            }
+        }
+    }
+}
+
+/// `{"jsonrpc":"2.0","id":…,"result":…}` around an encoded result.
+pub(crate) fn result_reply(id: &RequestId, result: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(result.len() + 48);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    serde_json::to_writer(&mut out, id).expect("an id serialises");
+    out.extend_from_slice(b",\"result\":");
+    out.extend_from_slice(result);
+    out.push(b'}');
+    Bytes::from(out)
+}
+
+/// A response carrying `result`, encoded as rmcp encodes it.
+fn response(id: &RequestId, result: &ServerResult) -> Bytes {
+    match serde_json::to_vec(result) {
+        Ok(result) => result_reply(id, &result),
+        Err(err) => error_reply(
+            Some(id.clone()),
+            ErrorData::internal_error(format!("zen could not encode the reply ({err})"), None),
+        ),
+    }
+}
+
+/// A JSON-RPC error reply (without an id when the request's could not be read).
+pub(crate) fn error_reply(id: Option<RequestId>, error: ErrorData) -> Bytes {
+    let message: ServerJsonRpcMessage = JsonRpcMessage::error(error, id);
+    Bytes::from(serde_json::to_vec(&message).expect("an error serialises"))
+}
