@@ -13,10 +13,11 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::budget::{StoreLimits, json_len};
-use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, ThreadSummary, Turn, ttl_ms};
+use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, Turn, ttl_ms};
 use zen_model::snapshot::{BoundedPart, StoreStats};
 
 mod checkpoint;
+mod cleaner;
 mod ops;
 mod reads;
 mod schema;
