@@ -42,7 +42,9 @@ async fn calls_keep_being_answered_while_a_full_store_cleans_up() {
                 let prompt = format!("client {n} call {i}: {}", "words to keep ".repeat(40));
                 let result = call(&client, "chat", json!({ "prompt": prompt })).await;
                 let said = text(&result);
-                if is_error(&result) || said.contains("locked") || said.contains("could not be kept")
+                if is_error(&result)
+                    || said.contains("locked")
+                    || said.contains("could not be kept")
                 {
                     failures.lock().unwrap().push(said);
                 }
@@ -71,7 +73,7 @@ async fn calls_keep_being_answered_while_a_full_store_cleans_up() {
     for client in clients {
         client.await.unwrap();
     }
-    let failures = failures.lock().unwrap();
+    let failures = failures.lock().unwrap().clone();
     assert!(
         failures.is_empty(),
         "{} calls failed, the first: {}",
@@ -83,7 +85,10 @@ async fn calls_keep_being_answered_while_a_full_store_cleans_up() {
     let gap = at.windows(2).map(|w| w[1] - w[0]).max().unwrap();
     assert!(gap < GAP, "{gap:?} passed with no call answered");
     let store = &snap["conversations"];
-    assert!(store["evictions"]["pressure"].as_u64().unwrap() > 0, "{store}");
+    assert!(
+        store["evictions"]["pressure"].as_u64().unwrap() > 0,
+        "{store}"
+    );
     assert!(
         store["bytes"].as_u64() <= store["budget_bytes"].as_u64(),
         "{store}"

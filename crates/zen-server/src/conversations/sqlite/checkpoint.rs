@@ -33,8 +33,8 @@ impl Drop for Checkpointer {
 }
 
 /// Start checkpointing `path` every [`EVERY`].
-pub(super) fn spawn(path: PathBuf) -> anyhow::Result<Checkpointer> {
-    let conn = Connection::open(&path)?;
+pub(super) fn spawn(path: &Path) -> anyhow::Result<Checkpointer> {
+    let conn = Connection::open(path)?;
     // A checkpoint reads WAL frames and writes pages: it needs little cache of its own.
     conn.pragma_update(None, "cache_size", -256)?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -51,7 +51,7 @@ enum Phase {
     Pressure { min_count: u64, target: u64 },
 }
 
-/// A cleanup under way: copied before each transaction, put back if it fails.
+/// A cleanup under way.
 #[derive(Debug, Clone, Copy)]
 struct Progress {
     /// Why it runs (for the snapshot).
@@ -79,8 +79,6 @@ struct Progress {
 pub(super) struct Cleaner {
     /// The cleanup under way, and whom to answer at its end.
     run: Option<(Progress, Option<Reply>)>,
-    /// Its progress when the current transaction began (or when it started in it).
-    saved: Option<Progress>,
     /// Cleanup operations queued behind it.
     queued: VecDeque<Request>,
 }
@@ -96,15 +94,12 @@ impl Cleaner {
         self.queued.push_back(request);
     }
 
-    /// A write transaction begins.
-    pub(super) fn begin(&mut self) {
-        self.saved = self.run.as_ref().map(|(p, _)| *p);
-    }
-
-    /// The transaction failed: its slice did not happen.
-    pub(super) fn rolled_back(&mut self) {
-        if let (Some((progress, _)), Some(saved)) = (&mut self.run, self.saved) {
-            *progress = saved;
+    /// A slice failed, or the transaction it was in: the cleanup under way stops there and
+    /// its caller gets the error (a cleanup that failed once is not retried in a loop: the next
+    /// crossing of the budget, or the next Cleanup operation, starts another).
+    pub(super) fn abandon(&mut self, error: &StoreError) {
+        if let Some((_, Some(reply))) = self.run.take() {
+            let _ = reply.send(Err(error.clone()));
         }
     }
 
@@ -139,7 +134,6 @@ impl Cleaner {
     }
 
     fn start(&mut self, progress: Progress, reply: Option<Reply>) {
-        self.saved = Some(progress);
         self.run = Some((progress, reply));
     }
 
@@ -194,7 +188,6 @@ impl Cleaner {
             return None;
         }
         let (progress, reply) = self.run.take()?;
-        self.saved = None;
         if let Some(reply) = reply {
             let _ = reply.send(Ok(progress.evicted));
         }
@@ -210,37 +203,27 @@ fn slice(
     pins: &Pins,
     figures: &mut Figures,
 ) -> rusqlite::Result<bool> {
-    let (newest, base) = (p.newest, p.deleted_in_phase);
-    let (deleted, finished) = match p.phase {
-        Phase::Expiry { before_ms } => {
-            let decide = |seen: &super::walk::Seen, _: &Figures, _| {
-                if seen.updated_ms > before_ms || seen.touch > newest {
-                    Step::Stop
-                } else if seen.pinned(pins) {
-                    Step::Skip
-                } else {
-                    Step::Delete
-                }
-            };
-            let r = walk(tx, figures, &mut p.after, bound, decide, delete_thread)?;
-            figures.evictions.expiry += r.0;
-            r
-        }
-        Phase::Pressure { min_count, target } => {
-            let decide = |seen: &super::walk::Seen, f: &Figures, deleted: u64| {
-                if seen.touch > newest || (base + deleted >= min_count && f.bytes <= target) {
-                    Step::Stop
-                } else if seen.pinned(pins) {
-                    Step::Skip
-                } else {
-                    Step::Delete
-                }
-            };
-            let r = walk(tx, figures, &mut p.after, bound, decide, delete_thread)?;
-            figures.evictions.pressure += r.0;
-            r
+    let (newest, base, phase) = (p.newest, p.deleted_in_phase, p.phase);
+    let decide = |seen: &super::walk::Seen, f: &Figures, deleted: u64| {
+        let enough = match phase {
+            Phase::Expiry { before_ms } => seen.updated_ms > before_ms,
+            Phase::Pressure { min_count, target } => {
+                base + deleted >= min_count && f.bytes <= target
+            }
+        };
+        if enough || seen.touch > newest {
+            Step::Stop
+        } else if seen.pinned(pins) {
+            Step::Skip
+        } else {
+            Step::Delete
         }
     };
+    let (deleted, finished) = walk(tx, figures, &mut p.after, bound, decide, delete_thread)?;
+    match phase {
+        Phase::Expiry { .. } => figures.evictions.expiry += deleted,
+        Phase::Pressure { .. } => figures.evictions.pressure += deleted,
+    }
     p.deleted_in_phase += deleted;
     p.evicted += deleted;
     Ok(finished)
@@ -271,4 +254,106 @@ fn next_phase(p: &mut Progress, limits: &StoreLimits, figures: &mut Figures) {
     p.done = true;
     figures.cleanups += 1;
     figures.last_cleanup = Some(cleanup_done(p.cause, p.started, p.evicted, figures.bytes));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration as D;
+
+    /// A store of `n` threads of 100 bytes, in LRU order, and its figures.
+    fn store(n: i64) -> (tempfile::TempDir, Connection, Figures) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::schema::open(&dir.path().join("t.sqlite3"), 1 << 20).unwrap();
+        conn.execute_batch("BEGIN").unwrap();
+        {
+            let mut insert = conn
+                .prepare("INSERT INTO threads VALUES (?1, 1, 1, 2, 0, 100, 'chat', NULL, 'hi', ?2)")
+                .unwrap();
+            for touch in 1..=n {
+                insert
+                    .execute(rusqlite::params![format!("t{touch}"), touch])
+                    .unwrap();
+            }
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let figures = Figures {
+            bytes: 100 * n as u64,
+            threads: n as u64,
+            touch: n as u64,
+            ..Figures::default()
+        };
+        (dir, conn, figures)
+    }
+
+    fn limits(budget_bytes: u64) -> StoreLimits {
+        StoreLimits {
+            budget_bytes,
+            threshold: 0.8,
+            thread_max_bytes: budget_bytes / 10,
+            ttl: D::from_secs(3600),
+        }
+    }
+
+    #[test]
+    fn a_large_cleanup_takes_several_bounded_slices_and_counts_every_thread() {
+        let n = 20_000;
+        let (_dir, conn, mut figures) = store(n);
+        let limits = limits(100 * n as u64);
+        figures.crossed = Some((0, n as u64));
+        let mut cleaner = Cleaner::default();
+        cleaner.crossed(&mut figures, &limits);
+        let mut slices = 0;
+        while cleaner.finish().is_none() {
+            let before = figures.evictions.pressure;
+            cleaner
+                .step(&conn, &limits, &Pins::new(), &mut figures)
+                .unwrap();
+            assert!(
+                figures.evictions.pressure - before <= STEP_ROWS,
+                "a slice past its rows"
+            );
+            slices += 1;
+        }
+        // A fifth of the threads (4 000) went, in at least two slices, and all are counted.
+        assert!(slices >= 2, "{slices} slices");
+        assert_eq!(figures.evictions.pressure, 4_000);
+        assert_eq!(figures.threads, 16_000);
+        assert!(figures.bytes <= limits.threshold_bytes());
+        assert_eq!(figures.cleanups, 1);
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM threads", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 16_000);
+        // The oldest went first.
+        let oldest: i64 = conn
+            .query_row("SELECT min(touch) FROM threads", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(oldest, 4_001);
+    }
+
+    #[test]
+    fn a_forced_cleanup_is_answered_at_its_end_with_what_it_removed() {
+        let (_dir, conn, mut figures) = store(100);
+        let limits = limits(100 * 100);
+        let (reply, mut answer) = oneshot::channel();
+        let mut cleaner = Cleaner::default();
+        cleaner.request(Request {
+            force: true,
+            expired_before_ms: 0,
+            reply,
+        });
+        cleaner
+            .step(&conn, &limits, &Pins::new(), &mut figures)
+            .unwrap();
+        assert!(answer.try_recv().is_err(), "answered before its commit");
+        assert_eq!(
+            cleaner.finish(),
+            Some(20),
+            "a small cleanup ends in one slice"
+        );
+        assert_eq!(answer.try_recv().unwrap().unwrap(), 20);
+        assert_eq!(figures.last_cleanup.unwrap().cause, Cause::Watchdog);
+        assert!(!cleaner.busy());
+    }
 }

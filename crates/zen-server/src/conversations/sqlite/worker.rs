@@ -212,7 +212,6 @@ impl Batch<'_> {
         let (shared, limits, path) = (self.shared, self.limits, self.path);
         let mut figures = shared.figures().clone();
         let mut answers = Vec::with_capacity(batch.len());
-        self.cleaner.begin();
         let committed = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             totals::read(&tx, &mut figures, path)?;
@@ -221,8 +220,7 @@ impl Batch<'_> {
                 answers.extend(self.run_one(&tx, op, &mut figures));
             }
             self.cleaner.crossed(&mut figures, limits);
-            let pins = shared.pins().clone();
-            self.cleaner.step(&tx, limits, &pins, &mut figures)?;
+            self.slice(&tx, &mut figures)?;
             if (figures.bytes, figures.threads, figures.touch) != read {
                 totals::write(&tx, &figures)?;
             }
@@ -240,8 +238,6 @@ impl Batch<'_> {
         let mut trim = false;
         if failed.is_none() {
             *shared.figures() = figures;
-        } else {
-            self.cleaner.rolled_back();
         }
         shared
             .cache_used
@@ -249,7 +245,9 @@ impl Batch<'_> {
         for answer in answers {
             answer.send(failed.as_ref());
         }
-        if failed.is_none() {
+        if let Some(e) = &failed {
+            self.cleaner.abandon(e);
+        } else {
             trim = self
                 .cleaner
                 .finish()
@@ -262,6 +260,24 @@ impl Batch<'_> {
     }
 
     /// Run one op under its own savepoint: its failure rolls back only its own writes.
+    /// A slice of the cleanup under way, under its own savepoint: its failure fails only it
+    /// (the cleanup stops, logged), never the calls in the same transaction.
+    fn slice(&mut self, tx: &Transaction<'_>, figures: &mut Figures) -> rusqlite::Result<()> {
+        if !self.cleaner.busy() {
+            return Ok(());
+        }
+        run_cached(tx, "SAVEPOINT slice")?;
+        let before = figures.clone();
+        let pins = self.shared.pins().clone();
+        if let Err(e) = self.cleaner.step(tx, self.limits, &pins, figures) {
+            tracing::warn!(error = %e, "conversation store: a cleanup failed; the next one starts over");
+            run_cached(tx, "ROLLBACK TO slice")?;
+            *figures = before;
+            self.cleaner.abandon(&sql_error(self.path, &e));
+        }
+        run_cached(tx, "RELEASE slice")
+    }
+
     fn run_one(&mut self, tx: &Transaction<'_>, op: Op, figures: &mut Figures) -> Option<Answer> {
         let (shared, limits, path) = (self.shared, self.limits, self.path);
         let before = figures.clone();
