@@ -17,6 +17,8 @@ const EVERY: Duration = Duration::from_millis(250);
 const WAL_CAP: u64 = 64 * 1024 * 1024;
 /// How often the writer looks at the WAL's size.
 const LOOK_EVERY: Duration = Duration::from_millis(100);
+/// A truncation that held the writer longer than this is logged.
+const SLOW_TRUNCATION: Duration = Duration::from_secs(1);
 /// How long the writer's truncation waits for readers (a search) before trying again later.
 const TRUNCATE_WAIT: Duration = Duration::from_millis(200);
 
@@ -91,6 +93,15 @@ impl Truncation {
             r.get::<_, i64>(0)
         });
         let _ = conn.busy_timeout(super::schema::BUSY_WAIT);
+        // It copies what the checkpoint thread has not and syncs the file: on a disk busy
+        // with other work that can take seconds, during which calls wait. Say so.
+        let took = now.elapsed();
+        if took > SLOW_TRUNCATION {
+            tracing::warn!(
+                secs = took.as_secs_f64(),
+                "conversation store: truncating the WAL held the writer (the disk is slow or busy)"
+            );
+        }
         match busy {
             Ok(0) => {}
             // A reader kept it (a long search): tried again at the next look.
