@@ -59,3 +59,5 @@ mod redis_util;
 mod store_conformance;
 mod store_redis;
 mod store_sqlite;
+// Issue 26: the SQLite store keeps answering while it cleans up.
+mod store_cleanup;
