@@ -7,6 +7,7 @@ pub mod html;
 pub mod junit;
 pub mod merge;
 pub(crate) mod render;
+mod shards;
 pub mod show;
 mod svg;
 
