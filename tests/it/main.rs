@@ -48,6 +48,11 @@ mod tools_consensus;
 mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
+// Issue 28: zen stress reaches every server its users run.
+mod reach_auth;
+mod reach_ops;
+mod reach_shards;
+mod reach_sse;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;
