@@ -48,6 +48,8 @@ mod tools_consensus;
 mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
+// Issue 30: messages that point at the fix.
+mod first_hour;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;
