@@ -204,3 +204,18 @@ fn the_readme_names_one_binary_path_and_what_the_tests_need() {
         assert!(setup.contains(needed), "Set-up names {needed}");
     }
 }
+
+#[tokio::test]
+async fn soak_out_is_the_json_report_and_a_series_name_there_points_at_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("soak.csv");
+    let (code, _, stderr) =
+        zen_output(&["soak", "-d", "10s", "--out", csv.to_str().unwrap()], &[]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--out writes the JSON report, as on every command (name it .json)")
+            && stderr.contains("time series goes to --series FILE"),
+        "{stderr}"
+    );
+    assert!(!csv.exists(), "nothing written");
+}
