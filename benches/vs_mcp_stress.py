@@ -8,6 +8,11 @@ usage: python3 benches/vs_mcp_stress.py ZEN MCP_STRESS SERVER_EVERYTHING_JS [RUN
     stdio     server-everything over stdio, spawned by each tool, tool `echo`
     http      server-everything over streamable HTTP (started here), tool `echo`
     zen-http  zen serve --http (started here), tool `version`
+    py-bearer tests/python/reach_server.py (the official Python SDK, streamable HTTP, stateless)
+              requiring a bearer token, tool `echo`; zen: --bearer-token-env, mcp-stress: -H
+    py-sse    the same server on the legacy HTTP+SSE transport (no token), tool `echo`;
+              zen: --transport sse, mcp-stress: --sse
+  The py-* targets run the server with $PYTHON (default: the CI venv, ~/.cache/zen-ci/venv).
 
 Load: 32 calls in flight, one session, SECS seconds (default 15). For each run and tool:
 calls/s from the tool's own JSON summary; the generator's CPU per call and peak RSS from
@@ -51,6 +56,7 @@ def wait_port(port, proc):
 
 def watch(cmd, env=None):
     """Run a generator; sample its own CPU and peak RSS (and its first child's CPU)."""
+    env = dict(os.environ, REACH_TOKEN=TOKEN) if env is None else env
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     cpu = rss = child = child_cpu = None
     out = []
@@ -104,8 +110,23 @@ def one_run(name, cmd, figures, tool, server_pid):
     }
 
 
+# Issue 28: the Python SDK server of tests/python/reach_server.py, with a token or over SSE.
+TOKEN = "bench-token-5c1d"
+PYTHON = os.environ.get("PYTHON", os.path.expanduser("~/.cache/zen-ci/venv/bin/python"))
+REACH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python",
+                     "reach_server.py")
+
+
 def start_server(target, zen, everything):
     port = free_port()
+    if target.startswith("py-"):
+        cmd = [PYTHON, REACH, "--port", str(port)]
+        cmd += ["--transport", "sse"] if target == "py-sse" else ["--stateless", "--token-env",
+                                                                   "REACH_TOKEN"]
+        env = dict(os.environ, REACH_TOKEN=TOKEN)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port, proc)
+        return proc, f"http://127.0.0.1:{port}/{'sse' if target == 'py-sse' else 'mcp'}"
     if target == "http":
         cmd = ["node", everything, "streamableHttp"]
         env = dict(os.environ, PORT=str(port))
@@ -122,6 +143,12 @@ def bench(target, zen, mcp_stress, everything, runs, secs):
     server, url = (None, None) if target == "stdio" else start_server(target, zen, everything)
     zen_target = ["--stdio", f"node {everything}"] if target == "stdio" else ["--url", url]
     ms_target = ["--", "node", everything] if target == "stdio" else ["--url", url]
+    if target == "py-bearer":
+        zen_target += ["--bearer-token-env", "REACH_TOKEN"]
+        ms_target = ["-H", f"Authorization: Bearer {TOKEN}"] + ms_target
+    if target == "py-sse":
+        zen_target += ["--transport", "sse"]
+        ms_target = ["--sse"] + ms_target
     ms = [mcp_stress, "run", "-c", "32", "-d", str(secs), "--tool", tool, "--json"] + ms_target
     results = {"zen stress": [], "mcp-stress": []}
     try:

@@ -50,6 +50,11 @@ mod tools_registry;
 mod tools_workflow;
 // Issue 30: messages that point at the fix.
 mod first_hour;
+// Issue 28: zen stress reaches every server its users run.
+mod reach_auth;
+mod reach_ops;
+mod reach_shards;
+mod reach_sse;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;
@@ -61,3 +66,5 @@ mod redis_util;
 mod store_conformance;
 mod store_redis;
 mod store_sqlite;
+// Issue 26: the SQLite store keeps answering while it cleans up.
+mod store_cleanup;

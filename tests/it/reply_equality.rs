@@ -50,7 +50,8 @@ fn table() -> Vec<(String, &'static str, Value)> {
     rows
 }
 
-/// Every zen tool with arguments that succeed against the simulated provider.
+/// Every zen tool but clink (it needs an AI CLI on PATH) with arguments that succeed against
+/// the simulated provider.
 pub(crate) fn every_tool_call() -> Vec<(&'static str, Value)> {
     let step = |name: &str| {
         json!({"step": name, "step_number": 1, "total_steps": 1,
@@ -65,6 +66,26 @@ pub(crate) fn every_tool_call() -> Vec<(&'static str, Value)> {
         ("codereview", step("review")),
         ("precommit", step("check")),
         ("debug", step("debug")),
+        ("analyze", step("analyze")),
+        ("refactor", step("refactor")),
+        ("secaudit", step("audit")),
+        ("testgen", step("test")),
+        (
+            "docgen",
+            merged(
+                step("document"),
+                json!({"num_files_documented": 0, "total_files_to_document": 1,
+                       "document_complexity": true, "document_flow": true,
+                       "update_existing": true, "comments_on_complex_logic": true}),
+            ),
+        ),
+        (
+            "tracer",
+            merged(
+                step("trace"),
+                json!({"target_description": "how a call flows", "trace_mode": "precision"}),
+            ),
+        ),
         ("challenge", json!({"prompt": "the sky is green"})),
         ("apilookup", json!({"prompt": "tokio 1.0 changelog"})),
         ("listmodels", json!({})),
@@ -73,6 +94,14 @@ pub(crate) fn every_tool_call() -> Vec<(&'static str, Value)> {
         ("version", json!({})),
     ]
 }
+/// `base` with the fields of `extra` added.
+fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
+}
+
 /// A request of the table at `version` (`_meta` added for the modern revision), with `id`.
 fn request(id: usize, version: &str, method: &str, params: &Value) -> Value {
     let mut params = params.clone();

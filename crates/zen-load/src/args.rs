@@ -22,6 +22,26 @@ pub struct TargetArgs {
     /// MCP revision to speak: auto (server/discover first, the 2025 handshake when the server does not know it), 2026-07-28, 2025-11-25, 2025-06-18 or 2025-03-26; several (comma-separated) spread the sessions over them, to compare the eras on one server [default: auto]
     #[arg(long, value_name = "VERSION", value_delimiter = ',', value_parser = crate::target::protocol::Protocol::parse)]
     pub protocol: Vec<crate::target::protocol::Protocol>,
+    /// Send this header with every request to a --url target (repeatable), e.g. -H 'X-Api-Key: …'; reports and logs name it, never show its value
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = crate::target::access::parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Send `Authorization: Bearer <token>` with the token read from this environment variable (kept out of shell history and reports), e.g. --bearer-token-env MCP_TOKEN
+    #[arg(long, value_name = "VAR")]
+    pub bearer_token_env: Option<String>,
+    /// HTTPS: also trust the certificates in this PEM file (a private CA, a self-signed server), e.g. --cacert ca.pem
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// HTTP transport of --url: streamable-http (MCP 2025-03-26 on), sse (the legacy HTTP+SSE of 2024-11-05: GET the stream, e.g. http://host/sse, POST where it says), or auto (streamable HTTP, falling back to SSE on a 4xx as the spec's backwards compatibility says) [default: streamable-http]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "TRANSPORT",
+        hide_possible_values = true
+    )]
+    pub transport: Option<crate::target::http::transport::Transport>,
+    /// HTTPS: accept any certificate, unverified (a test server only: anyone in between can read the load and its credentials)
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// The load model and the calls to make; a scenario file may set all of these, flags win.
@@ -61,9 +81,27 @@ pub struct LoadArgs {
     /// Tool to call [default: zen's chat with a short prompt]
     #[arg(long, value_name = "NAME")]
     pub tool: Option<String>,
-    /// Tool arguments as a JSON object
+    /// Tool arguments as a JSON object (with --op prompts/get: the prompt's arguments; with --op completion/complete: its params, e.g. '{"ref":{"type":"ref/prompt","name":"p"},"argument":{"name":"a","value":"x"}}')
     #[arg(long, value_name = "JSON")]
     pub args: Option<String>,
+    /// Operation to load instead of tools/call; repeat it for an equal mix, e.g. --op ping, --op resources/read --uri random: ping, tools/list, tools/call, resources/list, resources/read, prompts/list, prompts/get, completion/complete
+    #[arg(long, value_name = "OP", value_parser = crate::plan::op::Op::parse)]
+    pub op: Vec<crate::plan::op::Op>,
+    /// --op resources/read: the resource URI, or `random` (one of the target's resources, picked per call) [default: random]
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
+    /// --op prompts/get: the prompt's name (its arguments in --args), e.g. --prompt simple-prompt
+    #[arg(long, value_name = "NAME")]
+    pub prompt: Option<String>,
+    /// Connection churn: every call from a new client (--url only): a new session (initialize) on 2025 revisions, a new client identity (server/discover) on 2026-07-28; the handshake counts in the call's latency, as a new client sees it, and is reported apart
+    #[arg(long)]
+    pub churn: bool,
+    /// Run the I-th (0-based) of N equal parts of the load, for one test on N machines: closed loop, the concurrency, calls and sessions split; open loop, every N-th call of the one schedule; merge the N reports with zen report merge, e.g. --shard $(JOB_COMPLETION_INDEX)/3
+    #[arg(long, value_name = "I/N", value_parser = crate::plan::shard::Shard::parse)]
+    pub shard: Option<crate::plan::shard::Shard>,
+    /// Connect, then wait until this UTC instant to start the load (so shards start together; refused if it is in the past), e.g. --start-at 2026-12-03T15:00:00Z
+    #[arg(long, value_name = "RFC3339", value_parser = crate::plan::shard::parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 /// `zen stress`.

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::recorder::{ErrorKind, Recorder};
 use crate::engine::stages::Profile;
+use crate::plan::op::Op;
 use crate::plan::scenario::CallSpec;
 
 /// When a closed loop stops.
@@ -82,6 +83,11 @@ pub struct Plan {
     pub seed: u64,
     /// `--stages`: the target over time (the model then holds its peak and total length).
     pub shape: Option<Profile>,
+    /// `--churn`: every call on a new session (a new client identity), its handshake
+    /// counted in the call's latency and recorded apart.
+    pub churn: bool,
+    /// `--shard I/N` as (I, N): an open loop sends the calls I, I+N, I+2N… of its schedule.
+    pub shard: Option<(u32, u32)>,
 }
 
 /// A sent call later than this behind schedule counts as late.
@@ -195,7 +201,12 @@ async fn open_loop(shared: &Arc<Shared>, shape: &Profile, max_in_flight: u32) {
     let end = start + duration;
     let mut calls = tokio::task::JoinSet::new();
     let mut sent = 0;
-    for i in 0..planned {
+    let (first, step) = shared
+        .plan
+        .shard
+        .map_or((0, 1), |(index, count)| (u64::from(index), count as usize));
+    let planned = (first..planned).step_by(step).count() as u64;
+    for i in (first..).step_by(step).take(planned as usize) {
         let Some(due) = shape.send_time(i as f64) else {
             break;
         };
@@ -222,7 +233,7 @@ async fn open_loop(shared: &Arc<Shared>, shape: &Profile, max_in_flight: u32) {
         let kind = shared.pick(&mut rng);
         let call_seed: u64 = rng.random();
         let shared = shared.clone();
-        let session = i as usize % shared.peers.len();
+        let session = sent as usize % shared.peers.len();
         calls.spawn(async move {
             let mut rng = StdRng::seed_from_u64(call_seed);
             shared.call(session, kind, &mut rng, Some(intended)).await;
@@ -278,11 +289,46 @@ impl Shared {
                 args.extend(step.clone());
             }
         }
-        let params = CallToolRequestParams::new(spec.tool.clone()).with_arguments(args);
+        let request = async {
+            let fresh = if self.plan.churn {
+                let started = Instant::now();
+                match peer.fresh().await {
+                    Ok(fresh) => {
+                        self.recorder.handshake(started.elapsed());
+                        Some(fresh)
+                    }
+                    Err(e) => return (Err(e), None),
+                }
+            } else {
+                None
+            };
+            let peer = fresh.as_ref().unwrap_or(peer);
+            let result = match spec.op {
+                Op::ToolsCall => {
+                    let params = CallToolRequestParams::new(spec.tool.clone()).with_arguments(args);
+                    peer.call_tool(params).await.map(Some)
+                }
+                op => {
+                    let uri = match &spec.uris[..] {
+                        [] => spec.uri.as_deref(),
+                        uris => Some(uris[rng.random_range(0..uris.len())].as_str()),
+                    };
+                    let params = op.params(uri, spec.prompt.as_deref(), &spec.args);
+                    peer.operate(op, &params).await.map(|()| None)
+                }
+            };
+            (result, fresh)
+        };
         self.recorder.call_started();
         let sent = Instant::now();
+        let mut churned = None;
         let outcome = tokio::select! {
-            outcome = tokio::time::timeout(self.plan.timeout, peer.call_tool(params)) => outcome,
+            outcome = tokio::time::timeout(self.plan.timeout, request) => {
+                outcome.map(|(result, fresh)| {
+                    churned = fresh;
+                    result
+                })
+            }
             () = self.stop.cancelled() => {
                 self.recorder.abort();
                 return;
@@ -308,10 +354,11 @@ impl Shared {
                 return;
             }
             Ok(Err(e)) => Some((ErrorKind::Transport, e.to_string())),
-            Ok(Ok(reply)) if reply.is_error() => {
+            Ok(Ok(None)) => None,
+            Ok(Ok(Some(reply))) if reply.is_error() => {
                 Some((ErrorKind::Tool, result_text(&reply.into_result())))
             }
-            Ok(Ok(reply)) => {
+            Ok(Ok(Some(reply))) => {
                 if spec.continue_ratio > 0.0 {
                     let id = continued.map(|(id, _)| id);
                     self.threads[kind].returned(&reply.into_result(), id, spec.max_chain);
@@ -332,6 +379,9 @@ impl Shared {
             done - sent,
             intended.map(|i| done.duration_since(i)),
         );
+        if let Some(fresh) = churned {
+            fresh.close().await;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use hdrhistogram::Histogram;
 use zen_model::report::{ErrorBucket, LatencyReport, ToolReport};
 
+use crate::plan::op::Op;
 use zen_model::hdr::new_histogram;
 
 /// How a call failed, from the client's side.
@@ -56,7 +57,10 @@ use zen_model::report::{ERROR_SAMPLES as SAMPLES, SAMPLE_CHARS};
 
 #[derive(Debug)]
 struct PerTool {
+    /// The tool (tools/call) or the operation's method.
     name: String,
+    /// The operation this kind of call makes.
+    op: Op,
     latency_us: Histogram<u64>,
     ok: u64,
     failed: u64,
@@ -73,6 +77,8 @@ struct Inner {
     window: Window,
     /// Since when every call has failed to reach the target (None: the last one got through).
     unreachable_since: Option<Instant>,
+    /// `--churn`: each call's handshake (a new session or client identity), µs.
+    handshake_us: Option<Histogram<u64>>,
 }
 
 /// What finished in the current time-series interval; taken and reset once per interval.
@@ -126,7 +132,12 @@ pub(crate) struct Recorder {
 pub(crate) struct Recorded {
     pub latency_us: Histogram<u64>,
     pub corrected_us: Option<Histogram<u64>>,
+    /// Per call kind: (tool or method, latency, ok, failed).
     pub tools: Vec<(String, Histogram<u64>, u64, u64)>,
+    /// Per call kind: its operation.
+    pub ops: Vec<Op>,
+    /// `--churn`: the handshakes, µs.
+    pub handshake_us: Option<Histogram<u64>>,
     pub errors: Vec<(ErrorKind, ErrorBucket)>,
     pub ok: u64,
     pub failed: u64,
@@ -137,16 +148,24 @@ pub(crate) struct Recorded {
 }
 
 impl Recorder {
-    /// `tools`: the tool of each call kind, in the plan's order.
+    /// `tools`: the tool of each call kind, in the plan's order (all tools/call).
+    #[cfg(test)]
     pub(crate) fn new(tools: &[String], open_loop: bool) -> Self {
+        let kinds: Vec<(String, Op)> = tools.iter().map(|t| (t.clone(), Op::ToolsCall)).collect();
+        Self::for_kinds(&kinds, open_loop)
+    }
+
+    /// `kinds`: the label (tool, or method) and operation of each call kind, in the plan's order.
+    pub(crate) fn for_kinds(kinds: &[(String, Op)], open_loop: bool) -> Self {
         Recorder {
             inner: Mutex::new(Inner {
                 latency_us: new_histogram(),
                 corrected_us: open_loop.then(new_histogram),
-                tools: tools
+                tools: kinds
                     .iter()
-                    .map(|t| PerTool {
-                        name: t.clone(),
+                    .map(|(name, op)| PerTool {
+                        name: name.clone(),
+                        op: *op,
                         latency_us: new_histogram(),
                         ok: 0,
                         failed: 0,
@@ -155,6 +174,7 @@ impl Recorder {
                 errors: Default::default(),
                 window: Window::new(),
                 unreachable_since: None,
+                handshake_us: None,
             }),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -217,6 +237,19 @@ impl Recorder {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         std::mem::replace(&mut inner.window, Window::new())
+    }
+
+    /// `--churn`: a call's new session took `took` to start.
+    pub(crate) fn handshake(&self, took: Duration) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let us = (took.as_micros() as u64).max(1);
+        inner
+            .handshake_us
+            .get_or_insert_with(new_histogram)
+            .saturating_record(us);
     }
 
     pub(crate) fn call_started(&self) {
@@ -296,6 +329,8 @@ impl Recorder {
                 .iter()
                 .map(|t| (t.name.clone(), t.latency_us.clone(), t.ok, t.failed))
                 .collect(),
+            ops: inner.tools.iter().map(|t| t.op).collect(),
+            handshake_us: inner.handshake_us.clone(),
             errors: ErrorKind::ALL
                 .iter()
                 .map(|k| (*k, inner.errors[k.index()].clone()))
@@ -310,13 +345,28 @@ impl Recorder {
     }
 }
 
-/// Fold per-kind tool figures by tool name.
+/// Fold per-kind tool figures by tool name (tools/call kinds only).
 pub(crate) fn tool_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
+    fold(recorded, |op, name| {
+        (op == Op::ToolsCall).then(|| name.to_string())
+    })
+}
+
+/// Fold per-kind figures by operation (its method).
+pub(crate) fn op_reports(recorded: &Recorded) -> BTreeMap<String, ToolReport> {
+    fold(recorded, |op, _| Some(op.method().to_string()))
+}
+
+/// Fold per-kind figures under the key `key` gives each kind (none: left out).
+fn fold(
+    recorded: &Recorded,
+    key: impl Fn(Op, &str) -> Option<String>,
+) -> BTreeMap<String, ToolReport> {
     let mut merged: BTreeMap<String, (Histogram<u64>, u64, u64)> = BTreeMap::new();
-    for (name, hist, ok, failed) in &recorded.tools {
-        let entry = merged
-            .entry(name.clone())
-            .or_insert_with(|| (new_histogram(), 0, 0));
+    let kinds = recorded.tools.iter().zip(&recorded.ops);
+    for ((name, hist, ok, failed), op) in kinds {
+        let Some(key) = key(*op, name) else { continue };
+        let entry = merged.entry(key).or_insert_with(|| (new_histogram(), 0, 0));
         let _ = entry.0.add(hist);
         entry.1 += ok;
         entry.2 += failed;

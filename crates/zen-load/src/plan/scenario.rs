@@ -9,6 +9,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::plan::op::Op;
+
 /// A scenario file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +55,18 @@ pub struct TargetSection {
     /// the sessions.
     #[serde(default, deserialize_with = "protocols")]
     pub protocol: Vec<crate::target::protocol::Protocol>,
+    /// Headers sent with every request to a `url` target (`-H` wins by name).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The environment variable holding a bearer token (`--bearer-token-env` wins).
+    pub bearer_token_env: Option<String>,
+    /// HTTPS: a PEM file of certificates to trust besides the system's.
+    pub cacert: Option<std::path::PathBuf>,
+    /// HTTPS: accept any certificate, unverified.
+    #[serde(default)]
+    pub insecure: bool,
+    /// The HTTP transport: `streamable-http` (default), `sse` or `auto`.
+    pub transport: Option<crate::target::http::transport::Transport>,
 }
 
 /// One protocol choice or a list of them.
@@ -98,14 +112,29 @@ pub struct LoadSection {
     /// With `[[stages]]`: their targets are calls per second (open loop), not calls in flight.
     #[serde(default)]
     pub open_loop: bool,
+    /// Every call from a new client (`--churn`).
+    #[serde(default)]
+    pub churn: bool,
 }
 
 /// One kind of call in the mix.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSpec {
-    /// Tool name.
+    /// The operation [default: tools/call].
+    #[serde(default)]
+    pub op: crate::plan::op::Op,
+    /// Tool name (tools/call).
+    #[serde(default)]
     pub tool: String,
+    /// resources/read: the resource's URI, or `random` (one of the target's resources/list,
+    /// picked per call).
+    pub uri: Option<String>,
+    /// prompts/get: the prompt's name (its arguments are `args`).
+    pub prompt: Option<String>,
+    /// resources/read `random`: the URIs to pick from, listed from the target before load.
+    #[serde(skip)]
+    pub uris: Vec<String>,
     /// Arguments (a TOML table → a JSON object).
     #[serde(default)]
     pub args: Map<String, Value>,
@@ -134,6 +163,52 @@ fn ten() -> u32 {
 }
 
 impl CallSpec {
+    /// What the report calls this kind of call: the tool for tools/call, else the operation.
+    pub fn label(&self) -> String {
+        match self.op {
+            Op::ToolsCall => self.tool.clone(),
+            op => op.method().to_string(),
+        }
+    }
+
+    /// The keys this call's operation needs are there, and no others.
+    pub fn check_op(&self) -> Result<()> {
+        let op = self.op;
+        match op {
+            Op::ToolsCall if self.tool.trim().is_empty() => bail!("tool: expected a tool name"),
+            Op::ResourcesRead if self.uri.as_deref().is_none_or(str::is_empty) => {
+                bail!(
+                    "resources/read needs uri: a resource URI, or \"random\" (one of the target's, per call)"
+                )
+            }
+            Op::PromptsGet if self.prompt.as_deref().is_none_or(str::is_empty) => {
+                bail!("prompts/get needs prompt: the prompt's name (its arguments go in args)")
+            }
+            Op::Complete
+                if !self.args.contains_key("ref") || !self.args.contains_key("argument") =>
+            {
+                bail!(
+                    "completion/complete needs args with its params: ref and argument, e.g. \
+                 {{ ref = {{ type = \"ref/prompt\", name = \"p\" }}, argument = {{ name = \"a\", value = \"x\" }} }}"
+                )
+            }
+            _ => {}
+        }
+        if op != Op::ToolsCall && !self.tool.is_empty() {
+            bail!("tool applies to tools/call, not {op}");
+        }
+        if op != Op::ToolsCall && (self.continue_ratio > 0.0 || !self.steps.is_empty()) {
+            bail!("continue_ratio and steps apply to tools/call, not {op}");
+        }
+        if op != Op::ResourcesRead && self.uri.is_some() {
+            bail!("uri applies to resources/read, not {op}");
+        }
+        if op != Op::PromptsGet && self.prompt.is_some() {
+            bail!("prompt applies to prompts/get, not {op}");
+        }
+        Ok(())
+    }
+
     /// zen's chat with a short prompt: the default call.
     pub fn default_chat() -> Self {
         let mut args = Map::new();
@@ -142,6 +217,10 @@ impl CallSpec {
             Value::String("Reply with one short sentence: is this server fast?".into()),
         );
         CallSpec {
+            op: crate::plan::op::Op::ToolsCall,
+            uri: None,
+            prompt: None,
+            uris: Vec::new(),
             tool: "chat".into(),
             args,
             weight: 1,
@@ -205,10 +284,9 @@ impl Scenario {
             bail!("[target]: set stdio or url, not both");
         }
         for (i, call) in self.calls.iter().enumerate() {
-            let at = format!("[[calls]] #{} ({})", i + 1, call.tool);
-            if call.tool.trim().is_empty() {
-                bail!("{at}: tool: expected a tool name");
-            }
+            call.check_op()
+                .map_err(|e| anyhow::anyhow!("[[calls]] #{}: {e}", i + 1))?;
+            let at = format!("[[calls]] #{} ({})", i + 1, call.label());
             if call.weight == 0 {
                 bail!("{at}: weight: expected 1 or more");
             }

@@ -8,8 +8,11 @@ use serde_json::{Map, Value};
 use crate::args::{LoadArgs, TargetArgs};
 use crate::engine::stages::{Profile, parse_stages};
 use crate::engine::{Model, Plan, Stop};
+use crate::plan::op::Op;
 use crate::plan::scenario::{CallSpec, LoadSection, Scenario};
+use crate::plan::shard::Shard;
 use crate::target::TargetSpec;
+use crate::target::access::{Access, AccessAsked};
 use zen_model::report::verdict::Thresholds;
 use zen_model::report::{LoadReport, StageReport};
 
@@ -41,6 +44,15 @@ pub struct RunSettings {
     pub plan: Plan,
     /// The pass/fail limits from the scenario (`zen stress` lays its flags over them).
     pub thresholds: Thresholds,
+    /// Credentials and TLS trust for an HTTP target (`-H`, `--bearer-token-env`, `--cacert`,
+    /// `--insecure`, or the scenario's `[target]` keys).
+    pub(crate) access: std::sync::Arc<crate::target::access::Access>,
+    /// The HTTP transport of a `--url` target.
+    pub(crate) transport: crate::target::http::transport::Transport,
+    /// `--shard I/N`: this generator's part of one test on N.
+    pub shard: Option<Shard>,
+    /// `--start-at`: when the load starts (after connecting).
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
@@ -121,6 +133,7 @@ impl RunSettings {
         };
 
         let calls = match (&load.tool, &load.args) {
+            _ if !load.op.is_empty() => op_calls(load)?,
             (None, None) if !scenario.calls.is_empty() => scenario.calls.clone(),
             (None, None) => vec![CallSpec::default_chat()],
             (tool, args) => {
@@ -135,6 +148,38 @@ impl RunSettings {
                 vec![spec]
             }
         };
+        let access = access(target, &scenario, &target_spec)?;
+        if let Some(at) = load.start_at {
+            crate::plan::shard::until(at)?;
+        }
+        let model = match load.shard {
+            Some(shard) => {
+                if shape.is_some() && matches!(model, Model::Closed { .. }) {
+                    bail!(
+                        "--shard with closed-loop stages is not supported: shard an open loop \
+                         (--stages … --rate), or a constant concurrency"
+                    );
+                }
+                shard.split(model)?
+            }
+            None => model,
+        };
+        let churn = load.churn || s.churn;
+        let transport = target
+            .transport
+            .or(scenario.target.transport)
+            .unwrap_or_default();
+        if !matches!(target_spec, TargetSpec::Url(_)) {
+            if churn {
+                bail!(
+                    "--churn needs an HTTP target (--url): over stdio a new client is a new \
+                     server process"
+                );
+            }
+            if transport != crate::target::http::transport::Transport::default() {
+                bail!("--transport applies to --url targets");
+            }
+        }
         let t = &scenario.thresholds;
         let max_error_rate = t.max_error_rate;
         let thresholds = Thresholds {
@@ -151,7 +196,12 @@ impl RunSettings {
             }),
             target: target_spec,
             env,
-            sessions: load.sessions.or(s.sessions).unwrap_or(1),
+            sessions: match load.shard {
+                Some(shard) => {
+                    (shard.part(u64::from(load.sessions.or(s.sessions).unwrap_or(1))) as u32).max(1)
+                }
+                None => load.sessions.or(s.sessions).unwrap_or(1),
+            },
             protocols: if target.protocol.is_empty() {
                 scenario.target.protocol.clone()
             } else {
@@ -166,8 +216,14 @@ impl RunSettings {
                 calls,
                 seed: rand::random(),
                 shape,
+                churn,
+                shard: load.shard.map(|s| (s.index, s.count)),
             },
             thresholds,
+            access,
+            transport,
+            shard: load.shard,
+            start_at: load.start_at,
         })
     }
 
@@ -193,7 +249,8 @@ impl RunSettings {
                 "open",
                 None,
                 None,
-                Some(rate),
+                // A shard sends its share of the schedule.
+                Some(rate / f64::from(self.shard.map_or(1, |s| s.count))),
                 Some(max_in_flight),
                 Some(duration.as_secs_f64()),
             ),
@@ -344,4 +401,90 @@ fn parse_args(json: &str) -> Result<Map<String, Value>> {
         }
         Err(e) => bail!("--args is not valid JSON ({e}); e.g. --args '{{\"prompt\": \"hi\"}}'"),
     }
+}
+
+/// The access flags over the scenario's `[target]` keys, checked and read (only an HTTP target
+/// takes them).
+fn access(
+    target: &TargetArgs,
+    scenario: &Scenario,
+    spec: &TargetSpec,
+) -> Result<std::sync::Arc<Access>> {
+    let st = &scenario.target;
+    let mut headers: Vec<(String, String)> = (st.headers.iter())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (name, value) in &target.headers {
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        headers.push((name.clone(), value.clone()));
+    }
+    let asked = AccessAsked {
+        headers,
+        bearer_token_env: target
+            .bearer_token_env
+            .clone()
+            .or_else(|| st.bearer_token_env.clone()),
+        cacert: target.cacert.clone().or_else(|| st.cacert.clone()),
+        insecure: target.insecure || st.insecure,
+    };
+    if !asked.is_empty() && !matches!(spec, TargetSpec::Url(_)) {
+        bail!(
+            "headers, --bearer-token-env, --cacert and --insecure are for an HTTP target \
+             (--url); a stdio server is a process of yours and takes its credentials from \
+             --env"
+        );
+    }
+    Ok(std::sync::Arc::new(Access::build(&asked)?))
+}
+
+/// `--op` (repeatable): one call kind per operation, an equal share each, with `--tool`,
+/// `--args`, `--uri` and `--prompt` for the operations that take them.
+fn op_calls(load: &LoadArgs) -> Result<Vec<CallSpec>> {
+    let args = match &load.args {
+        Some(json) => parse_args(json)?,
+        None => Map::new(),
+    };
+    let mut calls = Vec::new();
+    for op in &load.op {
+        let mut spec = CallSpec::default_chat();
+        spec.op = *op;
+        match op {
+            Op::ToolsCall => {
+                if let Some(tool) = &load.tool {
+                    spec.tool.clone_from(tool);
+                    spec.args.clone_from(&args);
+                } else if load.args.is_some() {
+                    spec.args.clone_from(&args);
+                }
+            }
+            Op::PromptsGet | Op::Complete => {
+                spec.tool.clear();
+                spec.args.clone_from(&args);
+            }
+            _ => {
+                spec.tool.clear();
+                spec.args = Map::new();
+            }
+        }
+        if *op == Op::ResourcesRead {
+            spec.uri = Some(load.uri.clone().unwrap_or_else(|| "random".to_string()));
+        }
+        if *op == Op::PromptsGet {
+            spec.prompt.clone_from(&load.prompt);
+        }
+        spec.check_op().map_err(|e| {
+            anyhow::anyhow!(
+                "--op {op}: {e} (flags: --tool, --args, --uri, --prompt; a mix with its own \
+                 arguments per operation goes in a scenario's [[calls]])"
+            )
+        })?;
+        calls.push(spec);
+    }
+    if load.uri.is_some() && !load.op.contains(&Op::ResourcesRead) {
+        bail!("--uri goes with --op resources/read");
+    }
+    if load.prompt.is_some() && !load.op.contains(&Op::PromptsGet) {
+        bail!("--prompt goes with --op prompts/get");
+    }
+    Ok(calls)
 }

@@ -71,7 +71,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
         verdict.incomplete(&ended.join("; "));
     }
     let cpu_secs: f64 = reports.iter().map(|r| r.generator.cpu_secs).sum();
-    let mut notes = Vec::new();
+    let mut notes = crate::report::shards::notes(inputs);
     let limits = |r: &Report| serde_json::to_value(&r.thresholds).unwrap_or_default();
     if same(reports.iter().map(|r| limits(r)).collect::<Vec<_>>().iter()).is_none() {
         notes.push(format!(
@@ -111,9 +111,18 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<(Report, Vec<String>)> {
         throughput_per_sec,
         latency,
         latency_uncorrected,
-        tools: merge_tools(&reports)?,
+        tools: merge_tools(&reports, |r| &r.tools)?,
+        operations: merge_tools(&reports, |r| &r.operations)?,
+        handshake: if reports.iter().any(|r| r.handshake.is_some()) {
+            Some(merge_latency(
+                reports.iter().filter_map(|r| r.handshake.as_ref()),
+            )?)
+        } else {
+            None
+        },
         targets: Vec::new(),
         protocols: Vec::new(),
+        shard: None,
         ceiling: None,
         errors: merge_errors(&reports),
         server: None,
@@ -218,6 +227,14 @@ fn merged_target(reports: &[&Report]) -> TargetReport {
             .iter()
             .flat_map(|r| r.target.session_protocols.iter().cloned())
             .collect(),
+        headers: {
+            let mut names: Vec<String> = (reports.iter())
+                .flat_map(|r| r.target.headers.iter().cloned())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        },
     }
 }
 
@@ -246,15 +263,19 @@ fn merged_load(reports: &[&Report]) -> LoadReport {
     }
 }
 
-fn merge_tools(reports: &[&Report]) -> Result<BTreeMap<String, ToolReport>> {
-    let mut names: Vec<&String> = reports.iter().flat_map(|r| r.tools.keys()).collect();
+/// A per-tool (or per-operation) breakdown, added up by name.
+fn merge_tools(
+    reports: &[&Report],
+    part: fn(&Report) -> &BTreeMap<String, ToolReport>,
+) -> Result<BTreeMap<String, ToolReport>> {
+    let mut names: Vec<&String> = reports.iter().flat_map(|r| part(r).keys()).collect();
     names.sort();
     names.dedup();
     names
         .into_iter()
         .map(|name| {
             let parts: Vec<&ToolReport> =
-                reports.iter().filter_map(|r| r.tools.get(name)).collect();
+                reports.iter().filter_map(|r| part(r).get(name)).collect();
             let merged = ToolReport {
                 calls: sat_sum(parts.iter().map(|t| t.calls)),
                 ok: sat_sum(parts.iter().map(|t| t.ok)),

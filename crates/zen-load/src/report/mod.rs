@@ -9,6 +9,7 @@ pub mod load;
 pub mod memory_chart;
 pub mod merge;
 pub(crate) mod render;
+mod shards;
 pub mod show;
 mod svg;
 pub(crate) mod terminal;

@@ -19,7 +19,7 @@ use zen_model::report::{
 };
 use zen_model::snapshot::Snapshot;
 
-use crate::engine::recorder::{Recorder, tool_reports};
+use crate::engine::recorder::{Recorder, op_reports, tool_reports};
 use crate::engine::spread::Spread;
 use crate::engine::{self, Model, sampler};
 use crate::plan::settings::RunSettings;
@@ -61,6 +61,8 @@ pub(crate) struct Run {
     after: Option<Snapshot>,
     /// The per-second time series, filled while the load runs.
     series: Arc<std::sync::Mutex<Series>>,
+    /// When the run was ready to load (after any `--start-at` wait), by the wall clock.
+    started: std::time::SystemTime,
 }
 
 impl Run {
@@ -77,6 +79,7 @@ impl Run {
             settings.plan.model.in_flight(),
             settings.startup_timeout,
             &settings.protocols,
+            (&settings.access, settings.transport),
         )
         .await?;
         // Nothing is sent before the calls are known to fit the target's tools.
@@ -85,14 +88,33 @@ impl Run {
             target.close().await;
             return Err(e);
         }
+        let mut settings = settings;
+        if let Err(e) = random_uris(&target, &mut settings.plan.calls).await {
+            target.close().await;
+            return Err(e);
+        }
         let before = target.snapshot().await;
-        let tools: Vec<String> = settings.plan.calls.iter().map(|c| c.tool.clone()).collect();
+        // Shards start together: wait for the agreed instant, which must not have passed
+        // while connecting.
+        if let Some(at) = settings.start_at {
+            let wait = match crate::plan::shard::until(at) {
+                Ok(wait) => wait,
+                Err(e) => {
+                    target.close().await;
+                    return Err(e.context("the target took too long to connect"));
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
         let open = matches!(settings.plan.model, Model::Open { .. });
         let stop = shutdown.child_token();
         Ok(Run {
             command,
             recorder: Arc::new(
-                Recorder::new(&tools, open)
+                Recorder::for_kinds(&kinds(&settings), open)
                     .with_spread(Spread::new(
                         target.instances.clone(),
                         target.session_instance.clone(),
@@ -105,21 +127,16 @@ impl Run {
             before,
             after: None,
             series: Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS))),
+            started: std::time::SystemTime::now(),
         })
     }
 
     /// Start a fresh step of a search with `model`: new recorder, series and before-snapshot
     /// on the same target.
     pub(crate) async fn begin_step(&mut self, model: Model) {
-        let tools: Vec<String> = self
-            .settings
-            .plan
-            .calls
-            .iter()
-            .map(|c| c.tool.clone())
-            .collect();
         self.settings.plan.model = model;
-        self.recorder = Arc::new(Recorder::new(&tools, matches!(model, Model::Open { .. })));
+        let open = matches!(model, Model::Open { .. });
+        self.recorder = Arc::new(Recorder::for_kinds(&kinds(&self.settings), open));
         self.series = Arc::new(std::sync::Mutex::new(Series::new(MAX_POINTS)));
         self.before = self.target.snapshot().await;
         self.after = None;
@@ -321,6 +338,7 @@ impl Run {
             },
             protocol_requested: requested(&self.settings.protocols),
             session_protocols: self.target.protocols.clone(),
+            headers: self.settings.access.header_names(),
         };
         let report = Report {
             schema_version: 1,
@@ -340,6 +358,17 @@ impl Run {
             latency,
             latency_uncorrected: uncorrected,
             tools: tool_reports(&recorded),
+            operations: op_reports(&recorded),
+            shard: self.settings.shard.map(|s| zen_model::report::ShardReport {
+                index: s.index,
+                count: s.count,
+                start_at_unix_ms: self.settings.start_at.map(crate::plan::shard::unix_ms),
+                started_unix_ms: crate::plan::shard::unix_ms(self.started),
+            }),
+            handshake: recorded
+                .handshake_us
+                .as_ref()
+                .map(LatencyReport::from_histogram),
             targets: (self.recorder.spread.as_ref())
                 .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
             protocols: (self.recorder.by_protocol.as_ref())
@@ -361,6 +390,38 @@ impl Run {
         self.target.close().await;
         report
     }
+}
+
+/// `resources/read` of `random`: the URIs the target lists, to pick from per call.
+async fn random_uris(target: &Target, calls: &mut [crate::plan::scenario::CallSpec]) -> Result<()> {
+    if !calls.iter().any(|c| c.uri.as_deref() == Some("random")) {
+        return Ok(());
+    }
+    let listed = tokio::time::timeout(Duration::from_secs(30), target.sessions[0].resource_uris())
+        .await
+        .map_err(|_| anyhow::anyhow!("resources/list did not answer within 30s"))?
+        .map_err(|e| {
+            anyhow::anyhow!("resources/read random needs the target's resources/list: {e}")
+        })?;
+    anyhow::ensure!(
+        !listed.is_empty(),
+        "resources/read random: the target lists no resources (give one with --uri, or the \
+         scenario's uri)"
+    );
+    for call in calls
+        .iter_mut()
+        .filter(|c| c.uri.as_deref() == Some("random"))
+    {
+        call.uris.clone_from(&listed);
+    }
+    Ok(())
+}
+
+/// Each call kind's label (tool, or method) and operation, in the plan's order.
+fn kinds(settings: &RunSettings) -> Vec<(String, crate::plan::op::Op)> {
+    (settings.plan.calls.iter())
+        .map(|c| (c.label(), c.op))
+        .collect()
 }
 
 /// What `--protocol` asked for, as the report names it.

@@ -1,7 +1,9 @@
 //! The server a load run drives: this zen spawned as `zen serve` (the default), any MCP server
 //! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
 //! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
+pub(crate) mod access;
 pub(crate) mod http;
+pub(crate) mod operation;
 pub(crate) mod outcome;
 pub(crate) mod preflight;
 pub(crate) mod protocol;
@@ -19,8 +21,8 @@ use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use rmcp::transport::TokioChildProcess;
 use tokio::process::Command;
 
+use crate::target::http::Pool;
 use crate::target::http::rmcp_version;
-use crate::target::http::{Pool, connect_http};
 use crate::target::protocol::{Protocol, per_session};
 pub(crate) use crate::target::session::{LoadPeer, Session};
 use crate::target::stderr_tail::{StderrTail, tail_section};
@@ -120,7 +122,8 @@ pub(crate) const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 impl Target {
     /// Start (if needed) and connect to the target with `sessions` MCP sessions speaking
     /// `protocols` (round robin, one session each at least), allowing it `startup` to come up;
-    /// an HTTP target gets a connection pool for `in_flight` calls.
+    /// an HTTP target gets a connection pool for `in_flight` calls that sends `http`'s access
+    /// headers, trusts what it says, and takes its transport.
     pub(crate) async fn connect(
         spec: &TargetSpec,
         env: &[(String, String)],
@@ -128,6 +131,7 @@ impl Target {
         in_flight: usize,
         startup: Duration,
         protocols: &[Protocol],
+        http: (&std::sync::Arc<access::Access>, http::transport::Transport),
     ) -> Result<Self> {
         let urls = match spec {
             TargetSpec::Url(urls) => urls.len(),
@@ -136,7 +140,10 @@ impl Target {
         let count = sessions.max(protocols.len() as u32).max(urls as u32);
         let asked = per_session(protocols, count);
         STARTUP_TIMEOUT
-            .scope(startup, Self::connect_to(spec, env, &asked, in_flight))
+            .scope(
+                startup,
+                Self::connect_to(spec, env, &asked, in_flight, http),
+            )
             .await
     }
 
@@ -145,6 +152,7 @@ impl Target {
         env: &[(String, String)],
         asked: &[Protocol],
         in_flight: usize,
+        (access, transport): (&std::sync::Arc<access::Access>, http::transport::Transport),
     ) -> Result<Self> {
         let sessions = asked.len();
         match spec {
@@ -177,16 +185,27 @@ impl Target {
             }
             TargetSpec::Url(urls) => {
                 let spread = crate::engine::spread::sessions_for(urls, sessions as u32);
-                let client = Pool::new(in_flight);
+                let client = Pool::new(in_flight).with_access(access.clone());
                 let mut all = Vec::new();
                 let me = client_info();
                 for (instance, protocol) in spread.iter().zip(asked) {
                     let url = &urls[*instance];
-                    let session = connect_http(&client, url, *protocol, &me, startup_timeout());
+                    let session = http::transport::connect_url(
+                        &client,
+                        url,
+                        *protocol,
+                        &me,
+                        (startup_timeout(), transport),
+                    );
                     all.push(session.await?);
                 }
                 let label = urls.join(", ");
-                let mut target = Self::finish(label, "http", all, None, None).await?;
+                let kind = if matches!(all[0], Session::Sse(_)) {
+                    "sse"
+                } else {
+                    "http"
+                };
+                let mut target = Self::finish(label, kind, all, None, None).await?;
                 (target.instances, target.session_instance) = (urls.clone(), spread);
                 Ok(target)
             }

@@ -16,6 +16,12 @@ pub(crate) fn check(
     dropped: &[(String, String)],
     calls: &[CallSpec],
 ) -> Result<()> {
+    let calls: Vec<&CallSpec> = (calls.iter())
+        .filter(|c| c.op == crate::plan::op::Op::ToolsCall)
+        .collect();
+    if calls.is_empty() {
+        return Ok(());
+    }
     if tools.is_empty() && dropped.is_empty() {
         tracing::warn!("the target lists no tools: the calls go out unchecked");
         return Ok(());

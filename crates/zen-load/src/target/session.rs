@@ -3,14 +3,15 @@
 //! ([`crate::target::http::session`]). The engine, the watchdog and the target see only this.
 use std::sync::Arc;
 
+use rmcp::RoleClient;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, Implementation,
     InputRequest, Tool,
 };
 use rmcp::service::{Peer, RunningService};
-use rmcp::{RoleClient, ServiceError};
 
 use crate::target::http::session::{HttpSession, LazyResult};
+use crate::target::http::sse::SseSession;
 pub(crate) use crate::target::outcome::CallError;
 use crate::target::outcome::input_required;
 
@@ -47,6 +48,8 @@ pub(crate) enum Session {
     Rmcp(RunningService<RoleClient, ClientConfig>),
     /// zen's lean streamable HTTP client.
     Http(Arc<HttpSession>),
+    /// The legacy HTTP+SSE transport (`--transport sse`).
+    Sse(Arc<SseSession>),
 }
 
 /// A handle to make calls on a session, cloned into workers.
@@ -56,6 +59,8 @@ pub(crate) enum LoadPeer {
     Rmcp(Peer<RoleClient>),
     /// zen's lean streamable HTTP client.
     Http(Arc<HttpSession>),
+    /// The legacy HTTP+SSE transport.
+    Sse(Arc<SseSession>),
 }
 
 impl LoadPeer {
@@ -78,15 +83,10 @@ impl LoadPeer {
                     "the server answered the call with a task, which zen does not ask for"
                         .to_string(),
                 )),
-                Err(ServiceError::McpError(e)) => Err(CallError::json_rpc(
-                    e.code.0,
-                    e.message.into_owned(),
-                    e.data,
-                    None,
-                )),
-                Err(e) => Err(CallError::Transport(e.to_string())),
+                Err(e) => Err(CallError::from_service(e)),
             },
             LoadPeer::Http(session) => session.call_tool(&params).await.map(CallReply::Lazy),
+            LoadPeer::Sse(session) => session.call_tool(&params).await.map(CallReply::Parsed),
         }
     }
 
@@ -96,6 +96,7 @@ impl LoadPeer {
         match self {
             LoadPeer::Rmcp(peer) => peer.is_transport_closed(),
             LoadPeer::Http(_) => false,
+            LoadPeer::Sse(session) => session.is_closed(),
         }
     }
 }
@@ -116,6 +117,7 @@ impl Session {
         match self {
             Session::Rmcp(s) => LoadPeer::Rmcp(s.peer().clone()),
             Session::Http(s) => LoadPeer::Http(s.clone()),
+            Session::Sse(s) => LoadPeer::Sse(s.clone()),
         }
     }
 
@@ -127,6 +129,7 @@ impl Session {
                 .and_then(|info| info.server_info.clone())
                 .unwrap_or_else(|| Implementation::new("unknown", "?")),
             Session::Http(s) => s.server.clone(),
+            Session::Sse(s) => s.server.clone(),
         }
     }
 
@@ -137,6 +140,7 @@ impl Session {
                 .peer_info()
                 .map_or_else(|| "unknown".to_string(), |i| i.protocol_version.to_string()),
             Session::Http(s) => s.protocol.clone(),
+            Session::Sse(s) => s.protocol.clone(),
         }
     }
 
@@ -150,6 +154,7 @@ impl Session {
         match self {
             Session::Rmcp(s) => s.list_all_tools().await.map_err(|e| e.to_string()),
             Session::Http(s) => s.list_all_tools().await.map_err(|e| e.to_string()),
+            Session::Sse(s) => s.list_all_tools().await.map_err(|e| e.to_string()),
         }
     }
 
@@ -160,6 +165,7 @@ impl Session {
                 let _ = s.cancel().await;
             }
             Session::Http(s) => s.close().await,
+            Session::Sse(s) => s.close(),
         }
     }
 }

@@ -50,6 +50,18 @@ pub struct Report {
     pub latency_uncorrected: Option<LatencyReport>,
     /// Per tool.
     pub tools: BTreeMap<String, ToolReport>,
+    /// Per MCP operation (`tools/call`, `resources/read`, `ping`, …): its calls, failures and
+    /// latency histogram; empty in reports from before zen sent other operations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, ToolReport>,
+    /// `--churn`: the handshake each call's new session (or new client identity) made, apart;
+    /// the calls' latency includes it, as a new client sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake: Option<LatencyReport>,
+    /// `--shard I/N`: which part of one test on N generators this run was, and when it was
+    /// told to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardReport>,
     /// Per instance, when the run spread its sessions over several (`--url A --url B`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetShare>,
@@ -104,6 +116,23 @@ pub struct TargetReport {
     /// The revision each session spoke, by session.
     #[serde(default)]
     pub session_protocols: Vec<String>,
+    /// The names of the extra headers sent with every request (`-H`, `--bearer-token-env`),
+    /// never their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+}
+
+/// One generator's part of a test spread over several (`--shard I/N`, `--start-at`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardReport {
+    /// 0-based index of this part.
+    pub index: u32,
+    /// How many parts the test has.
+    pub count: u32,
+    /// `--start-at`, ms since the epoch, if given.
+    pub start_at_unix_ms: Option<u64>,
+    /// When this generator's load really started, ms since the epoch (its clock).
+    pub started_unix_ms: u64,
 }
 
 /// The load a run put on its target, as planned.

@@ -4,12 +4,16 @@
 //! keep-alive connection pool ([`Pool`]) among all its sessions, sized to the calls it keeps in
 //! flight, with Nagle off on our side; zen serve answers single replies as JSON with Nagle off on
 //! its side. The client itself is zen's own ([`session`]), in both eras.
+pub(crate) mod churn;
 mod lifecycle;
+mod operation;
 pub(crate) use lifecycle::rmcp_version;
 pub(crate) mod modern;
 pub(crate) mod pool;
 mod reply;
 pub(crate) mod session;
+pub(crate) mod sse;
+pub(crate) mod transport;
 
 use std::time::Duration;
 
@@ -33,6 +37,10 @@ pub(crate) async fn connect_http(
     let connect = HttpSession::connect(pool, url, protocol, client);
     match tokio::time::timeout(startup, connect).await {
         Ok(Ok(session)) => Ok(Session::Http(std::sync::Arc::new(session))),
+        Ok(Err(crate::target::outcome::CallError::Http {
+            status: status @ (401 | 403),
+            body,
+        })) => Err(refused(url, status, &body)),
         Ok(Err(e)) => {
             let text = e.to_string();
             // Ask the socket what went wrong, in words a user can act on.
@@ -42,6 +50,10 @@ pub(crate) async fn connect_http(
                     "the server has no MCP endpoint at that path (zen serves /mcp)"
                 }
                 _ if text.contains("MCP 2026") => "it is an MCP server of another era",
+                _ if text.contains("certificate") => {
+                    "its TLS certificate is not trusted: give the CA that signed it with \
+                     --cacert FILE (or --insecure, for a test server only)"
+                }
                 _ => "is it a streamable HTTP MCP endpoint?",
             };
             bail!("cannot connect to {url} as an MCP server: {hint}\n  cause: {text}")
@@ -64,4 +76,19 @@ async fn reachable(url: &str) -> Option<bool> {
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(false),
         _ => None,
     }
+}
+
+/// A 401 or 403 before any load: the status, the server's challenge, and how to give
+/// credentials.
+pub(crate) fn refused(url: &str, status: u16, body: &str) -> anyhow::Error {
+    let reason = if status == 401 {
+        "Unauthorized"
+    } else {
+        "Forbidden"
+    };
+    anyhow::anyhow!(
+        "{url} refused the load's credentials before any load was sent: HTTP {status} \
+         {reason}\n  {body}\n  give the server's credentials with --bearer-token-env VAR (the \
+         token in an environment variable) or -H 'Name: value' (repeatable)"
+    )
 }

@@ -34,6 +34,8 @@ pub(crate) struct Pool {
     tls: Arc<std::sync::OnceLock<reqwest::Client>>,
     /// Idle connections kept per host.
     max_idle: usize,
+    /// Extra headers on every request and the TLS trust settings (`-H`, `--cacert`, …).
+    access: Arc<crate::target::access::Access>,
 }
 
 /// A reply: status and headers now, the body as it comes.
@@ -70,7 +72,14 @@ impl Pool {
             plain,
             tls: Arc::default(),
             max_idle,
+            access: Arc::default(),
         }
+    }
+
+    /// The same pool sending `access`'s headers on every request and trusting what it says.
+    pub(crate) fn with_access(mut self, access: Arc<crate::target::access::Access>) -> Pool {
+        self.access = access;
+        self
     }
 
     /// Send one request (`headers` besides Host, which the client adds).
@@ -78,9 +87,12 @@ impl Pool {
         &self,
         method: Method,
         uri: &Uri,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         body: Bytes,
     ) -> Result<Reply, String> {
+        if self.access.has_headers() {
+            self.access.apply(&mut headers);
+        }
         if uri.scheme_str() == Some("https") {
             return self.send_tls(method, uri, headers, body).await;
         }
@@ -113,7 +125,9 @@ impl Pool {
                 .pool_idle_timeout(IDLE_TIMEOUT)
                 .connect_timeout(CONNECT_TIMEOUT)
                 .tcp_nodelay(true)
-                .redirect(reqwest::redirect::Policy::none())
+                .redirect(reqwest::redirect::Policy::none());
+            let client = (self.access.tls(client))
+                .map_err(|e| format!("{e:#}"))?
                 .build()
                 .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
             self.tls.get_or_init(|| client)

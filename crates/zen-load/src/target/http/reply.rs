@@ -86,9 +86,21 @@ async fn status_error(mut resp: HttpReply, id: u64) -> CallError {
     {
         return err;
     }
+    let mut text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+    // A refusal of the credentials: the challenge says what the server wants.
+    if matches!(status.as_u16(), 401 | 403)
+        && let Some(challenge) = resp.headers.get(hyper::header::WWW_AUTHENTICATE)
+    {
+        let challenge = String::from_utf8_lossy(challenge.as_bytes());
+        text = if text.trim().is_empty() {
+            format!("WWW-Authenticate: {challenge}")
+        } else {
+            format!("WWW-Authenticate: {challenge}; body: {text}")
+        };
+    }
     CallError::Http {
         status: status.as_u16(),
-        body: String::from_utf8_lossy(&body).chars().take(300).collect(),
+        body: text,
     }
 }
 

@@ -141,6 +141,11 @@ impl HttpSession {
         let _ = self.tool_headers.set(headers);
     }
 
+    /// The annotations in use, if the tools were listed (a churned session inherits them).
+    pub(crate) fn tool_headers(&self) -> Option<Arc<ToolHeaders>> {
+        self.tool_headers.get().cloned()
+    }
+
     /// One tools/call: whether the tool failed now, the rest when asked ([`LazyResult`]).
     pub(crate) async fn call_tool(
         &self,

@@ -17,6 +17,7 @@ use super::{AppendReport, ConversationStore, Recent, StoreError, Thread, Turn, t
 use zen_model::snapshot::{BoundedPart, StoreStats};
 
 mod checkpoint;
+mod cleaner;
 mod ops;
 mod reads;
 mod schema;
@@ -70,7 +71,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel(QUEUE);
         worker::spawn(conn, rx, shared.clone(), limits, path.clone())?;
         let searches = search::spawn(&path)?;
-        let checkpoints = checkpoint::spawn(path.clone())?;
+        let checkpoints = checkpoint::spawn(&path)?;
         Ok(SqliteStore {
             ops: tx,
             searches,

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::super::budget::{AppendPlan, Existing, StoreLimits, min_evictions, plan_append};
+use super::super::budget::{AppendPlan, Existing, StoreLimits, plan_append};
 use super::super::{AppendReport, Thread, Turn, first_words};
-use super::walk::{Step, walk};
-use zen_model::snapshot::{Cause, CleanupInfo, Evictions};
+use super::walk::{Bound, Step, walk};
+use zen_model::snapshot::{CleanupInfo, Evictions};
 
 /// Threads with a call in flight, by id: never evicted or expired under their call.
 pub(super) type Pins = HashMap<Uuid, u32>;
@@ -31,6 +31,10 @@ pub(super) struct Figures {
     pub cleanups: u64,
     /// The last of them.
     pub last_cleanup: Option<CleanupInfo>,
+    /// Set by an append that crossed the budget in this batch, taken by the worker to start
+    /// the cleanup (cleaner.rs): the threads it evicted to fit, and the LRU touch before it
+    /// (the cleanup evicts nothing newer).
+    pub crossed: Option<(u64, u64)>,
 }
 
 /// Remove a thread and its turns, keeping the totals right.
@@ -151,14 +155,13 @@ pub(super) fn append(
         figures.threads += 1;
     }
     figures.bytes = figures.bytes.saturating_sub(old_bytes);
-    // Crossing the budget evicts first, so the total never exceeds it (unless every other
-    // thread is pinned by a call in flight: those are never evicted under their call).
+    // Crossing the budget evicts first, just enough to fit, so the total never exceeds it
+    // (unless every other thread is pinned by a call in flight: those are never evicted under
+    // their call); the cleanup down to the threshold runs after, in short transactions.
     if figures.bytes + bytes > limits.budget_bytes {
-        let started = std::time::Instant::now();
-        let min = min_evictions(figures.threads);
-        let target = limits.threshold_bytes();
-        let evicted = evict(tx, figures, pins, Some(&key), min, target, bytes)?;
-        note_cleanup(figures, Cause::Pressure, started, evicted);
+        let fitted = evict_to_fit(tx, figures, pins, &key, limits.budget_bytes, bytes)?;
+        let (before, touch_before) = figures.crossed.unwrap_or((0, touch - 1));
+        figures.crossed = Some((before + fitted, touch_before));
     }
     figures.bytes += bytes;
     figures.peak = figures.peak.max(figures.bytes);
@@ -252,24 +255,26 @@ fn upsert_thread(
     Ok(())
 }
 
-/// Evict unpinned threads (and never `keep`), least recently updated first: at least
-/// `min_count`, and until `bytes + reserve` is at or under `target`. Returns how many went.
-fn evict(
+/// Evict unpinned threads (never `keep`), least recently updated first, until `bytes +
+/// reserve` is at or under `target`: a thread's worth at most. Returns how many went.
+fn evict_to_fit(
     tx: &Connection,
     figures: &mut Figures,
     pins: &Pins,
-    keep: Option<&str>,
-    min_count: usize,
+    keep: &str,
     target: u64,
     reserve: u64,
 ) -> rusqlite::Result<u64> {
-    let evicted = walk(
+    let mut after = i64::MIN;
+    let (evicted, _) = walk(
         tx,
         figures,
-        |seen, figures, deleted| {
-            if deleted >= min_count as u64 && figures.bytes + reserve <= target {
+        &mut after,
+        Bound::none(),
+        |seen, figures, _| {
+            if figures.bytes + reserve <= target {
                 Step::Stop
-            } else if seen.pinned(pins) || keep == Some(seen.id.as_str()) {
+            } else if seen.pinned(pins) || keep == seen.id.as_str() {
                 Step::Skip
             } else {
                 Step::Delete
@@ -279,61 +284,4 @@ fn evict(
     )?;
     figures.evictions.pressure += evicted;
     Ok(evicted)
-}
-
-/// Free expired threads; past the threshold (or `force`d), evict at least 20%.
-pub(super) fn cleanup(
-    tx: &Connection,
-    force: bool,
-    expired_before_ms: u64,
-    limits: &StoreLimits,
-    pins: &Pins,
-    figures: &mut Figures,
-) -> rusqlite::Result<u64> {
-    let started = std::time::Instant::now();
-    // Updates run in touch order, so the expired threads are the oldest touches: walk them
-    // from the oldest and stop at the first live one (no scan of the whole table).
-    let expired = walk(
-        tx,
-        figures,
-        |seen, _, _| {
-            if seen.updated_ms > expired_before_ms {
-                Step::Stop
-            } else if Uuid::parse_str(&seen.id).is_ok_and(|u| pins.contains_key(&u)) {
-                Step::Skip
-            } else {
-                Step::Delete
-            }
-        },
-        delete_thread,
-    )?;
-    figures.evictions.expiry += expired;
-    let mut evicted = expired;
-    let over = figures.bytes > limits.threshold_bytes();
-    let cause = match (force, over) {
-        (true, _) => Cause::Watchdog,
-        (false, true) => Cause::Pressure,
-        _ => Cause::Expiry,
-    };
-    if over || force {
-        let target = if over {
-            limits.threshold_bytes()
-        } else {
-            u64::MAX
-        };
-        let min = min_evictions(figures.threads);
-        evicted += evict(tx, figures, pins, None, min, target, 0)?;
-    }
-    note_cleanup(figures, cause, started, evicted);
-    Ok(evicted)
-}
-
-fn note_cleanup(figures: &mut Figures, cause: Cause, started: std::time::Instant, evicted: u64) {
-    figures.cleanups += 1;
-    figures.last_cleanup = Some(super::super::budget::cleanup_done(
-        cause,
-        started,
-        evicted,
-        figures.bytes,
-    ));
 }

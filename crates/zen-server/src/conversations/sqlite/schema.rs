@@ -15,6 +15,10 @@ pub(super) const SCHEMA_VERSION: i32 = 1;
 /// The store's file name in the data dir.
 pub(crate) const FILE_NAME: &str = "conversations.sqlite3";
 
+/// How long the writer waits for the file's write lock (held only by another zen serve on the
+/// same file: this process's checkpoints never take it).
+pub(super) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Migrations: entry `i` takes a file from schema `i` to `i + 1` (0 is an empty file).
 const MIGRATIONS: [&str; 1] = [r"
 CREATE TABLE threads (
@@ -85,7 +89,7 @@ pub(super) fn open(path: &Path, cache_bytes: u64) -> Result<Connection> {
             path.display()
         )
     })?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_WAIT)?;
     check_and_migrate(&mut conn, path)?;
     set_pragmas(&conn, cache_bytes).with_context(|| {
         format!(

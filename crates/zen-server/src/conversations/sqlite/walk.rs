@@ -1,10 +1,14 @@
 //! Walking threads from the least recently updated, for eviction and expiry, a chunk at a time:
 //! a cleanup at a 512 MiB budget evicts a fifth of some 600 000 threads, and collecting their
 //! ids first cost 8.6 MB that the allocator kept for good (the first cleanup's RSS step). The
-//! walk holds [`CHUNK`] ids at most, and resumes after the last `touch` it saw.
+//! walk holds [`CHUNK`] ids at most, and resumes after the last `touch` it saw, within one
+//! call and across calls: a cleanup walks a bounded slice per transaction (cleaner.rs), so it
+//! never holds the writer for long.
 //! Generic over the figures it keeps and how it deletes (ops.rs passes its own), so it does not
 //! depend on the module that uses it.
 use std::collections::HashMap;
+
+use std::time::Instant;
 
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -18,6 +22,8 @@ pub(super) struct Seen {
     pub id: String,
     /// Its last update, wall-clock ms.
     pub updated_ms: u64,
+    /// Its place in the LRU order.
+    pub touch: i64,
 }
 
 impl Seen {
@@ -37,44 +43,79 @@ pub(super) enum Step {
     Stop,
 }
 
-/// Walk from the least recently updated thread, deleting those `decide` says to (it sees the
-/// thread, the figures so far and how many were deleted), until it says stop or the threads
-/// end. Returns how many were deleted.
+/// How far one call of the walk may go: rows looked at, and a deadline that counts only once
+/// `min_rows` were looked at (so a small store's cleanup always ends in one call).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bound {
+    /// Rows looked at, at most.
+    pub rows: u64,
+    /// Rows looked at before the deadline is checked.
+    pub min_rows: u64,
+    /// When to pause.
+    pub until: Instant,
+}
+
+impl Bound {
+    /// No bound: the walk goes until `decide` stops it or the threads end.
+    pub(super) fn none() -> Self {
+        Bound {
+            rows: u64::MAX,
+            min_rows: u64::MAX,
+            until: Instant::now(),
+        }
+    }
+
+    fn reached(&self, looked: u64) -> bool {
+        looked >= self.rows || (looked >= self.min_rows && Instant::now() >= self.until)
+    }
+}
+
+/// Walk from the thread after `*after` in LRU order (`i64::MIN`: the least recently updated),
+/// deleting those `decide` says to (it sees the thread, the figures so far and how many this
+/// call deleted), until it says stop, the threads end, or `bound` is reached. `*after` is left
+/// at the last thread dealt with, for the next call. Returns how many were deleted and whether
+/// the walk is over (false: paused by `bound`).
 pub(super) fn walk<F>(
     tx: &Connection,
     figures: &mut F,
+    after: &mut i64,
+    bound: Bound,
     mut decide: impl FnMut(&Seen, &F, u64) -> Step,
     mut delete: impl FnMut(&Connection, &str, &mut F) -> rusqlite::Result<()>,
-) -> rusqlite::Result<u64> {
+) -> rusqlite::Result<(u64, bool)> {
     let mut deleted = 0;
-    let mut after = i64::MIN;
+    let mut looked = 0;
     loop {
-        let chunk: Vec<(Seen, i64)> = {
+        let chunk: Vec<Seen> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, updated_ms, touch FROM threads WHERE touch > ?1 ORDER BY touch LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![after, CHUNK], |r| {
-                let seen = Seen {
+            let rows = stmt.query_map(params![*after, CHUNK], |r| {
+                Ok(Seen {
                     id: r.get(0)?,
                     updated_ms: r.get::<_, i64>(1)? as u64,
-                };
-                Ok((seen, r.get(2)?))
+                    touch: r.get(2)?,
+                })
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let Some(&(_, last)) = chunk.last() else {
-            return Ok(deleted);
-        };
-        for (seen, _) in &chunk {
+        if chunk.is_empty() {
+            return Ok((deleted, true));
+        }
+        for seen in &chunk {
+            if bound.reached(looked) {
+                return Ok((deleted, false));
+            }
+            looked += 1;
             match decide(seen, figures, deleted) {
                 Step::Delete => {
                     delete(tx, &seen.id, figures)?;
                     deleted += 1;
                 }
                 Step::Skip => {}
-                Step::Stop => return Ok(deleted),
+                Step::Stop => return Ok((deleted, true)),
             }
+            *after = seen.touch;
         }
-        after = last;
     }
 }

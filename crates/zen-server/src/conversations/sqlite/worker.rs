@@ -1,6 +1,8 @@
 //! The thread that owns the SQLite connection. It takes every queued operation, runs them in
 //! one write transaction (each under a savepoint), commits once, then answers each caller:
-//! a batch costs one commit however many calls it carries.
+//! a batch costs one commit however many calls it carries. A cleanup rides along, a bounded
+//! slice per transaction (cleaner.rs), so the calls queued behind it wait milliseconds, not
+//! the whole cleanup.
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -11,13 +13,14 @@ use uuid::Uuid;
 
 use super::super::budget::StoreLimits;
 use super::super::{AppendReport, StoreError, Thread};
+use super::cleaner::{Cleaner, Request};
 use super::ops::{self, AppendInput, Figures, Pins};
-use super::{reads, totals};
+use super::{checkpoint, reads, totals};
 
 /// Most operations run in one transaction.
 const BATCH: usize = 256;
-/// A batch that removed at least this many threads hands the memory it freed back to the OS:
-/// such a cleanup touches the whole page cache and more, and the allocator would otherwise
+/// A cleanup that removed at least this many threads hands the memory it freed back to the
+/// OS: such a cleanup touches the whole page cache and more, and the allocator would otherwise
 /// keep that high-water mark in RSS for good.
 const TRIM_AFTER_REMOVED: u64 = 1024;
 
@@ -120,15 +123,37 @@ pub(super) fn spawn(
         .name("zen-store".into())
         .spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            while let Some(first) = rx.blocking_recv() {
-                batch.push(first);
+            let mut cleaner = Cleaner::default();
+            let mut wal = checkpoint::Truncation::new(&path);
+            loop {
+                // With cleanup work left, take what is queued (maybe nothing) and go on.
+                let first = if cleaner.busy() {
+                    match rx.try_recv() {
+                        Ok(op) => Some(op),
+                        Err(mpsc::error::TryRecvError::Empty) => None,
+                        Err(mpsc::error::TryRecvError::Disconnected) => return,
+                    }
+                } else {
+                    match rx.blocking_recv() {
+                        Some(op) => Some(op),
+                        None => return,
+                    }
+                };
+                batch.extend(first);
                 while batch.len() < BATCH {
                     match rx.try_recv() {
                         Ok(op) => batch.push(op),
                         Err(_) => break,
                     }
                 }
-                run_batch(&mut conn, &mut batch, &shared, &limits, &path);
+                let mut worker = Batch {
+                    shared: &shared,
+                    limits: &limits,
+                    path: &path,
+                    cleaner: &mut cleaner,
+                };
+                worker.run(&mut conn, &mut batch);
+                wal.truncate_if_big(&conn);
             }
         })?;
     Ok(())
@@ -169,56 +194,144 @@ impl Answer {
     }
 }
 
-fn run_batch(
-    conn: &mut Connection,
-    batch: &mut Vec<Op>,
-    shared: &Shared,
-    limits: &StoreLimits,
-    path: &Path,
-) {
-    let mut figures = shared.figures().clone();
-    let removed_before = removed(&figures);
-    let mut answers = Vec::with_capacity(batch.len());
-    let committed = (|| -> rusqlite::Result<()> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        totals::read(&tx, &mut figures, path)?;
-        let read = (figures.bytes, figures.threads, figures.touch);
-        for op in batch.drain(..) {
-            answers.push(run_one(&tx, op, shared, limits, path, &mut figures));
-        }
-        if (figures.bytes, figures.threads, figures.touch) != read {
-            totals::write(&tx, &figures)?;
-        }
-        tx.commit()
-    })();
-    let failed = committed.err().map(|e| {
-        tracing::warn!(error = %e, "conversation store: a write batch failed");
-        sql_error(path, &e)
-    });
-    // Ops not reached when the transaction could not even begin still get their answer.
-    for op in batch.drain(..) {
-        let placeholder = store_error(path, "the batch could not start".into());
-        answers.push(unreached(op, &placeholder));
-    }
-    let trim = removed(&figures).saturating_sub(removed_before) >= TRIM_AFTER_REMOVED;
-    if failed.is_none() {
-        *shared.figures() = figures;
-    }
-    shared
-        .cache_used
-        .store(zen_os::ffi::sqlite_cache_used(conn), Ordering::Relaxed);
-    for answer in answers {
-        answer.send(failed.as_ref());
-    }
-    // After the answers: the callers do not wait for it (this thread does, between batches).
-    if trim {
-        zen_os::ffi::release_free_memory();
-    }
+/// What a write transaction needs besides the connection and its calls.
+struct Batch<'a> {
+    /// Pins, figures and the cache reading, shared with the async side.
+    shared: &'a Shared,
+    /// Budget, threshold, thread share, TTL.
+    limits: &'a StoreLimits,
+    /// The file, for error messages.
+    path: &'a Path,
+    /// The cleanup under way, carried from one transaction to the next.
+    cleaner: &'a mut Cleaner,
 }
 
-/// Threads removed so far by evictions and expiry.
-fn removed(figures: &Figures) -> u64 {
-    figures.evictions.pressure + figures.evictions.expiry
+impl Batch<'_> {
+    /// Run the queued calls and a slice of the cleanup in one transaction, then answer.
+    fn run(&mut self, conn: &mut Connection, batch: &mut Vec<Op>) {
+        let (shared, limits, path) = (self.shared, self.limits, self.path);
+        let mut figures = shared.figures().clone();
+        let mut answers = Vec::with_capacity(batch.len());
+        let committed = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            totals::read(&tx, &mut figures, path)?;
+            let read = (figures.bytes, figures.threads, figures.touch);
+            for op in batch.drain(..) {
+                answers.extend(self.run_one(&tx, op, &mut figures));
+            }
+            self.cleaner.crossed(&mut figures, limits);
+            self.slice(&tx, &mut figures)?;
+            if (figures.bytes, figures.threads, figures.touch) != read {
+                totals::write(&tx, &figures)?;
+            }
+            tx.commit()
+        })();
+        let failed = committed.err().map(|e| {
+            tracing::warn!(error = %e, "conversation store: a write batch failed");
+            sql_error(path, &e)
+        });
+        // Ops not reached when the transaction could not even begin still get their answer.
+        for op in batch.drain(..) {
+            let placeholder = store_error(path, "the batch could not start".into());
+            answers.push(unreached(op, &placeholder));
+        }
+        let mut trim = false;
+        if failed.is_none() {
+            *shared.figures() = figures;
+        }
+        shared
+            .cache_used
+            .store(zen_os::ffi::sqlite_cache_used(conn), Ordering::Relaxed);
+        for answer in answers {
+            answer.send(failed.as_ref());
+        }
+        if let Some(e) = &failed {
+            self.cleaner.abandon(e);
+        } else {
+            trim = self
+                .cleaner
+                .finish()
+                .is_some_and(|removed| removed >= TRIM_AFTER_REMOVED);
+        }
+        // After the answers: the callers do not wait for it (this thread does, between batches).
+        if trim {
+            zen_os::ffi::release_free_memory();
+        }
+    }
+
+    /// Run one op under its own savepoint: its failure rolls back only its own writes.
+    /// A slice of the cleanup under way, under its own savepoint: its failure fails only it
+    /// (the cleanup stops, logged), never the calls in the same transaction.
+    fn slice(&mut self, tx: &Transaction<'_>, figures: &mut Figures) -> rusqlite::Result<()> {
+        if !self.cleaner.busy() {
+            return Ok(());
+        }
+        run_cached(tx, "SAVEPOINT slice")?;
+        let before = figures.clone();
+        let pins = self.shared.pins().clone();
+        if let Err(e) = self.cleaner.step(tx, self.limits, &pins, figures) {
+            tracing::warn!(error = %e, "conversation store: a cleanup failed; the next one starts over");
+            run_cached(tx, "ROLLBACK TO slice")?;
+            *figures = before;
+            self.cleaner.abandon(&sql_error(self.path, &e));
+        }
+        run_cached(tx, "RELEASE slice")
+    }
+
+    fn run_one(&mut self, tx: &Transaction<'_>, op: Op, figures: &mut Figures) -> Option<Answer> {
+        let (shared, limits, path) = (self.shared, self.limits, self.path);
+        let before = figures.clone();
+        // A named savepoint through cached statements: parsed once, not per operation.
+        if let Err(e) = run_cached(tx, "SAVEPOINT op") {
+            return Some(unreached(op, &sql_error(path, &e)));
+        }
+        let sp: &Connection = tx;
+        let pins = shared.pins().clone();
+        let answer = match op {
+            Op::Checkout {
+                id,
+                expired_before_ms,
+                reply,
+            } => {
+                let others = pins.get(&id).is_some_and(|n| *n > 1);
+                let r = reads::checkout(sp, id, expired_before_ms, others, figures);
+                Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
+            }
+            Op::Append { input, reply } => {
+                let r = ops::append(sp, &input, limits, &pins, figures);
+                Answer::Append(reply, r.map_err(|e| sql_error(path, &e)))
+            }
+            Op::Cleanup {
+                force,
+                expired_before_ms,
+                reply,
+            } => {
+                // Answered when the cleanup ends, after the slices it takes.
+                self.cleaner.request(Request {
+                    force,
+                    expired_before_ms,
+                    reply,
+                });
+                let _ = run_cached(tx, "RELEASE op");
+                return None;
+            }
+            Op::ReleaseMemory { reply } => {
+                let r = sp.execute_batch("PRAGMA shrink_memory").map(|()| 0);
+                Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
+            }
+        };
+        let ok = match &answer {
+            Answer::Thread(_, r) => r.is_ok(),
+            Answer::Append(_, r) => r.is_ok(),
+            Answer::Count(_, r) => r.is_ok(),
+        };
+        if !ok {
+            let _ = run_cached(tx, "ROLLBACK TO op");
+            *figures = before;
+        }
+        let _ = run_cached(tx, "RELEASE op");
+        Some(answer)
+    }
 }
 
 /// An op whose batch failed before it ran: its answer is the batch's error.
@@ -229,62 +342,6 @@ fn unreached(op: Op, error: &StoreError) -> Answer {
         Op::Append { reply, .. } => Answer::Append(reply, Err(e())),
         Op::Cleanup { reply, .. } | Op::ReleaseMemory { reply } => Answer::Count(reply, Err(e())),
     }
-}
-
-/// Run one op under its own savepoint: its failure rolls back only its own writes.
-fn run_one(
-    tx: &Transaction<'_>,
-    op: Op,
-    shared: &Shared,
-    limits: &StoreLimits,
-    path: &Path,
-    figures: &mut Figures,
-) -> Answer {
-    let before = figures.clone();
-    // A named savepoint through cached statements: parsed once, not per operation.
-    if let Err(e) = run_cached(tx, "SAVEPOINT op") {
-        return unreached(op, &sql_error(path, &e));
-    }
-    let sp: &Connection = tx;
-    let pins = shared.pins().clone();
-    let answer = match op {
-        Op::Checkout {
-            id,
-            expired_before_ms,
-            reply,
-        } => {
-            let others = pins.get(&id).is_some_and(|n| *n > 1);
-            let r = reads::checkout(sp, id, expired_before_ms, others, figures);
-            Answer::Thread(reply, r.map_err(|e| sql_error(path, &e)))
-        }
-        Op::Append { input, reply } => {
-            let r = ops::append(sp, &input, limits, &pins, figures);
-            Answer::Append(reply, r.map_err(|e| sql_error(path, &e)))
-        }
-        Op::Cleanup {
-            force,
-            expired_before_ms,
-            reply,
-        } => {
-            let r = ops::cleanup(sp, force, expired_before_ms, limits, &pins, figures);
-            Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
-        }
-        Op::ReleaseMemory { reply } => {
-            let r = sp.execute_batch("PRAGMA shrink_memory").map(|()| 0);
-            Answer::Count(reply, r.map_err(|e| sql_error(path, &e)))
-        }
-    };
-    let ok = match &answer {
-        Answer::Thread(_, r) => r.is_ok(),
-        Answer::Append(_, r) => r.is_ok(),
-        Answer::Count(_, r) => r.is_ok(),
-    };
-    if !ok {
-        let _ = run_cached(tx, "ROLLBACK TO op");
-        *figures = before;
-    }
-    let _ = run_cached(tx, "RELEASE op");
-    answer
 }
 
 /// Run a statement that returns no rows, from the statement cache.
