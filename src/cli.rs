@@ -65,7 +65,7 @@ Examples:
 const SOAK_EXAMPLES: &str = "\
 Examples:
   zen soak -d 60s                            a quick one: warm-up 15s, a sample every 750ms
-  zen soak --scenario scenarios/soak-1h.toml --out series.csv
+  zen soak --scenario scenarios/soak-1h.toml --series series.csv --out soak.json
   zen soak --url http://127.0.0.1:8931/mcp --pid 4242 -d 2h";
 
 const TOP_EXAMPLES: &str = "\

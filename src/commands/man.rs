@@ -17,7 +17,19 @@ pub(super) fn run() -> Result<ExitOutcome> {
     man.render_name_section(&mut page)?;
     man.render_synopsis_section(&mut page)?;
     man.render_description_section(&mut page)?;
-    man.render_subcommands_section(&mut page)?;
+    // clap_mangen's own list points at zen-serve(1), zen-stress(1)…, pages that do not exist:
+    // this one points at the sections of this page instead.
+    writeln!(page, ".SH SUBCOMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+        let name = sub.get_name();
+        writeln!(
+            page,
+            ".TP\n\\fBzen {name}\\fR\n{} (see ZEN {} below)",
+            roff_text(&about),
+            name.to_uppercase()
+        )?;
+    }
     // One section per subcommand with its options, so `man zen` documents every flag.
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let sub_man = clap_mangen::Man::new(sub.clone());

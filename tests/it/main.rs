@@ -48,6 +48,8 @@ mod tools_consensus;
 mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
+// Issue 30: messages that point at the fix.
+mod first_hour;
 // Issue 28: zen stress reaches every server its users run.
 mod reach_auth;
 mod reach_ops;

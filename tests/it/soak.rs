@@ -13,6 +13,8 @@ async fn a_short_soak_against_zen_passes_and_writes_its_series() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("series.csv");
     let html = dir.path().join("soak.html");
+    // --out FILE.json is the JSON report, as on zen stress; the series has its own flag.
+    let json = dir.path().join("soak.json");
     let (code, out, err) = zen_output(
         &[
             "soak",
@@ -27,8 +29,10 @@ async fn a_short_soak_against_zen_passes_and_writes_its_series() {
             "-c",
             "4",
             "--json",
-            "--out",
+            "--series",
             csv.to_str().unwrap(),
+            "--out",
+            json.to_str().unwrap(),
             "--html",
             html.to_str().unwrap(),
             "--env",
@@ -41,6 +45,8 @@ async fn a_short_soak_against_zen_passes_and_writes_its_series() {
     .await;
     assert_eq!(code, 0, "{err}\n{out}");
     let r = report(&out);
+    let written = report(&std::fs::read_to_string(&json).unwrap());
+    assert_eq!(written["soak"]["samples_total"], r["soak"]["samples_total"]);
     let soak = &r["soak"];
     assert_eq!(soak["status"], "pass", "{soak}");
     assert_eq!(soak["rss_source"], "pid");
@@ -107,7 +113,7 @@ async fn a_leaking_server_fails_with_its_leak_rate_recovered() {
             "--warmup",
             "3s",
             "--json",
-            "--out",
+            "--series",
             csv.to_str().unwrap(),
         ],
         &[],

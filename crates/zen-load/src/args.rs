@@ -196,6 +196,9 @@ pub struct SoakArgs {
     pub pid: Option<u32>,
     /// Write the time series to FILE (.csv or .ndjson)
     #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub series: Option<PathBuf>,
+    /// Also write the JSON report to FILE, as `zen stress --out` does (the text report still goes to the terminal)
+    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Print the machine-readable JSON report instead of the text one
     #[arg(long, help_heading = "Output")]

@@ -74,8 +74,17 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
     {
         bail!("--pid {pid}: no such process to sample (check the server's pid with ps)");
     }
-    let series = args.out.as_deref().map(SeriesFile::create).transpose()?;
-    crate::report::check_writable(args.files.paths())?;
+    if let Some(out) = &args.out
+        && let Some(ext @ ("csv" | "ndjson" | "jsonl")) = out.extension().and_then(|e| e.to_str())
+    {
+        bail!(
+            "--out {}: --out writes the JSON report, as on every command (name it .json); the \
+             .{ext} time series goes to --series FILE",
+            out.display()
+        );
+    }
+    let series = args.series.as_deref().map(SeriesFile::create).transpose()?;
+    crate::report::check_writable(args.out.as_deref().into_iter().chain(args.files.paths()))?;
     let run = Run::start("soak", settings, &hooks.shutdown).await?;
     let source = match (args.pid.or(run.target.pid), run.target.has_snapshot) {
         (Some(pid), _) => RssSource::Pid(pid),
@@ -137,7 +146,7 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
     } else {
         print(&report, args.json)?;
     }
-    crate::report::write_files(&report, None, &args.files)?;
+    crate::report::write_files(&report, args.out.as_deref(), &args.files)?;
     Ok(report.verdict.status.exit_outcome())
 }
 
@@ -171,7 +180,7 @@ fn soak_report(
         max_growth_mb: args.max_growth_mb,
         conversation_peak_bytes: sampled.conversations.map(|c| c.0),
         conversation_budget_bytes: sampled.conversations.map(|c| c.1),
-        out_file: args.out.as_ref().map(|p| p.display().to_string()),
+        out_file: args.series.as_ref().map(|p| p.display().to_string()),
         series_columns: COLUMNS.iter().map(ToString::to_string).collect(),
         status,
         reasons,

@@ -1,4 +1,4 @@
-//! The soak's time series file (`--out`, CSV or NDJSON): one row per memory sample, flushed as
+//! The soak's time series file (`--series`, CSV or NDJSON): one row per memory sample, flushed as
 //! it is written so a killed run still leaves its series behind.
 use std::io::Write;
 use std::path::Path;
@@ -71,7 +71,7 @@ impl SeriesFile {
                 Ok(SeriesFile::Csv(w))
             }
             "ndjson" | "jsonl" => Ok(SeriesFile::Ndjson(open()?)),
-            _ => bail!("--out {}: name it .csv or .ndjson", path.display()),
+            _ => bail!("--series {}: name it .csv or .ndjson", path.display()),
         }
     }
 

@@ -95,12 +95,31 @@ fn check_args(tool: &Tool, args: &Value) -> Result<()> {
         .collect();
     if !errors.is_empty() {
         bail!(
-            "the arguments {args} do not fit the input schema of '{}':\n{}\nits schema: {schema}",
+            "the arguments {args} do not fit the input schema of '{}':\n{}\n{}",
             tool.name,
-            errors.join("\n")
+            errors.join("\n"),
+            argument_names(&schema, &required)
         );
     }
     Ok(())
+}
+
+/// The names a tool takes, required ones marked: what a user who misspelled one needs, where
+/// the whole schema (a kilobyte on one line) buried it.
+fn argument_names(schema: &Value, required: &[&str]) -> String {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return "it declares no named arguments".to_string();
+    };
+    let names: Vec<String> = (properties.keys())
+        .map(|name| {
+            if required.contains(&name.as_str()) {
+                format!("{name} (required)")
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    format!("its arguments: {}", names.join(", "))
 }
 
 #[cfg(test)]
@@ -139,6 +158,21 @@ mod tests {
         assert!(err.to_string().contains("/message"), "{err}");
         let err = check(&tools, &[], &[call("echo", json!({}))]).unwrap_err();
         assert!(err.to_string().contains("message"), "{err}");
+        // A misspelled name: the names the tool takes, not its whole schema.
+        let strict = json!({"type": "object", "required": ["message"], "additionalProperties": false,
+            "properties": {"message": {"type": "string", "description": "what to echo"}, "loud": {}}});
+        let tools = [tool("echo", strict)];
+        let err = check(&tools, &[], &[call("echo", json!({"mesage": "hi"}))]).unwrap_err();
+        let err = err.to_string();
+        let last = err.lines().last().unwrap();
+        assert!(
+            err.contains("'mesage' was unexpected")
+                && last.starts_with("its arguments: ")
+                && last.contains("message (required)")
+                && last.contains("loud"),
+            "{err}"
+        );
+        assert!(!err.contains("what to echo"), "no schema dump: {err}");
         // A null for an optional argument reads as absent; for a required one it is refused.
         let optional = json!({"message": "hi", "loud": null});
         assert!(check(&tools, &[], &[call("echo", optional)]).is_ok());

@@ -257,6 +257,22 @@ pub fn parse_bind_addr(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("'{s}' is not HOST:PORT or PORT, e.g. 127.0.0.1:8931"))
 }
 
+/// Why a listener could not open on `addr`, set by `--flag` / `var`: a port in use says how
+/// to pick another (a free one, or any with port 0) instead of the bare OS error.
+pub fn listen_error(addr: SocketAddr, error: &std::io::Error, flag: &str, var: &str) -> String {
+    let port = addr.port();
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        format!(
+            "cannot listen on {addr}: port {port} is already in use (another zen serve, or another \
+             program: `ss -ltnp 'sport = :{port}'` shows which). Pick another port with {flag} \
+             {}:PORT (or {var}), or port 0 for any free one",
+            addr.ip()
+        )
+    } else {
+        format!("cannot listen on {addr} (set by {flag} or {var}): {error}")
+    }
+}
+
 /// `200` or `50..400` milliseconds.
 pub fn parse_latency(s: &str) -> Result<Latency, String> {
     let bad = || format!("'{s}' is not milliseconds: use a number (200) or a range (50..400)");

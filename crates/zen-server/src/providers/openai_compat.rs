@@ -148,6 +148,9 @@ pub struct OpenAiCompatible {
     /// Model name prefixes that belong to this provider (`gpt-`, `gemini-`); `/` means any
     /// `vendor/model` name (OpenRouter).
     accepts_prefixes: Vec<&'static str>,
+    /// The base URL as configured, and the variable that sets it, named when the endpoint
+    /// cannot be reached so the user knows which setting to fix.
+    base_url: String,
     /// Shared connection pool; its connect timeout is the provider's.
     client: reqwest::Client,
     /// ZEN_MAX_REPLY_BYTES: a longer reply fails the call and is not read further.
@@ -175,6 +178,7 @@ impl OpenAiCompatible {
         };
         Ok(OpenAiCompatible {
             name: endpoint.name,
+            base_url: base.to_string(),
             target,
             api_key: endpoint.api_key.filter(|k| !k.is_empty()),
             auth: endpoint.auth,
@@ -252,6 +256,38 @@ impl OpenAiCompatible {
         }
     }
 
+    /// A request that never got an answer: the endpoint's URL and the variable that sets it
+    /// first (the usual fix is there), then the cause chain (reqwest's own text repeats the URL).
+    fn connect_error(&self, error: &reqwest::Error) -> ProviderError {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let cause = if causes.is_empty() {
+            error.to_string()
+        } else {
+            causes.join(": ")
+        };
+        let what = if error.is_timeout() {
+            "no connection within the connect timeout to"
+        } else if error.is_connect() {
+            "cannot connect to"
+        } else {
+            "the request failed at"
+        };
+        ProviderError::Connect {
+            provider: self.name,
+            // reqwest errors carry the URL, never headers; scrub anyway.
+            message: self.scrub(&format!(
+                "{what} {} ({}): {cause}",
+                self.base_url,
+                url_var(self.name)
+            )),
+        }
+    }
+
     fn read_error(&self, error: ReadError) -> ProviderError {
         match error {
             ReadError::TooLarge => ProviderError::BadReply {
@@ -319,11 +355,7 @@ impl Provider for OpenAiCompatible {
             (Some(key), Auth::ApiKeyHeader) => http = http.header("api-key", key),
             (None, _) => {}
         }
-        let response = http.send().await.map_err(|e| ProviderError::Connect {
-            provider: self.name,
-            // reqwest errors carry the URL, never headers; scrub anyway.
-            message: self.scrub(&format!("{e:#}")),
-        })?;
+        let response = http.send().await.map_err(|e| self.connect_error(&e))?;
         if !response.status().is_success() {
             return Err(self.status_error(response).await);
         }
@@ -360,6 +392,20 @@ fn usage(reply: &Value) -> Option<Usage> {
         prompt_tokens: count("prompt_tokens")?,
         completion_tokens: count("completion_tokens")?,
     })
+}
+
+/// The variable that sets a provider's base URL (its default when unset), named when the
+/// provider cannot be reached.
+fn url_var(provider: &str) -> &'static str {
+    match provider {
+        "openai" => "OPENAI_BASE_URL",
+        "gemini" => "GEMINI_BASE_URL",
+        "azure" => "AZURE_OPENAI_ENDPOINT",
+        "xai" => "XAI_BASE_URL",
+        "dial" => "DIAL_API_HOST",
+        "openrouter" => "OPENROUTER_BASE_URL",
+        _ => "CUSTOM_API_URL",
+    }
 }
 
 /// The shortest piece of a key hidden when it is echoed cut short (a random key shares no run

@@ -34,6 +34,10 @@ pub struct Registry {
     allowed: Vec<Option<AllowList>>,
     /// DEFAULT_MODEL.
     default_model: String,
+    /// Why DEFAULT_MODEL cannot be served, when it cannot: zen still starts (a client such as
+    /// Claude Desktop shows a server that exits only in a log), says so at start, and answers
+    /// it on each call that names no model and in listmodels.
+    default_problem: Option<String>,
     /// The simulated provider, kept typed so tests and the snapshot can read its own counters.
     simulated: Arc<SimulatedProvider>,
 }
@@ -42,6 +46,9 @@ impl Registry {
     /// Build the registry from the environment's keys, model files and allowed-model lists;
     /// simulated is always available.
     pub fn from_config(config: &ProviderConfig, sim: &SimConfig) -> anyhow::Result<Self> {
+        for warning in setup::lacking_provider_warnings(|v| std::env::var(v).ok()) {
+            tracing::warn!("{warning}");
+        }
         let mut providers = setup::providers(config)?;
         let simulated = Arc::new(SimulatedProvider::new(sim.clone()));
         providers.push(simulated.clone());
@@ -51,16 +58,23 @@ impl Registry {
                 Some(AllowList::new(var, entries, p.as_ref()))
             })
             .collect();
-        let registry = Registry {
+        let mut registry = Registry {
             providers,
             allowed,
             default_model: config.default_model.clone(),
+            default_problem: None,
             simulated,
         };
-        // A DEFAULT_MODEL nobody serves is a setup error, caught at start rather than per call.
-        registry
-            .resolve(None)
-            .map_err(|e| anyhow::anyhow!("DEFAULT_MODEL: {e}"))?;
+        if let Err(e) = registry.resolve(None) {
+            let problem = format!(
+                "DEFAULT_MODEL={} cannot be served: {e} To fix it, set DEFAULT_MODEL to one of \
+                 those models (or auto) where zen's environment is set (e.g. the client's MCP \
+                 config) and restart zen; meanwhile calls that name a model work.",
+                registry.default_model
+            );
+            tracing::warn!("{problem}");
+            registry.default_problem = Some(problem);
+        }
         Ok(registry)
     }
 
@@ -77,6 +91,11 @@ impl Registry {
     /// The default model as configured (may be `auto`).
     pub fn default_model(&self) -> &str {
         &self.default_model
+    }
+
+    /// Why DEFAULT_MODEL cannot be served, when it cannot (found at start).
+    pub fn default_problem(&self) -> Option<&str> {
+        self.default_problem.as_deref()
     }
 
     /// The listed models of the provider at `index` its allowed-model list lets callers use.
@@ -122,12 +141,20 @@ impl Registry {
         })
     }
 
-    /// Route a requested model (or the default) to a provider.
+    /// Route a requested model (or the default) to a provider. A call that names no model
+    /// while DEFAULT_MODEL cannot be served gets the reason and the fix.
     pub fn resolve(&self, requested: Option<&str>) -> Result<Route, String> {
-        let name = requested
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .unwrap_or(&self.default_model);
+        let named = requested.map(str::trim).filter(|m| !m.is_empty());
+        match (named, &self.default_problem) {
+            (None, Some(problem)) => Err(format!("This call names no model, and {problem}")),
+            // A tool that passes the default on by name (consensus) gets the same answer.
+            (Some(name), Some(problem)) if name == self.default_model => Err(problem.clone()),
+            (named, _) => self.resolve_name(named.unwrap_or(&self.default_model)),
+        }
+    }
+
+    /// Route a model name to a provider.
+    fn resolve_name(&self, name: &str) -> Result<Route, String> {
         if name.eq_ignore_ascii_case("auto") {
             return Ok(self.auto());
         }
@@ -289,6 +316,22 @@ mod tests {
             err.contains("provider xai, which is not configured: set XAI_API_KEY"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_default_model_nobody_serves_is_explained_on_each_call_not_fatal_at_start() {
+        let r = registry(|c| c.providers.default_model = "gpt-5".into());
+        let problem = r.default_problem().unwrap().to_string();
+        assert!(
+            problem.starts_with("DEFAULT_MODEL=gpt-5 cannot be served: unknown model 'gpt-5'")
+                && problem.contains("OPENAI_API_KEY (openai)"),
+            "{problem}"
+        );
+        let err = r.resolve(None).err().unwrap();
+        assert_eq!(err, format!("This call names no model, and {problem}"));
+        assert_eq!(r.resolve(Some("gpt-5")).err().unwrap(), problem);
+        assert!(r.resolve(Some("simulated")).is_ok());
+        assert!(registry(|_| {}).default_problem().is_none());
     }
 
     #[test]

@@ -122,12 +122,17 @@ impl CallDeadline {
         }
     }
 
-    fn passed(self, provider: &'static str, attempts: u32, last: Option<String>) -> ProviderError {
+    fn passed(
+        self,
+        provider: &'static str,
+        attempts: u32,
+        last: Option<ProviderError>,
+    ) -> ProviderError {
         ProviderError::CallTimeout {
             provider,
             limit: self.limit,
             attempts,
-            last_error: last,
+            last_error: last.map(|e| e.to_string()),
         }
     }
 }
@@ -176,6 +181,16 @@ fn plan(err: ProviderError, backoff: Option<Duration>, policy: &RetryPolicy, now
     }
 }
 
+/// The error a call ends with: when the breaker refused a retry because this call's own
+/// failures opened it, the failure itself (e.g. which URL could not be reached), not "the
+/// breaker is open, retry later", which points the wrong way on the very first call.
+fn own_failure(err: ProviderError, last: Option<ProviderError>) -> ProviderError {
+    match (err, last) {
+        (ProviderError::CircuitOpen { .. }, Some(last)) => last,
+        (err, _) => err,
+    }
+}
+
 /// Call the provider with retries. `on_retry` is told of each retry (for the metrics).
 /// The caller holds the provider permit for the whole of this, backoff included, and each
 /// attempt holds it until the attempt ends (see the module doc).
@@ -192,7 +207,9 @@ pub(crate) async fn call_with_retries(
         .with_jitter()
         .build();
     let mut number: u32 = 0;
-    let mut last_error: Option<String> = None;
+    // This call's last failed attempt: named when the call ends on a timeout, and answered
+    // instead of the breaker's refusal when its own failures opened the breaker.
+    let mut last_error: Option<ProviderError> = None;
     loop {
         number += 1;
         // A span per attempt and per backoff sleep, so a trace shows where the time went.
@@ -230,13 +247,13 @@ pub(crate) async fn call_with_retries(
         match plan(err, schedule.next(), &policy, Instant::now()) {
             Next::Retry(wait, err) => {
                 on_retry(&err);
-                last_error = Some(err.to_string());
+                last_error = Some(err);
                 let ms = wait.as_millis() as u64;
                 let backoff =
                     tracing::info_span!(target: "zen_otel", "backoff", zen.backoff_ms = ms);
                 tokio::time::sleep(wait).instrument(backoff).await;
             }
-            Next::GiveUp(err) => return Err(err),
+            Next::GiveUp(err) => return Err(own_failure(err, last_error)),
         }
     }
 }

@@ -20,6 +20,39 @@ pub(crate) const KNOWN: [(&str, &str); 7] = [
     ("openrouter", "OPENROUTER_API_KEY"),
 ];
 
+/// Keys of model providers zen has no provider for (or spells differently): set, they would be
+/// ignored without a word, so start names them with what to use instead.
+const LACKING: [(&str, &str); 9] = [
+    ("ANTHROPIC_API_KEY", "Anthropic"),
+    ("MISTRAL_API_KEY", "Mistral"),
+    ("GROQ_API_KEY", "Groq"),
+    ("DEEPSEEK_API_KEY", "DeepSeek"),
+    ("TOGETHER_API_KEY", "Together"),
+    ("PERPLEXITY_API_KEY", "Perplexity"),
+    ("FIREWORKS_API_KEY", "Fireworks"),
+    ("COHERE_API_KEY", "Cohere"),
+    ("GOOGLE_API_KEY", "Google"),
+];
+
+/// One warning line per set variable of a provider zen lacks, saying what to use instead.
+/// `var` reads a variable (the process environment, or a test's own).
+pub(crate) fn lacking_provider_warnings(var: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    (LACKING.iter())
+        .filter(|(name, _)| var(name).is_some_and(|v| !v.trim().is_empty()))
+        .map(|(name, who)| match *name {
+            "GOOGLE_API_KEY" => format!(
+                "{name} is set but zen reads Gemini's key from GEMINI_API_KEY: set that instead \
+                 ({name} is ignored)"
+            ),
+            _ => format!(
+                "{name} is set but zen has no {who} provider, so it is ignored: reach {who}'s \
+                 models through OpenRouter (OPENROUTER_API_KEY) or an OpenAI-compatible endpoint \
+                 (CUSTOM_API_URL with CUSTOM_API_KEY)"
+            ),
+        })
+        .collect()
+}
+
 /// The variable naming a provider's model file.
 fn models_var(provider: &str) -> &'static str {
     match provider {
@@ -181,4 +214,35 @@ fn azure_models(config: &ProviderConfig) -> anyhow::Result<Vec<ModelInfo>> {
 fn without_openai_suffix(url: &str) -> &str {
     let url = url.trim().trim_end_matches('/');
     url.strip_suffix("/openai").unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_providers_zen_lacks_are_named_with_what_to_use_instead() {
+        let env = |name: &str| {
+            matches!(
+                name,
+                "MISTRAL_API_KEY" | "GOOGLE_API_KEY" | "OPENAI_API_KEY"
+            )
+            .then(|| "k".to_string())
+        };
+        let warnings = lacking_provider_warnings(env);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("MISTRAL_API_KEY is set but zen has no Mistral provider")
+                && warnings[0].contains("OPENROUTER_API_KEY")
+                && warnings[0].contains("CUSTOM_API_URL"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[1].contains("GEMINI_API_KEY: set that instead"),
+            "{}",
+            warnings[1]
+        );
+        assert!(lacking_provider_warnings(|_| Some(" ".into())).is_empty());
+    }
 }

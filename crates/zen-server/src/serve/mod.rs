@@ -1,6 +1,6 @@
 //! `zen serve`: the MCP tool host, over stdio (the default) or streamable HTTP.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -35,9 +35,9 @@ pub async fn run(
     zen_os::ffi::ignore_file_size_signal();
     let server = Server::new(config).await?;
     let listener = if let Some(addr) = http_addr {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!(crate::config::listen_error(addr, &e, "--http", "ZEN_HTTP"))
+        })?;
         let local = listener.local_addr()?;
         server.context.set_transport(TransportInfo {
             kind: "http",

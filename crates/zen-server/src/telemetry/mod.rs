@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -47,9 +47,10 @@ pub(crate) async fn start(
             "--telemetry {addr} is not a loopback address: the telemetry listener only serves this machine"
         );
     }
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot open the telemetry listener on {addr}"))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        let why = crate::config::listen_error(addr, &e, "--telemetry", "ZEN_TELEMETRY");
+        anyhow::anyhow!("the telemetry listener: {why}")
+    })?;
     let addr = listener.local_addr()?;
     let server = source.snapshot().server;
     let router = router(source);

@@ -71,10 +71,15 @@ fn listmodels(ctx: &ToolContext) -> Value {
         .resolve(None)
         .map(|r| format!("{}/{}", r.provider.name(), r.model))
         .unwrap_or_default();
-    json!({
+    let mut answer = json!({
         "default_model": registry.default_model(),
         "auto_resolves_to": default,
         "providers": providers,
         "not_configured": unconfigured,
-    })
+    });
+    // First in the reply's eye: a default that cannot be served, and how to fix it.
+    if let Some(problem) = registry.default_problem() {
+        answer["default_model_problem"] = json!(problem);
+    }
+    answer
 }
