@@ -39,6 +39,35 @@ pub(crate) fn call_result(modern: bool, result: CallToolResult, info: &MetaObjec
     result
 }
 
+/// The server's identity encoded as the `"_meta"` member a modern result ends with (see
+/// [`encode_call_result`]).
+pub(crate) fn meta_member(info: &MetaObject) -> Vec<u8> {
+    let mut member = b",\"_meta\":".to_vec();
+    serde_json::to_writer(&mut member, info).expect("a meta object serialises");
+    member
+}
+
+/// A tools/call result encoded for `modern` or legacy requests: the bytes of [`call_result`]'s
+/// value. A modern result whose tool set no `_meta` (nearly every one) gets the server's
+/// identity spliced in as `member` ([`meta_member`]) rather than cloned into each result as a
+/// map: `_meta` is the last member rmcp writes (the test below holds it to that).
+pub(crate) fn encode_call_result(
+    modern: bool,
+    mut result: CallToolResult,
+    info: &MetaObject,
+    member: &[u8],
+) -> serde_json::Result<Vec<u8>> {
+    if !(modern && result.meta.is_none()) {
+        return serde_json::to_vec(&call_result(modern, result, info));
+    }
+    result.result_type = Some(ResultType::COMPLETE);
+    let mut out = serde_json::to_vec(&ServerResult::CallToolResult(result))?;
+    out.pop(); // the closing brace
+    out.extend_from_slice(member);
+    out.push(b'}');
+    Ok(out)
+}
+
 /// A modern tools/call result: `resultType: "complete"`, the server's identity in `_meta`.
 pub(crate) fn modern_call(mut result: CallToolResult, info: &MetaObject) -> CallToolResult {
     result.result_type = Some(ResultType::COMPLETE);
@@ -80,6 +109,31 @@ pub(crate) fn discover(config: ServerConfig) -> DiscoverResult {
 mod tests {
     use super::*;
     use rmcp::model::ContentBlock;
+
+    #[test]
+    fn the_spliced_identity_gives_the_same_bytes_as_the_value() {
+        let info = server_info_meta(&Implementation::new("zen", "1.0.0"));
+        let member = meta_member(&info);
+        let mut with_meta = CallToolResult::success(vec![ContentBlock::text("m")]);
+        with_meta.meta = Some(MetaObject::default());
+        let results = [
+            CallToolResult::success(vec![ContentBlock::text("hi")]),
+            CallToolResult::error(vec![ContentBlock::text("no")]),
+            CallToolResult::structured(serde_json::json!({"a": [1, "two"], "b": null})),
+            CallToolResult::structured(serde_json::json!([1, 2])),
+            with_meta,
+        ];
+        for result in results {
+            for modern in [true, false] {
+                let value = serde_json::to_vec(&call_result(modern, result.clone(), &info));
+                let spliced = encode_call_result(modern, result.clone(), &info, &member);
+                assert_eq!(
+                    String::from_utf8(spliced.unwrap()).unwrap(),
+                    String::from_utf8(value.unwrap()).unwrap()
+                );
+            }
+        }
+    }
 
     #[test]
     fn results_are_shaped_per_era() {

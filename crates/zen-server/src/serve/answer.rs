@@ -13,7 +13,7 @@ use rmcp::ErrorData;
 use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, ErrorCode, JsonObject, JsonRpcMessage, MetaObject, RequestId,
-    ServerJsonRpcMessage, ServerResult,
+    ServerJsonRpcMessage,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -150,9 +150,13 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Its params name a revision as a 2025 `initialize` does (`params.protocolVersion`): the
-    /// legacy handshake, not a modern request for a removed method.
+    /// It is an `initialize` whose params name a revision as a 2025 one does
+    /// (`params.protocolVersion`): the legacy handshake, not a modern request for a removed
+    /// method. Other methods' params are not read again (this runs on every HTTP request).
     pub(crate) fn names_handshake_version(&self) -> bool {
+        if self.method != "initialize" {
+            return false;
+        }
         #[derive(Deserialize)]
         struct Handshake {
             #[serde(rename = "protocolVersion")]
@@ -208,6 +212,8 @@ pub(crate) struct Answerer {
     handler: SessionHandler,
     /// `_meta` of modern results (the server's identity).
     info: Arc<MetaObject>,
+    /// The same, encoded as the `"_meta"` member a modern tools/call result ends with.
+    info_member: Arc<[u8]>,
     /// tools/list's result, legacy then modern, encoded.
     tool_lists: [Bytes; 2],
     /// server/discover's result, encoded.
@@ -238,6 +244,7 @@ impl Answerer {
             discovery: Bytes::from(
                 serde_json::to_vec(&shape::discover(config)).expect("discovery serialises"),
             ),
+            info_member: shape::meta_member(&info).into(),
             info: Arc::new(info),
             annotated,
             handler,
@@ -291,6 +298,7 @@ impl Answerer {
     ) -> impl Future<Output = Bytes> + Send + 'static {
         let server = self.server.clone();
         let info = self.info.clone();
+        let member = self.info_member.clone();
         async move {
             let meta = params.meta.as_ref().map(|m| &m.0);
             let span = crate::telemetry::otel::spans::tool_call(
@@ -300,7 +308,12 @@ impl Answerer {
             );
             let call = server.call_tool_in(&params.name, params.arguments, admitted, ct, &span);
             match call.instrument(span.clone()).await {
-                Ok(result) => response(&id, &shape::call_result(era.modern(), result, &info)),
+                Ok(result) => {
+                    match shape::encode_call_result(era.modern(), result, &info, &member) {
+                        Ok(encoded) => result_reply(&id, &encoded),
+                        Err(err) => unencodable(id, &err),
+                    }
+                }
                 Err(error) => error_reply(Some(id), error),
             }
         }
@@ -318,15 +331,10 @@ pub(crate) fn result_reply(id: &RequestId, result: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// A response carrying `result`, encoded as rmcp encodes it.
-fn response(id: &RequestId, result: &ServerResult) -> Bytes {
-    match serde_json::to_vec(result) {
-        Ok(result) => result_reply(id, &result),
-        Err(err) => error_reply(
-            Some(id.clone()),
-            ErrorData::internal_error(format!("zen could not encode the reply ({err})"), None),
-        ),
-    }
+/// The error reply of a result that could not be encoded.
+fn unencodable(id: RequestId, err: &serde_json::Error) -> Bytes {
+    let message = format!("zen could not encode the reply ({err})");
+    error_reply(Some(id), ErrorData::internal_error(message, None))
 }
 
 /// A JSON-RPC error reply (without an id when the request's could not be read).
