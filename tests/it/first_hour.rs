@@ -110,101 +110,6 @@ async fn a_port_in_use_says_how_to_pick_another() {
     drop(taken);
 }
 
-/// The shell commands of a README section's first ```sh block, comments removed.
-fn readme_commands(section: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find(&format!("\n## {section}\n"))
-        .unwrap_or_else(|| panic!("README has a {section} section"));
-    let body = &readme[start..];
-    let block = body.split("```sh\n").nth(1).expect("a ```sh block");
-    let block = block.split("```").next().unwrap();
-    block
-        .lines()
-        .map(|line| line.split(" #").next().unwrap().trim().to_string())
-        .filter(|line| !line.is_empty())
-        .collect()
-}
-
-#[tokio::test]
-async fn the_readme_install_commands_work_verbatim_in_a_fresh_home() {
-    let commands = readme_commands("Install");
-    assert!(commands[0].starts_with("cargo install"), "{commands:?}");
-    let home = tempfile::tempdir().unwrap();
-    // `cargo install` is the build this test binary already did: the built zen stands in for
-    // ~/.cargo/bin/zen, first on PATH; every other line runs as written.
-    let bin = std::path::Path::new(crate::util::zen_bin())
-        .parent()
-        .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let has_man = std::process::Command::new("man")
-        .arg("-w")
-        .arg("man")
-        .output()
-        .is_ok();
-    for command in &commands[1..] {
-        if command.starts_with("man ") && !has_man {
-            eprintln!("skipped (no man here): {command}");
-            continue;
-        }
-        let out = tokio::process::Command::new("bash")
-            .args(["-euo", "pipefail", "-c", command])
-            .env("HOME", home.path())
-            .env("PATH", &path)
-            .env("MANPAGER", "cat")
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "`{command}` failed in a fresh HOME: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let share = home.path().join(".local/share");
-    let completion =
-        std::fs::read_to_string(share.join("bash-completion/completions/zen")).unwrap();
-    assert!(completion.contains("_zen()"), "a bash completion script");
-    let page = std::fs::read_to_string(share.join("man/man1/zen.1")).unwrap();
-    assert!(
-        page.contains(".SH \"ZEN SERVE\""),
-        "the page documents serve"
-    );
-    // No references to pages that do not exist: each subcommand is a section of this page.
-    assert!(
-        !page.contains("zen-serve(1)") && !page.contains("zen-stress(1)"),
-        "the man page names separate pages that do not exist"
-    );
-}
-
-#[test]
-fn the_readme_names_one_binary_path_and_what_the_tests_need() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    assert!(
-        !readme.contains("target/release/zen"),
-        "one binary path: the installed ~/.cargo/bin/zen"
-    );
-    let setup = readme.split("\n## Set-up\n").nth(1).unwrap();
-    let setup = setup.split("\n## ").next().unwrap();
-    let setup = setup.split_whitespace().collect::<Vec<_>>().join(" ");
-    for needed in [
-        "redis-server",
-        "tmux",
-        "prometheus",
-        "chromium",
-        "GB of disk",
-        "GB of memory",
-    ] {
-        assert!(setup.contains(needed), "Set-up names {needed}");
-    }
-}
-
 #[tokio::test]
 async fn soak_out_is_the_json_report_and_a_series_name_there_points_at_series() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,4 +123,69 @@ async fn soak_out_is_the_json_report_and_a_series_name_there_points_at_series() 
         "{stderr}"
     );
     assert!(!csv.exists(), "nothing written");
+}
+
+#[tokio::test]
+async fn version_listmodels_and_threads_answer_people_in_text_and_programs_in_structured_content() {
+    let zen = stdio_zen(&[], &[("ZEN_SIM_LATENCY_MS", "1")]).await;
+    let version = call(&zen.client, "version", json!({})).await;
+    let said = text(&version);
+    assert!(
+        said.starts_with("zen ") && said.contains("Default model: auto; providers: simulated"),
+        "{said}"
+    );
+    assert!(
+        !said.contains('{') && !said.contains("uptime_secs"),
+        "text, not JSON: {said}"
+    );
+    let data = version.structured_content.clone().unwrap();
+    assert!(data["uptime_secs"].is_number(), "{data}");
+    assert_eq!(data["config"]["providers"], json!(["simulated"]));
+    assert_eq!(data["status"], "success");
+
+    let listed = call(&zen.client, "listmodels", json!({})).await;
+    let said = text(&listed);
+    assert!(
+        said.contains("goes to simulated/simulated")
+            && said.contains("simulated, up to 32 calls at once:")
+            && said.contains("Not configured; set to turn on: openai (OPENAI_API_KEY)"),
+        "{said}"
+    );
+    assert!(!said.contains('{'), "text, not JSON: {said}");
+    let data = listed.structured_content.clone().unwrap();
+    assert_eq!(data["auto_resolves_to"], "simulated/simulated");
+
+    // A workflow's thread continues with its workflow; a chat's with chat.
+    let step = json!({"step": "Read the retry loop", "step_number": 1, "total_steps": 2,
+                      "next_step_required": true, "findings": "Backoff is unbounded"});
+    let review = call(&zen.client, "codereview", step).await;
+    assert!(!is_error(&review), "{}", text(&review));
+    let review_id = review.structured_content.clone().unwrap()["continuation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let chat = call(&zen.client, "chat", json!({"prompt": "hello"})).await;
+    let chat_id = chat.structured_content.clone().unwrap()["continuation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let threads = call(&zen.client, "threads", json!({})).await;
+    let said = text(&threads);
+    let line_of = |id: &str| said.lines().find(|l| l.starts_with(id)).unwrap_or_default();
+    assert!(
+        line_of(&review_id).ends_with("→ continue with codereview"),
+        "{said}"
+    );
+    assert!(
+        line_of(&chat_id).ends_with("→ continue with chat"),
+        "{said}"
+    );
+    let data = threads.structured_content.clone().unwrap();
+    let continue_with = |id: &str| {
+        (data["threads"].as_array().unwrap().iter())
+            .find(|t| t["id"] == id)
+            .map(|t| t["continue_with"].clone())
+    };
+    assert_eq!(continue_with(&review_id), Some(json!("codereview")));
+    assert_eq!(continue_with(&chat_id), Some(json!("chat")));
 }

@@ -48,7 +48,8 @@ mod tools_consensus;
 mod tools_dropin;
 mod tools_registry;
 mod tools_workflow;
-// Issue 30: messages that point at the fix.
+// Issue 30: messages that point at the fix; the README's commands, run as written.
+mod docs_readme;
 mod first_hour;
 // Issue 28: zen stress reaches every server its users run.
 mod reach_auth;

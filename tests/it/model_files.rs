@@ -66,8 +66,10 @@ async fn a_custom_models_file_routes_alpha_its_aliases_and_custom_slash_alpha_to
         );
     }
     // listmodels shows the file's models with their aliases and capabilities.
-    let listed: Value =
-        serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
+    let listed: Value = call(&zen.client, "listmodels", json!({}))
+        .await
+        .structured_content
+        .unwrap();
     let custom = &listed["providers"][0];
     assert_eq!(custom["provider"], "custom");
     let models = custom["models"].as_array().unwrap();
@@ -154,8 +156,10 @@ async fn allowed_models_restrict_a_provider_to_its_list() {
         error.contains("model 'o3' is not allowed: OPENAI_ALLOWED_MODELS=mini,o4-mini"),
         "{error}"
     );
-    let listed: Value =
-        serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
+    let listed: Value = call(&zen.client, "listmodels", json!({}))
+        .await
+        .structured_content
+        .unwrap();
     let openai = &listed["providers"][0];
     let names: Vec<&str> = (openai["models"].as_array().unwrap().iter())
         .map(|m| m["name"].as_str().unwrap())

@@ -151,12 +151,16 @@ async fn an_unknown_tool_is_a_json_rpc_error() {
 #[tokio::test]
 async fn version_and_listmodels_work_offline() {
     let zen = stdio_zen(&[], FAST).await;
-    let version: serde_json::Value =
-        serde_json::from_str(&text(&call(&zen.client, "version", json!({})).await)).unwrap();
+    let version: serde_json::Value = call(&zen.client, "version", json!({}))
+        .await
+        .structured_content
+        .unwrap();
     assert_eq!(version["name"], "zen");
     assert_eq!(version["config"]["providers"], json!(["simulated"]));
-    let models: serde_json::Value =
-        serde_json::from_str(&text(&call(&zen.client, "listmodels", json!({})).await)).unwrap();
+    let models: serde_json::Value = call(&zen.client, "listmodels", json!({}))
+        .await
+        .structured_content
+        .unwrap();
     assert_eq!(models["auto_resolves_to"], "simulated/simulated");
     assert_eq!(models["not_configured"].as_array().unwrap().len(), 7);
     let extra = call(&zen.client, "version", json!({"verbose": true})).await;

@@ -278,7 +278,12 @@ async fn disabled_tools_are_hidden_and_refused_and_core_tools_stay_on_with_a_war
 async fn listmodels_shows_every_simulated_model_under_one_pool() {
     let zen = stdio_zen(&[], &[("ZEN_SIM_MODELS", "alpha, beta,alpha,gamma")]).await;
     let r = call(&zen.client, "listmodels", json!({})).await;
-    let listed: Value = serde_json::from_str(&text(&r)).unwrap();
+    assert!(
+        text(&r).contains("alpha") && text(&r).contains("beta"),
+        "{}",
+        text(&r)
+    );
+    let listed: Value = r.structured_content.unwrap();
     let providers = listed["providers"].as_array().unwrap();
     assert_eq!(providers.len(), 1, "{listed}");
     assert_eq!(providers[0]["provider"], "simulated");

@@ -331,6 +331,9 @@ async fn top_shows_two_instances_on_one_redis_each_on_its_line_with_the_cluster_
     if !Tmux::available() {
         return;
     }
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = crate::redis_util::RedisServer::start().await;
     let url = redis.url();
     let env = [

@@ -12,6 +12,9 @@ use crate::util::{call, is_error, stdio_zen, text};
 
 #[tokio::test]
 async fn a_lease_due_in_the_year_5000_does_not_block_the_provider() {
+    if !crate::redis_util::available() {
+        return;
+    }
     let redis = RedisServer::start().await;
     let provider = FakeProvider::start(Duration::from_millis(10)).await;
     let client = redis::Client::open(redis.url()).unwrap();

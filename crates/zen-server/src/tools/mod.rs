@@ -107,13 +107,6 @@ pub struct ToolReply {
 }
 
 impl ToolReply {
-    /// A reply whose text is `value` as pretty-printed JSON, and whose structured form is
-    /// `value` with zen-mcp-server's `status: success` and the text as `content`.
-    pub fn json(value: Value) -> Self {
-        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        ToolReply::shaped("success", &text, text.clone(), value)
-    }
-
     /// The MCP result: the text as one content block, `structured` as `structuredContent`.
     pub fn into_result(self) -> CallToolResult {
         let mut result = CallToolResult::success(vec![ContentBlock::text(self.text)]);

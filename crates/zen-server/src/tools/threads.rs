@@ -45,7 +45,8 @@ impl Tool for Threads {
     fn description(&self) -> &'static str {
         "Find earlier conversations: the most recent threads, newest first, with their id, \
          last update, turns, model and first prompt; `query` keeps those whose prompts contain \
-         a phrase. Continue one by passing its id to chat as continuation_id."
+         a phrase. Continue one by passing its id as continuation_id to the tool its line names \
+         (the tool of its latest turn: a workflow continues with its own tool)."
     }
 
     fn input_schema(&self) -> JsonObject {
@@ -110,7 +111,15 @@ pub(crate) async fn run(ctx: &ToolContext, args: ThreadsArgs) -> Result<ToolRepl
             zen_model::units::seconds(crate::conversations::search::SEARCH_DEADLINE)
         ));
     }
-    let extra = json!({ "threads": found.threads, "complete": found.complete });
+    // Each thread as stored, plus the tool to continue it with.
+    let threads: Vec<serde_json::Value> = (found.threads.iter())
+        .map(|t| {
+            let mut entry = json!(t);
+            entry["continue_with"] = json!(continue_with(t));
+            entry
+        })
+        .collect();
+    let extra = json!({ "threads": threads, "complete": found.complete });
     Ok(ToolReply::shaped("success", &text, text.clone(), extra))
 }
 
@@ -126,20 +135,33 @@ fn listing(threads: &[ThreadSummary], query: Option<&str>, max_turns: u32) -> St
     for t in threads {
         let model = t.model.as_deref().unwrap_or("-");
         text.push_str(&format!(
-            "{}  updated {}  {} turns  {} · {}\n    \"{}\"\n",
+            "{}  updated {}  {} turns  {} · {}  → continue with {}\n    \"{}\"\n",
             t.id,
             ago(t.updated_ms),
             t.turn_count,
             t.tool,
             model,
+            continue_with(t),
             t.first_prompt
         ));
     }
     text.push_str(&format!(
-        "\nTo continue one, call chat with its id as continuation_id (a conversation holds up \
-         to {max_turns} turns, MAX_CONVERSATION_TURNS)."
+        "\nTo continue one, call the tool its line names with its id as continuation_id: a \
+         workflow's next step goes to its own tool, and chat takes any thread for a free-form \
+         turn (a conversation holds up to {max_turns} turns, MAX_CONVERSATION_TURNS)."
     ));
     text
+}
+
+/// The tool a thread continues with: the tool of its latest turn (a workflow's next step must
+/// go to that workflow; chat, consensus and clink threads go on in their own tool too), or chat
+/// for a thread that names none.
+fn continue_with(thread: &ThreadSummary) -> &str {
+    if thread.tool.is_empty() {
+        "chat"
+    } else {
+        &thread.tool
+    }
 }
 
 /// How long ago a Unix-ms time was, for people.
@@ -167,9 +189,17 @@ mod tests {
             turn_count: 4,
             first_prompt: "how do lifetimes work".into(),
         };
-        let text = listing(&[t], None, 50);
+        let workflow = ThreadSummary {
+            tool: "codereview".into(),
+            ..t.clone()
+        };
+        let text = listing(&[t, workflow], None, 50);
         assert!(
             text.contains("4 turns") && text.contains("continuation_id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("→ continue with chat") && text.contains("→ continue with codereview"),
             "{text}"
         );
         assert!(listing(&[], Some("x"), 50).contains("\"x\""));

@@ -1,4 +1,5 @@
-//! The `version` tool: zen's version, uptime and a configuration summary.
+//! The `version` tool: zen's version, uptime and a configuration summary, as a few lines a
+//! person reads at a glance; programs read the same figures in `structuredContent`.
 use async_trait::async_trait;
 use rmcp::model::{JsonObject, ToolAnnotations};
 use serde_json::{Value, json};
@@ -26,7 +27,14 @@ impl Tool for Version {
     }
 
     fn output_schema(&self) -> JsonObject {
-        reply::output_schema(json!({"version": {"type": "string"}}))
+        reply::output_schema(json!({
+            "name": {"type": "string"},
+            "version": {"type": "string"},
+            "uptime_secs": {"type": "number"},
+            "pid": {"type": "integer"},
+            "transport": {"type": "string"},
+            "config": {"type": "object"},
+        }))
     }
 
     fn annotations(&self) -> ToolAnnotations {
@@ -39,7 +47,9 @@ impl Tool for Version {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("version", arguments)?;
-        Ok(ToolReply::json(version(ctx)))
+        let value = version(ctx);
+        let text = summary(&value);
+        Ok(ToolReply::shaped("success", &text, text.clone(), value))
     }
 }
 
@@ -65,4 +75,104 @@ fn version(ctx: &ToolContext) -> Value {
             "telemetry": !c.transport.no_telemetry,
         },
     })
+}
+
+/// The reply's text: what a person asks `version` for, one line each.
+fn summary(v: &Value) -> String {
+    let c = &v["config"];
+    let providers: Vec<&str> = (c["providers"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    let queue_secs = c["queue_timeout_secs"].as_f64().unwrap_or(0.0);
+    let queue = if queue_secs > 0.0 {
+        let wait = std::time::Duration::from_secs_f64(queue_secs);
+        format!(
+            "waits at most {} for a slot",
+            zen_model::units::seconds(wait)
+        )
+    } else {
+        "waits for a slot without limit".to_string()
+    };
+    let telemetry = if c["telemetry"] == true {
+        "on (/snapshot and /metrics on the telemetry listener)"
+    } else {
+        "off"
+    };
+    format!(
+        "zen {} — up {}, pid {}, serving over {}\n\
+         Default model: {}; providers: {}\n\
+         Calls: {} at once (MAX_CONCURRENT_REQUESTS); a call {queue}; {} attempts per provider \
+         request\n\
+         Conversations: kept {} h after their last turn, up to {} turns each, {} MB in all; \
+         memory limit {} MB\n\
+         Telemetry: {telemetry}",
+        text(&v["version"]),
+        uptime(v["uptime_secs"].as_f64().unwrap_or(0.0)),
+        num(&v["pid"]),
+        text(&v["transport"]),
+        text(&c["default_model"]),
+        providers.join(", "),
+        num(&c["max_concurrent_requests"]),
+        num(&c["max_retries"]),
+        num(&c["conversation_timeout_hours"]),
+        num(&c["max_conversation_turns"]),
+        num(&c["conversation_memory_limit_mb"]),
+        num(&c["memory_limit_mb"]),
+    )
+}
+
+/// A JSON string without its quotes.
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+/// A JSON number as a person writes it: `3`, not `3.0`.
+fn num(value: &Value) -> String {
+    value
+        .as_f64()
+        .map_or_else(|| "?".to_string(), |n| n.to_string())
+}
+
+/// A time span as a person says it: `42 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+fn uptime(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_is_short_lines_without_raw_fractions() {
+        let value = json!({
+            "name": "zen", "version": "1.2.3", "uptime_secs": 0.658_026_955, "pid": 42,
+            "transport": "stdio",
+            "config": {"default_model": "auto", "providers": ["simulated", "openai"],
+                "max_concurrent_requests": 50, "queue_timeout_secs": 60.0, "max_retries": 3,
+                "conversation_timeout_hours": 3.0, "max_conversation_turns": 50,
+                "conversation_memory_limit_mb": 512.0, "memory_limit_mb": 2048.0,
+                "telemetry": true},
+        });
+        let text = summary(&value);
+        assert!(
+            text.starts_with("zen 1.2.3 — up 0 s, pid 42, serving over stdio\n"),
+            "{text}"
+        );
+        assert!(text.contains("providers: simulated, openai"), "{text}");
+        assert!(text.contains("waits at most 60 s for a slot"), "{text}");
+        assert!(
+            text.contains("kept 3 h after") && text.contains("512 MB in all"),
+            "{text}"
+        );
+        assert!(!text.contains("0.658"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 120), "{text}");
+        assert_eq!(uptime(3.0 * 3600.0 + 125.0), "3 h 2 min");
+        assert_eq!(uptime(2.0 * 86_400.0 + 7200.0), "2 d 2 h");
+    }
 }

@@ -3,87 +3,22 @@
 //! and the deployment-shaped endpoints of Azure OpenAI and DIAL. Each request is shaped by the
 //! model's capabilities: no temperature for a model that takes none, its reasoning setting for
 //! `thinking_mode`, images as image parts.
+//!
+//! Files by concern: the request body and the reply's usage (`wire`), the errors a user reads
+//! (`errors`), keeping the key out of them (`redact`).
+mod errors;
+mod redact;
+mod wire;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Url;
-use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::Value;
 
-use super::reply::{self, ReadError};
-use super::{
-    Completion, CompletionRequest, Message, ModelInfo, Provider, ProviderError, Reasoning, Usage,
-};
-
-/// The most of an error reply read: its message is quoted cut to 300 characters anyway.
-const ERROR_BODY_BYTES: u64 = 64 * 1024;
-
-/// The chat completions request body.
-#[derive(Serialize)]
-struct ChatBody<'a> {
-    model: &'a str,
-    messages: WireMessages<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    /// OpenAI's, Gemini's, X.AI's and most servers' reasoning setting.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_effort: Option<&'static str>,
-    /// OpenRouter's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning: Option<Effort>,
-}
-
-/// OpenRouter's `reasoning` object.
-#[derive(Serialize)]
-struct Effort {
-    effort: &'static str,
-}
-
-/// The conversation in the wire shape, serialized straight from the request (no copy).
-struct WireMessages<'a>(&'a [Message]);
-
-/// A message's content with images: a text part, then one image part per image.
-struct Parts<'a>(&'a Message);
-
-impl Serialize for WireMessages<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for message in self.0 {
-            seq.serialize_element(&WireMessage(message))?;
-        }
-        seq.end()
-    }
-}
-
-/// One message: `content` is a string, or a list of parts when it carries images.
-struct WireMessage<'a>(&'a Message);
-
-impl Serialize for WireMessage<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("role", &self.0.role)?;
-        if self.0.images.is_empty() {
-            map.serialize_entry("content", &self.0.content)?;
-        } else {
-            map.serialize_entry("content", &Parts(self.0))?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Parts<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(1 + self.0.images.len()))?;
-        seq.serialize_element(&serde_json::json!({"type": "text", "text": self.0.content}))?;
-        for url in &self.0.images {
-            seq.serialize_element(
-                &serde_json::json!({"type": "image_url", "image_url": {"url": url}}),
-            )?;
-        }
-        seq.end()
-    }
-}
+use super::reply;
+use super::{Completion, CompletionRequest, ModelInfo, Provider, ProviderError, Reasoning};
+use wire::{ChatBody, Effort, WireMessages};
 
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,104 +142,6 @@ impl OpenAiCompatible {
             .append_pair("api-version", api_version);
         url
     }
-
-    /// Remove the API key from any text that might echo it back (error bodies, URLs).
-    fn scrub(&self, text: &str) -> String {
-        match &self.api_key {
-            Some(key) => scrub_key(text, key),
-            None => text.to_string(),
-        }
-    }
-
-    fn error_message(&self, body: &str) -> String {
-        let from_json = serde_json::from_str::<Value>(body).ok().and_then(|v| {
-            v.pointer("/error/message")
-                .or_else(|| v.get("message"))
-                .or_else(|| v.get("error"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-        let mut message = from_json.unwrap_or_else(|| body.trim().to_string());
-        if message.is_empty() {
-            message = "(empty body)".to_string();
-        }
-        if message.len() > 300 {
-            let cut = (0..=300)
-                .rev()
-                .find(|i| message.is_char_boundary(*i))
-                .unwrap_or(0);
-            message.truncate(cut);
-            message.push('…');
-        }
-        self.scrub(&message)
-    }
-
-    /// The error for a non-success reply, quoting the start of its body.
-    async fn status_error(&self, response: reqwest::Response) -> ProviderError {
-        let status = response.status().as_u16();
-        let retry_after = reply::retry_after(response.headers());
-        let cap = ERROR_BODY_BYTES.min(self.max_reply_bytes);
-        let message = match reply::read_prefix(response, cap).await {
-            Ok(body) => self.error_message(&String::from_utf8_lossy(&body)),
-            Err(e) => self.scrub(&format!("(reading the error reply failed: {e})")),
-        };
-        ProviderError::Status {
-            provider: self.name,
-            status,
-            message,
-            retry_after,
-        }
-    }
-
-    /// A request that never got an answer: the endpoint's URL and the variable that sets it
-    /// first (the usual fix is there), then the cause chain (reqwest's own text repeats the URL).
-    fn connect_error(&self, error: &reqwest::Error) -> ProviderError {
-        let mut causes = Vec::new();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            causes.push(cause.to_string());
-            source = cause.source();
-        }
-        let cause = if causes.is_empty() {
-            error.to_string()
-        } else {
-            causes.join(": ")
-        };
-        let what = if error.is_timeout() {
-            "no connection within the connect timeout to"
-        } else if error.is_connect() {
-            "cannot connect to"
-        } else {
-            "the request failed at"
-        };
-        ProviderError::Connect {
-            provider: self.name,
-            // reqwest errors carry the URL, never headers; scrub anyway.
-            message: self.scrub(&format!(
-                "{what} {} ({}): {cause}",
-                self.base_url,
-                url_var(self.name)
-            )),
-        }
-    }
-
-    fn read_error(&self, error: ReadError) -> ProviderError {
-        match error {
-            ReadError::TooLarge => ProviderError::BadReply {
-                provider: self.name,
-                message: format!(
-                    "it is larger than ZEN_MAX_REPLY_BYTES={} ({}); zen stopped reading it and \
-                     dropped the connection (raise ZEN_MAX_REPLY_BYTES if replies this big are expected)",
-                    self.max_reply_bytes,
-                    zen_model::units::bytes(self.max_reply_bytes)
-                ),
-            },
-            ReadError::Broken(e) => ProviderError::Connect {
-                provider: self.name,
-                message: self.scrub(&format!("reading the reply failed: {e}")),
-            },
-        }
-    }
 }
 
 #[async_trait]
@@ -375,96 +212,7 @@ impl Provider for OpenAiCompatible {
             })?;
         Ok(Completion {
             text: content.to_string(),
-            usage: usage(&value),
+            usage: wire::usage(&value),
         })
     }
 }
-
-/// `usage.prompt_tokens` and `usage.completion_tokens` of a reply; none when either is missing
-/// (some compatible servers send no usage).
-fn usage(reply: &Value) -> Option<Usage> {
-    let count = |field: &str| {
-        reply
-            .pointer(&format!("/usage/{field}"))
-            .and_then(Value::as_u64)
-    };
-    Some(Usage {
-        prompt_tokens: count("prompt_tokens")?,
-        completion_tokens: count("completion_tokens")?,
-    })
-}
-
-/// The variable that sets a provider's base URL (its default when unset), named when the
-/// provider cannot be reached.
-fn url_var(provider: &str) -> &'static str {
-    match provider {
-        "openai" => "OPENAI_BASE_URL",
-        "gemini" => "GEMINI_BASE_URL",
-        "azure" => "AZURE_OPENAI_ENDPOINT",
-        "xai" => "XAI_BASE_URL",
-        "dial" => "DIAL_API_HOST",
-        "openrouter" => "OPENROUTER_BASE_URL",
-        _ => "CUSTOM_API_URL",
-    }
-}
-
-/// The shortest piece of a key hidden when it is echoed cut short (a random key shares no run
-/// this long with ordinary text).
-const MIN_ECHO: usize = 10;
-
-/// `text` with `key` hidden: whole, percent-encoded, or any piece of it of [`MIN_ECHO`]
-/// characters or more (a provider that echoes the key cut short, or URL-encoded).
-/// Quadratic in the lengths, for error messages of at most a few hundred characters.
-fn scrub_key(text: &str, key: &str) -> String {
-    let encoded = |upper: bool| -> String {
-        key.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    char::from(b).to_string()
-                } else if upper {
-                    format!("%{b:02X}")
-                } else {
-                    format!("%{b:02x}")
-                }
-            })
-            .collect()
-    };
-    let mut text = text.to_string();
-    for form in [key.to_string(), encoded(true), encoded(false)] {
-        text = hide_pieces(&text, form.as_bytes());
-    }
-    text
-}
-
-/// Replace every run of at least [`MIN_ECHO`] bytes of `text` that occurs in `secret`.
-fn hide_pieces(text: &str, secret: &[u8]) -> String {
-    let t = text.as_bytes();
-    if secret.len() < MIN_ECHO {
-        return text.to_string();
-    }
-    let mut out = Vec::with_capacity(t.len());
-    let mut i = 0;
-    while i < t.len() {
-        let longest = (0..secret.len())
-            .map(|j| {
-                t[i..]
-                    .iter()
-                    .zip(&secret[j..])
-                    .take_while(|(a, b)| a == b)
-                    .count()
-            })
-            .max()
-            .unwrap_or(0);
-        if longest >= MIN_ECHO {
-            out.extend_from_slice(b"[redacted]");
-            i += longest;
-        } else {
-            out.push(t[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests;
