@@ -130,7 +130,7 @@ pub(crate) async fn run(
     let started = Instant::now();
     match shared.plan.model {
         Model::Closed { concurrency, stop } => {
-            loops::closed_loop(&shared, concurrency, stop, shape).await
+            loops::closed_loop(&shared, concurrency, stop, shape).await;
         }
         Model::Open {
             rate,
