@@ -126,7 +126,7 @@ impl Store {
             _ => flag("--data-dir")
                 .or_else(|| given(env, "ZEN_DATA_DIR"))
                 .or_else(|| inherited("ZEN_DATA_DIR"))
-                .map_or_else(default_data_dir, PathBuf::from),
+                .map_or_else(zen_os::discovery::default_data_dir, PathBuf::from),
         };
         (!temporary(&dir)).then(|| Store::Sqlite(dir.display().to_string()))
     }
@@ -138,17 +138,6 @@ fn given(env: &[(String, String)], key: &str) -> Option<String> {
         .rev()
         .find(|(k, v)| k == key && !v.is_empty())
         .map(|(_, v)| v.clone())
-}
-
-/// zen serve's default data directory: $XDG_DATA_HOME/zen, else ~/.local/share/zen.
-fn default_data_dir() -> PathBuf {
-    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty());
-    match xdg {
-        Some(base) => PathBuf::from(base).join("zen"),
-        None => std::env::var_os("HOME")
-            .map_or_else(std::env::temp_dir, PathBuf::from)
-            .join(".local/share/zen"),
-    }
 }
 
 /// Under the system's temporary directory (compared with symlinks resolved where they exist).
