@@ -164,9 +164,10 @@ impl Target {
         self.telemetry = Telemetry::find(&dir, &which);
         if self.telemetry.is_none() {
             tracing::warn!(
-                "zen's telemetry listener is not announced in {} (zen serve --no-telemetry, or \
-                 another runtime directory): the report leaves out the server's pools, queue and \
-                 memory; give this run the server's ZEN_RUNTIME_DIR to include them",
+                "zen's telemetry listener is not announced in {} (the server runs with \
+                 --no-telemetry, with another runtime directory, or on another machine): the \
+                 report leaves out the server's pools, queue and memory; give this run the \
+                 server's ZEN_RUNTIME_DIR to include them",
                 dir.display()
             );
         }
