@@ -51,6 +51,8 @@ mod tools_workflow;
 // Issue 30: messages that point at the fix; the README's commands, run as written.
 mod docs_readme;
 mod first_hour;
+// Issue 30: the first load runs tell the truth (progress, series, reports, store warning).
+mod first_load;
 // Issue 28: zen stress reaches every server its users run.
 mod reach_auth;
 mod reach_ops;

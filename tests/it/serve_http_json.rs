@@ -64,7 +64,11 @@ async fn project_clients_work_over_http_in_both_response_modes() {
             &[
                 "stress", "--url", &zen.url, "-c", "8", "-n", "400", "--tool", "version", "--json",
             ],
-            &[],
+            // The server's runtime directory: its discovery file leads to its telemetry.
+            &[(
+                "ZEN_RUNTIME_DIR",
+                &zen.dir.path().join("run").display().to_string(),
+            )],
         )
         .await;
         assert_eq!(code, 0, "{env:?}: {err}");

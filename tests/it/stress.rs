@@ -93,7 +93,11 @@ async fn drives_an_http_zen_over_several_sessions() {
             "90",
             "--json",
         ],
-        &[],
+        // The server's runtime directory: its discovery file leads to its telemetry.
+        &[(
+            "ZEN_RUNTIME_DIR",
+            &zen.dir.path().join("run").display().to_string(),
+        )],
     )
     .await;
     assert_eq!(code, 0, "{err}\n{out}");

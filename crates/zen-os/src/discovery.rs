@@ -43,6 +43,18 @@ pub fn runtime_dir(explicit: Option<&Path>) -> PathBuf {
     std::env::temp_dir().join(format!("zen-{user}"))
 }
 
+/// zen serve's default data directory (its conversation store): `$XDG_DATA_HOME/zen`, else
+/// `~/.local/share/zen` (the temp directory when there is no home).
+pub fn default_data_dir() -> PathBuf {
+    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty());
+    match xdg {
+        Some(base) => PathBuf::from(base).join("zen"),
+        None => std::env::var_os("HOME")
+            .map_or_else(std::env::temp_dir, PathBuf::from)
+            .join(".local/share/zen"),
+    }
+}
+
 impl Discovery {
     /// Write `<dir>/<pid>.json`.
     pub fn write(dir: &Path, info: &DiscoveryInfo) -> Result<Self> {

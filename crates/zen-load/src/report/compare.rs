@@ -1,5 +1,7 @@
 //! `zen report compare`: two runs side by side, overall and per tool (throughput, p50, p99,
-//! error rate), and whether NEW is worse than BASE beyond a tolerance.
+//! error rate), and whether NEW is worse than BASE beyond a tolerance. Every latency row is one
+//! measure, from each call's send to its reply (the measure the per-tool figures have); an
+//! open-loop run's latency from the intended send time is a row of its own, named so.
 use std::fmt::Write;
 
 use zen_model::report::{LatencyReport, Report};
@@ -20,7 +22,7 @@ pub enum Better {
 /// One figure of both runs.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// `throughput/s`, `p50 ms`, `p99 ms` or `error rate`.
+    /// `throughput/s`, `p50 ms`, `p99 ms`, `p99 ms sched` or `error rate`.
     pub figure: &'static str,
     /// The figure in the BASE run.
     pub base: f64,
@@ -66,6 +68,20 @@ impl Comparison {
         );
         let _ = writeln!(
             out,
+            "  latency: p50 and p99 from each call's send to its reply, in every row{}",
+            if self
+                .sections
+                .iter()
+                .flat_map(|s| &s.rows)
+                .any(|r| r.figure == SCHEDULED)
+            {
+                "; p99 sched from each call's intended send time (open loop)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            out,
             "\n  {:<16} {:>12} {:>12} {:>10}",
             "", "BASE", "NEW", "change"
         );
@@ -108,16 +124,39 @@ impl Comparison {
     }
 }
 
+/// The row of the open-loop latency from the intended send time.
+const SCHEDULED: &str = "p99 ms sched";
+
+/// A run's latency from each call's send to its reply: an open loop's headline latency is from
+/// the intended send time, and its send-to-reply figure is kept beside it.
+fn from_send(r: &Report) -> &LatencyReport {
+    r.latency_uncorrected.as_ref().unwrap_or(&r.latency)
+}
+
 /// Compare NEW against BASE.
 pub fn compare(base: &Report, new: &Report, tolerance: f64) -> Comparison {
+    let mut overall = rows(
+        (base.throughput_per_sec, new.throughput_per_sec),
+        (from_send(base), from_send(new)),
+        (base.calls.error_rate, new.calls.error_rate),
+        tolerance,
+    );
+    // Both open loops: their latency from the schedule too, as its own row.
+    if base.latency_uncorrected.is_some() && new.latency_uncorrected.is_some() {
+        let (b, n) = (base.latency.p99_ms, new.latency.p99_ms);
+        overall.insert(
+            3,
+            Row {
+                figure: SCHEDULED,
+                base: b,
+                new: n,
+                worse: worse(b, n, Better::Lower, tolerance),
+            },
+        );
+    }
     let mut sections = vec![Section {
         scope: "overall".into(),
-        rows: rows(
-            (base.throughput_per_sec, new.throughput_per_sec),
-            (&base.latency, &new.latency),
-            (base.calls.error_rate, new.calls.error_rate),
-            tolerance,
-        ),
+        rows: overall,
     }];
     let mut notes = Vec::new();
     for (name, b) in &base.tools {
@@ -239,5 +278,43 @@ mod tests {
         assert!(!worse(10.0, 10.9, Better::Lower, 0.1));
         assert!(worse(10.0, 11.1, Better::Lower, 0.1));
         assert!(!worse(10.0, 1.0, Better::Lower, 0.0));
+    }
+
+    #[test]
+    fn every_latency_row_is_from_send_to_reply_and_the_schedule_has_its_own_row() {
+        let closed: Report = serde_json::from_str(include_str!("testdata/report.json")).unwrap();
+        // An open loop whose headline latency (from the schedule) is far above its send-to-reply
+        // figure, which equals the closed run's: the overall p99 row must not see a change.
+        let mut open = closed.clone();
+        open.latency_uncorrected = Some(closed.latency.clone());
+        open.latency.p99_ms = closed.latency.p99_ms * 10.0;
+        let c = compare(&closed, &open, 0.1);
+        let p99 = |c: &Comparison, figure: &str| {
+            c.sections[0]
+                .rows
+                .iter()
+                .find(|r| r.figure == figure)
+                .map(|r| (r.base, r.new))
+        };
+        assert_eq!(
+            p99(&c, "p99 ms"),
+            Some((closed.latency.p99_ms, closed.latency.p99_ms))
+        );
+        assert_eq!(
+            p99(&c, SCHEDULED),
+            None,
+            "only when both runs are open loops"
+        );
+        let both = compare(&open, &open, 0.1);
+        assert!(p99(&both, SCHEDULED).is_some());
+        let text = both.render("a", "b");
+        assert!(
+            text.contains("from each call's send to its reply, in every row"),
+            "{text}"
+        );
+        assert!(
+            text.contains("p99 sched from each call's intended send time"),
+            "{text}"
+        );
     }
 }

@@ -1,9 +1,7 @@
 //! `zen report html`: one self-contained page (inline CSS and SVG, no script, no network) with
 //! the run's charts: latency percentiles, throughput and errors, in flight and the server's
-//! pools over time, the latency distribution from the full histogram, and the verdict table.
+//! pools over time, the latency distribution (the text report's buckets), and the verdict table.
 use std::fmt::Write;
-
-use hdrhistogram::Histogram;
 
 use super::svg::{Frame, Line, bar_chart, escape, line_chart};
 use zen_model::report::series::Point;
@@ -137,14 +135,25 @@ fn summary(out: &mut String, r: &Report) {
                 l.max_ms
             );
         };
+    // An open loop's headline latency is from each call's intended send time; the tools' rows
+    // are from the send, so that one is a row too, and each row says which it is.
+    let overall = if r.latency_uncorrected.is_some() {
+        "overall, from the schedule"
+    } else {
+        "overall"
+    };
     row(
         out,
-        "overall",
+        overall,
         c.total,
         c.failed,
         r.throughput_per_sec,
         &r.latency,
     );
+    if let Some(sent) = &r.latency_uncorrected {
+        let name = "overall, from the send";
+        row(out, name, c.total, c.failed, r.throughput_per_sec, sent);
+    }
     let secs = r.elapsed_secs.max(1e-9);
     for (name, t) in &r.tools {
         let tool = format!("tool {name}");
@@ -248,60 +257,14 @@ fn in_flight_chart(series: &[Point]) -> String {
 fn distribution_chart(latency: &LatencyReport) -> String {
     let frame = Frame {
         id: CHART_IDS[3],
-        title: "Calls by latency (from the full histogram)",
-        x_label: "latency, ms (upper bound of each bar)",
+        title: "Calls by latency (the text report's buckets)",
+        x_label: "latency (upper bound of each bar)",
         y_label: "calls",
     };
-    let bars = match zen_model::hdr::decode(&latency.hdr) {
-        Ok(h) if !h.is_empty() => bins(&h),
-        // No histogram (or an empty run): the fixed buckets the report also carries.
-        _ => latency
-            .histogram
-            .iter()
-            .filter(|b| b.count > 0)
-            .map(|b| (b.le_ms.map_or("more".into(), fmt_ms), b.count as f64))
-            .collect(),
-    };
+    // The same bars as the text report below, count for count.
+    let bars: Vec<(String, f64)> = super::buckets::bars(latency)
+        .into_iter()
+        .map(|b| (b.label, b.count as f64))
+        .collect();
     bar_chart(&frame, &bars)
-}
-
-/// Bars over the histogram's range: 1-2-5 steps in ms when it spans a decade or more, else
-/// about 30 even steps, so a narrow distribution is not one bar.
-fn bins(h: &Histogram<u64>) -> Vec<(String, f64)> {
-    let (lo, hi) = (h.min() as f64 / 1000.0, h.max() as f64 / 1000.0);
-    let mut edges = Vec::new();
-    if hi / lo.max(0.001) >= 10.0 {
-        let mut decade = 10f64.powf(lo.max(0.001).log10().floor());
-        while edges.last().is_none_or(|&e| e < hi) {
-            edges.extend([decade, 2.0 * decade, 5.0 * decade]);
-            decade *= 10.0;
-        }
-        edges.retain(|&e| e >= lo);
-    } else {
-        let step = super::svg::nice_step((hi - lo).max(lo * 0.1).max(0.001), 30.0);
-        let mut e = (lo / step).floor() * step;
-        while edges.last().is_none_or(|&last| last < hi) {
-            e += step;
-            edges.push(e);
-        }
-    }
-    let mut counts = vec![0u64; edges.len()];
-    for v in h.iter_recorded() {
-        let ms = v.value_iterated_to() as f64 / 1000.0;
-        let i = edges
-            .iter()
-            .position(|&e| ms <= e)
-            .unwrap_or(edges.len() - 1);
-        counts[i] += v.count_at_value();
-    }
-    edges
-        .iter()
-        .zip(counts)
-        .map(|(e, n)| (fmt_ms(*e), n as f64))
-        .collect()
-}
-
-fn fmt_ms(ms: f64) -> String {
-    let text = format!("{ms:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

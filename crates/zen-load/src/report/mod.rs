@@ -2,6 +2,7 @@
 //! merge). It reads only the report's serde types (`zen_model::report`, the same types the
 //! runs write), never the server's internals: a report from another machine is all it needs.
 pub mod args;
+mod buckets;
 pub mod compare;
 pub mod html;
 pub mod junit;
@@ -9,6 +10,7 @@ pub mod load;
 pub mod memory_chart;
 pub mod merge;
 pub(crate) mod render;
+mod server_lines;
 mod shards;
 pub mod show;
 mod svg;

@@ -23,28 +23,19 @@ fn latency_line(l: &LatencyReport) -> String {
     )
 }
 
-/// A small bar chart of the non-empty range of the histogram.
+/// A small bar chart of the distribution (the bars the HTML page draws too).
 fn histogram(out: &mut String, l: &LatencyReport) {
-    let first = l.histogram.iter().position(|b| b.count > 0);
-    let last = l.histogram.iter().rposition(|b| b.count > 0);
-    let (Some(first), Some(last)) = (first, last) else {
-        return;
-    };
-    let top = l
-        .histogram
-        .iter()
-        .map(|b| b.count)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    for bin in &l.histogram[first..=last] {
-        let label = match bin.le_ms {
-            Some(le) if le < 1000.0 => format!("≤ {le} ms"),
-            Some(le) => format!("≤ {} s", le / 1000.0),
-            None => "> 300 s".to_string(),
-        };
-        let width = (bin.count * 30).div_ceil(top) as usize;
-        let _ = writeln!(out, "  {label:>12} {:<30} {}", "█".repeat(width), bin.count);
+    let bars = super::buckets::bars(l);
+    let top = bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    for bar in &bars {
+        let width = (bar.count * 30).div_ceil(top) as usize;
+        let _ = writeln!(
+            out,
+            "  {:>12} {:<30} {}",
+            bar.label,
+            "█".repeat(width),
+            bar.count
+        );
     }
 }
 
@@ -168,67 +159,7 @@ pub(crate) fn render(r: &Report) -> String {
         }
     }
     if let Some(s) = &r.server {
-        if r.target.kind == "http" {
-            // A server this run did not start may have peaked before it.
-            let _ = writeln!(
-                w,
-                "  server     peaks below are since the server started, not only this run"
-            );
-        }
-        if let Some(first) = r.targets.first() {
-            let _ = writeln!(
-                w,
-                "  server     figures below are {}'s (the first --url)",
-                first.label
-            );
-        }
-        for p in &s.pools {
-            let _ = writeln!(
-                w,
-                "  server     pool {:<10} peak {}/{} in use, peak {} waiting, queue wait p99 {:.1} ms, {} rejected, {} in use after",
-                p.name,
-                p.peak_in_use,
-                p.limit,
-                p.peak_waiting,
-                p.queue_wait_p99_ms,
-                p.rejected_during_run,
-                p.in_use_after
-            );
-        }
-        for p in s.providers.iter().filter(|p| p.calls_during_run > 0) {
-            let _ = writeln!(
-                w,
-                "  server     provider {:<8} peak {} in flight, {} calls, {} retries, breaker opened {}x, now {}",
-                p.name,
-                p.peak_in_flight,
-                p.calls_during_run,
-                p.retries_during_run,
-                p.breaker_opened_during_run,
-                p.breaker_state_after
-            );
-        }
-        let _ = writeln!(
-            w,
-            "  server     RSS {} before, {} after; conversations {} threads, {} (peak {} of {} budget)",
-            bytes(s.rss_before_bytes),
-            bytes(s.rss_after_bytes),
-            s.conversation_threads,
-            bytes(s.conversation_bytes),
-            bytes(s.conversation_peak_bytes),
-            bytes(s.conversation_budget_bytes)
-        );
-        let _ = writeln!(
-            w,
-            "  server     tokens {} prompt, {} completion during the run",
-            s.prompt_tokens_during_run, s.completion_tokens_during_run
-        );
-        if s.cpu_secs_during_run > 0.0 {
-            let _ = writeln!(
-                w,
-                "  server     CPU {:.2} s ({:.1} µs per call)",
-                s.cpu_secs_during_run, s.cpu_us_per_call
-            );
-        }
+        super::server_lines::write(w, r, s);
     }
     let g = &r.generator;
     let _ = writeln!(

@@ -15,6 +15,17 @@ pub(super) const PALETTE: [&str; 8] = [
     "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
 ];
 
+/// Dash patterns of the lines, in order (the first solid): with the colours and the widths,
+/// two lines with the same values still show as two.
+pub(super) const DASHES: [&str; 6] = ["none", "9 5", "3 4", "14 5 3 5", "6 3", "2 7"];
+
+/// How line `i` of `n` is stroked: (colour, width, dash pattern). Earlier lines are wider, so
+/// a later line drawn over one with the same values leaves it showing on both sides.
+pub(super) fn stroke(i: usize, n: usize) -> (&'static str, f64, &'static str) {
+    let width = 2.0 + 1.5 * n.saturating_sub(i + 1).min(4) as f64;
+    (PALETTE[i % PALETTE.len()], width, DASHES[i % DASHES.len()])
+}
+
 /// One line of a chart: (x, y) points in data units.
 pub(super) struct Line {
     pub name: String,
@@ -164,7 +175,7 @@ pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
     }
     let mut legend_x = LEFT;
     for (i, line) in lines.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+        let (colour, width, dash) = stroke(i, lines.len());
         let path: Vec<String> = line
             .points
             .iter()
@@ -176,7 +187,9 @@ pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
             .collect();
         let _ = write!(
             out,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\" \
+             stroke-dasharray=\"{dash}\" stroke-linejoin=\"round\" data-line=\"{}\" points=\"{}\"/>",
+            escape(&line.name),
             path.join(" ")
         );
         if let [(px, py)] = line.points.as_slice() {
@@ -188,15 +201,18 @@ pub(super) fn line_chart(frame: &Frame, lines: &[Line]) -> String {
                 "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{colour}\"/>"
             );
         }
-        // The legend: one row under the title, each entry as wide as its name.
+        // The legend: one row under the title, each entry a sample of its stroke and its name.
         let _ = write!(
             out,
-            "<rect x=\"{legend_x:.1}\" y=\"31\" width=\"12\" height=\"4\" fill=\"{colour}\"/>\
+            "<line x1=\"{legend_x:.1}\" y1=\"33\" x2=\"{:.1}\" y2=\"33\" stroke=\"{colour}\" \
+             stroke-width=\"{}\" stroke-dasharray=\"{dash}\"/>\
              <text x=\"{:.1}\" y=\"37\" class=\"legend\">{}</text>",
-            legend_x + 16.0,
+            legend_x + 24.0,
+            width.min(4.0),
+            legend_x + 28.0,
             escape(&line.name)
         );
-        legend_x += 36.0 + 7.0 * line.name.chars().count() as f64;
+        legend_x += 48.0 + 7.0 * line.name.chars().count() as f64;
     }
     axes(&mut out);
     out.push_str("</svg>");
@@ -306,5 +322,18 @@ mod tests {
             !svg.contains("<script>") && svg.contains("no data"),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn lines_with_the_same_values_stay_apart_by_colour_dash_and_width() {
+        for n in 1..=8 {
+            let strokes: Vec<_> = (0..n).map(|i| stroke(i, n)).collect();
+            for (i, a) in strokes.iter().enumerate() {
+                for b in &strokes[i + 1..] {
+                    assert!(a.0 != b.0 || a.2 != b.2, "{n} lines: {a:?} and {b:?}");
+                    assert!(a.1 >= b.1, "an earlier line is not narrower: {strokes:?}");
+                }
+            }
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! One load run from start to report, shared by stress and soak: connect to the target, read
 //! zen's snapshot before, drive the engine with a progress bar, read the snapshot after, close
-//! the target, and build the report.
+//! the target, and build the report (`finish`), and print it (`output`).
+mod finish;
 pub(crate) mod live;
+mod output;
 pub(crate) mod progress;
+mod store_warning;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,19 +14,15 @@ use anyhow::Result;
 use tokio_util::sync::CancellationToken;
 
 use zen_model::report::series::{MAX_POINTS, Series};
-use zen_model::report::soak::SoakReport;
-use zen_model::report::verdict::{Measured, judge};
-use zen_model::report::{
-    CallCounts, Generator, LatencyReport, LoadReport, Report, ServerSide, TargetReport,
-};
 use zen_model::snapshot::Snapshot;
 
-use crate::engine::recorder::{Recorder, op_reports, tool_reports};
+use crate::engine::recorder::Recorder;
 use crate::engine::spread::Spread;
 use crate::engine::{self, Model, sampler};
 use crate::plan::settings::RunSettings;
 use crate::target::Target;
 pub use live::Dashboard;
+pub(crate) use output::{print, print_verdict};
 
 /// Before a run: `--tui` needs a terminal on stdout.
 pub(crate) fn check_terminal(tui: bool) -> Result<()> {
@@ -38,7 +36,8 @@ pub(crate) fn check_terminal(tui: bool) -> Result<()> {
 
 /// How a run shows itself while it goes.
 pub(crate) enum Ui {
-    /// A progress bar on stderr (when it is a terminal), with an optional extra line.
+    /// Progress on stderr (a bar on a terminal, else a line every few seconds), with an
+    /// optional extra part.
     Progress(Option<Arc<std::sync::Mutex<String>>>),
     /// The `zen top` dashboard, drawn by the hook the binary passed in.
     Dashboard(Dashboard),
@@ -94,6 +93,14 @@ impl Run {
             return Err(e);
         }
         let before = target.snapshot().await;
+        let is_zen = target.server.name == "zen";
+        let store = before.as_ref().map(|s| &s.conversations);
+        let calls = &settings.plan.calls;
+        if let Some(warning) =
+            store_warning::warning(&settings.target, &settings.env, calls, is_zen, store)
+        {
+            eprintln!("{warning}");
+        }
         // Shards start together: wait for the agreed instant, which must not have passed
         // while connecting.
         if let Some(at) = settings.start_at {
@@ -207,7 +214,8 @@ impl Run {
         match ui {
             Ui::Progress(extra) => {
                 let done = CancellationToken::new();
-                let bar = crate::run::progress::spawn(
+                let progress = crate::run::progress::spawn(
+                    self.command,
                     self.settings.plan.model,
                     self.recorder.clone(),
                     done.clone(),
@@ -215,9 +223,7 @@ impl Run {
                 );
                 let elapsed = load.await;
                 done.cancel();
-                if let Some(bar) = bar {
-                    let _ = bar.await;
-                }
+                let _ = progress.await;
                 elapsed
             }
             Ui::Quiet => load.await,
@@ -245,7 +251,6 @@ impl Run {
         self.settings.plan.model.duration()
     }
 
-    /// zen's snapshot now (None for other servers).
     /// The parts of this run the dashboard reads.
     fn live(&self) -> live::LiveRun<'_> {
         live::LiveRun {
@@ -256,139 +261,9 @@ impl Run {
         }
     }
 
+    /// zen's snapshot now (None for other servers).
     pub(crate) async fn snapshot(&self) -> Option<Snapshot> {
         self.target.snapshot().await
-    }
-
-    /// Read the server's side, close the target and build the report.
-    pub(crate) async fn finish(
-        mut self,
-        elapsed: Duration,
-        cpu_secs: f64,
-        soak: Option<SoakReport>,
-    ) -> Report {
-        let ended_early = self.ended_early(elapsed);
-        let after = match (self.recorder.lost(), self.after.take()) {
-            (_, Some(after)) => Some(after),
-            (Some(_), None) => None,
-            (None, None) => self.target.snapshot().await,
-        };
-        let partial = ended_early.is_some();
-        let recorded = self.recorder.recorded();
-        let total = recorded.ok + recorded.failed;
-        let calls = CallCounts {
-            total,
-            ok: recorded.ok,
-            failed: recorded.failed,
-            error_rate: zen_model::snapshot::error_rate(recorded.failed, total),
-            late: recorded.late,
-            unsent: recorded.unsent,
-            aborted: recorded.aborted,
-            peak_in_flight: recorded.peak_in_flight,
-        };
-        let secs = elapsed.as_secs_f64().max(1e-9);
-        let throughput = total as f64 / secs;
-        // Open loop: the honest figure is from the intended send time.
-        let (latency, uncorrected) = match &recorded.corrected_us {
-            Some(corrected) => (
-                LatencyReport::from_histogram(corrected),
-                Some(LatencyReport::from_histogram(&recorded.latency_us)),
-            ),
-            None => (LatencyReport::from_histogram(&recorded.latency_us), None),
-        };
-        let mut verdict = judge(
-            &self.settings.thresholds,
-            Measured {
-                calls: calls.total,
-                error_rate: calls.error_rate,
-                p99_ms: latency.p99_ms,
-                throughput,
-            },
-        );
-        if let Some(why) = &ended_early {
-            verdict.incomplete(why);
-        }
-        let errors: BTreeMap<String, _> = recorded
-            .errors
-            .iter()
-            .map(|(k, b)| (k.label().to_string(), b.clone()))
-            .collect();
-        let server = match (&self.before, &after) {
-            (Some(before), Some(after)) => Some(ServerSide::between(before, after, total)),
-            _ => None,
-        };
-        let generator = Generator {
-            cpu_secs,
-            cpu_us_per_call: if total == 0 {
-                0.0
-            } else {
-                cpu_secs * 1e6 / total as f64
-            },
-            rss_bytes: zen_os::process::sample(std::process::id()).map_or(0, |s| s.rss_bytes),
-        };
-        let target = TargetReport {
-            kind: self.target.kind.to_string(),
-            label: self.target.label.clone(),
-            server_name: self.target.server.name.clone(),
-            server_version: self.target.server.version.clone(),
-            pid: self.target.pid.or(after.as_ref().map(|s| s.server.pid)),
-            protocol: match &self.target.protocols[..] {
-                [first, rest @ ..] if rest.iter().all(|p| p == first) => first.clone(),
-                _ => "mixed".to_string(),
-            },
-            protocol_requested: requested(&self.settings.protocols),
-            session_protocols: self.target.protocols.clone(),
-            headers: self.settings.access.header_names(),
-        };
-        let report = Report {
-            schema_version: 1,
-            command: self.command.to_string(),
-            zen_version: zen_model::VERSION.to_string(),
-            scenario: self.settings.scenario.clone(),
-            partial,
-            ended_early,
-            target,
-            load: LoadReport {
-                sessions: self.target.sessions.len() as u32,
-                ..self.settings.load_report()
-            },
-            elapsed_secs: elapsed.as_secs_f64(),
-            calls,
-            throughput_per_sec: throughput,
-            latency,
-            latency_uncorrected: uncorrected,
-            tools: tool_reports(&recorded),
-            operations: op_reports(&recorded),
-            shard: self.settings.shard.map(|s| zen_model::report::ShardReport {
-                index: s.index,
-                count: s.count,
-                start_at_unix_ms: self.settings.start_at.map(crate::plan::shard::unix_ms),
-                started_unix_ms: crate::plan::shard::unix_ms(self.started),
-            }),
-            handshake: recorded
-                .handshake_us
-                .as_ref()
-                .map(LatencyReport::from_histogram),
-            targets: (self.recorder.spread.as_ref())
-                .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
-            protocols: (self.recorder.by_protocol.as_ref())
-                .map_or_else(Vec::new, |s| s.shares(elapsed.as_secs_f64())),
-            errors,
-            server,
-            generator,
-            thresholds: self.settings.thresholds.clone(),
-            verdict,
-            soak,
-            ceiling: None,
-            series: self
-                .series
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .points
-                .clone(),
-        };
-        self.target.close().await;
-        report
     }
 }
 
@@ -424,15 +299,6 @@ fn kinds(settings: &RunSettings) -> Vec<(String, crate::plan::op::Op)> {
         .collect()
 }
 
-/// What `--protocol` asked for, as the report names it.
-fn requested(protocols: &[crate::target::protocol::Protocol]) -> String {
-    if protocols.is_empty() {
-        return "auto".to_string();
-    }
-    let names: Vec<String> = protocols.iter().map(ToString::to_string).collect();
-    names.join(",")
-}
-
 /// One step of a search, as driven: enough to build the report from it later.
 pub(crate) struct Step {
     /// The step's load model (its rate).
@@ -449,33 +315,4 @@ pub(crate) struct Step {
     elapsed: Duration,
     /// The generator's CPU over the step, seconds.
     cpu_secs: f64,
-}
-
-/// Print the report (JSON or text) to stdout.
-pub(crate) fn print(report: &Report, json: bool) -> Result<()> {
-    use std::io::Write;
-    let text = if json {
-        let mut s = serde_json::to_string_pretty(report)?;
-        s.push('\n');
-        s
-    } else {
-        // Coloured for a terminal; anstream strips the colour for pipes, files and NO_COLOR.
-        let text = crate::report::render::render(report);
-        crate::report::render::paint(&crate::report::terminal::safe(&text))
-    };
-    let mut out = anstream::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
-}
-
-/// `--quiet`: only the verdict line (JSON output is unaffected: it goes to programs).
-pub(crate) fn print_verdict(report: &Report) -> Result<()> {
-    use std::io::Write;
-    let line = crate::report::render::verdict_line(report);
-    let line = crate::report::render::paint(&crate::report::terminal::safe(&line));
-    let mut out = anstream::stdout().lock();
-    writeln!(out, "{line}")?;
-    out.flush()?;
-    Ok(())
 }

@@ -86,9 +86,14 @@ pub async fn run(args: SoakArgs, hooks: Hooks) -> Result<ExitOutcome> {
     let series = args.series.as_deref().map(SeriesFile::create).transpose()?;
     crate::report::check_writable(args.out.as_deref().into_iter().chain(args.files.paths()))?;
     let run = Run::start("soak", settings, &hooks.shutdown).await?;
-    let source = match (args.pid.or(run.target.pid), run.target.has_snapshot) {
+    let source = match (args.pid.or(run.target.pid), run.target.has_snapshot()) {
         (Some(pid), _) => RssSource::Pid(pid),
         (None, true) => RssSource::Snapshot,
+        (None, false) if run.target.server.name == "zen" => bail!(
+            "cannot sample the target's memory: zen's telemetry listener is not announced in this \
+             run's runtime directory and its pid is unknown; give the run the server's \
+             ZEN_RUNTIME_DIR, or pass --pid"
+        ),
         (None, false) => bail!(
             "cannot sample the target's memory: it is not zen and its pid is unknown; pass --pid"
         ),

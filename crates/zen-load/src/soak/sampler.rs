@@ -132,7 +132,7 @@ impl<'a> Sampler<'a> {
     /// One tick: read the target, record the row, feed the series and trends. A target that
     /// went away or did not answer gives no sample this tick.
     async fn sample(&mut self, elapsed: Duration) {
-        let snapshot = if self.run.target.has_snapshot {
+        let snapshot = if self.run.target.has_snapshot() {
             self.run.snapshot().await
         } else {
             None

@@ -1,6 +1,6 @@
 //! The server a load run drives: this zen spawned as `zen serve` (the default), any MCP server
 //! command over stdio (`--stdio`), or a streamable HTTP endpoint (`--url`). The engine sees it
-//! only as MCP sessions, plus zen's snapshot (through its `metrics` tool) when it is zen.
+//! only as MCP sessions, plus zen's snapshot (from its telemetry listener) when it is zen.
 pub(crate) mod access;
 pub(crate) mod http;
 pub(crate) mod operation;
@@ -10,13 +10,12 @@ pub(crate) mod protocol;
 pub(crate) mod session;
 mod spawn;
 pub(crate) mod stderr_tail;
+pub(crate) mod telemetry;
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
-};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use rmcp::transport::TokioChildProcess;
 use tokio::process::Command;
@@ -26,6 +25,7 @@ use crate::target::http::rmcp_version;
 use crate::target::protocol::{Protocol, per_session};
 pub(crate) use crate::target::session::{LoadPeer, Session};
 use crate::target::stderr_tail::{StderrTail, tail_section};
+use crate::target::telemetry::{Telemetry, Which};
 use zen_model::snapshot::Snapshot;
 
 /// Where the load goes.
@@ -59,8 +59,8 @@ pub(crate) struct Target {
     pub instances: Vec<String>,
     /// Session index → index in `instances`.
     pub session_instance: Vec<usize>,
-    /// The target offers zen's `metrics` tool (its snapshot).
-    pub has_snapshot: bool,
+    /// A zen target's telemetry listener, where its snapshot is read without a tool call.
+    pub telemetry: Option<Telemetry>,
     /// The tools it listed (names and input schemas), checked against the plan before load.
     pub tools: Vec<rmcp::model::Tool>,
     /// A scratch directory of a spawned server (its runtime files), removed after it exits.
@@ -139,12 +139,38 @@ impl Target {
         };
         let count = sessions.max(protocols.len() as u32).max(urls as u32);
         let asked = per_session(protocols, count);
-        STARTUP_TIMEOUT
+        let mut target = STARTUP_TIMEOUT
             .scope(
                 startup,
                 Self::connect_to(spec, env, &asked, in_flight, http),
             )
-            .await
+            .await?;
+        target.find_telemetry(spec, env);
+        Ok(target)
+    }
+
+    /// A zen target's telemetry listener, from the discovery file it wrote (spawned over HTTP:
+    /// found already, in our scratch runtime directory); said once when zen's is not found.
+    fn find_telemetry(&mut self, spec: &TargetSpec, env: &[(String, String)]) {
+        if self.server.name != "zen" || self.telemetry.is_some() {
+            return;
+        }
+        let dir = telemetry::runtime_dir(env);
+        let which = match (spec, self.pid) {
+            (TargetSpec::Url(urls), _) => Which::Endpoint(&urls[0]),
+            (_, Some(pid)) => Which::Pid(pid),
+            (_, None) => return,
+        };
+        self.telemetry = Telemetry::find(&dir, &which);
+        if self.telemetry.is_none() {
+            tracing::warn!(
+                "zen's telemetry listener is not announced in {} (the server runs with \
+                 --no-telemetry, with another runtime directory, or on another machine): the \
+                 report leaves out the server's pools, queue and memory; give this run the \
+                 server's ZEN_RUNTIME_DIR to include them",
+                dir.display()
+            );
+        }
     }
 
     async fn connect_to(
@@ -231,7 +257,6 @@ impl Target {
             })?
             .unwrap_or_default();
         let (tools, dropped) = share_tool_headers(&sessions, listed);
-        let has_snapshot = server.name == "zen" && tools.iter().any(|t| t.name == "metrics");
         Ok(Target {
             instances: vec![label.clone()],
             session_instance: vec![0; sessions.len()],
@@ -242,7 +267,7 @@ impl Target {
             pid,
             server,
             dropped,
-            has_snapshot,
+            telemetry: None,
             tools,
             scratch: None,
             http_child,
@@ -254,22 +279,15 @@ impl Target {
         self.sessions.iter().map(Session::peer).collect()
     }
 
-    /// zen's snapshot, read through its `metrics` tool (`detail`: the full snapshot, not the
-    /// summary); `None` for other servers.
+    /// zen's snapshot, read from its telemetry listener (not through a tool call the server
+    /// would count); `None` for other servers.
     pub(crate) async fn snapshot(&self) -> Option<Snapshot> {
-        if !self.has_snapshot {
-            return None;
-        }
-        let peer = self.sessions[0].peer();
-        let call = peer.call_tool(
-            CallToolRequestParams::new("metrics").with_arguments(rmcp::object!({ "detail": true })),
-        );
-        let result = tokio::time::timeout(Duration::from_secs(10), call)
-            .await
-            .ok()?
-            .ok()?;
-        let value = result.into_result().structured_content?;
-        serde_json::from_value(value).ok()
+        self.telemetry.as_ref()?.snapshot().await
+    }
+
+    /// The target is zen and its snapshot can be read.
+    pub(crate) fn has_snapshot(&self) -> bool {
+        self.telemetry.is_some()
     }
 
     /// Close every session; a spawned stdio server sees EOF and exits after draining, a spawned

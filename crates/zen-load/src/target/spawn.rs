@@ -10,6 +10,7 @@ use tokio::process::Command;
 use super::http::{Pool, connect_http};
 use super::protocol::Protocol;
 use super::stderr_tail::{StderrTail, tail_section};
+use super::telemetry::{Telemetry, Which};
 use super::{Target, client_info, startup_timeout};
 use zen_os::discovery::DiscoveryInfo;
 
@@ -50,6 +51,7 @@ pub(super) async fn spawn_self_http(
     }
     let label = format!("zen serve (spawned, http {endpoint})");
     let mut target = Target::finish(label, "spawned", all, pid, Some(child)).await?;
+    target.telemetry = pid.and_then(|pid| Telemetry::find(scratch.path(), &Which::Pid(pid)));
     target.scratch = Some(scratch);
     Ok(target)
 }

@@ -69,13 +69,7 @@ impl StoreConfig {
         if let Some(dir) = &self.data_dir {
             return dir.clone();
         }
-        let xdg = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty());
-        match xdg {
-            Some(base) => PathBuf::from(base).join("zen"),
-            None => std::env::var_os("HOME")
-                .map_or_else(std::env::temp_dir, PathBuf::from)
-                .join(".local/share/zen"),
-        }
+        zen_os::discovery::default_data_dir()
     }
 
     /// The cache size in bytes.
