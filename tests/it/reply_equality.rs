@@ -47,6 +47,18 @@ fn table() -> Vec<(String, &'static str, Value)> {
     for (tool, arguments) in every_tool_call() {
         rows.push((format!("tool {tool}"), "tools/call", call(tool, arguments)));
     }
+    // Last, so the tool calls above run without a level (2025: `{}` and -32602 naming the
+    // levels; 2026-07-28: removed, -32601).
+    rows.push((
+        "logging/setLevel".to_string(),
+        "logging/setLevel",
+        json!({"level": "info"}),
+    ));
+    rows.push((
+        "logging/setLevel bad level".to_string(),
+        "logging/setLevel",
+        json!({"level": "loud"}),
+    ));
     rows
 }
 
@@ -208,7 +220,7 @@ async fn post(
         .lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .map(str::trim_start)
-        .find(|d| d.contains("\"jsonrpc\""))
+        .find(|d| d.contains("\"jsonrpc\"") && d.contains("\"id\""))
         .unwrap_or_else(|| panic!("no message in the SSE reply: {text}"));
     (status, data.to_string())
 }
@@ -275,14 +287,18 @@ impl StdioZen {
         let line = format!("{message}\n");
         self.stdin.write_all(line.as_bytes()).await.unwrap();
         message.get("id")?;
-        let read =
-            tokio::time::timeout(std::time::Duration::from_secs(30), self.stdout.next_line());
-        Some(
-            read.await
+        loop {
+            let read =
+                tokio::time::timeout(std::time::Duration::from_secs(30), self.stdout.next_line());
+            let line = (read.await)
                 .expect("zen answers on stdout")
                 .unwrap()
-                .expect("a line"),
-        )
+                .expect("a line");
+            // Log messages (notifications/message) are not replies.
+            if !line.contains("\"method\":\"notifications/") {
+                return Some(line);
+            }
+        }
     }
 }
 
