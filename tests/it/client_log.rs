@@ -17,7 +17,10 @@ const LEVELS: &str = "debug, info, notice, warning, error, critical, alert, emer
 /// A 127.0.0.1 port nothing listens on (bound, then released).
 fn dead_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://127.0.0.1:{}/v1", listener.local_addr().unwrap().port())
+    format!(
+        "http://127.0.0.1:{}/v1",
+        listener.local_addr().unwrap().port()
+    )
 }
 
 /// A chat the dead custom provider must serve.
@@ -132,7 +135,10 @@ async fn a_stdio_session_gets_a_dead_providers_warnings_at_warning_and_not_at_er
     let bad = zen.ask(&set_level(1, "loud")).await;
     let error = &bad.last().unwrap()["error"];
     assert_eq!(error["code"], -32602, "{bad:?}");
-    assert!(error["message"].as_str().unwrap().contains(LEVELS), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains(LEVELS),
+        "{error}"
+    );
     // At error, the call's warnings are left out.
     let ok = zen.ask(&set_level(2, "error")).await;
     assert_eq!(ok.last().unwrap()["result"], json!({}), "{ok:?}");
@@ -164,7 +170,10 @@ async fn a_stdio_session_gets_the_start_up_warnings_once_when_its_level_includes
             .any(|d| d.starts_with("DEFAULT_MODEL=gpt-5 cannot be served")),
         "{data:?}"
     );
-    assert!(data.iter().any(|d| d.contains("MISTRAL_API_KEY")), "{data:?}");
+    assert!(
+        data.iter().any(|d| d.contains("MISTRAL_API_KEY")),
+        "{data:?}"
+    );
     let again = zen.ask(&set_level(3, "warning")).await;
     assert!(notes(&again).is_empty(), "sent once: {again:?}");
 }
@@ -208,7 +217,10 @@ async fn open_session(url: &str) -> String {
         .send()
         .await
         .unwrap();
-    let session = response.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let text = response.text().await.unwrap();
     assert!(text.contains("\"logging\":{}"), "{text}");
     let headers = [
@@ -241,7 +253,10 @@ async fn http_sessions_and_modern_requests_get_warnings_only_at_the_level_they_a
             let (status, bad) = post(url, &headers, &set_level(1, "loud")).await;
             let error = &bad.last().unwrap()["error"];
             assert_eq!((status, &error["code"]), (200, &json!(-32602)), "{bad:?}");
-            assert!(error["message"].as_str().unwrap().contains(LEVELS), "{error}");
+            assert!(
+                error["message"].as_str().unwrap().contains(LEVELS),
+                "{error}"
+            );
             let (status, ok) = post(url, &headers, &set_level(2, level)).await;
             assert_eq!(status, 200);
             assert_eq!(ok.last().unwrap()["result"], json!({}), "{ok:?}");
@@ -253,7 +268,19 @@ async fn http_sessions_and_modern_requests_get_warnings_only_at_the_level_they_a
     }
     for (level, got) in &replies {
         match level {
-            Some("warning") => assert_dead_provider_notes(&notes(got), &dead),
+            Some("warning") => {
+                let notes = notes(got);
+                assert_dead_provider_notes(&notes, &dead);
+                // The first call opened the breaker, in the provider attempt's own task.
+                assert!(
+                    notes
+                        .iter()
+                        .any(|n| n["params"]["logger"] == "zen::providers::resilience"
+                            && (n["params"]["data"].as_str().unwrap())
+                                .starts_with("circuit breaker opened")),
+                    "{notes:?}"
+                );
+            }
             _ => assert!(notes(got).is_empty(), "{level:?}: {got:?}"),
         }
     }

@@ -8,14 +8,16 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::Context;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::CallLog;
 use crate::protocol::logging::{Level, Note};
+use crate::telemetry::otel::SPAN_TARGET;
 
 /// The target of the spans that carry a call's log (the stderr log leaves it out).
 pub const CALL_TARGET: &str = "zen_client_log";
@@ -38,16 +40,51 @@ struct Attached(Arc<CallLog>);
 pub struct ClientLogLayer;
 
 impl ClientLogLayer {
-    /// The layer with the filter it needs: zen's WARN and ERROR events, and the call spans.
-    /// Install it beside the stderr log (`zen serve` does).
+    /// The layer with the filter it needs (see [`Wanted`]). Install it beside the stderr log
+    /// (`zen serve` does).
     pub fn filtered<S>() -> impl Layer<S>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let targets = Targets::new()
-            .with_target("zen_server", LevelFilter::WARN)
-            .with_target(CALL_TARGET, LevelFilter::INFO);
-        ClientLogLayer.with_filter(targets)
+        ClientLogLayer.with_filter(Wanted)
+    }
+}
+
+/// What the layer sees: zen's WARN and ERROR events, and the spans between them and a call's
+/// span (zen's own and its trace spans, INFO and above). The spans matter: an event's spans are
+/// walked through the ones this layer sees, and a provider attempt runs in a task of its own
+/// whose only entered span is its trace span (`attempt`), whose parents lead to the call's.
+/// Decided per call site once (static interest), so nothing else costs a thing.
+struct Wanted;
+
+impl Wanted {
+    fn wants(meta: &Metadata<'_>) -> bool {
+        let target = meta.target();
+        let zen = target.starts_with("zen_server");
+        if meta.is_span() {
+            let ours = zen || target == SPAN_TARGET || target == CALL_TARGET;
+            ours && *meta.level() <= tracing::Level::INFO
+        } else {
+            zen && *meta.level() <= tracing::Level::WARN
+        }
+    }
+}
+
+impl<S> Filter<S> for Wanted {
+    fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        Wanted::wants(meta)
+    }
+
+    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
+        if Wanted::wants(meta) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::INFO)
     }
 }
 
@@ -152,5 +189,46 @@ mod tests {
             "circuit breaker opened provider=custom failures=2"
         );
         assert!(rx.try_recv().is_err(), "one message only");
+    }
+}
+
+#[cfg(test)]
+mod spawned {
+    use super::*;
+    use crate::client_log::SessionLog;
+    use tracing::Instrument;
+    use tracing_subscriber::prelude::*;
+
+    /// A provider attempt runs in a task of its own, inside its trace span (which exists even
+    /// with export off): its warnings still find the call's log through the span's parents.
+    /// The subscriber is `zen serve`'s (no span export, the stderr log's filter).
+    #[tokio::test]
+    async fn warnings_of_a_task_spawned_in_the_call_span_reach_its_log() {
+        let none: Option<crate::telemetry::otel::SpanLayer> = None;
+        let filter = tracing_subscriber::EnvFilter::new(format!(
+            "info,rmcp=warn,{SPAN_TARGET}=off,{CALL_TARGET}=off"
+        ));
+        let fmt = (tracing_subscriber::fmt::layer())
+            .with_writer(std::io::sink)
+            .with_filter(filter);
+        let subscriber = (tracing_subscriber::registry())
+            .with(none)
+            .with(ClientLogLayer::filtered())
+            .with(fmt);
+        let _default = tracing::subscriber::set_default(subscriber);
+        let (log, mut rx) = CallLog::new(SessionLog::with_level(Level::Warning));
+        let span = call_span(log);
+        async {
+            let provider = tracing::info_span!(target: "zen_otel", "chat");
+            let handle = provider.in_scope(|| {
+                let attempt = tracing::info_span!(target: "zen_otel", "attempt");
+                let task = async { tracing::warn!("in a spawned task") };
+                attempt.in_scope(|| tokio::spawn(task.in_current_span()))
+            });
+            handle.await.unwrap();
+        }
+        .instrument(span)
+        .await;
+        assert_eq!(rx.try_recv().expect("forwarded").data, "in a spawned task");
     }
 }

@@ -1,8 +1,8 @@
 //! A session's rate limit on log messages: a token bucket, so a burst of warnings (a provider
 //! going down under 20 calls at once) gets through, and a steady flood is cut to a trickle.
-use std::time::Instant;
 #[cfg(test)]
 use std::time::Duration;
+use std::time::Instant;
 
 /// Messages that may go out at once.
 pub(super) const BURST: usize = 20;
@@ -45,7 +45,10 @@ impl Bucket {
     /// As if a second had passed (tests).
     #[cfg(test)]
     pub(super) fn refill_for_test(&mut self) {
-        self.at = self.at.checked_sub(Duration::from_secs(1)).unwrap_or(self.at);
+        self.at = self
+            .at
+            .checked_sub(Duration::from_secs(1))
+            .unwrap_or(self.at);
     }
 }
 

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 
-pub use layer::{CALL_TARGET, ClientLogLayer};
 pub(crate) use layer::call_span;
+pub use layer::{CALL_TARGET, ClientLogLayer};
 pub(crate) use sessions::SessionLogs;
 
 use crate::protocol::logging::{Level, Note};
@@ -223,7 +223,10 @@ mod tests {
         (session.bucket.lock().unwrap()).refill_for_test();
         log.forward(note(Level::Warning));
         let told = rx.try_recv().unwrap();
-        assert!(told.data.contains(&format!("dropped {dropped} log messages")));
+        assert!(
+            told.data
+                .contains(&format!("dropped {dropped} log messages"))
+        );
         assert_eq!(rx.try_recv().unwrap().data, "x");
     }
 }

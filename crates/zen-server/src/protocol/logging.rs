@@ -168,7 +168,8 @@ mod tests {
             let err = set_level_params(Some(&bad)).unwrap_err();
             assert_eq!(err.code, rmcp::model::ErrorCode::INVALID_PARAMS);
             assert!(
-                err.message.contains("debug, info, notice, warning, error, critical, alert, emergency"),
+                err.message
+                    .contains("debug, info, notice, warning, error, critical, alert, emergency"),
                 "{}",
                 err.message
             );

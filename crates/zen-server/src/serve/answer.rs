@@ -326,13 +326,16 @@ impl Answerer {
             let log_span = log.map(client_log::call_span);
             // Created inside the log span (when there is one), so the events of the call's
             // spans find the call's log.
-            let span = log_span.as_ref().map_or_else(tracing::Span::none, Clone::clone).in_scope(|| {
-                crate::telemetry::otel::spans::tool_call(
-                    &params.name,
-                    meta.and_then(|m| m.get_traceparent()),
-                    meta.and_then(|m| m.get_tracestate()),
-                )
-            });
+            let span = log_span
+                .as_ref()
+                .map_or_else(tracing::Span::none, Clone::clone)
+                .in_scope(|| {
+                    crate::telemetry::otel::spans::tool_call(
+                        &params.name,
+                        meta.and_then(|m| m.get_traceparent()),
+                        meta.and_then(|m| m.get_tracestate()),
+                    )
+                });
             let call = server.call_tool_in(&params.name, params.arguments, admitted, ct, &span);
             let call = call.instrument(span.clone());
             let result = match log_span {

@@ -3,13 +3,13 @@ use std::sync::Arc;
 
 use std::borrow::Cow;
 
+#[allow(deprecated)] // logging is deprecated at 2026-07-28 (SEP-2577); 2025 sessions use it
+use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
     Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
     ServerCapabilities, ServerConfig, Tool,
 };
-#[allow(deprecated)] // logging is deprecated at 2026-07-28 (SEP-2577); 2025 sessions use it
-use rmcp::model::SetLevelRequestParams;
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tracing::Instrument;
@@ -136,7 +136,9 @@ impl ServerHandler for SessionHandler {
             Some(log_span) => log_span.in_scope(|| {
                 crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate)
             }),
-            None => crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate),
+            None => {
+                crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate)
+            }
         };
         let modern = context
             .protocol_version()
@@ -150,11 +152,7 @@ impl ServerHandler for SessionHandler {
         );
         let result = match log_span {
             // The session asked for log messages: the call's go out through rmcp's peer.
-            Some(log_span) => {
-                call.instrument(span.clone())
-                    .instrument(log_span)
-                    .await?
-            }
+            Some(log_span) => call.instrument(span.clone()).instrument(log_span).await?,
             None => call.instrument(span.clone()).await?,
         };
         // rmcp strips a legacy result itself; a modern one gets what zen's own path adds.

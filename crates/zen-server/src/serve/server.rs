@@ -65,9 +65,7 @@ impl Server {
             data: data.clone(),
         };
         let startup_warnings = (warnings.iter().map(|w| note("zen::tools", w)))
-            .chain(
-                (context.registry.startup_warnings().iter()).map(|w| note("zen::providers", w)),
-            )
+            .chain((context.registry.startup_warnings().iter()).map(|w| note("zen::providers", w)))
             .collect();
         Ok(Arc::new(Server {
             context: Arc::new(context),

@@ -26,8 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::handler::SessionHandler;
 use super::server::Server;
-use crate::protocol::headers::Guard;
 use crate::client_log::SessionLogs;
+use crate::protocol::headers::Guard;
 use crate::serve::answer::Answerer;
 use crate::tools::TransportInfo;
 use accept::ConnLimits;
@@ -76,7 +76,12 @@ pub(crate) async fn serve(
             .clone()
             .reap(sessions.clone(), logs.clone(), sessions_token.child_token()),
     );
-    let router = router(&server, (sessions, logs), clock, sessions_token.child_token());
+    let router = router(
+        &server,
+        (sessions, logs),
+        clock,
+        sessions_token.child_token(),
+    );
     let limits = ConnLimits::of(&cfg.bounds, cfg.bounds.max_connections).fit_to_descriptors();
     tracing::info!(%endpoint, max_connections = limits.max, "serving MCP over streamable HTTP");
     let stop = CancellationToken::new();

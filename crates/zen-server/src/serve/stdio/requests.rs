@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use super::lines::{Line, find_id, salvage, trim};
 use crate::client_log::{CallLog, SessionLog};
-use crate::protocol::logging::{self, Note};
 use crate::protocol::classify::{self, Route};
+use crate::protocol::logging::{self, Note};
 use crate::protocol::meta;
 use crate::serve::answer::{Answerer, Era, Message, Unreadable, error_reply, result_reply};
 use crate::serve::server::Server;
@@ -161,11 +161,7 @@ impl Requests {
     /// Where a request's log messages go, if its client asked for them: a 2026-07-28 request
     /// by its `_meta` logLevel (-32602 when that names no level), a legacy one by the
     /// connection's `logging/setLevel`.
-    fn call_log(
-        &self,
-        era: Era,
-        message: &Message<'_>,
-    ) -> Result<Option<Arc<CallLog>>, ErrorData> {
+    fn call_log(&self, era: Era, message: &Message<'_>) -> Result<Option<Arc<CallLog>>, ErrorData> {
         let session = if era.modern() {
             match logging::meta_level(message.meta())? {
                 Some(level) => SessionLog::with_level(level),
