@@ -5,12 +5,10 @@
 //! is served: a client at `warning` sees them before the call's reply, one at `error` or with
 //! no level does not; a bad level is -32602 naming the eight levels; the start-up warnings go
 //! once to a session whose level includes them.
-use std::time::Duration;
-
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::util::{http_plain, http_zen, zen_command};
+use crate::reply_equality::{StdioZen, open_session};
+use crate::util::{http_plain, http_zen};
 
 const LEVELS: &str = "debug, info, notice, warning, error, critical, alert, emergency";
 
@@ -21,6 +19,11 @@ fn dead_url() -> String {
         "http://127.0.0.1:{}/v1",
         listener.local_addr().unwrap().port()
     )
+}
+
+/// zen's environment with the custom provider at `url` and quick retries.
+fn dead_env(url: &str) -> [(&str, &str); 2] {
+    [("CUSTOM_API_URL", url), ("ZEN_RETRY_BACKOFF", "10ms")]
 }
 
 /// A chat the dead custom provider must serve.
@@ -44,47 +47,24 @@ fn notes(messages: &[Value]) -> Vec<&Value> {
 }
 
 /// `zen serve` on stdio, driven line by line.
-struct Stdio {
-    _child: tokio::process::Child,
-    stdin: tokio::process::ChildStdin,
-    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-    _dir: tempfile::TempDir,
-}
+struct Stdio(StdioZen);
 
 impl Stdio {
     fn start(env: &[(&str, &str)]) -> Stdio {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = zen_command(&["serve"], env, dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Stdio {
-            _child: child,
-            stdin,
-            stdout,
-            _dir: dir,
-        }
+        Stdio(StdioZen::start_with(env))
     }
 
-    /// Send `message`; every line zen writes up to the reply to its id, the reply last.
+    /// Send `message`; every message zen writes up to the reply to it, the reply last.
     async fn ask(&mut self, message: &Value) -> Vec<Value> {
-        let line = format!("{message}\n");
-        self.stdin.write_all(line.as_bytes()).await.unwrap();
-        let mut got = Vec::new();
-        loop {
-            let read = tokio::time::timeout(Duration::from_secs(60), self.stdout.next_line());
-            let line = read.await.expect("zen answers").unwrap().expect("a line");
-            let value: Value = serde_json::from_str(&line).expect("only JSON-RPC on stdout");
-            let done = value.get("id") == message.get("id");
-            got.push(value);
-            if done {
-                return got;
-            }
+        let lines = self.0.ask_all(message).await;
+        let parsed = lines.iter().map(|l| serde_json::from_str::<Value>(l));
+        let got: Vec<Value> = parsed
+            .map(|m| m.expect("only JSON-RPC on stdout"))
+            .collect();
+        if let Some(reply) = got.last() {
+            assert_eq!(reply.get("id"), message.get("id"), "{got:?}");
         }
+        got
     }
 
     async fn initialize(&mut self) {
@@ -95,8 +75,7 @@ impl Stdio {
         let result = &reply.last().unwrap()["result"];
         assert!(result["capabilities"]["logging"].is_object(), "{result}");
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        let line = format!("{note}\n");
-        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.ask(&note).await;
     }
 }
 
@@ -120,10 +99,7 @@ fn assert_dead_provider_notes(notes: &[&Value], url: &str) {
 #[tokio::test]
 async fn a_stdio_session_gets_a_dead_providers_warnings_at_warning_and_not_at_error_or_unset() {
     let url = dead_url();
-    let env = [
-        ("CUSTOM_API_URL", url.as_str()),
-        ("ZEN_RETRY_BACKOFF", "10ms"),
-    ];
+    let env = dead_env(&url);
     // No level set: nothing but the reply.
     let mut quiet = Stdio::start(&env);
     quiet.initialize().await;
@@ -179,7 +155,7 @@ async fn a_stdio_session_gets_the_start_up_warnings_once_when_its_level_includes
 }
 
 /// One POST to zen's endpoint: (status, the JSON-RPC messages of the reply, JSON or SSE).
-async fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Vec<Value>) {
+pub(crate) async fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Vec<Value>) {
     let mut request = http_plain()
         .post(url)
         .header("accept", "application/json, text/event-stream")
@@ -204,47 +180,16 @@ async fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Vec<Va
     (status, messages)
 }
 
-/// A 2025-11-25 HTTP session: its id.
-async fn open_session(url: &str) -> String {
-    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "log-test", "version": "1"}}});
-    let response = http_plain()
-        .post(url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
-    let session = response.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let text = response.text().await.unwrap();
-    assert!(text.contains("\"logging\":{}"), "{text}");
-    let headers = [
-        ("mcp-session-id", session.as_str()),
-        ("mcp-protocol-version", "2025-11-25"),
-    ];
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(post(url, &headers, &note).await.0, 202);
-    session
-}
-
 #[tokio::test]
 async fn http_sessions_and_modern_requests_get_warnings_only_at_the_level_they_asked_for() {
     let dead = dead_url();
-    let env = [
-        ("CUSTOM_API_URL", dead.as_str()),
-        ("ZEN_RETRY_BACKOFF", "10ms"),
-    ];
+    let env = dead_env(&dead);
     let zen = http_zen(&[], &env).await;
     let url = zen.url.as_str();
     // Three sessions: warning, error, none.
     let mut replies = Vec::new();
     for level in [Some("warning"), Some("error"), None] {
-        let session = open_session(url).await;
+        let session = open_session(&http_plain(), url, "2025-11-25").await;
         let headers = [
             ("mcp-session-id", session.as_str()),
             ("mcp-protocol-version", "2025-11-25"),

@@ -156,13 +156,13 @@ impl<'a> Message<'a> {
     /// (`params.protocolVersion`): the legacy handshake, not a modern request for a removed
     /// method. Other methods' params are not read again (this runs on every HTTP request).
     pub(crate) fn names_handshake_version(&self) -> bool {
-        if self.method != "initialize" {
-            return false;
-        }
         #[derive(Deserialize)]
         struct Handshake {
             #[serde(rename = "protocolVersion")]
             version: Option<serde::de::IgnoredAny>,
+        }
+        if self.method != "initialize" {
+            return false;
         }
         self.params
             .and_then(|p| serde_json::from_str::<Handshake>(p.get()).ok())

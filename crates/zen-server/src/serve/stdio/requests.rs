@@ -135,7 +135,9 @@ impl Requests {
         if message.method == "logging/setLevel" && !era.modern() {
             return match self.answerer.set_level(&message, &self.log) {
                 Ok((result, notes)) => {
-                    notes.iter().for_each(|note| self.queue_note(note));
+                    for note in &notes {
+                        self.queue_note(note);
+                    }
                     self.queue(&result_reply(&id, &result));
                 }
                 Err(error) => self.queue(&error_reply(Some(id), error)),
