@@ -126,6 +126,25 @@ async fn a_stdio_session_gets_a_dead_providers_warnings_at_warning_and_not_at_er
     let got = zen.ask(&chat(5, None)).await;
     assert_dead_provider_notes(&notes(&got), &url);
     assert_eq!(got.last().unwrap()["id"], 5);
+    // A 2026-07-28 request on the same pipe asks for itself: at error, nothing; a bad level is
+    // -32602; at warning, the messages.
+    let got = zen.ask(&chat(6, Some(modern_meta(Some("error"))))).await;
+    assert!(notes(&got).is_empty(), "{got:?}");
+    let got = zen.ask(&chat(7, Some(modern_meta(Some("loud"))))).await;
+    assert_eq!(got.last().unwrap()["error"]["code"], -32602, "{got:?}");
+    let got = zen.ask(&chat(8, Some(modern_meta(Some("warning"))))).await;
+    assert_dead_provider_notes(&notes(&got), &url);
+    assert_eq!(got.last().unwrap()["result"]["resultType"], "complete");
+}
+
+/// A 2026-07-28 request's `_meta`, asking for log messages at `level`.
+fn modern_meta(level: Option<&str>) -> Value {
+    let mut meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                          "io.modelcontextprotocol/clientCapabilities": {}});
+    if let Some(level) = level {
+        meta["io.modelcontextprotocol/logLevel"] = json!(level);
+    }
+    meta
 }
 
 #[tokio::test]
@@ -230,14 +249,7 @@ async fn http_sessions_and_modern_requests_get_warnings_only_at_the_level_they_a
         }
     }
     // 2026-07-28: per request, by `_meta`.
-    let meta = |level: Option<&str>| {
-        let mut meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                              "io.modelcontextprotocol/clientCapabilities": {}});
-        if let Some(level) = level {
-            meta["io.modelcontextprotocol/logLevel"] = json!(level);
-        }
-        meta
-    };
+    let meta = modern_meta;
     let headers = [
         ("mcp-protocol-version", "2026-07-28"),
         ("mcp-method", "tools/call"),

@@ -2,6 +2,7 @@
 //! reaper prunes the table to the sessions rmcp still has), so the table is bounded by
 //! ZEN_MAX_SESSIONS.
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::SessionLog;
@@ -11,6 +12,9 @@ use super::SessionLog;
 pub(crate) struct SessionLogs {
     /// The sessions that set a level.
     by_session: Mutex<HashMap<Arc<str>, Arc<SessionLog>>>,
+    /// Some session ever asked for log messages: until then a call's look-up is one load, not
+    /// a lock (it runs on every direct tools/call).
+    any: AtomicBool,
 }
 
 impl SessionLogs {
@@ -26,6 +30,7 @@ impl SessionLogs {
         if let Some(log) = table.get(session) {
             return log.clone();
         }
+        self.any.store(true, Ordering::Relaxed);
         let log = Arc::new(SessionLog::default());
         table.insert(Arc::from(session), log.clone());
         log
@@ -33,6 +38,9 @@ impl SessionLogs {
 
     /// The session's log if it set a level.
     pub(crate) fn get(&self, session: &str) -> Option<Arc<SessionLog>> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
         (self.table().get(session).cloned()).filter(|log| log.level().is_some())
     }
 

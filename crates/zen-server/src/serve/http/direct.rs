@@ -57,7 +57,7 @@ pub(super) struct Direct {
     /// Calls in flight here; an entry lives exactly as long as its call (bounded by them).
     running: Arc<Mutex<Running>>,
     /// The log levels sessions set (`logging/setLevel`), shared with rmcp's handler.
-    pub logs: Arc<SessionLogs>,
+    logs: Arc<SessionLogs>,
 }
 
 impl Direct {
