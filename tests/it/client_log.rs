@@ -4,7 +4,8 @@
 //! A dead provider (`CUSTOM_API_URL` at a port nothing listens on) raises warnings while a call
 //! is served: a client at `warning` sees them before the call's reply, one at `error` or with
 //! no level does not; a bad level is -32602 naming the eight levels; the start-up warnings go
-//! once to a session whose level includes them.
+//! once to a session whose level includes them. Over HTTP the messages ride the call's own reply
+//! (SSE), or, for a request rmcp's session serves, the session's GET stream.
 use serde_json::{Value, json};
 
 use crate::reply_equality::{StdioZen, open_session};
@@ -265,4 +266,49 @@ async fn http_sessions_and_modern_requests_get_warnings_only_at_the_level_they_a
     let (status, bad) = post(url, &headers, &chat(6, Some(meta(Some("loud"))))).await;
     assert_eq!(status, 400, "{bad:?}");
     assert_eq!(bad[0]["error"]["code"], -32602, "{bad:?}");
+}
+
+/// A request rmcp answers (a browser's, with an Origin) goes through rmcp's session: its level
+/// is the session's too, and the call's messages go on the session's GET stream, where rmcp
+/// sends a session's notifications.
+#[tokio::test]
+async fn a_session_served_by_rmcp_gets_its_calls_warnings_on_its_get_stream() {
+    let dead = dead_url();
+    let zen = http_zen(&[], &dead_env(&dead)).await;
+    let url = zen.url.as_str();
+    let session = open_session(&http_plain(), url, "2025-11-25").await;
+    let headers = [
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+        ("origin", "http://localhost:3000"),
+    ];
+    let mut stream = http_plain()
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let (_, ok) = post(url, &headers, &set_level(1, "warning")).await;
+    assert_eq!(ok.last().unwrap()["result"], json!({}), "{ok:?}");
+    let (_, got) = post(url, &headers, &chat(2, None)).await;
+    assert_eq!(got.last().unwrap()["result"]["isError"], true, "{got:?}");
+    let mut seen = String::new();
+    let read = async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("provider request failed") {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+    let messages: Vec<Value> = (seen.lines())
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect();
+    assert_dead_provider_notes(&notes(&messages), &dead);
 }
