@@ -2,6 +2,7 @@
 use anyhow::{Context, Result};
 use tracing_subscriber::EnvFilter;
 
+use zen_server::client_log::{CALL_TARGET, ClientLogLayer};
 use zen_server::telemetry::otel::{SPAN_TARGET, SpanLayer};
 
 /// Log to stderr at `level` (LOG_LEVEL: `info`, `debug`, or a full filter like `zen=debug,rmcp=warn`).
@@ -17,8 +18,10 @@ pub(crate) fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<
         .with_ansi(false)
         .with_filter(filter(level)?);
     // A second init (tests calling the library twice) is harmless: keep the first subscriber.
+    // zen's warnings during a call also go to its client, when the client asked for them.
     let _ = tracing_subscriber::registry()
         .with(spans)
+        .with(ClientLogLayer::filtered())
         .with(log)
         .try_init();
     Ok(())
@@ -64,7 +67,8 @@ fn filter(level: &str) -> Result<EnvFilter> {
     };
     // The spans exported to OpenTelemetry are not log lines: with export off, nothing enables
     // them, so they cost nothing.
-    let directive = format!("{directive},{SPAN_TARGET}=off");
+    // Nor are the spans that carry a call's log to its client.
+    let directive = format!("{directive},{SPAN_TARGET}=off,{CALL_TARGET}=off");
     EnvFilter::try_new(&directive).with_context(|| {
         format!("LOG_LEVEL '{level}' is not a log level: use error, warn, info, debug or trace")
     })

@@ -71,3 +71,5 @@ mod store_redis;
 mod store_sqlite;
 // Issue 26: the SQLite store keeps answering while it cleans up.
 mod store_cleanup;
+// Issue 24 (logging): zen's warnings reach the client as notifications/message.
+mod client_log;

@@ -47,6 +47,18 @@ fn table() -> Vec<(String, &'static str, Value)> {
     for (tool, arguments) in every_tool_call() {
         rows.push((format!("tool {tool}"), "tools/call", call(tool, arguments)));
     }
+    // Last, so the tool calls above run without a level (2025: `{}` and -32602 naming the
+    // levels; 2026-07-28: removed, -32601).
+    rows.push((
+        "logging/setLevel".to_string(),
+        "logging/setLevel",
+        json!({"level": "info"}),
+    ));
+    rows.push((
+        "logging/setLevel bad level".to_string(),
+        "logging/setLevel",
+        json!({"level": "loud"}),
+    ));
     rows
 }
 
@@ -208,13 +220,13 @@ async fn post(
         .lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .map(str::trim_start)
-        .find(|d| d.contains("\"jsonrpc\""))
+        .find(|d| d.contains("\"jsonrpc\"") && d.contains("\"id\""))
         .unwrap_or_else(|| panic!("no message in the SSE reply: {text}"));
     (status, data.to_string())
 }
 
 /// A legacy HTTP session at `version`: its id.
-async fn open_session(http: &reqwest::Client, url: &str, version: &str) -> String {
+pub(crate) async fn open_session(http: &reqwest::Client, url: &str, version: &str) -> String {
     let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": version, "capabilities": {},
         "clientInfo": {"name": "equality", "version": "1"}}});
@@ -244,8 +256,8 @@ async fn open_session(http: &reqwest::Client, url: &str, version: &str) -> Strin
     session
 }
 
-/// `zen serve` on stdio, driven by hand: one line out, one line back.
-struct StdioZen {
+/// `zen serve` on stdio, driven by hand: one line out, the lines up to its reply back.
+pub(crate) struct StdioZen {
     child: tokio::process::Child,
     stdin: tokio::process::ChildStdin,
     stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
@@ -254,8 +266,13 @@ struct StdioZen {
 
 impl StdioZen {
     fn start() -> StdioZen {
+        StdioZen::start_with(ENV)
+    }
+
+    /// `zen serve` on stdio with `env`.
+    pub(crate) fn start_with(env: &[(&str, &str)]) -> StdioZen {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = zen_command(&["serve"], ENV, dir.path())
+        let mut child = zen_command(&["serve"], env, dir.path())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -271,18 +288,34 @@ impl StdioZen {
         }
     }
 
+    /// The reply to `message` (`None` for a notification), log messages skipped.
     async fn ask(&mut self, message: &Value) -> Option<String> {
+        self.ask_all(message).await.pop()
+    }
+
+    /// Send `message`; every line zen writes up to the reply to it (log messages, then the
+    /// reply), or nothing for a notification.
+    pub(crate) async fn ask_all(&mut self, message: &Value) -> Vec<String> {
         let line = format!("{message}\n");
         self.stdin.write_all(line.as_bytes()).await.unwrap();
-        message.get("id")?;
-        let read =
-            tokio::time::timeout(std::time::Duration::from_secs(30), self.stdout.next_line());
-        Some(
-            read.await
+        let mut lines = Vec::new();
+        if message.get("id").is_none() {
+            return lines;
+        }
+        loop {
+            let read =
+                tokio::time::timeout(std::time::Duration::from_secs(60), self.stdout.next_line());
+            let line = (read.await)
                 .expect("zen answers on stdout")
                 .unwrap()
-                .expect("a line"),
-        )
+                .expect("a line");
+            // Log messages (notifications/message) come before the reply.
+            let reply = !line.contains("\"method\":\"notifications/");
+            lines.push(line);
+            if reply {
+                return lines;
+            }
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! removed methods as 404 / -32601, `resultType` and `serverInfo` on every result.
 use serde_json::{Value, json};
 
-use crate::util::{http_plain, http_zen};
+use crate::util::http_zen;
 
 const MODERN: &str = "2026-07-28";
 
@@ -12,20 +12,10 @@ fn meta() -> Value {
            "io.modelcontextprotocol/clientCapabilities": {}})
 }
 
-/// POST `body` with `headers`; (status, body as JSON).
+/// POST `body` with `headers`; (status, the reply's first message).
 async fn post(url: &str, headers: &[(&str, &str)], body: Value) -> (u16, Value) {
-    let mut request = http_plain()
-        .post(url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let (status, messages) = crate::client_log::post(url, headers, &body).await;
+    (status, messages.into_iter().next().unwrap_or(Value::Null))
 }
 
 fn request(method: &str, mut params: Value) -> Value {

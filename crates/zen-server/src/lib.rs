@@ -4,6 +4,7 @@
 //! every call, and [`telemetry`] publishes the one Snapshot they make. [`config`] is the one place
 //! that knows the settings' names; [`protocol`] the one place that knows MCP's rules.
 
+pub mod client_log;
 pub mod concurrency;
 pub mod config;
 pub mod conversations;

@@ -245,6 +245,10 @@ pub struct ProtocolStats {
     /// ZEN_BODY_TIMEOUT.
     #[serde(default)]
     pub body_timeouts: u64,
+    /// Log messages for clients (`notifications/message`) dropped by a session's rate limit or
+    /// a full queue.
+    #[serde(default)]
+    pub dropped_log_messages: u64,
 }
 
 /// Anything that can produce the current snapshot: the server, or a test double. Telemetry and

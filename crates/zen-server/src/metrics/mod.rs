@@ -298,6 +298,7 @@ impl Metrics {
             header_timeouts: self.header_timeouts.load(Ordering::Relaxed),
             idle_closes: self.idle_closes.load(Ordering::Relaxed),
             body_timeouts: self.body_timeouts.load(Ordering::Relaxed),
+            dropped_log_messages: crate::client_log::dropped_total(),
         }
     }
 

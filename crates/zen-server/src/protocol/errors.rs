@@ -59,7 +59,9 @@ pub(crate) fn method_not_found(method: &str, modern: bool) -> ErrorData {
             "'{method}' {why}: at 2026-07-28 zen serves server/discover, tools/list and tools/call"
         )
     } else {
-        format!("unknown method '{method}': zen serves initialize, ping, tools/list and tools/call")
+        format!(
+            "unknown method '{method}': zen serves initialize, ping, tools/list, tools/call and logging/setLevel"
+        )
     };
     ErrorData::new(ErrorCode::METHOD_NOT_FOUND, message, None)
 }

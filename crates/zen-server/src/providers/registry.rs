@@ -38,6 +38,9 @@ pub struct Registry {
     /// Claude Desktop shows a server that exits only in a log), says so at start, and answers
     /// it on each call that names no model and in listmodels.
     default_problem: Option<String>,
+    /// The warnings of start-up (providers whose keys zen lacks, DEFAULT_MODEL's problem), kept
+    /// for clients that ask for log messages.
+    warnings: Vec<String>,
     /// The simulated provider, kept typed so tests and the snapshot can read its own counters.
     simulated: Arc<SimulatedProvider>,
 }
@@ -46,7 +49,8 @@ impl Registry {
     /// Build the registry from the environment's keys, model files and allowed-model lists;
     /// simulated is always available.
     pub fn from_config(config: &ProviderConfig, sim: &SimConfig) -> anyhow::Result<Self> {
-        for warning in setup::lacking_provider_warnings(|v| std::env::var(v).ok()) {
+        let mut warnings = setup::lacking_provider_warnings(|v| std::env::var(v).ok());
+        for warning in &warnings {
             tracing::warn!("{warning}");
         }
         let mut providers = setup::providers(config)?;
@@ -63,6 +67,7 @@ impl Registry {
             allowed,
             default_model: config.default_model.clone(),
             default_problem: None,
+            warnings: Vec::new(),
             simulated,
         };
         if let Err(e) = registry.resolve(None) {
@@ -73,9 +78,16 @@ impl Registry {
                 registry.default_model
             );
             tracing::warn!("{problem}");
+            warnings.push(problem.clone());
             registry.default_problem = Some(problem);
         }
+        registry.warnings = warnings;
         Ok(registry)
+    }
+
+    /// The warnings zen gave at start-up (also on stderr).
+    pub fn startup_warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The configured providers, `auto` preference first.

@@ -23,6 +23,8 @@ use zen_model::mcp::header_value::{self, ParamHeader};
 
 use super::handler::{SessionHandler, tools_call_params_error};
 use super::server::{Admitted, Server};
+use crate::client_log::{self, CallLog, SessionLog};
+use crate::protocol::logging::Note;
 use crate::protocol::{errors, shape};
 
 /// A JSON-RPC message as read: its params left raw until its method says what they are.
@@ -154,13 +156,13 @@ impl<'a> Message<'a> {
     /// (`params.protocolVersion`): the legacy handshake, not a modern request for a removed
     /// method. Other methods' params are not read again (this runs on every HTTP request).
     pub(crate) fn names_handshake_version(&self) -> bool {
-        if self.method != "initialize" {
-            return false;
-        }
         #[derive(Deserialize)]
         struct Handshake {
             #[serde(rename = "protocolVersion")]
             version: Option<serde::de::IgnoredAny>,
+        }
+        if self.method != "initialize" {
+            return false;
         }
         self.params
             .and_then(|p| serde_json::from_str::<Handshake>(p.get()).ok())
@@ -225,7 +227,7 @@ pub(crate) struct Answerer {
 impl Answerer {
     pub(crate) fn new(server: Arc<Server>) -> Answerer {
         let handler = SessionHandler::new(server.clone());
-        let config = handler.get_info();
+        let mut config = handler.get_info();
         let info = shape::server_info_meta(&config.server_info);
         let tools = server.tools.definitions().to_vec();
         let encode = |modern| {
@@ -239,6 +241,8 @@ impl Answerer {
                 (!params.is_empty()).then(|| (t.name.to_string(), params))
             })
             .collect();
+        // A 2026-07-28 request asks for log messages in its `_meta`, sessions or not.
+        (config.capabilities.logging).get_or_insert_with(JsonObject::new);
         Answerer {
             tool_lists: [encode(false), encode(true)],
             discovery: Bytes::from(
@@ -286,28 +290,59 @@ impl Answerer {
         Ok((Bytes::from(encoded), version))
     }
 
+    /// A legacy session's `logging/setLevel` (`2025-11-25/server/utilities/logging`): the level
+    /// kept in `session`; the result, and the start-up warnings the level includes the first
+    /// time it includes any.
+    pub(crate) fn set_level(
+        &self,
+        message: &Message<'_>,
+        session: &SessionLog,
+    ) -> Result<(Bytes, Vec<Note>), ErrorData> {
+        let params = message
+            .params
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok());
+        let level = crate::protocol::logging::set_level_params(params.as_ref())?;
+        session.set_level(level);
+        let notes = session.startup_notes(&self.server.startup_warnings);
+        Ok((Bytes::from_static(b"{}"), notes))
+    }
+
     /// Run a tools/call and encode its reply (a result or the JSON-RPC error of an unknown
-    /// tool): a future owning what it needs, so a transport may poll it anywhere.
+    /// tool): a future owning what it needs, so a transport may poll it anywhere. `log`: where
+    /// the call's warnings go, when its client asked for log messages.
     pub(crate) fn call(
         &self,
         era: Era,
         id: RequestId,
         params: CallToolRequestParams,
-        admitted: Option<Admitted>,
-        ct: CancellationToken,
+        (admitted, ct): (Option<Admitted>, CancellationToken),
+        log: Option<Arc<CallLog>>,
     ) -> impl Future<Output = Bytes> + Send + 'static {
         let server = self.server.clone();
         let info = self.info.clone();
         let member = self.info_member.clone();
         async move {
             let meta = params.meta.as_ref().map(|m| &m.0);
-            let span = crate::telemetry::otel::spans::tool_call(
-                &params.name,
-                meta.and_then(|m| m.get_traceparent()),
-                meta.and_then(|m| m.get_tracestate()),
-            );
+            let log_span = log.map(client_log::call_span);
+            // Created inside the log span (when there is one), so the events of the call's
+            // spans find the call's log.
+            let span = log_span
+                .as_ref()
+                .map_or_else(tracing::Span::none, Clone::clone)
+                .in_scope(|| {
+                    crate::telemetry::otel::spans::tool_call(
+                        &params.name,
+                        meta.and_then(|m| m.get_traceparent()),
+                        meta.and_then(|m| m.get_tracestate()),
+                    )
+                });
             let call = server.call_tool_in(&params.name, params.arguments, admitted, ct, &span);
-            match call.instrument(span.clone()).await {
+            let call = call.instrument(span.clone());
+            let result = match log_span {
+                Some(log_span) => call.instrument(log_span).await,
+                None => call.await,
+            };
+            match result {
                 Ok(result) => {
                     match shape::encode_call_result(era.modern(), result, &info, &member) {
                         Ok(encoded) => result_reply(&id, &encoded),

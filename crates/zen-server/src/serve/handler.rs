@@ -3,16 +3,20 @@ use std::sync::Arc;
 
 use std::borrow::Cow;
 
+#[allow(deprecated)] // logging is deprecated at 2026-07-28 (SEP-2577); 2025 sessions use it
+use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
     Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
     ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tracing::Instrument;
 
 use super::server::{Admitted, Server};
+use crate::client_log::{self, CallLog, SessionLog, SessionLogs};
+use crate::protocol::logging::Note;
 
 /// One handler per session (cloned by the HTTP service); all share the Server. rmcp calls it
 /// for legacy HTTP sessions only: zen answers stdio and every 2026-07-28 request itself
@@ -25,6 +29,9 @@ pub struct SessionHandler {
     tools: Arc<Vec<Tool>>,
     /// `_meta` of modern results (the server's identity).
     info: Arc<MetaObject>,
+    /// The levels HTTP sessions set (`logging/setLevel`); `None` where rmcp serves no
+    /// sessions (stdio's handshake, `--http-stateless`).
+    logs: Option<Arc<SessionLogs>>,
 }
 
 impl SessionHandler {
@@ -36,8 +43,30 @@ impl SessionHandler {
             server,
             tools,
             info: Arc::new(info),
+            logs: None,
         }
     }
+
+    /// The handler of HTTP sessions, which remembers each session's log level in `logs`.
+    pub(crate) fn with_session_logs(mut self, logs: Arc<SessionLogs>) -> Self {
+        self.logs = Some(logs);
+        self
+    }
+
+    /// The log of the session a request came on, if it set a level.
+    fn session_log(&self, context: &RequestContext<RoleServer>) -> Option<Arc<SessionLog>> {
+        self.logs.as_ref()?.get(session_of(context)?)
+    }
+}
+
+/// The `Mcp-Session-Id` of the HTTP request rmcp hands over.
+fn session_of(context: &RequestContext<RoleServer>) -> Option<&str> {
+    let parts = context.extensions.get::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get(zen_model::mcp::header::SESSION_ID)?
+        .to_str()
+        .ok()
 }
 
 /// Who zen says it is.
@@ -52,8 +81,23 @@ passing back its continuation_id, with any tool that takes one), ask several mod
 and read live figures with `metrics`.";
 
 impl ServerHandler for SessionHandler {
+    // `enable_logging` is deprecated by 2026-07-28 (SEP-2577); 2025 sessions still use it.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        // Logging: a session's level is kept per stdio connection and per HTTP session;
+        // `--http-stateless` has no session to keep it in (a 2026-07-28 request asks per request,
+        // see `crate::client_log`).
+        let stateless = self.server.context.config.transport.http_stateless
+            && self.server.context.config.transport.http.is_some();
+        let capabilities = if stateless {
+            ServerCapabilities::builder().enable_tools().build()
+        } else {
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build()
+        };
+        ServerConfig::new(capabilities)
             .with_server_info(server_info())
             .with_instructions(INSTRUCTIONS.to_string())
     }
@@ -82,7 +126,20 @@ impl ServerHandler for SessionHandler {
         let metas = [request.meta.as_ref().map(|m| &m.0), Some(&context.meta.0)];
         let traceparent = metas.iter().flatten().find_map(|m| m.get_traceparent());
         let tracestate = metas.iter().flatten().find_map(|m| m.get_tracestate());
-        let span = crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate);
+        let log_span = self.session_log(&context).map(|session| {
+            let (log, rx) = CallLog::new(session);
+            tokio::spawn(forward_to_peer(rx, context.peer.clone()));
+            client_log::call_span(log)
+        });
+        // Created inside the log span, so events of the call's spans find the call's log.
+        let span = match &log_span {
+            Some(log_span) => log_span.in_scope(|| {
+                crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate)
+            }),
+            None => {
+                crate::telemetry::otel::spans::tool_call(&request.name, traceparent, tracestate)
+            }
+        };
         let modern = context
             .protocol_version()
             .is_some_and(|v| zen_model::mcp::is_modern(v.as_str()));
@@ -93,7 +150,11 @@ impl ServerHandler for SessionHandler {
             context.ct,
             &span,
         );
-        let result = call.instrument(span.clone()).await?;
+        let result = match log_span {
+            // The session asked for log messages: the call's go out through rmcp's peer.
+            Some(log_span) => call.instrument(span.clone()).instrument(log_span).await?,
+            None => call.instrument(span.clone()).await?,
+        };
         // rmcp strips a legacy result itself; a modern one gets what zen's own path adds.
         Ok(if modern {
             crate::protocol::shape::modern_call(result, &self.info).into()
@@ -106,12 +167,50 @@ impl ServerHandler for SessionHandler {
         self.tools.iter().find(|t| t.name == name).cloned()
     }
 
+    // Deprecated by 2026-07-28 (SEP-2577), served to 2025 sessions.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let (Some(logs), Some(session)) = (&self.logs, session_of(&context)) else {
+            return Err(McpError::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                "logging/setLevel: zen keeps no session here (--http-stateless) to remember a \
+                 level in; a 2026-07-28 request asks for log messages in its _meta \
+                 (io.modelcontextprotocol/logLevel)",
+                None,
+            ));
+        };
+        let level = crate::protocol::logging::set_level_params(
+            serde_json::to_value(&request).ok().as_ref(),
+        )?;
+        let log = logs.of(session);
+        log.set_level(level);
+        for note in log.startup_notes(&self.server.startup_warnings) {
+            let _ = context.peer.notify_logging_message(note.to_rmcp()).await;
+        }
+        Ok(())
+    }
+
     async fn on_custom_request(
         &self,
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
         Err(custom_request_error(&request))
+    }
+}
+
+/// Send a call's log messages to its session through rmcp (on the session's stream), until the
+/// call's log is dropped.
+#[allow(deprecated)] // notifications/message: deprecated by 2026-07-28, used by 2025 sessions
+async fn forward_to_peer(mut rx: tokio::sync::mpsc::Receiver<Note>, peer: Peer<RoleServer>) {
+    while let Some(note) = rx.recv().await {
+        if peer.notify_logging_message(note.to_rmcp()).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -141,13 +240,19 @@ fn custom_request_error(request: &CustomRequest) -> McpError {
         return McpError::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!(
-                "unknown method '{method}': zen serves initialize, ping, tools/list and tools/call"
+                "unknown method '{method}': zen serves initialize, ping, tools/list, tools/call and logging/setLevel"
             ),
             None,
         );
     }
     if method == "tools/call" {
         return tools_call_params_error(request.params.clone());
+    }
+    if method == "logging/setLevel" {
+        return match crate::protocol::logging::set_level_params(request.params.as_ref()) {
+            Err(error) => error,
+            Ok(_) => McpError::invalid_params("invalid params for logging/setLevel", None),
+        };
     }
     let why = match &request.params {
         None => "params are missing",

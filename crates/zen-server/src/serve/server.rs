@@ -14,6 +14,7 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use crate::config::ServeConfig;
 use crate::memory::monitor::run_monitor;
 use crate::metrics::CallOutcome;
+use crate::protocol::logging::{Level, Note};
 use crate::telemetry::otel;
 use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, ToolReply};
 use tracing::Instrument;
@@ -45,21 +46,33 @@ pub struct Server {
     calls: TaskTracker,
     /// Cancelled when the drain deadline passes: calls still running end with an error reply.
     abort: CancellationToken,
+    /// The start-up warnings, sent to a client that asks for log messages
+    /// ([`crate::client_log`]).
+    pub(crate) startup_warnings: Vec<Note>,
 }
 
 impl Server {
     /// Build the providers and managers from the configuration.
     pub async fn new(config: ServeConfig) -> Result<Arc<Self>> {
         let (tools, warnings) = ToolRegistry::new(&config.tools.disabled_tools, &config.clink);
-        for warning in warnings {
+        for warning in &warnings {
             tracing::warn!("{warning}");
         }
         let context = ToolContext::new(config, &tools.names()).await?;
+        let note = |logger: &str, data: &String| Note {
+            level: Level::Warning,
+            logger: logger.to_string(),
+            data: data.clone(),
+        };
+        let startup_warnings = (warnings.iter().map(|w| note("zen::tools", w)))
+            .chain((context.registry.startup_warnings().iter()).map(|w| note("zen::providers", w)))
+            .collect();
         Ok(Arc::new(Server {
             context: Arc::new(context),
             tools,
             calls: TaskTracker::new(),
             abort: CancellationToken::new(),
+            startup_warnings,
         }))
     }
 

@@ -151,7 +151,7 @@ impl ToolContext {
         let request = &call.request;
         let result = call_with_retries(&call, policy, |err| {
             self.metrics.record_retry(name);
-            tracing::debug!(provider = name, error = %err, "retrying provider request");
+            tracing::warn!(provider = name, error = %err, "retrying a failed provider request");
         })
         .instrument(span.clone())
         .await;
@@ -161,8 +161,10 @@ impl ToolContext {
             Err(_) => CallOutcome::ProviderError,
         };
         recording.finish(outcome);
-        if outcome != CallOutcome::Ok {
+        if let Err(err) = &result {
             crate::telemetry::otel::spans::fail(&span, outcome.as_str());
+            // A warning, so a client that asked for log messages sees it (crate::client_log).
+            tracing::warn!(provider = name, model = %request.model, "provider request failed: {err}");
         }
         if let Ok(Completion { usage: Some(u), .. }) = &result {
             span.record("gen_ai.usage.input_tokens", u.prompt_tokens);

@@ -26,11 +26,14 @@ use rmcp::model::{
 };
 use tokio_util::sync::CancellationToken;
 
+use axum::http::StatusCode;
+
 use super::json::Accepts;
-use super::replies::call_reply;
+use super::replies::{call_reply, json, logged_reply, result_after};
+use crate::client_log::{CallLog, SessionLogs};
 use crate::protocol::headers::Guard;
 use crate::protocol::versions;
-use crate::serve::answer::{Answerer, Era};
+use crate::serve::answer::{Answerer, Era, Message, error_reply, result_reply};
 
 /// The header naming the session.
 pub(super) const SESSION_HEADER: &str = zen_model::mcp::header::SESSION_ID;
@@ -53,14 +56,32 @@ pub(super) struct Direct {
     guard: Guard,
     /// Calls in flight here; an entry lives exactly as long as its call (bounded by them).
     running: Arc<Mutex<Running>>,
+    /// The log levels sessions set (`logging/setLevel`), shared with rmcp's handler.
+    logs: Arc<SessionLogs>,
 }
 
 impl Direct {
-    pub(super) fn new(answerer: Arc<Answerer>, any_host: bool) -> Self {
+    pub(super) fn new(answerer: Arc<Answerer>, any_host: bool, logs: Arc<SessionLogs>) -> Self {
         Direct {
             answerer,
             guard: Guard::new(&[], any_host),
             running: Arc::new(Mutex::new(HashMap::new())),
+            logs,
+        }
+    }
+
+    /// A session's `logging/setLevel`, answered here (the same bytes as stdio's): the level
+    /// kept for the session, the start-up warnings it includes before the result.
+    pub(super) fn set_level(
+        &self,
+        session: &str,
+        (id, message): (RequestId, &Message<'_>),
+        accepts: Accepts,
+    ) -> Response {
+        let log = self.logs.of(session);
+        match self.answerer.set_level(message, &log) {
+            Ok((result, notes)) => result_after(&notes, result_reply(&id, &result), accepts),
+            Err(error) => json(StatusCode::OK, error_reply(Some(id), error)),
         }
     }
 
@@ -81,17 +102,23 @@ impl Direct {
         accepts: Accepts,
     ) -> Response {
         let ct = CancellationToken::new();
+        // The session asked for log messages, and the reply can carry them (SSE).
+        let log = (session.as_ref())
+            .and_then(|s| self.logs.get(s))
+            .filter(|_| accepts.sse)
+            .map(CallLog::new);
         let entry =
             session.map(|s| Entry::register(self.running.clone(), s, id.clone(), ct.clone()));
-        let reply = self.answerer.call(Era(version), id, params, None, ct);
-        call_reply(
-            async move {
-                let _entry = entry;
-                reply.await
-            },
-            accepts,
-        )
-        .await
+        let (log, notes) = log.unzip();
+        let reply = (self.answerer).call(Era(version), id, params, (None, ct), log);
+        let reply = async move {
+            let _entry = entry;
+            reply.await
+        };
+        match notes {
+            Some(notes) => logged_reply(reply, accepts, notes).await,
+            None => call_reply(reply, accepts).await,
+        }
     }
 
     /// Cancel a call running here if `message` is a cancel notification for one; true if so.

@@ -120,6 +120,17 @@ impl Gate {
                 .call(session.clone(), version, (id, params), accepts)
                 .await;
         }
+        // A session's logging/setLevel: answered here, where the session's level is kept.
+        if let (Some(session), Some(message)) = (&session, &read)
+            && message.method == "logging/setLevel"
+            && let Some(id) = message.id.clone()
+            && self.json_replies
+            && accepts.json
+            && self.direct.plain_version(&parts.headers).is_some()
+        {
+            self.clock.touch(session, true);
+            return self.direct.set_level(session, (id, message), accepts);
+        }
         let message = match serde_json::from_slice::<ClientJsonRpcMessage>(&bytes) {
             Ok(message) => message,
             Err(err) => return self.malformed(&bytes, &err),

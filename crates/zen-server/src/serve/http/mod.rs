@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::handler::SessionHandler;
 use super::server::Server;
+use crate::client_log::SessionLogs;
 use crate::protocol::headers::Guard;
 use crate::serve::answer::Answerer;
 use crate::tools::TransportInfo;
@@ -69,12 +70,18 @@ pub(crate) async fn serve(
     let sessions_token = CancellationToken::new();
     let sessions = Arc::new(session_manager());
     let clock = Arc::new(SessionClock::new(cfg.bounds.session_idle));
+    let logs = Arc::new(SessionLogs::default());
     tokio::spawn(
         clock
             .clone()
-            .reap(sessions.clone(), sessions_token.child_token()),
+            .reap(sessions.clone(), logs.clone(), sessions_token.child_token()),
     );
-    let router = router(&server, sessions, clock, sessions_token.child_token());
+    let router = router(
+        &server,
+        (sessions, logs),
+        clock,
+        sessions_token.child_token(),
+    );
     let limits = ConnLimits::of(&cfg.bounds, cfg.bounds.max_connections).fit_to_descriptors();
     tracing::info!(%endpoint, max_connections = limits.max, "serving MCP over streamable HTTP");
     let stop = CancellationToken::new();
@@ -117,7 +124,7 @@ fn session_manager() -> LocalSessionManager {
 /// `/mcp`: rmcp's service behind zen's gate (and the bearer check when a token is set).
 fn router(
     server: &Arc<Server>,
-    sessions: Arc<LocalSessionManager>,
+    (sessions, logs): (Arc<LocalSessionManager>, Arc<SessionLogs>),
     clock: Arc<SessionClock>,
     cancel: CancellationToken,
 ) -> axum::Router {
@@ -146,7 +153,7 @@ fn router(
         // Remote clients use whatever host name reaches us; the bearer token guards access.
         config = config.disable_allowed_hosts();
     }
-    let host = SessionHandler::new(server.clone());
+    let host = SessionHandler::new(server.clone()).with_session_logs(logs.clone());
     let service = StreamableHttpService::new(move || Ok(host.clone()), sessions.clone(), config);
     let answerer = Arc::new(Answerer::new(server.clone()));
     let any_host = cfg.transport.allow_remote;
@@ -156,7 +163,7 @@ fn router(
         max_sessions: cfg.bounds.max_sessions,
         max_body: cfg.transport.max_message_bytes,
         json_replies: !cfg.transport.sse_replies,
-        direct: Direct::new(answerer.clone(), any_host),
+        direct: Direct::new(answerer.clone(), any_host, logs),
         modern: Modern {
             guard: Guard::new(&origins, any_host),
             answerer,

@@ -14,8 +14,10 @@ use rmcp::model::RequestId;
 use tokio_util::sync::CancellationToken;
 
 use super::json::Accepts;
-use super::replies::{call_reply, json};
+use super::replies::{call_reply, json, logged_reply};
+use crate::client_log::{CallLog, SessionLog};
 use crate::protocol::headers::{self, Guard};
+use crate::protocol::logging::{self, Level};
 use crate::protocol::{errors, meta};
 use crate::serve::answer::{Answerer, Era, Message, error_reply, result_reply};
 
@@ -39,8 +41,8 @@ impl Modern {
             // No client notification means anything over HTTP at 2026-07-28.
             return StatusCode::ACCEPTED.into_response();
         };
-        let era = match self.check(headers, &message) {
-            Ok(era) => era,
+        let (era, level) = match self.check(headers, &message) {
+            Ok(checked) => checked,
             Err((error, about_meta)) => {
                 let status = errors::modern_status(&error, about_meta);
                 return refusal(status, id, error);
@@ -48,10 +50,15 @@ impl Modern {
         };
         match message.call {
             Some(params) => {
-                let reply = self
-                    .answerer
-                    .call(era, id, params, None, CancellationToken::new());
-                call_reply(reply, Accepts::of(headers)).await
+                // The request asked for log messages (`_meta` logLevel): they go on its stream.
+                let log = level.map(|level| CallLog::new(SessionLog::with_level(level)));
+                let (log, notes) = log.unzip();
+                let ct = CancellationToken::new();
+                let reply = self.answerer.call(era, id, params, (None, ct), log);
+                match notes {
+                    Some(notes) => logged_reply(reply, Accepts::of(headers), notes).await,
+                    None => call_reply(reply, Accepts::of(headers)).await,
+                }
             }
             None => match self.answerer.answer(era, &message) {
                 Ok(result) => json(StatusCode::OK, result_reply(&id, &result)),
@@ -60,19 +67,24 @@ impl Modern {
         }
     }
 
-    /// The request's checks, in order; the era it is served in, or its error (and whether it
-    /// is about the `_meta`, which makes a -32602 a 400).
-    fn check(&self, headers: &HeaderMap, message: &Message<'_>) -> Result<Era, (ErrorData, bool)> {
+    /// The request's checks, in order; the era it is served in and the log level it asks for,
+    /// or its error (and whether it is about the `_meta`, which makes a -32602 a 400).
+    fn check(
+        &self,
+        headers: &HeaderMap,
+        message: &Message<'_>,
+    ) -> Result<(Era, Option<Level>), (ErrorData, bool)> {
         let version = meta::required_fields(message.meta()).map_err(|e| (e, true))?;
         headers::version_matches(headers, version).map_err(|e| (e, false))?;
         let version = meta::supported(version).map_err(|e| (e, false))?;
+        let level = logging::meta_level(message.meta()).map_err(|e| (e, true))?;
         let name = message.name();
         headers::standard(headers, &message.method, name.as_deref()).map_err(|e| (e, false))?;
         if let Some(call) = &message.call {
             let annotated = self.answerer.annotated(&call.name);
             headers::params(headers, annotated, call.arguments.as_ref()).map_err(|e| (e, false))?;
         }
-        Ok(Era(version))
+        Ok((Era(version), level))
     }
 }
 

@@ -19,6 +19,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::client_log::SessionLogs;
+
 /// How often the reaper looks, as a fraction of the idle limit: a session closes between 1 and
 /// 1.25 times ZEN_SESSION_IDLE after its last request.
 const CHECKS_PER_IDLE: u32 = 4;
@@ -128,10 +130,11 @@ impl SessionClock {
         true
     }
 
-    /// Close idle sessions until `stop`.
+    /// Close idle sessions until `stop`; forget the log levels of sessions gone.
     pub(super) async fn reap(
         self: Arc<Self>,
         sessions: Arc<LocalSessionManager>,
+        logs: Arc<SessionLogs>,
         stop: CancellationToken,
     ) {
         let period = (self.idle / CHECKS_PER_IDLE).max(Duration::from_millis(10));
@@ -148,6 +151,8 @@ impl SessionClock {
                     tracing::debug!(%err, "the idle session was already closed");
                 }
             }
+            let open: HashSet<Arc<str>> = sessions.sessions.read().await.keys().cloned().collect();
+            logs.retain(&open);
         }
     }
 

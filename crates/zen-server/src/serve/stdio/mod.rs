@@ -138,6 +138,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Pump<R, W> {
                 tracing::info!("shutdown requested: finishing in-flight calls");
                 self.start_drain();
             }
+            progress |= self.poll_logs(cx);
             progress |= self.poll_calls(cx);
             if self.drain.is_none() {
                 progress |= self.poll_input(cx);
@@ -176,11 +177,25 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Pump<R, W> {
         }
     }
 
-    /// Queue the replies of finished calls (none for a call the client cancelled).
+    /// Queue the calls' log messages (`crate::client_log`).
+    fn poll_logs(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        while let Poll::Ready(Some(note)) = self.requests.log_rx.poll_recv(cx) {
+            self.requests.queue_note(&note);
+            progress = true;
+        }
+        progress
+    }
+
+    /// Queue the replies of finished calls (none for a call the client cancelled), each after
+    /// the log messages raised before it.
     fn poll_calls(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         while let Poll::Ready(Some((id, reply))) = self.requests.calls.poll_next_unpin(cx) {
             progress = true;
+            while let Ok(note) = self.requests.log_rx.try_recv() {
+                self.requests.queue_note(&note);
+            }
             let cancelled = (self.requests.running.remove(&id)).is_some_and(|ct| ct.is_cancelled());
             if !cancelled {
                 self.requests.queue(&reply);

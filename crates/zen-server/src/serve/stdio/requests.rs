@@ -12,11 +12,19 @@ use rmcp::ErrorData;
 use rmcp::model::{CancelledNotificationParam, RequestId};
 use tokio_util::sync::CancellationToken;
 
+use tokio::sync::mpsc;
+
 use super::lines::{Line, find_id, salvage, trim};
+use crate::client_log::{CallLog, SessionLog};
 use crate::protocol::classify::{self, Route};
+use crate::protocol::logging::{self, Note};
 use crate::protocol::meta;
 use crate::serve::answer::{Answerer, Era, Message, Unreadable, error_reply, result_reply};
 use crate::serve::server::Server;
+
+/// Log messages of the connection's calls waiting for stdout; past this they are dropped and
+/// counted (the rate limit keeps a session well under it).
+const LOG_QUEUE: usize = 64;
 
 /// A tools/call running, with its id: its reply when done.
 pub(super) type Call = Pin<Box<dyn Future<Output = (RequestId, Bytes)> + Send>>;
@@ -39,11 +47,21 @@ pub(super) struct Requests {
     pub out: Vec<u8>,
     /// ZEN_MAX_MESSAGE_BYTES.
     pub max_line: usize,
+    /// The level `logging/setLevel` set for this connection (`crate::client_log`).
+    log: Arc<SessionLog>,
+    /// Where the calls' log messages go (every call of the connection shares it).
+    log_tx: mpsc::Sender<Note>,
+    /// Drained onto stdout by the connection's task, before each reply.
+    pub log_rx: mpsc::Receiver<Note>,
 }
 
 impl Requests {
     pub(super) fn new(server: Arc<Server>) -> Requests {
+        let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         Requests {
+            log: Arc::new(SessionLog::default()),
+            log_tx,
+            log_rx,
             answerer: Answerer::new(server.clone()),
             max_line: server.context.config.transport.max_message_bytes,
             server,
@@ -58,6 +76,11 @@ impl Requests {
     pub(super) fn queue(&mut self, reply: &[u8]) {
         self.out.extend_from_slice(reply);
         self.out.push(b'\n');
+    }
+
+    /// Queue one log message.
+    pub(super) fn queue_note(&mut self, note: &Note) {
+        self.queue(&note.encode());
     }
 
     /// Handle one line read from stdin.
@@ -105,13 +128,28 @@ impl Requests {
             Route::Handshake => return self.handshake(id, &message),
             Route::Legacy => Era(self.handshake.unwrap_or(zen_model::mcp::LATEST_LEGACY)),
         };
+        let log = match self.call_log(era, &message) {
+            Ok(log) => log,
+            Err(error) => return self.queue(&error_reply(Some(id), error)),
+        };
+        if message.method == "logging/setLevel" && !era.modern() {
+            return match self.answerer.set_level(&message, &self.log) {
+                Ok((result, notes)) => {
+                    for note in &notes {
+                        self.queue_note(note);
+                    }
+                    self.queue(&result_reply(&id, &result));
+                }
+                Err(error) => self.queue(&error_reply(Some(id), error)),
+            };
+        }
         if let Some(params) = message.call {
             let ct = CancellationToken::new();
             self.running.insert(id.clone(), ct.clone());
             // Counted for the drain from now, so a call read just before stdin closes is
             // finished, not refused.
             let admitted = Some(self.server.admit());
-            let call = self.answerer.call(era, id.clone(), params, admitted, ct);
+            let call = (self.answerer).call(era, id.clone(), params, (admitted, ct), log);
             self.calls.push(Box::pin(async move { (id, call.await) }));
         } else {
             let reply = match self.answerer.answer(era, &message) {
@@ -120,6 +158,24 @@ impl Requests {
             };
             self.queue(&reply);
         }
+    }
+
+    /// Where a request's log messages go, if its client asked for them: a 2026-07-28 request
+    /// by its `_meta` logLevel (-32602 when that names no level), a legacy one by the
+    /// connection's `logging/setLevel`.
+    fn call_log(&self, era: Era, message: &Message<'_>) -> Result<Option<Arc<CallLog>>, ErrorData> {
+        let session = if era.modern() {
+            match logging::meta_level(message.meta())? {
+                Some(level) => SessionLog::with_level(level),
+                None => return Ok(None),
+            }
+        } else if self.log.level().is_some() {
+            self.log.clone()
+        } else {
+            return Ok(None);
+        };
+        let calls = message.call.is_some();
+        Ok(calls.then(|| CallLog::sharing(session, self.log_tx.clone())))
     }
 
     /// `initialize`: legacy semantics for the process at the revision agreed.

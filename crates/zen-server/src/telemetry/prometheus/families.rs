@@ -142,6 +142,12 @@ pub(super) fn protocol_families(
         "Messages that never became a tool call.",
         &rows,
     )?;
+    counter(
+        enc,
+        "zen_log_messages_dropped",
+        "Log messages for clients (notifications/message) dropped by a session's rate limit.",
+        &[(vec![], p.dropped_log_messages)],
+    )?;
     let closes = [
         (vec![("reason", "header_timeout")], p.header_timeouts),
         (vec![("reason", "idle")], p.idle_closes),
