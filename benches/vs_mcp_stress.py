@@ -12,6 +12,9 @@ usage: python3 benches/vs_mcp_stress.py ZEN MCP_STRESS SERVER_EVERYTHING_JS [RUN
               requiring a bearer token, tool `echo`; zen: --bearer-token-env, mcp-stress: -H
     py-sse    the same server on the legacy HTTP+SSE transport (no token), tool `echo`;
               zen: --transport sse, mcp-stress: --sse
+    everything-sse  server-everything on the legacy HTTP+SSE transport (its `sse` mode, LF line
+              endings, which mcp-stress 0.2.1's SSE parser needs), tool `echo`; zen:
+              --transport sse, mcp-stress: --sse
   The py-* targets run the server with $PYTHON (default: the CI venv, ~/.cache/zen-ci/venv).
 
 Load: 32 calls in flight, one session, SECS seconds (default 15). For each run and tool:
@@ -127,9 +130,13 @@ def start_server(target, zen, everything):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port, proc)
         return proc, f"http://127.0.0.1:{port}/{'sse' if target == 'py-sse' else 'mcp'}"
-    if target == "http":
-        cmd = ["node", everything, "streamableHttp"]
+    if target in ("http", "everything-sse"):
+        mode = "sse" if target == "everything-sse" else "streamableHttp"
+        cmd = ["node", everything, mode]
         env = dict(os.environ, PORT=str(port))
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port, proc)
+        return proc, f"http://127.0.0.1:{port}/{'sse' if mode == 'sse' else 'mcp'}"
     else:
         cmd = [zen, "serve", "--http", f"127.0.0.1:{port}", "--no-telemetry"]
         env = None
@@ -146,7 +153,7 @@ def bench(target, zen, mcp_stress, everything, runs, secs):
     if target == "py-bearer":
         zen_target += ["--bearer-token-env", "REACH_TOKEN"]
         ms_target = ["-H", f"Authorization: Bearer {TOKEN}"] + ms_target
-    if target == "py-sse":
+    if target in ("py-sse", "everything-sse"):
         zen_target += ["--transport", "sse"]
         ms_target = ["--sse"] + ms_target
     ms = [mcp_stress, "run", "-c", "32", "-d", str(secs), "--tool", tool, "--json"] + ms_target

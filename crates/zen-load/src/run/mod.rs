@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use zen_model::report::series::{MAX_POINTS, Series};
 use zen_model::report::soak::SoakReport;
-use zen_model::report::verdict::{Measured, judge};
+use zen_model::report::verdict::{Measured, Parts, judge_all};
 use zen_model::report::{
     CallCounts, Generator, LatencyReport, LoadReport, Report, ServerSide, TargetReport,
 };
@@ -296,13 +296,19 @@ impl Run {
             ),
             None => (LatencyReport::from_histogram(&recorded.latency_us), None),
         };
-        let mut verdict = judge(
+        let (tools, operations) = (tool_reports(&recorded), op_reports(&recorded));
+        let mut verdict = judge_all(
             &self.settings.thresholds,
             Measured {
                 calls: calls.total,
                 error_rate: calls.error_rate,
                 p99_ms: latency.p99_ms,
                 throughput,
+            },
+            &Parts {
+                operations: &operations,
+                tools: &tools,
+                elapsed_secs: secs,
             },
         );
         if let Some(why) = &ended_early {
@@ -357,8 +363,8 @@ impl Run {
             throughput_per_sec: throughput,
             latency,
             latency_uncorrected: uncorrected,
-            tools: tool_reports(&recorded),
-            operations: op_reports(&recorded),
+            tools,
+            operations,
             shard: self.settings.shard.map(|s| zen_model::report::ShardReport {
                 index: s.index,
                 count: s.count,
