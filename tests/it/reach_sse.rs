@@ -40,7 +40,10 @@ async fn the_legacy_sse_transport_loads_the_python_sdk_server_and_auto_finds_it(
         assert!(r["latency"]["p50_ms"].as_f64().unwrap() > 0.0);
     }
     // Other operations and churn go over it too.
-    let extra = [
+    let args = [
+        "stress",
+        "--url",
+        &server.url,
         "--transport",
         "sse",
         "--op",
@@ -48,8 +51,13 @@ async fn the_legacy_sse_transport_loads_the_python_sdk_server_and_auto_finds_it(
         "--op",
         "ping",
         "--churn",
+        "-c",
+        "4",
+        "-n",
+        "80",
+        "--json",
     ];
-    let (code, out, err) = stress(&server.url, "add", &extra).await;
+    let (code, out, err) = zen_output(&args, &[]).await;
     assert_eq!(code, 0, "{err}\n{out}");
     let r = report(&out);
     assert_eq!(r["operations"].as_object().unwrap().len(), 2, "{r}");
