@@ -157,7 +157,11 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
     // Well under capacity, the achieved rate is the offered one, in each and so between them.
     for (what, r) in [("merged", &merged), ("one process", &single)] {
         close(what, f(r, &["throughput_per_sec"]), 10.0, 0.05);
-        assert_eq!(f(r, &["calls", "unsent"]), 0.0, "{what}: planned sends never made");
+        assert_eq!(
+            f(r, &["calls", "unsent"]),
+            0.0,
+            "{what}: planned sends never made"
+        );
     }
     close(
         "throughput_per_sec",

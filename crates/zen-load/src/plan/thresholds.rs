@@ -176,6 +176,7 @@ pub(crate) struct Flags<'a> {
 /// flag is an error.
 pub(crate) fn lay(t: &mut Thresholds, flags: Flags<'_>) -> Result<()> {
     type Field = fn(&mut Limits) -> &mut Option<f64>;
+    type Given = Vec<(Scope, f64)>;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let values = |v: &[Scoped<f64>]| -> Vec<(Scope, f64)> {
         v.iter().map(|s| (s.scope.clone(), s.value)).collect()
@@ -183,7 +184,7 @@ pub(crate) fn lay(t: &mut Thresholds, flags: Flags<'_>) -> Result<()> {
     let p99: Vec<(Scope, f64)> = (flags.max_p99.iter())
         .map(|s| (s.scope.clone(), ms(s.value)))
         .collect();
-    let each: [(&str, Vec<(Scope, f64)>, Field); 3] = [
+    let each: [(&str, Given, Field); 3] = [
         ("--max-error-rate", values(flags.max_error_rate), |l| {
             &mut l.max_error_rate
         }),
@@ -207,7 +208,7 @@ pub(crate) fn lay(t: &mut Thresholds, flags: Flags<'_>) -> Result<()> {
                     *field(t.operations.entry(op.method().to_string()).or_default()) = Some(*value);
                 }
                 Scope::Tool(tool) => {
-                    *field(t.tools.entry(tool.clone()).or_default()) = Some(*value)
+                    *field(t.tools.entry(tool.clone()).or_default()) = Some(*value);
                 }
             }
         }
