@@ -12,6 +12,11 @@ usage: python3 benches/vs_mcp_stress.py ZEN MCP_STRESS SERVER_EVERYTHING_JS [RUN
               requiring a bearer token, tool `echo`; zen: --bearer-token-env, mcp-stress: -H
     py-sse    the same server on the legacy HTTP+SSE transport (no token), tool `echo`;
               zen: --transport sse, mcp-stress: --sse
+    everything-sse  server-everything on the legacy HTTP+SSE transport (its `sse` mode, LF line
+              endings, which mcp-stress 0.2.1's SSE parser needs), tool `echo`; zen:
+              --transport sse, mcp-stress: --sse, killed 5 s after its run (it never ends one
+              over SSE), its figures from the NDJSON events it wrote (-o); the same for py-sse,
+              where it never gets past the endpoint event (0 calls)
   The py-* targets run the server with $PYTHON (default: the CI venv, ~/.cache/zen-ci/venv).
 
 Load: 32 calls in flight, one session, SECS seconds (default 15). For each run and tool:
@@ -54,14 +59,21 @@ def wait_port(port, proc):
     sys.exit(f"the server on port {port} did not start")
 
 
-def watch(cmd, env=None):
-    """Run a generator; sample its own CPU and peak RSS (and its first child's CPU)."""
+def watch(cmd, env=None, kill_after=None):
+    """Run a generator; sample its own CPU and peak RSS (and its first child's CPU). With
+    `kill_after` (seconds), kill it then if it has not ended (its figures are those sampled
+    until then)."""
     env = dict(os.environ, REACH_TOKEN=TOKEN) if env is None else env
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     cpu = rss = child = child_cpu = None
     out = []
     os.set_blocking(p.stdout.fileno(), False)
+    started = time.time()
     while p.poll() is None:
+        if kill_after is not None and time.time() - started > kill_after:
+            p.kill()
+            p.wait()
+            break
         cpu = cpu_secs(p.pid) or cpu
         rss = peak_rss_mb(p.pid) or rss
         if child is None:
@@ -95,18 +107,29 @@ def mcp_stress_figures(out, _tool):
     return r["requestsPerSecond"], r["totalRequests"], r["totalErrors"]
 
 
-def one_run(name, cmd, figures, tool, server_pid):
+def mcp_stress_ndjson_figures(path):
+    """mcp-stress 0.2.1 --sse never ends a run (see BENCHMARKS.md): its figures from the NDJSON
+    events it wrote (one per finished call, `t` ms since its start)."""
+    def figures(_out, _tool):
+        lines = open(path).read().splitlines() if os.path.exists(path) else []
+        events = [json.loads(line) for line in lines if '"latencyMs"' in line]
+        last = max((e["t"] for e in events), default=1) / 1000
+        return len(events) / last, len(events), sum(1 for e in events if not e["ok"])
+    return figures
+
+
+def one_run(name, cmd, figures, tool, server_pid, kill_after=None):
     before = cpu_secs(server_pid) if server_pid else None
-    out, cpu, rss, child_cpu = watch(cmd)
+    out, cpu, rss, child_cpu = watch(cmd, kill_after=kill_after)
     server_cpu = (cpu_secs(server_pid) - before) if server_pid else child_cpu
     rate, calls, errors = figures(out, tool)
     return {
         "tool": name,
         "calls_per_sec": rate,
         "errors": errors,
-        "generator_us": cpu * 1e6 / calls,
+        "generator_us": cpu * 1e6 / calls if calls else float("nan"),
         "generator_rss_mb": rss,
-        "server_us": server_cpu * 1e6 / calls if server_cpu else float("nan"),
+        "server_us": server_cpu * 1e6 / calls if server_cpu and calls else float("nan"),
     }
 
 
@@ -127,9 +150,13 @@ def start_server(target, zen, everything):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port, proc)
         return proc, f"http://127.0.0.1:{port}/{'sse' if target == 'py-sse' else 'mcp'}"
-    if target == "http":
-        cmd = ["node", everything, "streamableHttp"]
+    if target in ("http", "everything-sse"):
+        mode = "sse" if target == "everything-sse" else "streamableHttp"
+        cmd = ["node", everything, mode]
         env = dict(os.environ, PORT=str(port))
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port, proc)
+        return proc, f"http://127.0.0.1:{port}/{'sse' if mode == 'sse' else 'mcp'}"
     else:
         cmd = [zen, "serve", "--http", f"127.0.0.1:{port}", "--no-telemetry"]
         env = None
@@ -146,18 +173,26 @@ def bench(target, zen, mcp_stress, everything, runs, secs):
     if target == "py-bearer":
         zen_target += ["--bearer-token-env", "REACH_TOKEN"]
         ms_target = ["-H", f"Authorization: Bearer {TOKEN}"] + ms_target
-    if target == "py-sse":
+    if target in ("py-sse", "everything-sse"):
         zen_target += ["--transport", "sse"]
         ms_target = ["--sse"] + ms_target
     ms = [mcp_stress, "run", "-c", "32", "-d", str(secs), "--tool", tool, "--json"] + ms_target
+    ms_figures, kill_after = mcp_stress_figures, None
+    if target in ("everything-sse", "py-sse"):
+        events = f"/tmp/vs-mcp-stress-{os.getpid()}.ndjson"
+        ms = ms[:2] + ["-o", events] + ms[2:]
+        ms_figures, kill_after = mcp_stress_ndjson_figures(events), secs + 5
     results = {"zen stress": [], "mcp-stress": []}
     try:
         for i in range(runs):
-            for name, cmd, figures in (
-                ("zen stress", zen_cmd(zen, zen_target, tool, secs), zen_figures),
-                ("mcp-stress", ms, mcp_stress_figures),
+            for name, cmd, figures, kill in (
+                ("zen stress", zen_cmd(zen, zen_target, tool, secs), zen_figures, None),
+                ("mcp-stress", ms, ms_figures, kill_after),
             ):
-                fig = one_run(name, cmd, figures, tool, server.pid if server else None)
+                pid = server.pid if server else None
+                if kill is not None and os.path.exists(events):
+                    os.remove(events)
+                fig = one_run(name, cmd, figures, tool, pid, kill)
                 results[name].append(fig)
                 print(f"{target:8} run {i + 1} {line(fig)}", flush=True)
     finally:

@@ -58,6 +58,8 @@ mod reach_auth;
 mod reach_ops;
 mod reach_shards;
 mod reach_sse;
+// Issue 28: thresholds per operation and per tool.
+mod reach_limits;
 
 // Library-level: a real Server or store, called directly (paused tokio time where it helps).
 mod app_util;

@@ -187,3 +187,35 @@ async fn https_trusts_a_self_signed_server_with_cacert_or_insecure_and_refuses_i
     assert_eq!(code, 2);
     assert!(err.contains("--url"), "{err}");
 }
+
+#[tokio::test]
+async fn a_malformed_header_is_named_but_its_value_never_shown() {
+    // A colon forgotten: the error names the header by position and name, not the secret.
+    let url = "http://127.0.0.1:9/mcp";
+    let args = [
+        "stress",
+        "--url",
+        url,
+        "-H",
+        "X-Api-Key: k",
+        "-H",
+        "X-Api-Key s3cret-9d2f",
+    ];
+    let (code, out, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(
+        err.contains("-H #2 (X-Api-Key …) is not 'Name: value'"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("s3cret") && !out.contains("s3cret"),
+        "{err}\n{out}"
+    );
+    // A lone word may be the token itself: not even it is repeated.
+    let (code, _, err) = zen_output(&["stress", "--url", url, "-H", "s3cret-9d2f"], &[]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("-H #1 is not") && !err.contains("s3cret"),
+        "{err}"
+    );
+}

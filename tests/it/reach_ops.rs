@@ -50,7 +50,7 @@ const METHODS: [&str; 8] = [
 ];
 
 /// server-everything over streamable HTTP, killed on drop.
-async fn everything_http(tools: &Tools) -> (tokio::process::Child, String) {
+pub(crate) async fn everything_http(tools: &Tools) -> (tokio::process::Child, String) {
     let port = free_port();
     let mut cmd = tokio::process::Command::new(&tools.node);
     cmd.arg(&tools.everything)
@@ -160,4 +160,12 @@ async fn op_flags_mix_operations_over_stdio_and_name_what_is_missing() {
         err.contains("resources/read"),
         "lists the operations: {err}"
     );
+    // --tool and --args without an operation that takes them are refused, not ignored.
+    let (code, _, err) = zen_output(&["stress", "--op", "ping", "--tool", "echo"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--tool goes with --op tools/call"), "{err}");
+    let args = ["stress", "--op", "ping", "--args", "{}"];
+    let (code, _, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("--args goes with --op tools/call"), "{err}");
 }

@@ -1,9 +1,12 @@
 //! Issue 28: one test on several generators. Three `zen stress --shard i/3 --start-at T`
 //! processes against one zen serve, merged with `zen report merge`, make the report of one
-//! process running the whole load: the same calls and offered rate (within 5 %), throughput and
-//! latency close (a generous bound: the machine is shared; BENCHMARKS.md has the 5 % figures),
-//! and one aligned start. Also: the Kubernetes manifest in contrib/ validates offline against
-//! the Kubernetes schemas (kubernetes-validate, installed by `.ci/run`).
+//! process running the whole load, within 5 %: what the design fixes exactly (a closed `-n`
+//! run's calls; an open loop's offered rate, calls and histogram count), and the achieved
+//! throughput of an open loop run well under the machine's capacity, so that it is the offered
+//! rate whatever else the machine runs. Latency, which a loaded machine moves, is compared by a
+//! generous ratio only (BENCHMARKS.md has the figures, alternated). And one aligned start.
+//! Also: the Kubernetes manifest in contrib/ validates offline against the Kubernetes schemas
+//! (kubernetes-validate, installed by `.ci/run`).
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -24,9 +27,11 @@ fn close(what: &str, merged: f64, single: f64, tolerance: f64) {
 
 #[tokio::test]
 async fn three_shards_merged_equal_one_process_running_the_whole_load() {
-    // A fixed provider latency dominates each call and the generators are light (6 calls/s),
-    // so on a busy machine the two runs' histograms can still agree.
-    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "500")]).await;
+    // 10 calls/s of a 200 ms call is 2 in flight: far under what even a loaded 2-core machine
+    // serves, so every call goes out on schedule and the achieved rate is the offered one. A
+    // 20 s schedule keeps the last call's latency (the tail past the schedule, in the wall
+    // time) and the shards' start skew (tens of ms) at about 1 % of the wall time.
+    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "200")]).await;
     let dir = tempfile::tempdir().unwrap();
     let load = |out: &str| -> Vec<String> {
         [
@@ -38,9 +43,9 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
             "--args",
             r#"{"prompt":"hi"}"#,
             "--rate",
-            "6",
+            "10",
             "-d",
-            "10s",
+            "20s",
             "-q",
             "--out",
             out,
@@ -49,11 +54,9 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
         .map(ToString::to_string)
         .collect()
     };
-    // A first run warms the server (its store, its pools), so neither measured run pays it.
-    let warm = dir.path().join("warm.json").display().to_string();
-    let args = load(&warm);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, _, err) = zen_output(&args, &[]).await;
+    // A few calls warm the server (its store, its pools), so neither measured run pays it.
+    let warm = ["stress", "--url", &zen.url, "-c", "2", "-n", "10", "-q"];
+    let (code, _, err) = zen_output(&warm, &[]).await;
     assert_eq!(code, 0, "{err}");
     let single = dir.path().join("single.json").display().to_string();
     let args = load(&single);
@@ -123,7 +126,7 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
         close(
             "a shard's rate",
             r["load"]["rate_per_sec"].as_f64().unwrap(),
-            2.0,
+            10.0 / 3.0,
             0.001,
         );
     }
@@ -142,7 +145,7 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
             .as_f64()
             .unwrap_or_else(|| panic!("{path:?}"))
     };
-    // What the schedule fixes agrees within 5 %: the calls and the rate offered.
+    // What the schedule fixes agrees within 5 %: the calls, the rate offered, the histogram.
     for path in [
         &["calls", "total"][..],
         &["calls", "ok"],
@@ -151,12 +154,29 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
     ] {
         close(&path.join("."), f(&merged, path), f(&single, path), 0.05);
     }
-    // What the machine's load moves (the suite runs other tests beside this one on 2 shared
-    // cores) within a generous bound; BENCHMARKS.md holds the same comparison, alternated and
-    // unloaded, within 5 %.
-    for path in [&["throughput_per_sec"][..], &["latency", "p50_ms"]] {
-        close(&path.join("."), f(&merged, path), f(&single, path), 0.3);
+    // Well under capacity, the achieved rate is the offered one, in each and so between them.
+    for (what, r) in [("merged", &merged), ("one process", &single)] {
+        close(what, f(r, &["throughput_per_sec"]), 10.0, 0.05);
+        assert_eq!(
+            f(r, &["calls", "unsent"]),
+            0.0,
+            "{what}: planned sends never made"
+        );
     }
+    close(
+        "throughput_per_sec",
+        f(&merged, &["throughput_per_sec"]),
+        f(&single, &["throughput_per_sec"]),
+        0.05,
+    );
+    // Latency is what the machine's load moves (the suite runs other tests beside this one on
+    // 2 shared cores): a generous ratio around the provider's fixed 200 ms.
+    close(
+        "latency.p50_ms",
+        f(&merged, &["latency", "p50_ms"]),
+        f(&single, &["latency", "p50_ms"]),
+        0.5,
+    );
     // One aligned start: the merged series begins with all three shards' calls at once.
     let series = merged["series"].as_array().unwrap();
     let first_ms =
@@ -165,7 +185,7 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
         (first_ms - start_ms).abs() < 1000.0,
         "the merged series starts at {first_ms}, not {start_ms}"
     );
-    // Its first five seconds carry the load of three shards: at least half of the 30 calls
+    // Its first five seconds carry the load of three shards: at least half of the 50 calls
     // the schedule offers in them (a call counts where it ends, so a loaded machine may shift
     // a few seconds' calls later, but a shard that started late would take its third away;
     // each shard's own start is checked above to the second).
@@ -175,7 +195,7 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
         .map(|p| p["calls"].as_f64().unwrap_or(0.0))
         .sum();
     assert!(
-        first_five >= 15.0,
+        first_five >= 25.0,
         "the first five seconds of the merged series hold {first_five} calls, not the three \
          shards' load: {:?}",
         series
@@ -184,6 +204,63 @@ async fn three_shards_merged_equal_one_process_running_the_whole_load() {
             .map(|p| &p["calls"])
             .collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn three_closed_loop_shards_make_exactly_the_calls_of_one_process() {
+    // A closed `-n` run split three ways: each shard makes a third of the calls with a third of
+    // the concurrency, and the merge has exactly the whole run's calls and histogram count.
+    let zen = http_zen(&[], &[("ZEN_SIM_LATENCY_MS", "50")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &str, shard: Option<String>| {
+        let mut args: Vec<String> = ["stress", "--url", &zen.url, "-c", "3", "-n", "90", "-q"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        args.extend(["--out".to_string(), out.to_string()]);
+        if let Some(shard) = shard {
+            args.extend(["--shard".to_string(), shard]);
+        }
+        args
+    };
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let out = file(&format!("closed-{i}.json"));
+        let args = run(&out, Some(format!("{i}/3")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = zen_output(&args, &[]).await;
+        assert_eq!(code, 0, "{err}");
+        let r = report(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(r["calls"]["total"], 30, "shard {i}");
+        assert_eq!(r["load"]["concurrency"], 1, "shard {i}");
+        files.push(out);
+    }
+    let single = file("closed-single.json");
+    let args = run(&single, None);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let merged = file("closed-merged.json");
+    let mut args = vec!["report", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", &merged]);
+    let (code, _, err) = zen_output(&args, &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let (merged, single) = (
+        report(&std::fs::read_to_string(&merged).unwrap()),
+        report(&std::fs::read_to_string(&single).unwrap()),
+    );
+    for path in [
+        &["calls", "total"][..],
+        &["calls", "ok"],
+        &["latency", "count"],
+        &["load", "requests"],
+        &["load", "concurrency"],
+    ] {
+        let at = |r: &Value| path.iter().fold(r.clone(), |v, k| v[*k].clone());
+        assert_eq!(at(&merged), at(&single), "{}", path.join("."));
+    }
 }
 
 #[tokio::test]

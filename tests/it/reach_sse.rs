@@ -40,7 +40,10 @@ async fn the_legacy_sse_transport_loads_the_python_sdk_server_and_auto_finds_it(
         assert!(r["latency"]["p50_ms"].as_f64().unwrap() > 0.0);
     }
     // Other operations and churn go over it too.
-    let extra = [
+    let args = [
+        "stress",
+        "--url",
+        &server.url,
         "--transport",
         "sse",
         "--op",
@@ -48,8 +51,13 @@ async fn the_legacy_sse_transport_loads_the_python_sdk_server_and_auto_finds_it(
         "--op",
         "ping",
         "--churn",
+        "-c",
+        "4",
+        "-n",
+        "80",
+        "--json",
     ];
-    let (code, out, err) = stress(&server.url, "add", &extra).await;
+    let (code, out, err) = zen_output(&args, &[]).await;
     assert_eq!(code, 0, "{err}\n{out}");
     let r = report(&out);
     assert_eq!(r["operations"].as_object().unwrap().len(), 2, "{r}");
@@ -108,4 +116,44 @@ async fn auto_stays_on_streamable_http_for_zen_and_churn_counts_every_handshake(
     let (code, _, err) = zen_output(&["stress", "--churn", "-n", "1"], &[]).await;
     assert_eq!(code, 2);
     assert!(err.contains("--url"), "{err}");
+}
+
+#[tokio::test]
+async fn resources_read_random_lists_every_page_on_each_http_transport() {
+    // The server lists one resource per page: a client that read only the first page would
+    // read only reach://page/0.
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for transport in ["sse", "streamable-http"] {
+        let log = dir.path().join(format!("{transport}.log"));
+        let log_arg = log.display().to_string();
+        let args = ["--transport", transport, "--read-log", &log_arg];
+        let server = ReachServer::start(&tools, &args).await;
+        let args = [
+            "stress",
+            "--url",
+            &server.url,
+            "--transport",
+            transport,
+            "--op",
+            "resources/read",
+            "-c",
+            "2",
+            "-n",
+            "60",
+            "--json",
+        ];
+        let (code, out, err) = zen_output(&args, &[]).await;
+        assert_eq!(code, 0, "{transport}: {err}\n{out}");
+        assert_eq!(report(&out)["operations"]["resources/read"]["ok"], 60);
+        let read = std::fs::read_to_string(&log).unwrap();
+        // 60 picks among 3 resources: each is read (the chance one is not: 3 × (2/3)^60).
+        for page in 0..3 {
+            let uri = format!("reach://page/{page}");
+            assert!(
+                read.lines().any(|l| l == uri),
+                "{transport}: {uri} never read"
+            );
+        }
+    }
 }

@@ -2,10 +2,12 @@
 """An MCP server on the official Python SDK (mcp==2.3.0) for issue 28's tests and benchmarks:
 a server that requires a bearer token, optionally over HTTPS, in either HTTP transport.
 
-Tools: `echo(message)` and `add(a, b)`.
+Tools: `echo(message)` and `add(a, b)`. Resources: `reach://page/0` to `reach://page/2`, listed
+one per page (resources/list follows `nextCursor`), so a client that reads only the first page
+never sees the last two.
 
 usage: reach_server.py --port N [--transport streamable-http|sse] [--stateless]
-                       [--token-env VAR] [--tls DIR]
+                       [--token-env VAR] [--tls DIR] [--read-log FILE]
   --transport  streamable-http (http://127.0.0.1:N/mcp) or the legacy HTTP+SSE transport of
                2024-11-05 (GET http://127.0.0.1:N/sse, POST /messages/)
   --token-env  require `Authorization: Bearer <the value of VAR>` on every request: none gives
@@ -13,6 +15,7 @@ usage: reach_server.py --port N [--transport streamable-http|sse] [--stateless]
                `error="insufficient_scope"`
   --tls DIR    serve HTTPS with a certificate for 127.0.0.1 signed by a fresh private CA,
                whose certificate is DIR/cert.pem (for the client's --cacert)
+  --read-log   append the URI of every resources/read to FILE, one a line
 """
 import argparse
 import datetime
@@ -21,8 +24,36 @@ import os
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp_types import ListResourcesResult
 
-mcp = MCPServer("reach-test-server", version="1.0.0", log_level="WARNING")
+PAGES = 3
+READ_LOG = None
+
+
+class PagedResources(MCPServer):
+    """resources/list one resource per page: the cursor is the next page's index."""
+
+    async def _handle_list_resources(self, ctx, params):
+        resources = await self.list_resources()
+        at = int(params.cursor) if params is not None and params.cursor else 0
+        more = str(at + 1) if at + 1 < len(resources) else None
+        return ListResourcesResult(resources=resources[at:at + 1], next_cursor=more)
+
+
+mcp = PagedResources("reach-test-server", version="1.0.0", log_level="WARNING")
+
+
+def page(i: int) -> None:
+    @mcp.resource(f"reach://page/{i}", name=f"page-{i}")
+    def read() -> str:
+        if READ_LOG:
+            with open(READ_LOG, "a") as f:
+                f.write(f"reach://page/{i}\n")
+        return f"page {i}"
+
+
+for i in range(PAGES):
+    page(i)
 
 
 @mcp.tool()
@@ -120,7 +151,10 @@ def main() -> None:
     p.add_argument("--stateless", action="store_true")
     p.add_argument("--token-env")
     p.add_argument("--tls")
+    p.add_argument("--read-log")
     a = p.parse_args()
+    global READ_LOG
+    READ_LOG = a.read_log
     if a.transport == "sse":
         app = mcp.sse_app(host="127.0.0.1")
     else:

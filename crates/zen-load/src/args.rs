@@ -24,7 +24,7 @@ pub struct TargetArgs {
     pub protocol: Vec<crate::target::protocol::Protocol>,
     /// Send this header with every request to a --url target (repeatable), e.g. -H 'X-Api-Key: …'; reports and logs name it, never show its value
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = crate::target::access::parse_header)]
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<crate::target::access::HeaderArg>,
     /// Send `Authorization: Bearer <token>` with the token read from this environment variable (kept out of shell history and reports), e.g. --bearer-token-env MCP_TOKEN
     #[arg(long, value_name = "VAR")]
     pub bearer_token_env: Option<String>,
@@ -113,15 +113,15 @@ pub struct StressArgs {
     /// The load model and the calls to make.
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Fail when more than this share of calls fail (0.0 to 1.0)
-    #[arg(long, value_name = "RATE", help_heading = "Thresholds")]
-    pub max_error_rate: Option<f64>,
-    /// Fail when p99 latency is above this (e.g. 500ms)
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Thresholds")]
-    pub max_p99: Option<Duration>,
-    /// Fail when throughput is below this many calls per second
-    #[arg(long, value_name = "PER_SEC", help_heading = "Thresholds")]
-    pub min_throughput: Option<f64>,
+    /// Fail when more than this share of calls fail (0.0 to 1.0); OP=RATE or tool:NAME=RATE limits one operation's or tool's calls alone (repeatable), e.g. --max-error-rate resources/read=0.05
+    #[arg(long, value_name = "[SCOPE=]RATE", value_parser = crate::plan::thresholds::parse_max_error_rate, help_heading = "Thresholds")]
+    pub max_error_rate: Vec<crate::plan::thresholds::Scoped<f64>>,
+    /// Fail when p99 latency is above this (e.g. 500ms); OP=DURATION or tool:NAME=DURATION limits one operation's or tool's calls alone (repeatable), e.g. --max-p99 tools/call=300ms --max-p99 tool:chat=1s
+    #[arg(long, value_parser = crate::plan::thresholds::parse_max_p99, value_name = "[SCOPE=]DURATION", help_heading = "Thresholds")]
+    pub max_p99: Vec<crate::plan::thresholds::Scoped<Duration>>,
+    /// Fail when throughput is below this many calls per second; OP=PER_SEC or tool:NAME=PER_SEC for one operation's or tool's calls alone (repeatable), e.g. --min-throughput ping=100
+    #[arg(long, value_name = "[SCOPE=]PER_SEC", value_parser = crate::plan::thresholds::parse_min_throughput, help_heading = "Thresholds")]
+    pub min_throughput: Vec<crate::plan::thresholds::Scoped<f64>>,
     /// Print the machine-readable JSON report (schema: tests/report.schema.json) instead of the text one
     #[arg(long, help_heading = "Output")]
     pub json: bool,

@@ -7,6 +7,7 @@ use crate::args::StressArgs;
 use crate::ceiling::Search;
 use crate::engine::Model;
 use crate::plan::settings::{DEFAULT_MAX_IN_FLIGHT, Defaults, RunSettings};
+use crate::plan::thresholds;
 use crate::run::{Run, Ui, print, print_verdict};
 use zen_model::ExitOutcome;
 
@@ -25,19 +26,15 @@ pub async fn run(args: StressArgs, hooks: Hooks) -> Result<ExitOutcome> {
         },
     )?;
     let t = &mut settings.thresholds;
-    if let Some(rate) = args.max_error_rate {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&rate),
-            "--max-error-rate {rate}: expected 0.0 to 1.0"
-        );
-        t.max_error_rate = Some(rate);
-    }
-    if let Some(p99) = args.max_p99 {
-        t.max_p99_ms = Some(p99.as_secs_f64() * 1000.0);
-    }
-    if let Some(min) = args.min_throughput {
-        t.min_throughput = Some(min);
-    }
+    let flags = thresholds::Flags {
+        max_error_rate: &args.max_error_rate,
+        max_p99: &args.max_p99,
+        min_throughput: &args.min_throughput,
+    };
+    thresholds::lay(t, flags)?;
+    let calls = &settings.plan.calls;
+    let kinds: Vec<_> = calls.iter().map(|c| (c.op, c.tool.as_str())).collect();
+    thresholds::check_scopes(t, &kinds)?;
     // A report file that cannot be written is found before the load, not after it.
     crate::report::check_writable(args.out.as_deref().into_iter().chain(args.files.paths()))?;
     if args.ceiling.find_ceiling {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::plan::de::opt_duration;
 use crate::plan::op::Op;
 
 /// A scenario file.
@@ -32,9 +33,9 @@ pub struct Scenario {
     /// The calls to make, picked by weight; default: zen's chat with a short prompt.
     #[serde(default)]
     pub calls: Vec<CallSpec>,
-    /// `[thresholds]`: the pass/fail limits.
+    /// `[thresholds]`: the pass/fail limits, on the whole run and per operation and tool.
     #[serde(default)]
-    pub thresholds: Thresholds,
+    pub thresholds: crate::plan::thresholds::ScenarioThresholds,
     /// `[[stages]]`: the load over time (concurrency, or calls/s with `[load] open_loop`).
     #[serde(default)]
     pub stages: Vec<crate::engine::stages::Stage>,
@@ -231,39 +232,6 @@ impl CallSpec {
     }
 }
 
-/// Pass/fail thresholds.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Thresholds {
-    /// Most failed calls allowed, as a share (0.0 to 1.0).
-    pub max_error_rate: Option<f64>,
-    /// Highest p99 latency allowed.
-    #[serde(default, deserialize_with = "opt_duration")]
-    pub max_p99: Option<Duration>,
-    /// Lowest throughput allowed, calls per second.
-    pub min_throughput: Option<f64>,
-}
-
-fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Secs(f64),
-        Text(String),
-    }
-    let raw = Option::<Raw>::deserialize(d)?;
-    match raw {
-        None => Ok(None),
-        Some(Raw::Secs(s)) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
-        Some(Raw::Secs(s)) => Err(serde::de::Error::custom(format!(
-            "{s} is not a duration of zero or more"
-        ))),
-        Some(Raw::Text(t)) => zen_model::units::parse_duration(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
-}
-
 impl Scenario {
     /// Read and check a scenario file.
     pub fn load(path: &Path) -> Result<Self> {
@@ -312,12 +280,7 @@ impl Scenario {
                 "[load] open_loop applies to [[stages]]; for a constant open loop set [load] rate"
             );
         }
-        let t = &self.thresholds;
-        if let Some(r) = t.max_error_rate
-            && !(0.0..=1.0).contains(&r)
-        {
-            bail!("[thresholds] max_error_rate: expected a number from 0.0 to 1.0, got {r}");
-        }
+        self.thresholds.check()?;
         if let Some(r) = self.load.rate
             && !(r > 0.0 && r.is_finite())
         {

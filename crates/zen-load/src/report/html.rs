@@ -166,6 +166,13 @@ fn summary(out: &mut String, r: &Report) {
             &t.latency,
         );
     }
+    // Per operation, when the run made others than tools/call (issue 28).
+    let other_ops = r.operations.keys().any(|op| op != "tools/call");
+    for (op, t) in r.operations.iter().filter(|_| other_ops) {
+        let name = format!("op {op}");
+        let rate = t.calls as f64 / secs;
+        row(out, &name, t.calls, t.failed, rate, &t.latency);
+    }
     out.push_str("</table>");
 }
 

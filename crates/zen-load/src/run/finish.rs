@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use zen_model::report::soak::SoakReport;
-use zen_model::report::verdict::{Measured, judge};
+use zen_model::report::verdict::{Measured, Parts, judge_all};
 use zen_model::report::{
     CallCounts, Generator, LatencyReport, LoadReport, Report, ServerSide, ServerTime, TargetReport,
 };
@@ -49,13 +49,19 @@ impl Run {
             ),
             None => (LatencyReport::from_histogram(&recorded.latency_us), None),
         };
-        let mut verdict = judge(
+        let (tools, operations) = (tool_reports(&recorded), op_reports(&recorded));
+        let mut verdict = judge_all(
             &self.settings.thresholds,
             Measured {
                 calls: calls.total,
                 error_rate: calls.error_rate,
                 p99_ms: latency.p99_ms,
                 throughput,
+            },
+            &Parts {
+                operations: &operations,
+                tools: &tools,
+                elapsed_secs: secs,
             },
         );
         if let Some(why) = &ended_early {
@@ -66,7 +72,6 @@ impl Run {
             .iter()
             .map(|(k, b)| (k.label().to_string(), b.clone()))
             .collect();
-        let tools = tool_reports(&recorded);
         let server = match (&self.before, &after) {
             (Some(before), Some(after)) => Some(ServerSide {
                 time_in_server: ServerTime::between(before, after, tools.keys()),
@@ -115,7 +120,7 @@ impl Run {
             latency,
             latency_uncorrected: uncorrected,
             tools,
-            operations: op_reports(&recorded),
+            operations,
             shard: self.settings.shard.map(|s| zen_model::report::ShardReport {
                 index: s.index,
                 count: s.count,

@@ -169,15 +169,66 @@ fn read_pem(path: &Path) -> Result<Vec<u8>> {
     Ok(pem)
 }
 
-/// `-H 'Name: value'`, split at the first colon. The error never repeats the value: it may be
-/// a secret.
-pub(crate) fn parse_header(text: &str) -> Result<(String, String), String> {
-    match text.split_once(':') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.trim().to_string()))
+/// One `-H` as given: a `Name: value` pair, or text that is not one. Parsing never fails in
+/// clap, whose error would repeat the text (and so the secret in it); a malformed one is refused
+/// when the run is set up, by its position and name only ([`HeaderArg::pair`]).
+#[derive(Clone, PartialEq, Eq)]
+pub enum HeaderArg {
+    /// `Name: value`.
+    Pair(String, String),
+    /// Not `Name: value`: the word it starts with when that reads as a header name, to name it.
+    Malformed(Option<String>),
+}
+
+impl std::fmt::Debug for HeaderArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderArg::Pair(name, _) => write!(f, "{name}: (value not shown)"),
+            HeaderArg::Malformed(name) => write!(f, "malformed header {name:?}"),
         }
-        _ => Err("expected 'Name: value', e.g. -H 'X-Api-Key: …'".to_string()),
     }
+}
+
+impl HeaderArg {
+    /// The pair, or an error naming the `index`-th (0-based) `-H` and never its value.
+    pub(crate) fn pair(&self, index: usize) -> Result<(&str, &str)> {
+        match self {
+            HeaderArg::Pair(name, value) => Ok((name, value)),
+            HeaderArg::Malformed(name) => {
+                let which = match name {
+                    Some(name) => format!("-H #{} ({name} …)", index + 1),
+                    None => format!("-H #{}", index + 1),
+                };
+                bail!(
+                    "{which} is not 'Name: value' (its text is not shown: it may hold a \
+                     secret); e.g. -H 'X-Api-Key: …', or --bearer-token-env VAR for a token"
+                )
+            }
+        }
+    }
+}
+
+/// `-H 'Name: value'`, split at the first colon. Never an error (see [`HeaderArg`]).
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "clap's value parser signature; refused later, by name only"
+)]
+pub(crate) fn parse_header(text: &str) -> Result<HeaderArg, String> {
+    Ok(match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            HeaderArg::Pair(name.trim().to_string(), value.trim().to_string())
+        }
+        _ => {
+            // The first word names it only when a separator follows (`X-Api-Key secret`,
+            // `X-Api-Key=secret`): a lone word may be the secret itself.
+            let word = text.trim_start().split([' ', '=', '\t']).next();
+            let separated = word.is_some_and(|w| text.trim().len() > w.len());
+            let named = word.filter(|w| {
+                separated && !w.is_empty() && HeaderName::from_bytes(w.as_bytes()).is_ok()
+            });
+            HeaderArg::Malformed(named.map(str::to_string))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -188,14 +239,27 @@ mod tests {
     fn headers_are_checked_and_reported_by_name_only() {
         assert_eq!(
             parse_header("X-Api-Key: a:b ").unwrap(),
-            ("X-Api-Key".to_string(), "a:b".to_string())
+            HeaderArg::Pair("X-Api-Key".to_string(), "a:b".to_string())
         );
+        let bad = parse_header("X-Api-Key s3cret").unwrap();
+        let err = bad.pair(1).unwrap_err().to_string();
         assert!(
-            parse_header("no colon secret")
-                .unwrap_err()
-                .contains("Name: value")
+            err.starts_with("-H #2 (X-Api-Key …) is not 'Name: value'"),
+            "{err}"
         );
-        assert!(!parse_header("secret").unwrap_err().contains("secret"));
+        assert!(!err.contains("s3cret") && !format!("{bad:?}").contains("s3cret"));
+        // A lone word may be the secret itself: not even it is named.
+        let lone = parse_header("s3cret")
+            .unwrap()
+            .pair(0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            lone.starts_with("-H #1 is not") && !lone.contains("s3cret"),
+            "{lone}"
+        );
+        let pair = parse_header("X-Api-Key: s3cret").unwrap();
+        assert!(!format!("{pair:?}").contains("s3cret"));
         let asked = AccessAsked {
             headers: vec![("X-Api-Key".into(), "s3cret".into())],
             ..AccessAsked::default()

@@ -5,6 +5,7 @@ pub(crate) mod access;
 pub(crate) mod http;
 pub(crate) mod operation;
 pub(crate) mod outcome;
+pub(crate) mod pages;
 pub(crate) mod preflight;
 pub(crate) mod protocol;
 pub(crate) mod session;

@@ -9,6 +9,7 @@ use rmcp::ServiceError;
 
 use crate::plan::op::Op;
 use crate::target::outcome::CallError;
+use crate::target::pages::every_page;
 use crate::target::session::{LoadPeer, Session};
 
 impl LoadPeer {
@@ -84,26 +85,27 @@ impl Session {
                 #[derive(serde::Deserialize)]
                 struct Page {
                     resources: Vec<rmcp::model::Resource>,
+                    #[serde(rename = "nextCursor")]
+                    next_cursor: Option<String>,
                 }
-                let page: Page =
-                    (s.request("resources/list", &json!({})).await).map_err(|e| e.to_string())?;
-                Ok(page.resources.into_iter().map(|r| r.uri.clone()).collect())
+                every_page(|cursor| async move {
+                    let params = cursor.map_or_else(|| json!({}), |c| json!({ "cursor": c }));
+                    let page: Page = s.request("resources/list", &params).await?;
+                    let uris: Vec<String> =
+                        page.resources.into_iter().map(|r| r.uri.clone()).collect();
+                    Ok::<_, CallError>((uris, page.next_cursor))
+                })
+                .await
+                .map_err(|e| e.to_string())
             }
-            Session::Rmcp(s) => {
-                let mut uris = Vec::new();
-                let mut cursor = None;
-                for _ in 0..100 {
-                    let params =
-                        cursor.map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
-                    let page = s.list_resources(params).await.map_err(|e| e.to_string())?;
-                    uris.extend(page.resources.into_iter().map(|r| r.uri));
-                    cursor = page.next_cursor;
-                    if cursor.is_none() {
-                        break;
-                    }
-                }
-                Ok(uris)
-            }
+            Session::Rmcp(s) => every_page(|cursor| async move {
+                let params = cursor.map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
+                let page = s.list_resources(params).await?;
+                let uris: Vec<String> = page.resources.into_iter().map(|r| r.uri.clone()).collect();
+                Ok::<_, ServiceError>((uris, page.next_cursor))
+            })
+            .await
+            .map_err(|e| e.to_string()),
         }
     }
 }

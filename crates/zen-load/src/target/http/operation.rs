@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 
 use super::session::HttpSession;
 use crate::target::outcome::CallError;
-
-/// Pages of a list followed at most (a server that always sends a cursor cannot loop us).
-const MAX_PAGES: usize = 100;
+use crate::target::pages::every_page;
 
 /// One resources/list page: the URIs only.
 #[derive(Deserialize)]
@@ -38,23 +36,15 @@ impl HttpSession {
 
     /// Every resource URI the server lists, following pagination.
     pub(crate) async fn resource_uris(&self) -> Result<Vec<String>, CallError> {
-        let mut uris = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let params = match &cursor {
-                Some(c) => json!({ "cursor": c }),
-                None => json!({}),
-            };
+        every_page(|cursor| async move {
+            let params = cursor.map_or_else(|| json!({}), |c| json!({ "cursor": c }));
             let page: ResourcesPage = self
                 .request("resources/list", &params, None, None)
                 .await?
                 .result;
-            uris.extend(page.resources.into_iter().map(|r| r.uri));
-            cursor = page.next_cursor;
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok(uris)
+            let uris: Vec<String> = page.resources.into_iter().map(|r| r.uri).collect();
+            Ok::<_, CallError>((uris, page.next_cursor))
+        })
+        .await
     }
 }

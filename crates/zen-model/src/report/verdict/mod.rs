@@ -1,11 +1,16 @@
 //! The one verdict type of stress and soak runs: a typed status with serde names, the checks
 //! that decided it, and how it maps to the process exit code.
+use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::exit::ExitOutcome;
+
+pub mod limits;
+
+pub use limits::{Limits, Parts};
 
 /// What a run's checks add up to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +79,10 @@ pub struct Check {
     pub ok: bool,
     /// The same, for people: the measured value and the limit in words.
     pub text: String,
+    /// The operation (`tools/call`) or tool (`tool:chat`) whose calls alone were checked;
+    /// absent for a check of the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Check {
@@ -85,6 +94,7 @@ impl Check {
             observed: None,
             ok,
             text: text.into(),
+            scope: None,
         }
     }
 
@@ -96,6 +106,19 @@ impl Check {
             observed: Some(observed),
             ok,
             text,
+            scope: None,
+        }
+    }
+
+    /// The same check made on one operation's or tool's calls alone: its name and text say
+    /// which (`tools/call:p99_ms`, "tools/call: p99 …").
+    #[must_use]
+    pub fn within(self, scope: &str) -> Self {
+        Check {
+            name: format!("{scope}:{}", self.name),
+            text: format!("{scope}: {}", self.text),
+            scope: Some(scope.to_string()),
+            ..self
         }
     }
 
@@ -114,6 +137,30 @@ pub struct Thresholds {
     pub max_p99_ms: Option<f64>,
     /// Fail when throughput is below this, calls per second.
     pub min_throughput: Option<f64>,
+    /// Limits on one operation's calls alone, by method (`tools/call`, `resources/read`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, Limits>,
+    /// Limits on one tool's calls alone, by tool name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tools: BTreeMap<String, Limits>,
+}
+
+impl Thresholds {
+    /// The limits on the whole run.
+    pub fn whole_run(&self) -> Limits {
+        Limits {
+            max_error_rate: self.max_error_rate,
+            max_p99_ms: self.max_p99_ms,
+            min_throughput: self.min_throughput,
+        }
+    }
+
+    /// Set the limits on the whole run.
+    pub fn set_whole_run(&mut self, limits: &Limits) {
+        self.max_error_rate = limits.max_error_rate;
+        self.max_p99_ms = limits.max_p99_ms;
+        self.min_throughput = limits.min_throughput;
+    }
 }
 
 /// The verdict of a run, as the reports carry it.
@@ -175,50 +222,22 @@ pub struct Measured {
     pub throughput: f64,
 }
 
-/// Judge the thresholds against what was measured.
+/// Judge the run-wide thresholds against what was measured.
 pub fn judge(t: &Thresholds, m: Measured) -> Verdict {
-    let Measured {
-        calls,
-        error_rate,
-        p99_ms,
-        throughput,
-    } = m;
     let mut checks = Vec::new();
-    if calls == 0 {
+    if m.calls == 0 {
         checks.push(Check::named("calls", false, "no call finished"));
     }
-    if let Some(max) = t.max_error_rate {
-        checks.push(Check::measured(
-            "error_rate",
-            max,
-            error_rate,
-            error_rate <= max,
-            format!(
-                "error rate {:.2}% (max {:.2}%)",
-                error_rate * 100.0,
-                max * 100.0
-            ),
-        ));
-    }
-    if let Some(max) = t.max_p99_ms {
-        checks.push(Check::measured(
-            "p99_ms",
-            max,
-            p99_ms,
-            p99_ms <= max,
-            format!("p99 {p99_ms:.1} ms (max {max:.1} ms)"),
-        ));
-    }
-    if let Some(min) = t.min_throughput {
-        checks.push(Check::measured(
-            "throughput_per_sec",
-            min,
-            throughput,
-            throughput >= min,
-            format!("throughput {throughput:.1}/s (min {min:.1}/s)"),
-        ));
-    }
+    checks.extend(limits::checks(&t.whole_run(), m));
     Verdict::from_checks(&checks)
+}
+
+/// Judge every threshold: the run-wide ones on `m`, then each operation's and each tool's on
+/// its own calls in `parts`.
+pub fn judge_all(t: &Thresholds, m: Measured, parts: &Parts<'_>) -> Verdict {
+    let mut verdict = judge(t, m);
+    verdict.add(Status::Pass, &limits::judge_parts(t, parts));
+    verdict
 }
 
 #[cfg(test)]
