@@ -6,6 +6,7 @@
 //! of the event's spans and nothing more.
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::field::{Field, Visit};
 use tracing::subscriber::Interest;
@@ -22,8 +23,17 @@ use crate::telemetry::otel::SPAN_TARGET;
 /// The target of the spans that carry a call's log (the stderr log leaves it out).
 pub const CALL_TARGET: &str = "zen_client_log";
 
-/// The span a call runs in when its client asked for messages.
+/// Whether any call has run with a client log yet. Until one does, the spans this layer would
+/// walk (zen's trace spans, on every call) are not wanted, so with export off they are not
+/// created at all: a server whose clients never ask for logs pays nothing for them.
+static SPANS_WANTED: AtomicBool = AtomicBool::new(false);
+
+/// The span a call runs in when its client asked for messages. The first one turns the trace
+/// spans on (every call site's interest is computed again, once) before the call makes any.
 pub(crate) fn call_span(log: Arc<CallLog>) -> tracing::Span {
+    if !SPANS_WANTED.swap(true, Ordering::AcqRel) {
+        tracing::callsite::rebuild_interest_cache();
+    }
     let span = tracing::info_span!(target: CALL_TARGET, "client log");
     span.with_subscriber(|(id, dispatch)| {
         let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
@@ -54,7 +64,8 @@ impl ClientLogLayer {
 /// span (zen's own and its trace spans, INFO and above). The spans matter: an event's spans are
 /// walked through the ones this layer sees, and a provider attempt runs in a task of its own
 /// whose only entered span is its trace span (`attempt`), whose parents lead to the call's.
-/// Decided per call site once (static interest), so nothing else costs a thing.
+/// Decided per call site once (static interest), so nothing else costs a thing; the spans only
+/// once some call has asked for its log ([`SPANS_WANTED`]).
 struct Wanted;
 
 impl Wanted {
@@ -63,7 +74,7 @@ impl Wanted {
         let zen = target.starts_with("zen_server");
         if meta.is_span() {
             let ours = zen || target == SPAN_TARGET || target == CALL_TARGET;
-            ours && *meta.level() <= tracing::Level::INFO
+            ours && *meta.level() <= tracing::Level::INFO && SPANS_WANTED.load(Ordering::Acquire)
         } else {
             zen && *meta.level() <= tracing::Level::WARN
         }

@@ -38,7 +38,7 @@ pub(crate) fn all_tools(clink: &ClinkConfig) -> Vec<Arc<dyn Tool>> {
         Arc::new(super::listmodels::ListModels),
         Arc::new(super::metrics::MetricsTool),
         Arc::new(super::threads::Threads),
-        Arc::new(super::version::Version),
+        Arc::new(super::version::Version::default()),
     ]
 }
 
