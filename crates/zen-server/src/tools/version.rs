@@ -60,22 +60,24 @@ impl Tool for Version {
             let lines = config_lines(&config);
             (config, lines)
         });
-        let value = version(ctx, config.clone());
+        let value = version(ctx, config);
         let text = format!("{}\n{lines}", first_line(&value));
         Ok(ToolReply::shaped("success", &text, text.clone(), value))
     }
 }
 
-fn version(ctx: &ToolContext, config: Value) -> Value {
+fn version(ctx: &ToolContext, config: &Value) -> Value {
     let server = ctx.server_info();
-    json!({
+    let mut value = json!({
         "name": "zen",
         "version": zen_model::VERSION,
         "uptime_secs": server.uptime_secs,
         "pid": server.pid,
         "transport": server.transport,
-        "config": config,
-    })
+    });
+    // Cloned, not re-serialised: json! would encode the reference into a fresh value.
+    value["config"] = config.clone();
+    value
 }
 
 /// The configuration summary `version` shows.
