@@ -195,47 +195,9 @@ fn note_instances(feed: &mut Feed, target: &Target, results: &[Result<Snapshot, 
         .collect();
 }
 
-/// The largest `/snapshot` zen top reads: a real one is tens of kB; anything bigger is refused
-/// as it arrives, never buffered (a 100 MB one took zen top to 273 MB resident).
-const MAX_SNAPSHOT_BYTES: usize = 8 * 1024 * 1024;
-
 /// One read, with a short reason on failure.
 async fn fetch(client: &reqwest::Client, base: &str) -> Result<Snapshot, String> {
-    let mut response = client
-        .get(format!("{base}/snapshot"))
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                "timed out".to_string()
-            } else if e.is_connect() {
-                "cannot connect".to_string()
-            } else {
-                format!("request failed: {e}")
-            }
-        })?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("HTTP {status}"));
-    }
-    let too_big = || format!("snapshot over {} MiB", MAX_SNAPSHOT_BYTES >> 20);
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_SNAPSHOT_BYTES as u64)
-    {
-        return Err(too_big());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("read failed: {e}"))?
-    {
-        if body.len() + chunk.len() > MAX_SNAPSHOT_BYTES {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = zen_os::snapshot_read::snapshot_body(client, base).await?;
     serde_json::from_slice(&body).map_err(|e| format!("not a zen snapshot: {e}"))
 }
 

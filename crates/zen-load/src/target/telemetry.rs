@@ -10,8 +10,6 @@ use zen_os::discovery::{self, DiscoveryInfo};
 
 /// A snapshot taking longer than this is skipped (the next tick asks again).
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// The largest snapshot read (a server with many models and tools stays far below it).
-const MAX_SNAPSHOT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The telemetry listener of the zen serve behind a target.
 #[derive(Debug, Clone)]
@@ -69,21 +67,11 @@ impl Telemetry {
         })
     }
 
-    /// The server's snapshot now; `None` when it does not answer in time or is gone.
+    /// The server's snapshot now; `None` when it does not answer in time, is gone, or sends
+    /// more than a snapshot ([`zen_os::snapshot_read`], the read `zen top` uses).
     pub(crate) async fn snapshot(&self) -> Option<Snapshot> {
-        let url = format!("{}/snapshot", self.url);
-        let mut response = self.client.get(url).send().await.ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.ok()? {
-            if body.len() + chunk.len() > MAX_SNAPSHOT_BYTES {
-                return None;
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body).ok()
+        let body = zen_os::snapshot_read::snapshot_body(&self.client, &self.url).await;
+        serde_json::from_slice(&body.ok()?).ok()
     }
 }
 
