@@ -13,18 +13,33 @@ pub(crate) fn init_stderr(level: &str) -> Result<()> {
 /// Log to stderr, and hand zen's trace spans to `spans` (OpenTelemetry export) when given.
 pub(crate) fn init_stderr_with(level: &str, spans: Option<SpanLayer>) -> Result<()> {
     use tracing_subscriber::prelude::*;
-    let log = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_filter(filter(level)?);
+    let filter = filter(level)?;
     // A second init (tests calling the library twice) is harmless: keep the first subscriber.
     // zen's warnings during a call also go to its client, when the client asked for them.
-    let _ = tracing_subscriber::registry()
-        .with(spans)
-        .with(ClientLogLayer::filtered())
-        .with(log)
-        .try_init();
+    let base = tracing_subscriber::registry();
+    let _ = match spans {
+        Some(spans) => (base.with(spans).with(ClientLogLayer::filtered()))
+            .with(stderr_log(filter))
+            .try_init(),
+        // Not `.with(None)`: an absent layer counts as one interested in every call site, so
+        // every trace span of every call would be created (and dropped) with export off.
+        None => (base.with(ClientLogLayer::filtered()))
+            .with(stderr_log(filter))
+            .try_init(),
+    };
     Ok(())
+}
+
+/// The log lines on stderr, as `filter` lets through.
+fn stderr_log<S>(filter: EnvFilter) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer as _;
+    tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_filter(filter)
 }
 
 /// Log to `path` (appending), for commands that own the terminal.

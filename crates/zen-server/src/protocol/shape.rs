@@ -47,7 +47,8 @@ pub(crate) fn meta_member(info: &MetaObject) -> Vec<u8> {
     member
 }
 
-/// A tools/call result encoded for `modern` or legacy requests: the bytes of [`call_result`]'s
+/// A tools/call result encoded for `modern` or legacy requests, appended to `out` (the
+/// reply's envelope is written around it, into one buffer): the bytes of [`call_result`]'s
 /// value. A modern result whose tool set no `_meta` (nearly every one) gets the server's
 /// identity spliced in as `member` ([`meta_member`]) rather than cloned into each result as a
 /// map: `_meta` is the last member rmcp writes (the test below holds it to that).
@@ -56,16 +57,27 @@ pub(crate) fn encode_call_result(
     mut result: CallToolResult,
     info: &MetaObject,
     member: &[u8],
-) -> serde_json::Result<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
     if !(modern && result.meta.is_none()) {
-        return serde_json::to_vec(&call_result(modern, result, info));
+        return serde_json::to_writer(out, &call_result(modern, result, info));
     }
     result.result_type = Some(ResultType::COMPLETE);
-    let mut out = serde_json::to_vec(&ServerResult::CallToolResult(result))?;
+    serde_json::to_writer(&mut *out, &ServerResult::CallToolResult(result))?;
     out.pop(); // the closing brace
     out.extend_from_slice(member);
     out.push(b'}');
-    Ok(out)
+    Ok(())
+}
+
+/// About how many bytes `result` takes encoded, to size the reply's buffer once: its text
+/// twice (zen's structured replies repeat it as `content`) and room for the rest.
+pub(crate) fn encoded_size_hint(result: &CallToolResult) -> usize {
+    let text: usize = (result.content.iter())
+        .filter_map(|block| block.as_text())
+        .map(|t| t.text.len())
+        .sum();
+    512 + 2 * text
 }
 
 /// A modern tools/call result: `resultType: "complete"`, the server's identity in `_meta`.
@@ -126,9 +138,15 @@ mod tests {
         for result in results {
             for modern in [true, false] {
                 let value = serde_json::to_vec(&call_result(modern, result.clone(), &info));
-                let spliced = encode_call_result(modern, result.clone(), &info, &member);
+                let mut spliced = b"[".to_vec();
+                encode_call_result(modern, result.clone(), &info, &member, &mut spliced).unwrap();
                 assert_eq!(
-                    String::from_utf8(spliced.unwrap()).unwrap(),
+                    spliced.remove(0),
+                    b'[',
+                    "written after what the buffer held"
+                );
+                assert_eq!(
+                    String::from_utf8(spliced).unwrap(),
                     String::from_utf8(value.unwrap()).unwrap()
                 );
             }

@@ -343,12 +343,7 @@ impl Answerer {
                 None => call.await,
             };
             match result {
-                Ok(result) => {
-                    match shape::encode_call_result(era.modern(), result, &info, &member) {
-                        Ok(encoded) => result_reply(&id, &encoded),
-                        Err(err) => unencodable(id, &err),
-                    }
-                }
+                Ok(result) => call_reply(id, era.modern(), result, (&info, &member)),
                 Err(error) => error_reply(Some(id), error),
             }
         }
@@ -358,12 +353,38 @@ impl Answerer {
 /// `{"jsonrpc":"2.0","id":…,"result":…}` around an encoded result.
 pub(crate) fn result_reply(id: &RequestId, result: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(result.len() + 48);
-    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    serde_json::to_writer(&mut out, id).expect("an id serialises");
-    out.extend_from_slice(b",\"result\":");
+    envelope(&mut out, id);
     out.extend_from_slice(result);
     out.push(b'}');
     Bytes::from(out)
+}
+
+/// A tools/call's reply: the envelope and the result encoded into one buffer, sized once
+/// (encoding into a small buffer, then copying it into the envelope's, grew and copied it
+/// several times per call). `(info, member)`: the server's identity (see
+/// [`shape::encode_call_result`]).
+fn call_reply(
+    id: RequestId,
+    modern: bool,
+    result: rmcp::model::CallToolResult,
+    (info, member): (&MetaObject, &[u8]),
+) -> Bytes {
+    let mut out = Vec::with_capacity(shape::encoded_size_hint(&result));
+    envelope(&mut out, &id);
+    match shape::encode_call_result(modern, result, info, member, &mut out) {
+        Ok(()) => {
+            out.push(b'}');
+            Bytes::from(out)
+        }
+        Err(err) => unencodable(id, &err),
+    }
+}
+
+/// The start of a result's reply, up to the result: `{"jsonrpc":"2.0","id":…,"result":`.
+fn envelope(out: &mut Vec<u8>, id: &RequestId) {
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    serde_json::to_writer(&mut *out, id).expect("an id serialises");
+    out.extend_from_slice(b",\"result\":");
 }
 
 /// The error reply of a result that could not be encoded.

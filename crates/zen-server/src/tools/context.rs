@@ -97,6 +97,11 @@ impl ToolContext {
         let _ = self.transport.set(info);
     }
 
+    /// How clients reach the server: `stdio` or `http`.
+    pub fn transport_kind(&self) -> &'static str {
+        self.transport.get().map_or("stdio", |t| t.kind)
+    }
+
     /// Mark the server as draining (shown in the snapshot).
     pub fn set_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);
@@ -109,7 +114,7 @@ impl ToolContext {
             name: "zen".to_string(),
             version: zen_model::VERSION.to_string(),
             pid: std::process::id(),
-            transport: transport.map_or("stdio", |t| t.kind).to_string(),
+            transport: self.transport_kind().to_string(),
             endpoint: transport.and_then(|t| t.endpoint.clone()),
             started_at_ms: self.started_at_ms,
             uptime_secs: self.metrics.uptime().as_secs_f64(),

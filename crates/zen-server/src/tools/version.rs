@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use rmcp::model::{JsonObject, ToolAnnotations};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{
     NoArgs, Tool, ToolContext, ToolError, ToolReply, empty_schema, parse_args, read_only_local,
@@ -14,10 +14,36 @@ use super::{
 /// The version tool.
 #[derive(Default)]
 pub(crate) struct Version {
-    /// The configuration summary as data and as the reply's lines after the first, built on the
-    /// first call: the settings and providers are fixed for the life of the server, and
-    /// `version` is the call load tests repeat (its cost is the host's per-call overhead).
-    fixed: OnceLock<(Value, String)>,
+    /// What the reply says that never changes, built on the first call: the settings and
+    /// providers are fixed for the life of the server, and `version` is the call load tests
+    /// repeat (its cost is the host's per-call overhead).
+    fixed: OnceLock<Fixed>,
+}
+
+/// The parts of `version`'s reply fixed for the life of the server.
+struct Fixed {
+    /// `structuredContent` without the members that change (`content`, `uptime_secs`,
+    /// `transport`), cloned into each reply.
+    structured: Map<String, Value>,
+    /// The reply's lines after the first (the configuration).
+    lines: String,
+}
+
+impl Fixed {
+    fn new(ctx: &ToolContext) -> Fixed {
+        let config = config(ctx);
+        let lines = config_lines(&config);
+        // The members every structured reply has (`content` is set per call).
+        let mut structured = match reply::structured("success", "", Value::Null) {
+            Value::Object(members) => members,
+            _ => Map::new(),
+        };
+        structured.insert("name".into(), "zen".into());
+        structured.insert("version".into(), zen_model::VERSION.into());
+        structured.insert("pid".into(), std::process::id().into());
+        structured.insert("config".into(), config);
+        Fixed { structured, lines }
+    }
 }
 
 #[async_trait]
@@ -55,29 +81,22 @@ impl Tool for Version {
         arguments: Option<JsonObject>,
     ) -> Result<ToolReply, ToolError> {
         parse_args::<NoArgs>("version", arguments)?;
-        let (config, lines) = self.fixed.get_or_init(|| {
-            let config = config(ctx);
-            let lines = config_lines(&config);
-            (config, lines)
-        });
-        let value = version(ctx, config);
-        let text = format!("{}\n{lines}", first_line(&value));
-        Ok(ToolReply::shaped("success", &text, text.clone(), value))
+        let fixed = self.fixed.get_or_init(|| Fixed::new(ctx));
+        let uptime_secs = ctx.metrics.uptime().as_secs_f64();
+        let transport = ctx.transport_kind();
+        let pid = std::process::id();
+        let mut text = first_line(zen_model::VERSION, uptime_secs, pid, transport);
+        text.push('\n');
+        text.push_str(&fixed.lines);
+        let mut structured = fixed.structured.clone();
+        structured.insert("content".into(), Value::String(text.clone()));
+        structured.insert("uptime_secs".into(), uptime_secs.into());
+        structured.insert("transport".into(), transport.into());
+        Ok(ToolReply {
+            text,
+            structured: Some(Value::Object(structured)),
+        })
     }
-}
-
-fn version(ctx: &ToolContext, config: &Value) -> Value {
-    let server = ctx.server_info();
-    let mut value = json!({
-        "name": "zen",
-        "version": zen_model::VERSION,
-        "uptime_secs": server.uptime_secs,
-        "pid": server.pid,
-        "transport": server.transport,
-    });
-    // Cloned, not re-serialised: json! would encode the reference into a fresh value.
-    value["config"] = config.clone();
-    value
 }
 
 /// The configuration summary `version` shows.
@@ -100,17 +119,17 @@ fn config(ctx: &ToolContext) -> Value {
 /// The reply's text: what a person asks `version` for, one line each.
 #[cfg(test)]
 fn summary(v: &Value) -> String {
-    format!("{}\n{}", first_line(v), config_lines(&v["config"]))
+    let pid = v["pid"].as_u64().unwrap_or(0) as u32;
+    let uptime_secs = v["uptime_secs"].as_f64().unwrap_or(0.0);
+    let first = first_line(text(&v["version"]), uptime_secs, pid, text(&v["transport"]));
+    format!("{first}\n{}", config_lines(&v["config"]))
 }
 
 /// The reply's first line: who answers and for how long it has run.
-fn first_line(v: &Value) -> String {
+fn first_line(version: &str, uptime_secs: f64, pid: u32, transport: &str) -> String {
     format!(
-        "zen {} — up {}, pid {}, serving over {}",
-        text(&v["version"]),
-        uptime(v["uptime_secs"].as_f64().unwrap_or(0.0)),
-        num(&v["pid"]),
-        text(&v["transport"]),
+        "zen {version} — up {}, pid {pid}, serving over {transport}",
+        uptime(uptime_secs)
     )
 }
 
