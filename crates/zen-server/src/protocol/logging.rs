@@ -2,8 +2,10 @@
 //! `2026-07-28/server/utilities/logging`): the eight RFC 5424 levels, how a client asks for
 //! messages (a 2025 session's `logging/setLevel`, a 2026-07-28 request's
 //! `_meta["io.modelcontextprotocol/logLevel"]`), and the `notifications/message` zen sends.
-use rmcp::model::{ErrorData, JsonObject};
+use rmcp::model::ErrorData;
 use serde_json::Value;
+
+use super::params::RequestMeta;
 
 /// The `_meta` key a 2026-07-28 request asks for log messages with
 /// (`2026-07-28/basic#meta`: without it the server MUST NOT send `notifications/message` for
@@ -103,8 +105,8 @@ pub(crate) fn set_level_params(params: Option<&Value>) -> Result<Level, ErrorDat
 }
 
 /// The level a 2026-07-28 request's `_meta` asks for, if it asks; -32602 when it names no level.
-pub(crate) fn meta_level(meta: Option<&JsonObject>) -> Result<Option<Level>, ErrorData> {
-    let Some(value) = meta.and_then(|m| m.get(META_LOG_LEVEL)) else {
+pub(crate) fn meta_level(meta: Option<&RequestMeta>) -> Result<Option<Level>, ErrorData> {
+    let Some(value) = meta.and_then(|m| m.log_level.as_ref()) else {
         return Ok(None);
     };
     match value.as_str().and_then(Level::parse) {
@@ -174,14 +176,10 @@ mod tests {
                 err.message
             );
         }
-        let Value::Object(meta) = json!({META_LOG_LEVEL: "error"}) else {
-            unreachable!()
-        };
+        let meta = crate::protocol::params::meta_of(json!({META_LOG_LEVEL: "error"}));
         assert_eq!(meta_level(Some(&meta)).unwrap(), Some(Level::Error));
         assert_eq!(meta_level(None).unwrap(), None);
-        let Value::Object(bad) = json!({META_LOG_LEVEL: "WARN"}) else {
-            unreachable!()
-        };
+        let bad = crate::protocol::params::meta_of(json!({META_LOG_LEVEL: "WARN"}));
         assert!(meta_level(Some(&bad)).is_err());
     }
 

@@ -1,29 +1,25 @@
 //! What a request's `params._meta` says and must say (`2026-07-28/basic#meta`).
-use rmcp::model::{ErrorData, JsonObject};
-use serde_json::Value;
+use rmcp::model::ErrorData;
 use zen_model::mcp::meta;
 
 use super::errors;
+use super::params::RequestMeta;
 use super::versions;
 
 /// The revision a request names in its `_meta`, if it names one: such a request is served
 /// statelessly, by this revision's rules, whatever came before it
 /// (`basic/versioning#backward-compatibility-with-initialization-based-versions`).
-pub(crate) fn named_version(meta: Option<&JsonObject>) -> Option<&str> {
-    meta?.get(meta::PROTOCOL_VERSION)?.as_str()
+pub(crate) fn named_version(meta: Option<&RequestMeta>) -> Option<&str> {
+    meta?.version()
 }
 
 /// The checks on a request carrying per-request metadata, in the order the conformance suite's
 /// `server-stateless` probes expect them (a missing field before a version mismatch): every
 /// required field is there and well formed (-32602), and the revision is one zen serves
 /// (-32022). On HTTP the header checks come between the two (see [`super::headers`]).
-pub(crate) fn required_fields(meta: Option<&JsonObject>) -> Result<&str, ErrorData> {
-    let version = meta
-        .and_then(|m| m.get(meta::PROTOCOL_VERSION))
-        .and_then(Value::as_str);
-    let capabilities = meta
-        .and_then(|m| m.get(meta::CLIENT_CAPABILITIES))
-        .is_some_and(Value::is_object);
+pub(crate) fn required_fields(meta: Option<&RequestMeta>) -> Result<&str, ErrorData> {
+    let version = meta.and_then(RequestMeta::version);
+    let capabilities = meta.is_some_and(|m| m.capabilities);
     match (version, capabilities) {
         (Some(version), true) => Ok(version),
         (None, true) => Err(errors::malformed_meta(&[meta::PROTOCOL_VERSION])),
@@ -44,14 +40,8 @@ pub(crate) fn supported(version: &str) -> Result<&'static str, ErrorData> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::params::meta_of as object;
     use serde_json::json;
-
-    fn object(v: Value) -> JsonObject {
-        let Value::Object(object) = v else {
-            panic!("an object")
-        };
-        object
-    }
 
     #[test]
     fn required_fields_are_checked_before_the_version() {

@@ -3,6 +3,7 @@
 //! - [`versions`]: which revisions zen serves, and what `initialize` agrees to;
 //! - [`classify`]: which era a request belongs to, over HTTP and on stdio;
 //! - [`meta`]: what a modern request must carry in `params._meta`;
+//! - [`params`]: a request's params as zen reads them (`_meta` without building the rest);
 //! - [`headers`]: what a modern HTTP request must carry in its headers, and the Host and Origin
 //!   a request may come with;
 //! - [`errors`]: the error codes and, over HTTP, their statuses;
@@ -16,5 +17,6 @@ pub(crate) mod errors;
 pub(crate) mod headers;
 pub(crate) mod logging;
 pub(crate) mod meta;
+pub(crate) mod params;
 pub(crate) mod shape;
 pub(crate) mod versions;

@@ -12,8 +12,7 @@ use axum::body::Bytes;
 use rmcp::ErrorData;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, ErrorCode, JsonObject, JsonRpcMessage, MetaObject, RequestId,
-    ServerJsonRpcMessage,
+    ErrorCode, JsonObject, JsonRpcMessage, MetaObject, RequestId, ServerJsonRpcMessage,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,6 +24,7 @@ use super::handler::{SessionHandler, tools_call_params_error};
 use super::server::{Admitted, Server};
 use crate::client_log::{self, CallLog, SessionLog};
 use crate::protocol::logging::Note;
+use crate::protocol::params::{CallParams, MetaOnly, RequestMeta};
 use crate::protocol::{errors, shape};
 
 /// A JSON-RPC message as read: its params left raw until its method says what they are.
@@ -44,14 +44,6 @@ pub(crate) struct Incoming<'a> {
     params: Option<&'a RawValue>,
 }
 
-/// Only the `_meta` of a request's params (the rest skipped).
-#[derive(Deserialize, Default)]
-struct MetaOnly {
-    /// `params._meta`.
-    #[serde(rename = "_meta")]
-    meta: Option<JsonObject>,
-}
-
 /// A message, read: a request (with its id) or a notification, its params parsed as far as
 /// routing needs.
 pub(crate) struct Message<'a> {
@@ -60,9 +52,9 @@ pub(crate) struct Message<'a> {
     /// The method.
     pub method: Cow<'a, str>,
     /// A tools/call's params, parsed whole (it is the request a busy client repeats).
-    pub call: Option<CallToolRequestParams>,
+    pub call: Option<CallParams>,
     /// Any other request's `params._meta`.
-    meta: Option<JsonObject>,
+    meta: Option<RequestMeta>,
     /// The raw params, for the requests that read more of them.
     pub params: Option<&'a RawValue>,
 }
@@ -128,7 +120,7 @@ impl<'a> Message<'a> {
         };
         if message.method == "tools/call" && message.id.is_some() {
             let raw = params.map_or("null", RawValue::get);
-            let Ok(call) = serde_json::from_str::<CallToolRequestParams>(raw) else {
+            let Ok(call) = serde_json::from_str::<CallParams>(raw) else {
                 let error = tools_call_params_error(serde_json::from_str(raw).ok());
                 return Err(Unreadable {
                     error,
@@ -145,9 +137,9 @@ impl<'a> Message<'a> {
     }
 
     /// The request's `params._meta`.
-    pub(crate) fn meta(&self) -> Option<&JsonObject> {
+    pub(crate) fn meta(&self) -> Option<&RequestMeta> {
         match &self.call {
-            Some(call) => call.meta.as_ref().map(|m| &m.0.0),
+            Some(call) => call.meta.as_ref(),
             None => self.meta.as_ref(),
         }
     }
@@ -314,7 +306,7 @@ impl Answerer {
         &self,
         era: Era,
         id: RequestId,
-        params: CallToolRequestParams,
+        params: CallParams,
         (admitted, ct): (Option<Admitted>, CancellationToken),
         log: Option<Arc<CallLog>>,
     ) -> impl Future<Output = Bytes> + Send + 'static {
@@ -322,7 +314,7 @@ impl Answerer {
         let info = self.info.clone();
         let member = self.info_member.clone();
         async move {
-            let meta = params.meta.as_ref().map(|m| &m.0);
+            let meta = params.meta.as_ref();
             let log_span = log.map(client_log::call_span);
             // Created inside the log span (when there is one), so the events of the call's
             // spans find the call's log.
@@ -332,8 +324,8 @@ impl Answerer {
                 .in_scope(|| {
                     crate::telemetry::otel::spans::tool_call(
                         &params.name,
-                        meta.and_then(|m| m.get_traceparent()),
-                        meta.and_then(|m| m.get_tracestate()),
+                        meta.and_then(RequestMeta::traceparent),
+                        meta.and_then(RequestMeta::tracestate),
                     )
                 });
             let call = server.call_tool_in(&params.name, params.arguments, admitted, ct, &span);

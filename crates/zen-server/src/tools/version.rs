@@ -27,6 +27,8 @@ struct Fixed {
     structured: Map<String, Value>,
     /// The reply's lines after the first (the configuration).
     lines: String,
+    /// This process's id (`std::process::id` is a system call each time).
+    pid: u32,
 }
 
 impl Fixed {
@@ -40,9 +42,14 @@ impl Fixed {
         };
         structured.insert("name".into(), "zen".into());
         structured.insert("version".into(), zen_model::VERSION.into());
-        structured.insert("pid".into(), std::process::id().into());
+        let pid = std::process::id();
+        structured.insert("pid".into(), pid.into());
         structured.insert("config".into(), config);
-        Fixed { structured, lines }
+        Fixed {
+            structured,
+            lines,
+            pid,
+        }
     }
 }
 
@@ -84,8 +91,9 @@ impl Tool for Version {
         let fixed = self.fixed.get_or_init(|| Fixed::new(ctx));
         let uptime_secs = ctx.metrics.uptime().as_secs_f64();
         let transport = ctx.transport_kind();
-        let pid = std::process::id();
-        let mut text = first_line(zen_model::VERSION, uptime_secs, pid, transport);
+        let first = first_line(zen_model::VERSION, uptime_secs, fixed.pid, transport);
+        let mut text = String::with_capacity(first.len() + 1 + fixed.lines.len());
+        text.push_str(&first);
         text.push('\n');
         text.push_str(&fixed.lines);
         let mut structured = fixed.structured.clone();

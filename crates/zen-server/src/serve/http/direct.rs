@@ -21,8 +21,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use rmcp::model::{
-    CallToolRequestParams, CancelledNotificationParam, ClientJsonRpcMessage, ClientNotification,
-    JsonRpcMessage, RequestId,
+    CancelledNotificationParam, ClientJsonRpcMessage, ClientNotification, JsonRpcMessage, RequestId,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +31,7 @@ use super::json::Accepts;
 use super::replies::{call_reply, json, logged_reply, result_after};
 use crate::client_log::{CallLog, SessionLogs};
 use crate::protocol::headers::Guard;
+use crate::protocol::params::CallParams;
 use crate::protocol::versions;
 use crate::serve::answer::{Answerer, Era, Message, error_reply, result_reply};
 
@@ -98,7 +98,7 @@ impl Direct {
         &self,
         session: Option<Arc<str>>,
         version: &'static str,
-        (id, params): (RequestId, CallToolRequestParams),
+        (id, params): (RequestId, CallParams),
         accepts: Accepts,
     ) -> Response {
         let ct = CancellationToken::new();
