@@ -215,7 +215,7 @@ mod tests {
     /// Params zen and rmcp must agree to accept or refuse.
     fn cases() -> Vec<Value> {
         let m = |v: Value| json!({"name": "version", "_meta": v});
-        vec![
+        let fixed = vec![
             json!({"name": "version"}),
             json!({"name": "version", "arguments": {}}),
             json!({"name": "version", "arguments": null}),
@@ -238,7 +238,19 @@ mod tests {
             m(json!({"io.modelcontextprotocol/protocolVersion": 7, "x": {"y": [1, {}]}})),
             m(json!({"io.modelcontextprotocol/clientCapabilities": [1, [2], {"a": 3}]})),
             m(json!({"traceparent": {}, "tracestate": 4, "progressToken": "p"})),
-        ]
+        ];
+        let caps = [
+            json!(5),
+            json!(-3),
+            json!(1.5),
+            json!("s"),
+            json!(null),
+            json!(true),
+        ];
+        let caps = caps
+            .into_iter()
+            .map(|c| m(json!({meta::CLIENT_CAPABILITIES: c})));
+        fixed.into_iter().chain(caps).collect()
     }
 
     #[test]
