@@ -86,6 +86,55 @@ async fn idle_http_sessions_close_after_zen_session_idle() {
 }
 
 #[tokio::test]
+async fn sessions_zen_closes_are_counted_by_reason() {
+    let http = crate::util::http_plain();
+    // Idle: a session left alone past ZEN_SESSION_IDLE, far under the session cap.
+    let zen = http_zen(&[], &[("ZEN_SESSION_IDLE", "1s")]).await;
+    let telemetry = zen.telemetry.clone().unwrap();
+    assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
+    wait_for(
+        "the idle session counted closed",
+        Duration::from_secs(15),
+        async || telemetry_snapshot(&telemetry).await["protocol"]["idle_sessions_closed"] == 1,
+    )
+    .await;
+    let snap = telemetry_snapshot(&telemetry).await;
+    assert_eq!(
+        snap["protocol"]["evicted_sessions"], 0,
+        "{}",
+        snap["protocol"]
+    );
+
+    // Evicted: at a cap of one, a newcomer is let in once the first session (never used) has
+    // been quiet for a second; the reaper (10 min) plays no part.
+    let zen = http_zen(&[], &[("ZEN_MAX_SESSIONS", "1")]).await;
+    let telemetry = zen.telemetry.clone().unwrap();
+    assert_eq!(post(&http, &zen.url, INIT, None).await.0, 200);
+    wait_for(
+        "a newcomer let in at the cap",
+        Duration::from_secs(15),
+        async || post(&http, &zen.url, INIT, None).await.0 == 200,
+    )
+    .await;
+    let snap = telemetry_snapshot(&telemetry).await;
+    assert_eq!(
+        snap["protocol"]["evicted_sessions"], 1,
+        "{}",
+        snap["protocol"]
+    );
+    assert_eq!(
+        snap["protocol"]["idle_sessions_closed"], 0,
+        "{}",
+        snap["protocol"]
+    );
+    let metrics = crate::util::telemetry_get(&telemetry, "/metrics").await;
+    assert!(
+        metrics.contains("zen_http_sessions_closed_total{reason=\"evicted\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn malformed_http_bodies_get_400_with_a_json_rpc_error_and_are_counted() {
     let zen = http_zen(&[], &[]).await;
     let http = crate::util::http_plain();

@@ -235,6 +235,13 @@ pub struct ProtocolStats {
     /// HTTP `initialize` requests refused because ZEN_MAX_SESSIONS sessions were open.
     #[serde(default)]
     pub refused_sessions: u64,
+    /// HTTP sessions zen closed at ZEN_MAX_SESSIONS to let a new client in (the least recently
+    /// used quiet one).
+    #[serde(default)]
+    pub evicted_sessions: u64,
+    /// HTTP sessions zen closed after ZEN_SESSION_IDLE without a request.
+    #[serde(default)]
+    pub idle_sessions_closed: u64,
     /// HTTP connections closed because a request's headers took over ZEN_HEADER_TIMEOUT.
     #[serde(default)]
     pub header_timeouts: u64,

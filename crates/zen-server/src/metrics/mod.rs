@@ -106,6 +106,10 @@ pub struct Metrics {
     dropped_replies: AtomicU64,
     /// HTTP sessions refused at ZEN_MAX_SESSIONS.
     refused_sessions: AtomicU64,
+    /// HTTP sessions closed at ZEN_MAX_SESSIONS for a new client.
+    evicted_sessions: AtomicU64,
+    /// HTTP sessions closed after ZEN_SESSION_IDLE.
+    idle_sessions_closed: AtomicU64,
     /// HTTP connections closed for not sending a request's headers within ZEN_HEADER_TIMEOUT.
     header_timeouts: AtomicU64,
     /// Kept-alive HTTP connections closed after ZEN_HTTP_IDLE_TIMEOUT without a request.
@@ -146,6 +150,8 @@ impl Metrics {
             oversized: AtomicU64::new(0),
             dropped_replies: AtomicU64::new(0),
             refused_sessions: AtomicU64::new(0),
+            evicted_sessions: AtomicU64::new(0),
+            idle_sessions_closed: AtomicU64::new(0),
             header_timeouts: AtomicU64::new(0),
             idle_closes: AtomicU64::new(0),
             body_timeouts: AtomicU64::new(0),
@@ -250,6 +256,14 @@ impl Metrics {
     pub fn count_refused_session(&self) {
         self.refused_sessions.fetch_add(1, Ordering::Relaxed);
     }
+    /// An HTTP session closed at ZEN_MAX_SESSIONS to let a new client in.
+    pub fn count_evicted_session(&self) {
+        self.evicted_sessions.fetch_add(1, Ordering::Relaxed);
+    }
+    /// An HTTP session closed after ZEN_SESSION_IDLE without a request.
+    pub fn count_idle_session_closed(&self) {
+        self.idle_sessions_closed.fetch_add(1, Ordering::Relaxed);
+    }
     /// An HTTP connection zen closed for one of its timeouts.
     pub fn count_closed_connection(&self, why: ConnectionClose) {
         let counter = match why {
@@ -295,6 +309,8 @@ impl Metrics {
             unknown_tools: self.unknown_tools.load(Ordering::Relaxed),
             dropped_replies: self.dropped_replies.load(Ordering::Relaxed),
             refused_sessions: self.refused_sessions.load(Ordering::Relaxed),
+            evicted_sessions: self.evicted_sessions.load(Ordering::Relaxed),
+            idle_sessions_closed: self.idle_sessions_closed.load(Ordering::Relaxed),
             header_timeouts: self.header_timeouts.load(Ordering::Relaxed),
             idle_closes: self.idle_closes.load(Ordering::Relaxed),
             body_timeouts: self.body_timeouts.load(Ordering::Relaxed),

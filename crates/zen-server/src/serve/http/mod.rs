@@ -69,7 +69,10 @@ pub(crate) async fn serve(
     });
     let sessions_token = CancellationToken::new();
     let sessions = Arc::new(session_manager());
-    let clock = Arc::new(SessionClock::new(cfg.bounds.session_idle));
+    let clock = Arc::new(SessionClock::new(
+        cfg.bounds.session_idle,
+        server.context.clone(),
+    ));
     let logs = Arc::new(SessionLogs::default());
     tokio::spawn(
         clock

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::client_log::SessionLogs;
+use crate::tools::ToolContext;
 
 /// How often the reaper looks, as a fraction of the idle limit: a session closes between 1 and
 /// 1.25 times ZEN_SESSION_IDLE after its last request.
@@ -48,13 +49,16 @@ pub(super) struct SessionClock {
     last_used: Mutex<HashMap<Arc<str>, Use>>,
     /// ZEN_SESSION_IDLE.
     idle: Duration,
+    /// Where the sessions zen closes are counted (nothing closed goes uncounted).
+    context: Arc<ToolContext>,
 }
 
 impl SessionClock {
-    pub(super) fn new(idle: Duration) -> Self {
+    pub(super) fn new(idle: Duration, context: Arc<ToolContext>) -> Self {
         SessionClock {
             last_used: Mutex::new(HashMap::new()),
             idle,
+            context,
         }
     }
 
@@ -117,6 +121,7 @@ impl SessionClock {
         let Some((used, id)) = victim else {
             return false;
         };
+        self.context.metrics.count_evicted_session();
         // Debug: a flood would otherwise write a line per initialize.
         tracing::debug!(
             session = %id,
@@ -147,6 +152,7 @@ impl SessionClock {
             }
             for id in self.idle_sessions(&sessions).await {
                 tracing::debug!(session = %id, "closing an idle HTTP session (ZEN_SESSION_IDLE)");
+                self.context.metrics.count_idle_session_closed();
                 if let Err(err) = sessions.close_session(&id).await {
                     tracing::debug!(%err, "the idle session was already closed");
                 }

@@ -148,6 +148,16 @@ pub(super) fn protocol_families(
         "Log messages for clients (notifications/message) dropped by a session's rate limit.",
         &[(vec![], p.dropped_log_messages)],
     )?;
+    let sessions = [
+        (vec![("reason", "evicted")], p.evicted_sessions),
+        (vec![("reason", "idle")], p.idle_sessions_closed),
+    ];
+    counter(
+        enc,
+        "zen_http_sessions_closed",
+        "HTTP sessions zen closed itself: the least recently used quiet one at ZEN_MAX_SESSIONS for a new client, or one idle past ZEN_SESSION_IDLE.",
+        &sessions,
+    )?;
     let closes = [
         (vec![("reason", "header_timeout")], p.header_timeouts),
         (vec![("reason", "idle")], p.idle_closes),
